@@ -1,0 +1,57 @@
+// Typed face of the native addon (native/reuseport.cc).
+// ESM cannot `import` a .node file on Node 20, hence createRequire.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What `inspectSocket` reports about a file descriptor. */
+export interface SocketInfo {
+  listening: boolean;
+  reusePort: boolean;
+  type: 'stream' | 'dgram' | 'other';
+  family: 'IPv4' | 'IPv6' | 'unix' | 'other';
+  address?: string;
+  port?: number;
+}
+
+interface Addon {
+  listenReusePort(host: string, port: number, backlog: number): number;
+  sdNotify(socketPath: string, state: string): void;
+  inspectSocket(fd: number): SocketInfo;
+}
+
+// The same file runs from native/ (vitest) and from dist/native/ (built).
+function findAddon(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const candidate = join(dir, 'build', 'Release', 'reuseport.node');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('native addon build/Release/reuseport.node not found; run `npm ci` (it builds the addon with node-gyp)');
+}
+
+const addon = createRequire(import.meta.url)(findAddon()) as Addon;
+
+/** Default listen backlog, as Node's own `server.listen`. */
+export const DEFAULT_BACKLOG = 511;
+
+/**
+ * Opens a listening TCP socket on a numeric host and port with SO_REUSEADDR
+ * and SO_REUSEPORT set, and returns its fd for `server.listen({ fd })`.
+ * Throws an Error with `code` (e.g. EADDRINUSE) and `syscall` on failure.
+ */
+export function listenReusePort(host: string, port: number, backlog = DEFAULT_BACKLOG): number {
+  return addon.listenReusePort(host, port, backlog);
+}
+
+/** Sends one state datagram (e.g. "READY=1") to a notify socket path or @abstract name. */
+export function sdNotify(socketPath: string, state: string): void {
+  addon.sdNotify(socketPath, state);
+}
+
+/** Describes an open socket fd: listening or not, SO_REUSEPORT, family, address, port. */
+export function inspectSocket(fd: number): SocketInfo {
+  return addon.inspectSocket(fd);
+}

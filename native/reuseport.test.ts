@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { inspectSocket, listenReusePort, sdNotify } from './index.js';
+
+const servers: net.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+function serve(fd: number, name: string): Promise<net.Server> {
+  const server = net.createServer((socket) => socket.end(name));
+  servers.push(server);
+  return new Promise((resolve) => server.listen({ fd }, () => resolve(server)));
+}
+
+function fetchGreeting(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host);
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('listenReusePort', () => {
+  it('lets two listeners share one port, and both accept', async () => {
+    const first = listenReusePort('127.0.0.1', 0);
+    const port = inspectSocket(first).port!;
+    const second = listenReusePort('127.0.0.1', port);
+    await serve(first, 'first');
+    await serve(second, 'second');
+
+    const seen = new Set<string>();
+    for (let i = 0; i < 200 && seen.size < 2; i++) seen.add(await fetchGreeting(port));
+    expect(seen).toEqual(new Set(['first', 'second']));
+  });
+
+  it('fails with EADDRINUSE from bind when the port is held without SO_REUSEPORT', async () => {
+    const plain = net.createServer();
+    servers.push(plain);
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const { port } = plain.address() as net.AddressInfo;
+
+    expect(() => listenReusePort('127.0.0.1', port)).toThrow(
+      expect.objectContaining({ code: 'EADDRINUSE', syscall: 'bind', message: expect.stringContaining(`127.0.0.1:${port}`) }),
+    );
+  });
+
+  it('listens on IPv6', async () => {
+    const fd = listenReusePort('::1', 0);
+    const info = inspectSocket(fd);
+    expect(info).toMatchObject({ family: 'IPv6', address: '::1', listening: true, reusePort: true });
+    await serve(fd, 'six');
+    expect(await fetchGreeting(info.port!, '::1')).toBe('six');
+  });
+
+  it('refuses host names: only numeric addresses, no DNS on the event loop', () => {
+    expect(() => listenReusePort('localhost', 0)).toThrow(expect.objectContaining({ code: 'EINVALIDHOST' }));
+  });
+});
+
+describe('inspectSocket', () => {
+  it('describes a reuseport listener', () => {
+    const fd = listenReusePort('127.0.0.1', 0);
+    const info = inspectSocket(fd);
+    expect(info).toMatchObject({ listening: true, reusePort: true, type: 'stream', family: 'IPv4', address: '127.0.0.1' });
+    expect(info.port).toBeGreaterThan(0);
+    void serve(fd, 'x'); // hands the fd to a server so afterEach closes it
+  });
+
+  it('sees that a plain Node listener has no SO_REUSEPORT', async () => {
+    const plain = net.createServer();
+    servers.push(plain);
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const fd = (plain as unknown as { _handle: { fd: number } })._handle.fd;
+    expect(inspectSocket(fd)).toMatchObject({ listening: true, reusePort: false });
+  });
+
+  it('fails with EBADF on a closed fd and ENOTSOCK on a file', () => {
+    expect(() => inspectSocket(1_000_000)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    const file = openSync(process.execPath, 'r');
+    try {
+      expect(() => inspectSocket(file)).toThrow(expect.objectContaining({ code: 'ENOTSOCK' }));
+    } finally {
+      closeSync(file);
+    }
+  });
+});
+
+// Node core cannot bind an AF_UNIX datagram socket, so the receiving end of
+// the notify socket is a few lines of python3 (on every machine we test on).
+function receiveDatagram(address: string): Promise<{ ready: Promise<void>; message: Promise<string> }> {
+  const script = [
+    'import socket, sys',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+    'a = sys.argv[1]',
+    "s.bind('\\0' + a[1:] if a.startswith('@') else a)",
+    "print('bound', flush=True)",
+    's.settimeout(10)',
+    "print(s.recv(4096).decode(), flush=True)",
+  ].join('\n');
+  const child = spawn('python3', ['-c', script, address], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  let onBound!: () => void;
+  const ready = new Promise<void>((r) => (onBound = r));
+  const message = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.startsWith('bound\n')) onBound();
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(out.slice('bound\n'.length).trim()) : reject(new Error(`receiver exited ${code}`))));
+  });
+  return Promise.resolve({ ready, message });
+}
+
+describe('sdNotify', () => {
+  it('delivers a state datagram to a socket path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'notify-'));
+    try {
+      const path = join(dir, 'notify.sock');
+      const { ready, message } = await receiveDatagram(path);
+      await ready;
+      sdNotify(path, 'READY=1\nSTATUS=serving');
+      expect(await message).toBe('READY=1\nSTATUS=serving');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('delivers to an abstract @name', async () => {
+    const name = `@reuseport-lab-test-${process.pid}`;
+    const { ready, message } = await receiveDatagram(name);
+    await ready;
+    sdNotify(name, 'STOPPING=1');
+    expect(await message).toBe('STOPPING=1');
+  });
+
+  it('reports a missing socket with the errno and path', () => {
+    expect(() => sdNotify('/nonexistent/notify.sock', 'READY=1')).toThrow(
+      expect.objectContaining({ code: 'ENOENT', syscall: 'sendto', message: expect.stringContaining('/nonexistent/notify.sock') }),
+    );
+  });
+});
+
+describe('bad arguments', () => {
+  const call = (fn: (...args: unknown[]) => unknown, ...args: unknown[]) => () => fn(...args);
+  const listen = listenReusePort as (...args: unknown[]) => number;
+  const inspect = inspectSocket as (...args: unknown[]) => unknown;
+  const notify = sdNotify as (...args: unknown[]) => unknown;
+
+  it.each([
+    ['port above 65535', call(listen, '127.0.0.1', 70000), RangeError],
+    ['fractional port', call(listen, '127.0.0.1', 80.5), RangeError],
+    ['port as a string', call(listen, '127.0.0.1', '80'), TypeError],
+    ['missing host', call(listen), TypeError],
+    ['zero backlog', call(listen, '127.0.0.1', 0, 0), RangeError],
+    ['negative fd', call(inspect, -1), RangeError],
+    ['NaN fd', call(inspect, Number.NaN), RangeError],
+    ['fd as an object', call(inspect, {}), TypeError],
+    ['relative notify path', call(notify, 'notify.sock', 'READY=1'), TypeError],
+    ['notify path too long', call(notify, '/' + 'x'.repeat(200), 'READY=1'), RangeError],
+    ['NUL in state', call(notify, '/tmp/x', 'READY=1\0'), TypeError],
+  ])('%s throws, never crashes', (_name, thunk, kind) => {
+    expect(thunk).toThrow(kind);
+  });
+
+  it('survives a fuzz loop of random arguments with exceptions only', () => {
+    const samples: unknown[] = [undefined, null, -1, 0, 1, 65536, 2 ** 31, -0, 1.5, Infinity, Number.NaN, '', '::', '0.0.0.0', '@', '/', 'x'.repeat(5000), {}, [], () => 1, Symbol('s'), 10n];
+    const pick = (seed: number) => samples[seed % samples.length];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 2000; i++) {
+      for (const fn of [listen, inspect, notify]) {
+        try {
+          const result = fn(pick(next()), pick(next()), pick(next()));
+          // A random call may succeed (e.g. listen on '::' port 0): release it.
+          if (fn === listen && typeof result === 'number') void serve(result, 'fuzz');
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+        }
+      }
+    }
+  });
+});
