@@ -1,0 +1,77 @@
+// Where a request is answered. Every answer names the PID that served it, so
+// the harness can tell old from new server across a restart.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface AppContext {
+  pid: number;
+  version: string;
+  /** How the listener was obtained: 'reuseport' or 'systemd'. */
+  listenerSource: string;
+  startedAt: string;
+  slowMaxMs: number;
+  isDraining: () => boolean;
+  counts: () => { connections: number; inFlight: number };
+}
+
+/** The body of GET /; the harness validates responses against it. */
+export function pidBody(pid: number): string {
+  return `OK. Handled by PID: ${pid}\n`;
+}
+
+/** Creates the request handler for GET /, /healthz, /slow?ms=N and /info. */
+export function createApp(context: AppContext): (req: IncomingMessage, res: ServerResponse) => void {
+  // Built once: the hot path only writes prepared bytes.
+  const body = Buffer.from(pidBody(context.pid));
+  const identity = {
+    'X-Server-Pid': String(context.pid),
+    'X-Server-Version': context.version,
+  };
+
+  function send(res: ServerResponse, status: number, payload: string | Buffer, type = 'text/plain; charset=utf-8'): void {
+    res.writeHead(status, { ...identity, 'Content-Type': type, 'Content-Length': Buffer.byteLength(payload) });
+    res.end(payload);
+  }
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'method not allowed\n');
+    }
+    switch (path) {
+      case '/':
+        return send(res, 200, body);
+      case '/healthz':
+        return context.isDraining() ? send(res, 503, 'draining\n') : send(res, 200, 'ok\n');
+      case '/slow': {
+        const raw = new URLSearchParams(query === -1 ? '' : url.slice(query + 1)).get('ms');
+        const ms = raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+        if (!(ms <= context.slowMaxMs)) {
+          return send(res, 400, `ms must be a whole number of milliseconds from 0 to ${context.slowMaxMs}\n`);
+        }
+        const timer = setTimeout(() => send(res, 200, body), ms);
+        res.once('close', () => clearTimeout(timer));
+        return;
+      }
+      case '/info':
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            pid: context.pid,
+            version: context.version,
+            listener: context.listenerSource,
+            startedAt: context.startedAt,
+            draining: context.isDraining(),
+            ...context.counts(),
+          }) + '\n',
+          'application/json',
+        );
+      default:
+        return send(res, 404, 'not found\n');
+    }
+  };
+}

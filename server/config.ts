@@ -1,0 +1,97 @@
+// Server configuration, read once from the environment. Every bad value is a
+// ConfigError whose message is the one line the operator needs.
+import { isIP } from 'node:net';
+
+/** Everything the server reads from its environment. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  backlog: number;
+  /** Shown in X-Server-Version so a deploy of "v2" is visible per response. */
+  version: string;
+  /** Holds ready/<pid> markers that the restart script waits for. */
+  stateDir: string;
+  /** A keep-alive connection idle this long after draining began is closed. */
+  idleGraceMs: number;
+  /** Drain deadline: what is left then is destroyed. Keep it below the orchestrator's kill timeout. */
+  drainTimeoutMs: number;
+  /** Upper bound for /slow?ms=N. */
+  slowMaxMs: number;
+  /** systemd's notify socket, when started by systemd with Type=notify. */
+  notifySocket?: string;
+  /** Socket activation: LISTEN_FDS, checked against LISTEN_PID. */
+  listenFds?: number;
+}
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: 8080,
+  backlog: 511,
+  version: 'v1',
+  stateDir: '/tmp/reuseport-lab',
+  idleGraceMs: 1_000,
+  drainTimeoutMs: 20_000,
+  slowMaxMs: 60_000,
+} as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+/**
+ * Reads LISTEN_FDS/LISTEN_PID the way sd_listen_fds(3) defines them: the fds
+ * (from 3 on) belong to this process only if LISTEN_PID is its PID.
+ */
+function socketActivation(env: NodeJS.ProcessEnv, pid: number): number | undefined {
+  const fds = env.LISTEN_FDS;
+  const owner = env.LISTEN_PID;
+  if (fds === undefined && owner === undefined) return undefined;
+  if (fds === undefined || !/^[1-9]\d*$/.test(fds)) {
+    throw new ConfigError(`LISTEN_FDS=${JSON.stringify(fds ?? '')} is not valid: systemd sets it to the number of passed sockets (1 or more); unset it to bind with SO_REUSEPORT`);
+  }
+  if (owner !== undefined && owner !== String(pid)) {
+    throw new ConfigError(`LISTEN_PID=${owner} names another process (this is PID ${pid}): the sockets were not passed to this process; unset LISTEN_FDS and LISTEN_PID`);
+  }
+  return Number(fds);
+}
+
+/** Parses the server's environment; throws ConfigError with a one-line message. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.pid): ServerConfig {
+  const host = env.HOST || DEFAULTS.host;
+  if (isIP(host) === 0) {
+    throw new ConfigError(`HOST=${JSON.stringify(host)} is not valid: use a numeric IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::`);
+  }
+  const version = env.APP_VERSION || DEFAULTS.version;
+  if (!/^[\w.+-]{1,64}$/.test(version)) {
+    throw new ConfigError(`APP_VERSION=${JSON.stringify(version)} is not valid: use up to 64 letters, digits, '.', '_', '+' or '-'`);
+  }
+  const stateDir = env.STATE_DIR || DEFAULTS.stateDir;
+  if (!stateDir.startsWith('/')) {
+    throw new ConfigError(`STATE_DIR=${JSON.stringify(stateDir)} is not valid: use an absolute path`);
+  }
+  const config: ServerConfig = {
+    host,
+    port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
+    backlog: integer(env, 'LISTEN_BACKLOG', DEFAULTS.backlog, 1, 65535),
+    version,
+    stateDir,
+    idleGraceMs: integer(env, 'DRAIN_IDLE_GRACE_MS', DEFAULTS.idleGraceMs, 0, 600_000),
+    drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, 1, 3_600_000),
+    slowMaxMs: integer(env, 'SLOW_MAX_MS', DEFAULTS.slowMaxMs, 0, 3_600_000),
+    notifySocket: env.NOTIFY_SOCKET || undefined,
+    listenFds: socketActivation(env, pid),
+  };
+  if (config.idleGraceMs >= config.drainTimeoutMs) {
+    throw new ConfigError(`DRAIN_IDLE_GRACE_MS (${config.idleGraceMs}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`);
+  }
+  return config;
+}

@@ -1,0 +1,48 @@
+// Where the listening socket comes from: systemd socket activation when
+// LISTEN_FDS names this process, else our own SO_REUSEPORT socket.
+import { inspectSocket, listenReusePort, type SocketInfo } from '../native/index.js';
+import { ConfigError, type ServerConfig } from './config.js';
+
+/** sd_listen_fds(3): passed sockets start at fd 3. */
+export const SD_LISTEN_FDS_START = 3;
+
+export interface Listener {
+  fd: number;
+  /** How the socket was obtained; reported by /info and the logs. */
+  source: 'systemd' | 'reuseport';
+  info: SocketInfo;
+}
+
+/** Returns a listening socket fd for `server.listen({ fd })`. */
+export function obtainListener(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): Listener {
+  if (config.listenFds !== undefined) {
+    const fd = SD_LISTEN_FDS_START;
+    // Children (if any) must not believe the sockets are theirs.
+    delete env.LISTEN_FDS;
+    delete env.LISTEN_PID;
+    delete env.LISTEN_FDNAMES;
+    let info: SocketInfo;
+    try {
+      info = inspectSocket(fd);
+    } catch (error) {
+      throw new ConfigError(`LISTEN_FDS is set but fd ${fd} is not usable (${(error as Error).message}); check the .socket unit`);
+    }
+    if (!info.listening || info.type !== 'stream') {
+      throw new ConfigError(`fd ${fd} passed by systemd is not a listening stream socket; use ListenStream= in the .socket unit`);
+    }
+    return { fd, source: 'systemd', info };
+  }
+  try {
+    const fd = listenReusePort(config.host, config.port, config.backlog);
+    return { fd, source: 'reuseport', info: inspectSocket(fd) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EADDRINUSE'
+        ? ': another process holds the port without SO_REUSEPORT; stop it or choose another PORT'
+        : code === 'EACCES'
+          ? ': ports below 1024 need privileges; choose PORT 1024 or above'
+          : '';
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}${hint}`);
+  }
+}

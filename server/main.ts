@@ -1,0 +1,78 @@
+// The server process: obtain a listener, serve, announce readiness for this
+// PID, and drain by contract (drain.ts) on SIGTERM/SIGINT.
+import { createServer } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, readConfig } from './config.js';
+import { Drainer } from './drain.js';
+import { obtainListener } from './listener.js';
+import { logEvent } from './log.js';
+import { Readiness } from './readiness.js';
+
+function fail(message: string): never {
+  process.stderr.write(`reuseport-lab server: ${message}\n`);
+  process.exit(2);
+}
+
+function main(): void {
+  const startedAt = new Date().toISOString();
+  const config = readConfig();
+  const readiness = new Readiness(config.stateDir, config.notifySocket);
+  readiness.prepare();
+  const listener = obtainListener(config);
+
+  const server = createServer();
+  const drainer = new Drainer(server, {
+    idleGraceMs: config.idleGraceMs,
+    deadlineMs: config.drainTimeoutMs,
+    log: logEvent,
+  });
+  const app = createApp({
+    pid: process.pid,
+    version: config.version,
+    listenerSource: listener.source,
+    startedAt,
+    slowMaxMs: config.slowMaxMs,
+    isDraining: () => drainer.draining,
+    counts: () => drainer.counts(),
+  });
+  server.on('request', drainer.handle(app));
+  // Malformed requests and oversized headers: answer 400/431 and close, as
+  // Node does by default, without a log line per attacker byte.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  let served = 0;
+  server.on('request', () => served++);
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (drainer.draining) {
+      logEvent('signal_ignored', { signal, reason: 'already draining' });
+      return;
+    }
+    logEvent('stop_requested', { signal });
+    readiness.withdraw();
+    void drainer.drain().then((code) => {
+      logEvent('exit', { code, served });
+      process.exit(code);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  server.listen({ fd: listener.fd }, () => {
+    const { address, port, family } = listener.info;
+    logEvent('listening', { source: listener.source, address, port, family, version: config.version });
+    readiness.markReady({ version: config.version, port, startedAt });
+    logEvent('ready');
+  });
+}
+
+try {
+  main();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
