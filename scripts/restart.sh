@@ -10,12 +10,14 @@
 #      through the shared port could be answered by the old server.
 #   4. If the new process exits or is not ready in time, it is killed, the old
 #      one keeps serving untouched, and the script exits 1 (rolled back).
-#   5. Only then the PID file moves to the new PID (atomically), the old PID
-#      gets SIGTERM, and the script waits up to --stop-timeout seconds (30, as
-#      systemd's TimeoutStopSec) for it to exit, then sends SIGKILL, saying so.
-#   6. A missing PID file, or one naming a process that is not a ready server
+#   5. Only then the PID file moves to the new PID (atomically). Both serve
+#      for --overlap-ms (default 0), a canary period that can be seen.
+#   6. The old PID gets SIGTERM, and the script waits up to --stop-timeout
+#      seconds (30, as systemd's TimeoutStopSec) for it to exit, then sends
+#      SIGKILL, saying so.
+#   7. A missing PID file, or one naming a process that is not a ready server
 #      (a stale file after a crash or reboot), means a cold start.
-#   7. Each step is one JSON line on stdout with a millisecond timestamp
+#   8. Each step is one JSON line on stdout with a millisecond timestamp
 #      (new_started, new_ready, old_signalled, old_exited, old_killed,
 #      rolled_back, ...); people read stderr.
 #
@@ -29,7 +31,7 @@ SCRIPTS_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
 usage() {
   cat <<'EOF'
-Usage: restart.sh [--state-dir DIR] [--ready-timeout S] [--stop-timeout S] [-- COMMAND [ARG...]]
+Usage: restart.sh [--state-dir DIR] [--ready-timeout S] [--stop-timeout S] [--overlap-ms MS] [-- COMMAND [ARG...]]
 
 Starts a new server next to the running one, waits until that new PID is
 ready, then stops the old one with SIGTERM (SIGKILL after the stop timeout).
@@ -39,6 +41,7 @@ serving (exit 1).
   --state-dir DIR     PID file, lock and ready markers ($STATE_DIR, /tmp/reuseport-lab)
   --ready-timeout S   seconds the new server has to become ready ($READY_TIMEOUT, 10)
   --stop-timeout S    seconds the old server has to drain before SIGKILL ($STOP_TIMEOUT, 30)
+  --overlap-ms MS     both servers serve this long before the old one is stopped ($OVERLAP_MS, 0)
   -- COMMAND...       the server to start (default: node <app>/dist/server/main.js)
 EOF
 }
@@ -75,6 +78,9 @@ else
 fi
 
 write_pid_file "$NEW_PID"
-[ -z "$OLD_PID" ] || stop_pid "$OLD_PID"
+if [ -n "$OLD_PID" ]; then
+  sleep_ms "$OVERLAP_MS"
+  stop_pid "$OLD_PID"
+fi
 emit restart_done old_pid="${OLD_PID:-none}" new_pid="$NEW_PID"
 say "PID ${NEW_PID} serves${OLD_PID:+ (replaced $OLD_PID)}"

@@ -6,6 +6,7 @@
 STATE_DIR=${STATE_DIR:-/tmp/reuseport-lab}
 READY_TIMEOUT=${READY_TIMEOUT:-10}
 STOP_TIMEOUT=${STOP_TIMEOUT:-30}
+OVERLAP_MS=${OVERLAP_MS:-0}
 POLL_INTERVAL=0.05
 
 # init_state: derives the paths from STATE_DIR (after argument parsing) and
@@ -109,6 +110,12 @@ stop_pid() {
   emit old_exited pid="$1" after_ms="$(elapsed_ms "$started")"
 }
 
+# sleep_ms MS: a pause of MS milliseconds (0 returns at once).
+sleep_ms() {
+  [ "$1" -gt 0 ] || return 0
+  sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"
+}
+
 # kill_new PID: ends a new server that failed its start (TERM, then KILL).
 kill_new() {
   kill -TERM "$1" 2>/dev/null || return 0
@@ -159,6 +166,7 @@ parse_common_args() {
       --state-dir) [ $# -ge 2 ] || die 2 "--state-dir needs a directory"; STATE_DIR=$2; shift 2; PARSED=$((PARSED + 2)) ;;
       --ready-timeout) [ $# -ge 2 ] && is_pid "$2" || die 2 "--ready-timeout needs a whole number of seconds (1 or more)"; READY_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
       --stop-timeout) [ $# -ge 2 ] && is_pid "$2" || die 2 "--stop-timeout needs a whole number of seconds (1 or more)"; STOP_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
+      --overlap-ms) [ $# -ge 2 ] && { [ "$2" = 0 ] || is_pid "$2"; } || die 2 "--overlap-ms needs a whole number of milliseconds"; OVERLAP_MS=$2; shift 2; PARSED=$((PARSED + 2)) ;;
       -h | --help) usage; exit 0 ;;
       --) PARSED=$((PARSED + 1)); return 0 ;;
       *) die 2 "unknown argument '$1'; see --help" ;;

@@ -1,0 +1,62 @@
+// autocannon's Client, made to behave like a compliant HTTP/1.1 client.
+//
+// autocannon 8 writes its next request on a connection as soon as a response
+// completes, even when that response said `Connection: close` (see
+// node_modules/autocannon/lib/httpClient.js, the parser's message-complete
+// handler). A draining server closes such a connection right after the
+// response, so the request written on it is lost: silently on a FIN, as
+// ECONNRESET on a reset. Browsers, undici, Go and wrk open a new connection
+// instead; so does a client passed through makeCompliant().
+//
+// It also stops autocannon's reconnect storm: after a connection error it
+// reconnects at once, tens of thousands of times a second while a port is
+// closed. A compliant client waits a little first.
+
+/** Delay before reconnecting after a connection error. */
+export const RECONNECT_DELAY_MS = 20;
+
+/** The parts of autocannon's (undocumented) Client that the adapter relies on. */
+export interface AutocannonClient {
+  destroyed: boolean;
+  // Events: headers(info), response(status, bytes, ms), request, connError(error), timeout, done.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  _doRequest(...args: unknown[]): unknown;
+  _connect(...args: unknown[]): unknown;
+  _resetConnection(): unknown;
+}
+
+/** Patches one client (call it from autocannon's `setupClient` option). */
+export function makeCompliant(client: AutocannonClient): void {
+  const doRequest = client._doRequest;
+  const connect = client._connect;
+  let connectionClosing = false;
+  let backOff = false;
+
+  client.on('headers', (info: { shouldKeepAlive: boolean }) => {
+    connectionClosing = !info.shouldKeepAlive;
+  });
+  client.on('connError', () => {
+    backOff = true;
+  });
+
+  // Called right after each complete response, to send the next request.
+  client._doRequest = function (this: AutocannonClient, ...args: unknown[]) {
+    if (connectionClosing) {
+      connectionClosing = false;
+      // Drops the (finished) connection and connects anew; _connect then
+      // sends the next request on the fresh connection.
+      return this._resetConnection();
+    }
+    return doRequest.apply(this, args);
+  };
+
+  client._connect = function (this: AutocannonClient, ...args: unknown[]) {
+    if (!backOff) return connect.apply(this, args);
+    backOff = false;
+    setTimeout(() => {
+      if (!this.destroyed) connect.apply(this, args);
+    }, RECONNECT_DELAY_MS);
+    return undefined;
+  };
+}

@@ -1,0 +1,16 @@
+// What counts as an answered request: a 2xx whose body names the PID in the
+// X-Server-Pid header. Anything else, including a truncated or glued body
+// that a parser still calls 200, is a failure.
+import type { FailureCause } from './recorder.js';
+
+const BODY = /^OK\. Handled by PID: (\d+)\n$/;
+
+export type Checked = { ok: true; pid: number } | { ok: false; cause: FailureCause };
+
+/** Classifies one complete HTTP response. */
+export function checkResponse(status: number, pidHeader: string | undefined, body: string): Checked {
+  if (status < 200 || status > 299) return { ok: false, cause: 'non_2xx' };
+  const match = BODY.exec(body);
+  if (!match || match[1] !== pidHeader) return { ok: false, cause: 'corrupt_body' };
+  return { ok: true, pid: Number(match[1]) };
+}

@@ -1,0 +1,122 @@
+// `npm run poc`: restart a SO_REUSEPORT server under load, judge, report.
+// Exit codes: 0 passed, 1 failed (downtime or wrong PID distribution), 2 usage or setup error.
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import chalk from 'chalk';
+import { SetupError } from './errors.js';
+import { helpText, type PocOptions, parseOptions } from './options.js';
+import { buildImage } from './runtime/docker/build-image.js';
+import { DockerRuntime } from './runtime/docker/container-runtime.js';
+import { connect, engineAnswers } from './runtime/docker/engine.js';
+import { LocalRuntime } from './runtime/local.js';
+import { inPrivateNetns, rerunInNetns } from './runtime/netns.js';
+import type { Runtime } from './runtime/runtime.js';
+import { describeLoad, runScenario } from './scenario.js';
+import { judge } from './verdict.js';
+import { startProgress, renderSummary } from './view/terminal.js';
+import { prepareReportDir, toResultDocument, writeResult } from './view/result-json.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SCRIPTS_DIR = join(ROOT, 'scripts');
+
+/** Human output goes to stderr when --json owns stdout. */
+function say(options: PocOptions, text: string): void {
+  (options.json ? process.stderr : process.stdout).write(`${text}\n`);
+}
+
+async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime | number> {
+  const docker = connect();
+  const wantDocker = options.runtime === 'docker' || (options.runtime === 'auto' && !inPrivateNetns() && (await engineAnswers(docker)));
+  if (wantDocker) {
+    if (!(await engineAnswers(docker))) {
+      throw new SetupError('no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian), or use --runtime local');
+    }
+    if (options.build) {
+      say(options, chalk.dim(`building ${options.image} (Node ${options.nodeVersion})...`));
+      const interactive = process.stderr.isTTY;
+      await buildImage(docker, {
+        contextDir: ROOT,
+        image: options.image,
+        nodeVersion: options.nodeVersion,
+        onStep: interactive ? (line) => process.stderr.write(`\r\x1b[K${chalk.dim(line.slice(0, 100))}`) : undefined,
+      });
+      if (interactive) process.stderr.write('\r\x1b[K');
+    }
+    return new DockerRuntime(docker, { image: options.image, readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, overlapMs: options.overlapMs, keep: options.keep });
+  }
+
+  if (process.platform !== 'linux') throw new SetupError('the local runtime needs Linux; start Docker and use --runtime docker');
+  let netnsNote: string | undefined;
+  if (!inPrivateNetns()) {
+    const code = await rerunInNetns(SCRIPTS_DIR, [...argv, '--runtime', 'local']);
+    if (code !== null) return code;
+    netnsNote = 'no private network namespace could be made (needs root): connections queued at a closing listener may be reset';
+  }
+  return new LocalRuntime({
+    scriptsDir: SCRIPTS_DIR,
+    inPrivateNetns: inPrivateNetns(),
+    netnsNote,
+    readyTimeoutSeconds: options.readyTimeout,
+    stopTimeoutSeconds: options.stopTimeout,
+    overlapMs: options.overlapMs,
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options.help) {
+    console.log(helpText());
+    return 0;
+  }
+  prepareReportDir(options.reportDir);
+
+  const made = await makeRuntime(options, argv);
+  if (typeof made === 'number') return made; // the run happened in a network namespace
+  const runtime = made;
+
+  const abort = new AbortController();
+  let stopProgress = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) return;
+    process.stderr.write(`\n${signal}: stopping the load and cleaning up...\n`);
+    abort.abort(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let result;
+  try {
+    say(options, chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
+    say(options, chalk.dim(`  runtime: ${runtime.description}`));
+    say(options, chalk.dim(`  load: ${describeLoad(options)}`));
+    result = await runScenario(runtime, options, {
+      signal: abort.signal,
+      onRecorder: (recorder) => (stopProgress = startProgress(recorder)),
+    });
+  } finally {
+    stopProgress();
+    await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));
+  }
+
+  const verdict = judge(result);
+  const path = writeResult(options.reportDir, result, verdict);
+  if (options.json) process.stdout.write(`${JSON.stringify(toResultDocument(result, verdict), null, 2)}\n`);
+  else console.log(`\n${renderSummary(result, verdict)}`);
+  say(options, chalk.dim(`  report: ${path}`));
+  if (options.keep && runtime instanceof DockerRuntime) {
+    say(options, `container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
+  }
+  return verdict.passed ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof SetupError) {
+      process.stderr.write(`reuseport-lab: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`reuseport-lab: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,138 @@
+// `npm run poc` options: parsed, validated, and documented in one table.
+import { parseArgs } from 'node:util';
+import { SetupError } from './errors.js';
+import type { LoadMode } from './scenario.js';
+import type { Strategy } from './runtime/runtime.js';
+
+export type RuntimeChoice = 'auto' | 'docker' | 'local';
+
+export interface PocOptions {
+  runtime: RuntimeChoice;
+  strategy: Strategy;
+  load: LoadMode;
+  connections: number;
+  restarts: number;
+  intervalMs: number;
+  warmupMs: number;
+  cooldownMs: number;
+  overlapMs: number;
+  bucketMs: number;
+  requestTimeoutSeconds: number;
+  readyTimeout: number;
+  stopTimeout: number;
+  reportDir: string;
+  build: boolean;
+  keep: boolean;
+  image: string;
+  nodeVersion: string;
+  json: boolean;
+  help: boolean;
+}
+
+interface Spec {
+  flag: string;
+  value?: string;
+  help: string;
+  fallback: string | boolean;
+}
+
+/** Every option, its default and its help line: `--help` prints this table. */
+const SPECS: Record<string, Spec> = {
+  runtime: { flag: '--runtime', value: 'auto|docker|local', fallback: 'auto', help: 'docker when an engine answers, else local processes; docker makes it mandatory' },
+  strategy: { flag: '--strategy', value: 'reuseport|naive', fallback: 'reuseport', help: 'restart.sh, or the stop-then-start control that must fail the gate' },
+  load: { flag: '--load', value: 'keepalive|churn|both', fallback: 'both', help: 'keep-alive connections (autocannon), a new connection per request, or both at once' },
+  connections: { flag: '--connections', value: 'N', fallback: '50', help: 'connections per load mode' },
+  restarts: { flag: '--restarts', value: 'N', fallback: '3', help: 'restarts under load' },
+  interval: { flag: '--interval', value: 'SECONDS', fallback: '2', help: 'time from one restart to the next' },
+  warmup: { flag: '--warmup', value: 'SECONDS', fallback: '2', help: 'load before the first restart' },
+  cooldown: { flag: '--cooldown', value: 'SECONDS', fallback: '2', help: 'load after the last restart' },
+  overlap: { flag: '--overlap', value: 'MS', fallback: '500', help: 'both servers serve this long before the old one gets SIGTERM' },
+  bucket: { flag: '--bucket', value: 'MS', fallback: '250', help: 'width of a histogram time bucket' },
+  timeout: { flag: '--timeout', value: 'SECONDS', fallback: '10', help: 'a request unanswered this long counts as failed' },
+  'ready-timeout': { flag: '--ready-timeout', value: 'SECONDS', fallback: '10', help: 'restart.sh: time the new server has to become ready' },
+  'stop-timeout': { flag: '--stop-timeout', value: 'SECONDS', fallback: '30', help: 'restart.sh: time the old server has to drain before SIGKILL' },
+  'report-dir': { flag: '--report-dir', value: 'DIR', fallback: 'reports', help: 'where result.json is written' },
+  'skip-build': { flag: '--skip-build', fallback: false, help: 'docker: use the existing image instead of building it' },
+  keep: { flag: '--keep', fallback: false, help: 'docker: leave the container running and print how to reach it' },
+  image: { flag: '--image', value: 'NAME', fallback: 'reuseport-lab:local', help: 'docker: image tag to build and run' },
+  'node-version': { flag: '--node-version', value: 'MAJOR', fallback: '24', help: 'docker: Node major version of the base images' },
+  json: { flag: '--json', fallback: false, help: 'print result.json to stdout instead of the terminal view' },
+  help: { flag: '--help', fallback: false, help: 'show this help' },
+};
+
+export function helpText(): string {
+  const rows = Object.values(SPECS).map((s) => {
+    const left = `  ${s.flag}${s.value ? ` ${s.value}` : ''}`;
+    const fallback = typeof s.fallback === 'string' ? ` (default: ${s.fallback})` : '';
+    return `${left.padEnd(34)}${s.help}${fallback}`;
+  });
+  return [
+    'Usage: npm run poc -- [options]',
+    '',
+    'Restarts a SO_REUSEPORT server under load and checks that no request failed.',
+    'Exit codes: 0 passed, 1 failed requests or wrong PID distribution, 2 usage or setup error.',
+    '',
+    ...rows,
+  ].join('\n');
+}
+
+function choice<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new SetupError(`--${name} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+}
+
+function number(name: string, value: string, min: number, max: number): number {
+  const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(parsed >= min && parsed <= max)) throw new SetupError(`--${name} ${JSON.stringify(value)} is not valid: use a number from ${min} to ${max}`);
+  return parsed;
+}
+
+/** Parses argv; throws SetupError with one line for anything unknown or out of range. */
+export function parseOptions(argv: string[]): PocOptions {
+  const options = Object.fromEntries(
+    Object.entries(SPECS).map(([name, spec]) => [name, { type: spec.value ? ('string' as const) : ('boolean' as const), default: spec.fallback }]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new SetupError(`${(error as Error).message.split('\n')[0]}; see --help`);
+  }
+  const text = (name: string) => values[name] as string;
+  const flag = (name: string) => values[name] === true;
+
+  const parsed: PocOptions = {
+    runtime: choice('runtime', text('runtime'), ['auto', 'docker', 'local'] as const),
+    strategy: choice('strategy', text('strategy'), ['reuseport', 'naive'] as const),
+    load: choice('load', text('load'), ['keepalive', 'churn', 'both'] as const),
+    connections: number('connections', text('connections'), 1, 1000),
+    restarts: number('restarts', text('restarts'), 0, 1000),
+    intervalMs: number('interval', text('interval'), 0.1, 3600) * 1000,
+    warmupMs: number('warmup', text('warmup'), 0, 3600) * 1000,
+    cooldownMs: number('cooldown', text('cooldown'), 0, 3600) * 1000,
+    overlapMs: number('overlap', text('overlap'), 0, 600_000),
+    bucketMs: number('bucket', text('bucket'), 10, 60_000),
+    requestTimeoutSeconds: number('timeout', text('timeout'), 1, 600),
+    readyTimeout: number('ready-timeout', text('ready-timeout'), 1, 3600),
+    stopTimeout: number('stop-timeout', text('stop-timeout'), 1, 3600),
+    reportDir: text('report-dir'),
+    build: !flag('skip-build'),
+    keep: flag('keep'),
+    image: text('image'),
+    nodeVersion: text('node-version'),
+    json: flag('json'),
+    help: flag('help'),
+  };
+  for (const name of ['connections', 'restarts', 'overlap', 'bucket', 'ready-timeout', 'stop-timeout'] as const) {
+    if (!Number.isInteger(number(name, text(name), 0, Infinity))) throw new SetupError(`--${name} ${text(name)} must be a whole number`);
+  }
+  if (!/^\d{2}$/.test(parsed.nodeVersion)) throw new SetupError(`--node-version ${JSON.stringify(parsed.nodeVersion)} is not valid: use a major version such as 24`);
+  if (parsed.reportDir === '') throw new SetupError('--report-dir needs a directory');
+  if (parsed.runtime === 'local' && (parsed.keep || !parsed.build)) {
+    throw new SetupError('--keep and --skip-build apply to the docker runtime only; drop them or use --runtime docker');
+  }
+  if (parsed.overlapMs >= parsed.intervalMs && parsed.restarts > 1) {
+    throw new SetupError(`--overlap ${parsed.overlapMs} ms must be shorter than --interval (${parsed.intervalMs} ms)`);
+  }
+  return parsed;
+}

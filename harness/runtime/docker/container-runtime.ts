@@ -1,0 +1,136 @@
+// Docker runtime: the image's entrypoint starts the first server, and every
+// restart is scripts/restart.sh run inside the container through exec.
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Docker from 'dockerode';
+import { SetupError } from '../../errors.js';
+import { RESTART_SCRIPTS, type RestartRecord, restartRecord, type Runtime, type Strategy, type Target } from '../runtime.js';
+import { LABEL } from './engine.js';
+
+/** Where the image keeps the scripts and listens. */
+const APP_SCRIPTS = '/app/scripts';
+const CONTAINER_PORT = '8080/tcp';
+const HEALTHY_TIMEOUT_MS = 60_000;
+
+export interface ContainerOptions {
+  image: string;
+  readyTimeoutSeconds: number;
+  stopTimeoutSeconds: number;
+  overlapMs: number;
+  /** Leave the container running at the end. */
+  keep: boolean;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs a command in a running container and collects its output and exit code. */
+export async function execIn(container: Docker.Container, cmd: string[], env: string[] = []): Promise<ExecResult> {
+  const exec = await container.exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk) => (out += chunk));
+  stderr.on('data', (chunk) => (err += chunk));
+  container.modem.demuxStream(stream, stdout, stderr);
+  await new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+  });
+  const { ExitCode } = await exec.inspect();
+  return { stdout: out, stderr: err, exitCode: ExitCode ?? 1 };
+}
+
+export class DockerRuntime implements Runtime {
+  readonly kind = 'docker';
+  readonly description: string;
+  readonly facts: Record<string, string> = {};
+  private container?: Docker.Container;
+  private closed = false;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: ContainerOptions,
+  ) {
+    this.description = `docker container from ${options.image} (docker-init, tcp_migrate_req=1, port published on 127.0.0.1)`;
+  }
+
+  /** The container's id, once started. */
+  get containerId(): string | undefined {
+    return this.container?.id;
+  }
+
+  async start(): Promise<Target> {
+    this.container = await this.docker.createContainer({
+      Image: this.options.image,
+      Labels: { [LABEL]: 'poc' },
+      ExposedPorts: { [CONTAINER_PORT]: {} },
+      Env: [
+        'APP_VERSION=v1',
+        `READY_TIMEOUT=${this.options.readyTimeoutSeconds}`,
+        `STOP_TIMEOUT=${this.options.stopTimeoutSeconds}`,
+        `OVERLAP_MS=${this.options.overlapMs}`,
+      ],
+      HostConfig: {
+        Init: true,
+        PortBindings: { [CONTAINER_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        // Per network namespace: the host's own setting is untouched.
+        Sysctls: { 'net.ipv4.tcp_migrate_req': '1' },
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+      },
+    });
+    await this.container.start();
+    const info = await this.waitHealthy();
+    const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
+    if (!binding) throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
+
+    const probe = await execIn(this.container, ['sh', '-c', 'cat "$STATE_DIR/server.pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req']);
+    const [pid, node, kernel, migrate] = probe.stdout.trim().split('\n');
+    Object.assign(this.facts, {
+      runtime: 'docker',
+      image: this.options.image,
+      container: this.container.id.slice(0, 12),
+      node: node ?? 'unknown',
+      kernel: kernel ?? 'unknown',
+      tcp_migrate_req: migrate ?? 'unknown',
+    });
+    return { host: '127.0.0.1', port: Number(binding.HostPort), pid: Number(pid) };
+  }
+
+  async restart(index: number, strategy: Strategy, version: string): Promise<RestartRecord> {
+    if (!this.container) throw new Error('restart() before start()');
+    const triggeredAt = Date.now();
+    const run = await execIn(this.container, [`${APP_SCRIPTS}/${RESTART_SCRIPTS[strategy]}`], [`APP_VERSION=${version}`]);
+    return restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || !this.container) return;
+    this.closed = true;
+    if (this.options.keep) return;
+    await this.container.remove({ force: true });
+  }
+
+  private async waitHealthy(): Promise<Docker.ContainerInspectInfo> {
+    const container = this.container!;
+    const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
+    for (;;) {
+      const info = await container.inspect();
+      if (!info.State.Running) {
+        // Multiplexed log frames: drop the 8-byte frame headers' control bytes.
+        const logs = (await container.logs({ stdout: true, stderr: true, tail: 20 })).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '');
+        throw new SetupError(`container ${container.id.slice(0, 12)} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`);
+      }
+      if (info.State.Health?.Status === 'healthy') return info;
+      if (Date.now() > deadline) throw new SetupError(`container ${container.id.slice(0, 12)} was not healthy within ${HEALTHY_TIMEOUT_MS / 1000}s; see docker logs ${container.id.slice(0, 12)}`);
+      await sleep(200);
+    }
+  }
+}

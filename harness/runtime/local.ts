@@ -1,0 +1,136 @@
+// Local runtime: the server and restart.sh as processes on this machine,
+// ideally inside a private network namespace (netns.ts).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SetupError } from '../errors.js';
+import { RESTART_SCRIPTS, type RestartRecord, restartRecord, type Runtime, type Strategy, type Target } from './runtime.js';
+
+export interface LocalOptions {
+  /** scripts/ of this checkout. */
+  scriptsDir: string;
+  /** True when running in a namespace of our own, where port 8080 is free. */
+  inPrivateNetns: boolean;
+  /** Why there is no private namespace, when there is none. */
+  netnsNote?: string;
+  readyTimeoutSeconds: number;
+  stopTimeoutSeconds: number;
+  overlapMs: number;
+}
+
+interface ScriptRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+function runScript(path: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ stdout, stderr, exitCode: code ?? (signal ? 128 : 1) }));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+function tcpMigrateReq(): string {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
+  } catch {
+    return 'unavailable';
+  }
+}
+
+export class LocalRuntime implements Runtime {
+  readonly kind = 'local';
+  readonly description: string;
+  readonly facts: Record<string, string>;
+  private readonly stateDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-'));
+  private readonly pids = new Set<number>();
+  private env: NodeJS.ProcessEnv = {};
+  private closed = false;
+
+  constructor(private readonly options: LocalOptions) {
+    // Last resort if the harness dies without close(): no server outlives it.
+    process.once('exit', () => this.killAllNow());
+    const migrate = tcpMigrateReq();
+    this.description = options.inPrivateNetns
+      ? `local processes in a private network namespace (tcp_migrate_req=${migrate})`
+      : `local processes on the host network (tcp_migrate_req=${migrate}; ${options.netnsNote ?? 'no private namespace'})`;
+    this.facts = {
+      runtime: 'local',
+      node: process.version,
+      kernel: release(),
+      tcp_migrate_req: migrate,
+      network: options.inPrivateNetns ? 'private network namespace' : 'host network',
+    };
+  }
+
+  async start(): Promise<Target> {
+    const port = this.options.inPrivateNetns ? 8080 : await freePort();
+    this.env = {
+      ...process.env,
+      STATE_DIR: this.stateDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      APP_VERSION: 'v1',
+      READY_TIMEOUT: String(this.options.readyTimeoutSeconds),
+      STOP_TIMEOUT: String(this.options.stopTimeoutSeconds),
+      OVERLAP_MS: String(this.options.overlapMs),
+    };
+    const first = await this.restart(0, 'reuseport', 'v1');
+    if (first.exitCode !== 0 || first.newPid === null) {
+      throw new SetupError(`the first server did not start (exit ${first.exitCode}): ${first.messages.split('\n').pop() ?? ''}; see ${join(this.stateDir, 'server.log')}`);
+    }
+    return { host: '127.0.0.1', port, pid: first.newPid };
+  }
+
+  async restart(index: number, strategy: Strategy, version: string): Promise<RestartRecord> {
+    const triggeredAt = Date.now();
+    const run = await runScript(join(this.options.scriptsDir, RESTART_SCRIPTS[strategy]), [], { ...this.env, APP_VERSION: version });
+    const record = restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode);
+    if (record.newPid !== null) this.pids.add(record.newPid);
+    return record;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Every server this runtime started, by PID: SIGTERM, a short wait, SIGKILL.
+    const running = [...this.pids].filter(alive);
+    for (const pid of running) process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && running.some(alive); i++) await sleep(100);
+    for (const pid of running.filter(alive)) process.kill(pid, 'SIGKILL');
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  private killAllNow(): void {
+    for (const pid of [...this.pids].filter(alive)) process.kill(pid, 'SIGKILL');
+  }
+}

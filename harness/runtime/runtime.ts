@@ -1,0 +1,91 @@
+// What the scenario needs from a place that runs the server: start it,
+// restart it with a strategy, and clean up. Docker and local processes both
+// run the same scripts/restart.sh; only the way in differs.
+
+/** How a restart is done: scripts/restart.sh, or the stop-then-start control. */
+export type Strategy = 'reuseport' | 'naive';
+
+export const RESTART_SCRIPTS: Record<Strategy, string> = {
+  reuseport: 'restart.sh',
+  naive: 'naive-restart.sh',
+};
+
+/** One JSON line printed by the restart script. */
+export interface RestartEvent {
+  ts: number;
+  event: string;
+  pid?: number;
+  reason?: string;
+  [field: string]: unknown;
+}
+
+export interface RestartRecord {
+  index: number;
+  strategy: Strategy;
+  /** APP_VERSION given to the new server. */
+  version: string;
+  triggeredAt: number;
+  finishedAt: number;
+  exitCode: number;
+  oldPid: number | null;
+  newPid: number | null;
+  events: RestartEvent[];
+  /** What the script said to people (stderr), for the report. */
+  messages: string;
+}
+
+export interface Target {
+  host: string;
+  port: number;
+  /** PID of the first server. */
+  pid: number;
+}
+
+export interface Runtime {
+  readonly kind: 'docker' | 'local';
+  /** One line for the top of the output and the report. */
+  readonly description: string;
+  /** Run parameters worth reporting (image, Node version, kernel, tcp_migrate_req, ...). */
+  readonly facts: Record<string, string>;
+  /** Starts the first server and resolves once it is ready. */
+  start(): Promise<Target>;
+  restart(index: number, strategy: Strategy, version: string): Promise<RestartRecord>;
+  /** Ends everything this runtime started. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Splits a restart script's stdout into its events (other lines are ignored). */
+export function parseRestartEvents(stdout: string): RestartEvent[] {
+  const events: RestartEvent[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const event = JSON.parse(line) as RestartEvent;
+      if (typeof event.ts === 'number' && typeof event.event === 'string') events.push(event);
+    } catch {
+      // Not ours: a server or shell line that happens to start with a brace.
+    }
+  }
+  return events;
+}
+
+/** Builds the record of one restart from the script's output and exit code. */
+export function restartRecord(
+  base: Pick<RestartRecord, 'index' | 'strategy' | 'version' | 'triggeredAt'>,
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+): RestartRecord {
+  const events = parseRestartEvents(stdout);
+  const started = events.find((e) => e.event === 'restart_started');
+  const newStarted = events.find((e) => e.event === 'new_started');
+  return {
+    ...base,
+    finishedAt: Date.now(),
+    exitCode,
+    oldPid: typeof started?.old_pid === 'number' ? started.old_pid : null,
+    newPid: newStarted?.pid ?? null,
+    events,
+    messages: stderr.trim(),
+  };
+}

@@ -1,0 +1,85 @@
+// The terminal view: a live progress line (TTY only), then the PID histogram
+// over time and the verdict. Reads the result; decides nothing.
+import chalk from 'chalk';
+import type { Recorder } from '../load/recorder.js';
+import { describeLoad, type ScenarioResult } from '../scenario.js';
+import type { Verdict } from '../verdict.js';
+import { toRows } from './histogram.js';
+
+const BAR_WIDTH = 40;
+const MAX_ROWS = 40;
+const PALETTE = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.green, chalk.blue, chalk.white];
+
+/** Starts a progress line on stderr, redrawn every 250 ms while `stream` is a TTY. Returns a stop function. */
+export function startProgress(recorder: Recorder, stream: NodeJS.WriteStream = process.stderr): () => void {
+  if (!stream.isTTY) return () => {};
+  let previous = 0;
+  let previousAt = Date.now();
+  const draw = () => {
+    const { answered, failed, pids } = recorder.totals();
+    const now = Date.now();
+    const rate = Math.round(((answered + failed - previous) * 1000) / Math.max(1, now - previousAt));
+    previous = answered + failed;
+    previousAt = now;
+    const elapsed = ((now - recorder.startedAt) / 1000).toFixed(1);
+    const failures = failed === 0 ? chalk.green('0 failed') : chalk.red(`${failed} failed`);
+    stream.write(`\r\x1b[K${elapsed}s  ${rate.toLocaleString('en-US')} req/s  ${answered.toLocaleString('en-US')} answered  ${failures}  PIDs ${pids.join(', ')}`);
+  };
+  const timer = setInterval(draw, 250);
+  return () => {
+    clearInterval(timer);
+    stream.write('\r\x1b[K');
+  };
+}
+
+/** Renders the PID histogram, the restarts and the verdict as text. */
+export function renderSummary(result: ScenarioResult, verdict: Verdict): string {
+  const lines: string[] = [];
+  const pids = result.load.pids.map((p) => p.pid);
+  const colour = new Map(pids.map((pid, i) => [pid, PALETTE[i % PALETTE.length]!]));
+  const t0 = result.load.startedAt;
+
+  lines.push(chalk.bold('PID share of responses over time'));
+  lines.push(`  legend: ${pids.map((pid) => colour.get(pid)!(`█ ${pid}`)).join('  ')}  ${chalk.red('✗ failed')}`);
+  for (const row of toRows(result.load.buckets, result.load.bucketMs, result.restarts, MAX_ROWS)) {
+    const total = [...row.pids.values()].reduce((a, b) => a + b, 0) + row.failed;
+    let bar = '';
+    let used = 0;
+    for (const pid of pids) {
+      const count = row.pids.get(pid) ?? 0;
+      const width = total ? Math.round((count / total) * BAR_WIDTH) : 0;
+      bar += colour.get(pid)!('█'.repeat(Math.min(width, BAR_WIDTH - used)));
+      used = Math.min(BAR_WIDTH, used + width);
+    }
+    if (row.failed) {
+      const width = Math.max(1, Math.round((row.failed / total) * BAR_WIDTH));
+      bar += chalk.red('✗'.repeat(Math.min(width, BAR_WIDTH - used + 1)));
+      used += width;
+    }
+    bar += ' '.repeat(Math.max(0, BAR_WIDTH - used));
+    const at = `${((row.start - t0) / 1000).toFixed(1).padStart(6)}s`;
+    const counts = `${String(total).padStart(7)}${row.failed ? chalk.red(` ${row.failed}✗`) : ''}`;
+    lines.push(`  ${at} ${bar} ${counts}${row.events.length ? chalk.dim(`  ◀ ${row.events.join(', ')}`) : ''}`);
+  }
+
+  lines.push('', chalk.bold('Restarts'));
+  for (const r of result.restarts) {
+    const ok = r.exitCode === 0 ? chalk.green('ok') : chalk.red(`exit ${r.exitCode}`);
+    const ready = r.events.find((e) => e.event === 'new_ready');
+    const gone = r.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed');
+    const timing = [ready && `ready after ${ready.ts - r.triggeredAt} ms`, gone && `old ${gone.event === 'old_killed' ? 'killed' : 'exited'} after ${gone.ts - r.triggeredAt} ms`].filter(Boolean).join(', ');
+    lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}`);
+  }
+
+  lines.push('', chalk.bold('Verdict'));
+  for (const check of verdict.checks) lines.push(`  ${check.passed ? chalk.green('✓') : chalk.red('✗')} ${check.name}: ${check.detail}`);
+  lines.push('');
+  lines.push(
+    verdict.passed
+      ? chalk.green.bold(`PASSED: ${verdict.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${result.restarts.length} restarts`)
+      : chalk.red.bold(`FAILED: ${verdict.failedRequests.toLocaleString('en-US')} of ${verdict.totalRequests.toLocaleString('en-US')} requests failed or the PID distribution was wrong`),
+  );
+  lines.push(chalk.dim(`  runtime: ${result.runtime.description}`));
+  lines.push(chalk.dim(`  load: ${describeLoad(result.options)}${result.inFlightAtStop ? `; ${result.inFlightAtStop} requests still in flight when the load stopped (not counted)` : ''}`));
+  return lines.join('\n');
+}
