@@ -1,0 +1,39 @@
+# reuseport-lab server image. Works with the legacy builder (no BuildKit).
+# Build: docker build -t reuseport-lab:local .   (or let `npm run poc` do it)
+ARG NODE_VERSION=24
+
+# --- build: compile the native addon and the server's TypeScript ----------
+FROM node:${NODE_VERSION}-bookworm AS build
+WORKDIR /src
+# node-gyp builds against the headers in the image instead of downloading them.
+ENV npm_config_nodedir=/usr/local
+COPY package.json package-lock.json binding.gyp ./
+# extra-ca.pe[m]: an optional CA bundle for a TLS-intercepting proxy between
+# npm and its registry. The harness adds the host's NODE_EXTRA_CA_CERTS as
+# extra-ca.pem; without it the glob matches nothing and the build goes on.
+COPY package.json extra-ca.pe[m] ./
+COPY native/ native/
+RUN if [ -f extra-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/extra-ca.pem; fi \
+ && npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.server.json ./
+COPY server/ server/
+RUN npx tsc -p tsconfig.server.json
+
+# --- runtime: production files only, non-root -------------------------------
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    STATE_DIR=/tmp/reuseport-lab
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/build/Release/reuseport.node build/Release/
+COPY --from=build /src/dist/ dist/
+COPY scripts/ scripts/
+USER node
+EXPOSE 8080
+# Healthy while some server answers on the shared port. During a restart the
+# draining one may answer 503 once; retries cover that.
+HEALTHCHECK --interval=1s --timeout=2s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["/app/scripts/entrypoint.sh"]

@@ -1,0 +1,122 @@
+// The server process as users meet it: routes, configuration errors, and
+// both ways of getting a listener (SO_REUSEPORT and systemd socket activation).
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listenReusePort } from '../native/index.js';
+import { cleanup, RawConnection, SERVER_MAIN, startReadyServer, tempDir } from '../test/processes.js';
+import { readConfig } from './config.js';
+
+afterEach(cleanup);
+
+describe('routes', () => {
+  it('answers / with its PID and version, /info, /slow and 404', async () => {
+    const server = await startReadyServer({ APP_VERSION: 'v7' });
+    const connection = new RawConnection(server.port);
+    const pid = String(server.child.pid);
+
+    const root = await connection.request('/');
+    expect(root).toMatchObject({ status: 200, body: `OK. Handled by PID: ${pid}\n` });
+    expect(root.headers).toMatchObject({ 'x-server-pid': pid, 'x-server-version': 'v7' });
+
+    const info = JSON.parse((await connection.request('/info')).body);
+    expect(info).toMatchObject({ pid: Number(pid), version: 'v7', listener: 'reuseport', draining: false });
+
+    expect((await connection.request('/slow?ms=20')).status).toBe(200);
+    for (const bad of ['/slow', '/slow?ms=abc', '/slow?ms=-1', '/slow?ms=99999999999', '/slow?ms=1.5']) {
+      expect((await connection.request(bad)).status, bad).toBe(400);
+    }
+    expect((await connection.request('/nope')).status).toBe(404);
+  });
+
+  it('rejects malformed requests, oversized headers and other methods, and keeps serving', async () => {
+    const server = await startReadyServer();
+    const reply = (raw: string) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => socket.end(raw));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', () => resolve(text));
+      });
+    expect(await reply('NONSENSE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect(await reply(`GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
+    expect(await reply('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n')).toMatch(/^HTTP\/1\.1 405[^]*Allow: GET, HEAD/);
+    expect((await new RawConnection(server.port).request('/')).status).toBe(200);
+  });
+});
+
+describe('configuration errors: one line, exit 2', () => {
+  const run = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH, STATE_DIR: tempDir(), HOST: '127.0.0.1', ...env }, encoding: 'utf8', timeout: 10_000 });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT="abc" is not valid/],
+    [{ PORT: '70000' }, /PORT="70000" is not valid/],
+    [{ HOST: 'example.com' }, /HOST="example.com" is not valid/],
+    [{ LISTEN_FDS: 'two' }, /LISTEN_FDS="two" is not valid/],
+    [{ LISTEN_FDS: '1', LISTEN_PID: '1' }, /LISTEN_PID=1 names another process/],
+    [{ STATE_DIR: '/etc/passwd/state' }, /STATE_DIR=\/etc\/passwd\/state is not writable/],
+    [{ DRAIN_IDLE_GRACE_MS: '5000', DRAIN_TIMEOUT_MS: '1000' }, /must be below DRAIN_TIMEOUT_MS/],
+  ])('%o', (env, message) => {
+    const result = run(env);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reports a port held without SO_REUSEPORT', async () => {
+    const plain = net.createServer();
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    try {
+      const result = run({ PORT: String((plain.address() as net.AddressInfo).port) });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/EADDRINUSE.*without SO_REUSEPORT/);
+    } finally {
+      plain.close();
+    }
+  });
+
+  it('reads defaults when the environment is empty', () => {
+    expect(readConfig({}, 1)).toMatchObject({ host: '0.0.0.0', port: 8080, version: 'v1', drainTimeoutMs: 20_000, listenFds: undefined });
+  });
+});
+
+describe('systemd socket activation', () => {
+  it('serves on fd 3 when LISTEN_FDS/LISTEN_PID name it, and sends READY=1 to NOTIFY_SOCKET', async () => {
+    const dir = tempDir();
+    const notifyPath = join(dir, 'notify.sock');
+    // The receiving end of the notify socket (Node core cannot bind AF_UNIX datagrams).
+    const receiver = spawn('python3', ['-c', [
+      'import socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      's.bind(sys.argv[1])',
+      "print('bound', flush=True)",
+      's.settimeout(10)',
+      "print(s.recv(4096).decode().replace('\\n', ' '), flush=True)",
+    ].join('\n'), notifyPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let received = '';
+    receiver.stdout.on('data', (chunk) => (received += chunk));
+    const receiverDone = new Promise<void>((r) => receiver.on('exit', () => r()));
+    await new Promise<void>((r) => receiver.stdout.once('data', () => r()));
+
+    const fd = listenReusePort('127.0.0.1', 0);
+    const port = (await import('../native/index.js')).inspectSocket(fd).port!;
+    // LISTEN_PID must be the server's own PID: sh sets it, then execs node (same PID).
+    const child = spawn('sh', ['-c', `LISTEN_PID=$$ exec "${process.execPath}" "${SERVER_MAIN}"`], {
+      env: { PATH: process.env.PATH, LISTEN_FDS: '1', NOTIFY_SOCKET: notifyPath, STATE_DIR: dir },
+      stdio: ['ignore', 'pipe', 'inherit', fd],
+    });
+    try {
+      await new Promise<void>((r) => child.stdout.on('data', (chunk: Buffer) => chunk.includes('"ready"') && r()));
+      const info = JSON.parse((await new RawConnection(port).request('/info')).body);
+      expect(info).toMatchObject({ listener: 'systemd', pid: child.pid });
+      await receiverDone;
+      expect(received).toContain(`READY=1 MAINPID=${child.pid}`);
+    } finally {
+      child.kill('SIGKILL');
+      receiver.kill('SIGKILL');
+    }
+  });
+});
