@@ -1,0 +1,66 @@
+// autocannon against a server that closes every connection after its
+// response (as a draining server does): by itself it loses requests; through
+// makeCompliant (used by startKeepAliveLoad) it loses none.
+import http from 'node:http';
+import type net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKeepAliveLoad } from './keepalive-load.js';
+import { Recorder } from './recorder.js';
+
+let server: http.Server;
+let url: string;
+
+beforeAll(async () => {
+  server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Server-Pid': String(process.pid), Connection: 'close' });
+    res.end(`OK. Handled by PID: ${process.pid}\n`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('autocannon and Connection: close', () => {
+  it('plain autocannon writes requests on closing sockets and loses them', async () => {
+    const result = await autocannon({ url, connections: 10, duration: 1 });
+    const lost = result.requests.sent - result.requests.total;
+    // Sent but never answered, beyond the at most 10 in flight at the end.
+    expect(lost + result.errors).toBeGreaterThan(10);
+  });
+
+  it('through makeCompliant every request is answered on a fresh connection', async () => {
+    const recorder = new Recorder(100);
+    const load = startKeepAliveLoad({ url, connections: 10, maxSeconds: 10, timeoutSeconds: 5 }, recorder);
+    await sleep(1000);
+    await load.stop();
+    const snapshot = recorder.snapshot();
+    expect(snapshot.answered).toBeGreaterThan(100);
+    expect(snapshot.failuresByCause).toEqual({});
+    expect(snapshot.failed).toBe(0);
+  });
+
+  it('counts a request lost to a server-side FIN, which autocannon itself counts nowhere', async () => {
+    // Promises keep-alive, then closes right after the response: the next
+    // request written on that socket is never answered.
+    const rude = http.createServer((req, res) => {
+      res.writeHead(200, { 'X-Server-Pid': String(process.pid), 'Content-Type': 'text/plain' });
+      res.end(`OK. Handled by PID: ${process.pid}\n`, () => setTimeout(() => req.socket.end(), 5));
+    });
+    await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r));
+    try {
+      const recorder = new Recorder(100);
+      const port = (rude.address() as net.AddressInfo).port;
+      const load = startKeepAliveLoad({ url: `http://127.0.0.1:${port}/`, connections: 5, maxSeconds: 10, timeoutSeconds: 5 }, recorder);
+      await sleep(500);
+      await load.stop();
+      const snapshot = recorder.snapshot();
+      expect(snapshot.answered).toBeGreaterThan(0);
+      expect(snapshot.failuresByCause.silent_loss ?? 0).toBeGreaterThan(0);
+    } finally {
+      rude.closeAllConnections();
+      await new Promise<void>((r) => rude.close(() => r()));
+    }
+  });
+});

@@ -1,0 +1,52 @@
+// The zero-downtime gate on the local runtime: real server processes, the
+// real restart.sh, real load, inside a private network namespace with
+// tcp_migrate_req=1. And the control: a naive restart must fail the gate.
+import { describe, expect, it } from 'vitest';
+import { explain, runPoc } from '../test/poc-cli.js';
+import { cleanup } from '../test/processes.js';
+import { afterEach } from 'vitest';
+
+afterEach(cleanup);
+
+const root = process.getuid?.() === 0;
+const common = ['--runtime', 'local', '--restarts', '4', '--interval', '1.5', '--warmup', '1', '--cooldown', '1', '--overlap', '300'];
+
+describe('npm run poc --runtime local', () => {
+  it('runs in a private network namespace with tcp_migrate_req=1 (root), or says it does not', async () => {
+    const run = await runPoc([...common, '--restarts', '1', '--load', 'churn']);
+    expect(run.result, explain(run)).toBeDefined();
+    if (root || process.env.CI) {
+      expect(run.result!.runtime.facts).toMatchObject({ network: 'private network namespace', tcp_migrate_req: '1' });
+    } else {
+      expect(run.result!.runtime.description).toMatch(/host network .*needs root/);
+    }
+  });
+
+  it.each(['keepalive', 'churn'])('passes with zero failed requests across 4 restarts under %s load', async (load) => {
+    const run = await runPoc([...common, '--load', load]);
+    expect(run.code, explain(run)).toBe(0);
+    const result = run.result!;
+    expect(result.passed).toBe(true);
+    expect(result.failedRequests).toBe(0);
+    expect(result.totalRequests).toBeGreaterThan(1000);
+    expect(result.restarts.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
+    // Old only, then both, then new only: every PID of the chain answered.
+    expect(result.pids.map((p) => p.pid)).toEqual([result.restarts[0]!.oldPid, ...result.restarts.map((r) => r.newPid)]);
+    expect(run.stdout).toContain('PASSED');
+  });
+
+  it('fails the gate with a naive stop-then-start restart', async () => {
+    const run = await runPoc([...common, '--strategy', 'naive', '--load', 'both']);
+    expect(run.code, explain(run)).toBe(1);
+    expect(run.result!.passed).toBe(false);
+    expect(run.result!.failedRequests).toBeGreaterThan(0);
+    expect(run.stdout).toContain('FAILED');
+  });
+
+  it('reports usage errors in one line with exit 2', async () => {
+    const run = await runPoc(['--connections', 'lots']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('--connections "lots" is not valid');
+  });
+});

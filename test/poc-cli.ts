@@ -1,0 +1,49 @@
+// Runs `npm run poc`'s entry point as a user would and reads its result.json.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, tempDir } from './processes.js';
+
+export interface PocRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** result.json, when the run got that far. */
+  result?: {
+    passed: boolean;
+    totalRequests: number;
+    failedRequests: number;
+    failuresByCause: Record<string, number>;
+    pids: { pid: number; count: number }[];
+    restarts: { exitCode: number; oldPid: number | null; newPid: number | null; events: { event: string }[] }[];
+    runtime: { kind: string; description: string; facts: Record<string, string> };
+    checks: { name: string; passed: boolean; detail: string }[];
+  };
+}
+
+export function runPoc(args: string[], options: { onSpawn?: (pid: number) => void } = {}): Promise<PocRun> {
+  const reportDir = tempDir('reuseport-lab-report-');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/harness/main.js'), '--report-dir', reportDir, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    options.onSpawn?.(child.pid!);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => {
+      let result;
+      try {
+        result = JSON.parse(readFileSync(join(reportDir, 'result.json'), 'utf8'));
+      } catch {
+        result = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, result });
+    });
+  });
+}
+
+/** A one-line explanation of a run, for assertion messages. */
+export function explain(run: PocRun): string {
+  const failing = run.result?.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`) ?? [];
+  return `exit ${run.code}; ${failing.join('; ') || 'no failing checks'}; stderr: ${run.stderr.slice(-500)}`;
+}
