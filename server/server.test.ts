@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenReusePort } from '../native/index.js';
-import { cleanup, RawConnection, SERVER_MAIN, startReadyServer, tempDir } from '../test/processes.js';
+import { cleanup, RawConnection, SERVER_MAIN, startReadyServer, tempDir, track } from '../test/processes.js';
 import { readConfig } from './config.js';
 
 afterEach(cleanup);
@@ -88,14 +88,14 @@ describe('systemd socket activation', () => {
     const dir = tempDir();
     const notifyPath = join(dir, 'notify.sock');
     // The receiving end of the notify socket (Node core cannot bind AF_UNIX datagrams).
-    const receiver = spawn('python3', ['-c', [
+    const receiver = track(spawn('python3', ['-c', [
       'import socket, sys',
       's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
       's.bind(sys.argv[1])',
       "print('bound', flush=True)",
       's.settimeout(10)',
       "print(s.recv(4096).decode().replace('\\n', ' '), flush=True)",
-    ].join('\n'), notifyPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    ].join('\n'), notifyPath], { stdio: ['ignore', 'pipe', 'inherit'] }));
     let received = '';
     receiver.stdout.on('data', (chunk) => (received += chunk));
     const receiverDone = new Promise<void>((r) => receiver.on('exit', () => r()));
@@ -104,10 +104,10 @@ describe('systemd socket activation', () => {
     const fd = listenReusePort('127.0.0.1', 0);
     const port = (await import('../native/index.js')).inspectSocket(fd).port!;
     // LISTEN_PID must be the server's own PID: sh sets it, then execs node (same PID).
-    const child = spawn('sh', ['-c', `LISTEN_PID=$$ exec "${process.execPath}" "${SERVER_MAIN}"`], {
+    const child = track(spawn('sh', ['-c', `LISTEN_PID=$$ exec "${process.execPath}" "${SERVER_MAIN}"`], {
       env: { PATH: process.env.PATH, LISTEN_FDS: '1', NOTIFY_SOCKET: notifyPath, STATE_DIR: dir },
       stdio: ['ignore', 'pipe', 'inherit', fd],
-    });
+    }));
     try {
       await new Promise<void>((r) => child.stdout.on('data', (chunk: Buffer) => chunk.includes('"ready"') && r()));
       const info = JSON.parse((await new RawConnection(port).request('/info')).body);

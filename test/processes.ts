@@ -28,6 +28,12 @@ export interface ServerProcess {
 const started: ChildProcess[] = [];
 const dirs: string[] = [];
 
+/** Registers a process that cleanup() must end (by PID) even if its test times out. */
+export function track<T extends ChildProcess>(child: T): T {
+  started.push(child);
+  return child;
+}
+
 /** A fresh state directory, removed by cleanup(). */
 export function tempDir(prefix = 'reuseport-lab-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

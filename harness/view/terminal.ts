@@ -9,6 +9,18 @@ import { toRows } from './histogram.js';
 const BAR_WIDTH = 40;
 const MAX_ROWS = 40;
 const PALETTE = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.green, chalk.blue, chalk.white];
+// Without colour (CI logs, NO_COLOR, a pipe) each PID gets its own glyph instead.
+const GLYPHS = ['█', '░', '▓', '▒', '#', '='];
+
+interface PidStyle {
+  paint: (text: string) => string;
+  glyph: string;
+}
+
+function pidStyles(pids: number[]): Map<number, PidStyle> {
+  const coloured = chalk.level > 0;
+  return new Map(pids.map((pid, i) => [pid, { paint: PALETTE[i % PALETTE.length]!, glyph: coloured ? '█' : GLYPHS[i % GLYPHS.length]! }]));
+}
 
 /** Starts a progress line on stderr, redrawn every 250 ms while `stream` is a TTY. Returns a stop function. */
 export function startProgress(recorder: Recorder, stream: NodeJS.WriteStream = process.stderr): () => void {
@@ -36,11 +48,11 @@ export function startProgress(recorder: Recorder, stream: NodeJS.WriteStream = p
 export function renderSummary(result: ScenarioResult, verdict: Verdict): string {
   const lines: string[] = [];
   const pids = result.load.pids.map((p) => p.pid);
-  const colour = new Map(pids.map((pid, i) => [pid, PALETTE[i % PALETTE.length]!]));
+  const style = pidStyles(pids);
   const t0 = result.load.startedAt;
 
   lines.push(chalk.bold('PID share of responses over time'));
-  lines.push(`  legend: ${pids.map((pid) => colour.get(pid)!(`█ ${pid}`)).join('  ')}  ${chalk.red('✗ failed')}`);
+  lines.push(`  legend: ${pids.map((pid) => style.get(pid)!.paint(`${style.get(pid)!.glyph} ${pid}`)).join('  ')}  ${chalk.red('✗ failed')}`);
   for (const row of toRows(result.load.buckets, result.load.bucketMs, result.restarts, MAX_ROWS)) {
     const total = [...row.pids.values()].reduce((a, b) => a + b, 0) + row.failed;
     let bar = '';
@@ -48,7 +60,8 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
     for (const pid of pids) {
       const count = row.pids.get(pid) ?? 0;
       const width = total ? Math.round((count / total) * BAR_WIDTH) : 0;
-      bar += colour.get(pid)!('█'.repeat(Math.min(width, BAR_WIDTH - used)));
+      const { paint, glyph } = style.get(pid)!;
+      bar += paint(glyph.repeat(Math.min(width, BAR_WIDTH - used)));
       used = Math.min(BAR_WIDTH, used + width);
     }
     if (row.failed) {
