@@ -14,7 +14,8 @@ import type { Runtime } from './runtime/runtime.js';
 import { describeLoad, runScenario } from './scenario.js';
 import { judge } from './verdict.js';
 import { startProgress, renderSummary } from './view/terminal.js';
-import { prepareReportDir, toResultDocument, writeResult } from './view/result-json.js';
+import { prepareReportDir, toResultDocument } from './view/result-json.js';
+import { writeReport } from './view/write-report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = join(ROOT, 'scripts');
@@ -99,10 +100,11 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const verdict = judge(result);
-  const path = writeResult(options.reportDir, result, verdict);
-  if (options.json) process.stdout.write(`${JSON.stringify(toResultDocument(result, verdict), null, 2)}\n`);
+  const doc = toResultDocument(result, verdict);
+  const files = await writeReport(options.reportDir, doc);
+  if (options.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else console.log(`\n${renderSummary(result, verdict)}`);
-  say(options, chalk.dim(`  report: ${path}`));
+  say(options, chalk.dim(`  report: ${files.join(', ')}`));
   if (options.keep && runtime instanceof DockerRuntime) {
     say(options, `container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
   }

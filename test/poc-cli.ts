@@ -6,6 +6,7 @@ import { ROOT, tempDir } from './processes.js';
 
 export interface PocRun {
   code: number;
+  reportDir: string;
   stdout: string;
   stderr: string;
   /** result.json, when the run got that far. */
@@ -37,7 +38,7 @@ export function runPoc(args: string[], options: { onSpawn?: (pid: number) => voi
       } catch {
         result = undefined;
       }
-      resolve({ code: code ?? -1, stdout, stderr, result });
+      resolve({ code: code ?? -1, reportDir, stdout, stderr, result });
     });
   });
 }

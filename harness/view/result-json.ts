@@ -1,6 +1,6 @@
 // result.json: the run as data for other tools. Documented in README.md
 // ("result.json"); bump RESULT_SCHEMA_VERSION on any incompatible change.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SetupError } from '../errors.js';
 import { describeLoad, type ScenarioResult } from '../scenario.js';
@@ -31,6 +31,8 @@ export function toResultDocument(result: ScenarioResult, verdict: Verdict) {
   };
 }
 
+export type ResultDocument = ReturnType<typeof toResultDocument>;
+
 /** Checks up front that the report directory can be written, so a long run does not end in an error. */
 export function prepareReportDir(dir: string): void {
   try {
@@ -43,9 +45,16 @@ export function prepareReportDir(dir: string): void {
   }
 }
 
-/** Writes result.json into `dir` and returns its path. */
-export function writeResult(dir: string, result: ScenarioResult, verdict: Verdict): string {
-  const path = join(dir, 'result.json');
-  writeFileSync(path, `${JSON.stringify(toResultDocument(result, verdict), null, 2)}\n`);
-  return path;
+/** Reads a saved result.json; throws SetupError if it is not one this version can read. */
+export function readResultDocument(path: string): ResultDocument {
+  let doc: ResultDocument;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8')) as ResultDocument;
+  } catch (error) {
+    throw new SetupError(`cannot read ${path} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the result.json of a run`);
+  }
+  if (doc?.schemaVersion !== RESULT_SCHEMA_VERSION) {
+    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}`);
+  }
+  return doc;
 }

@@ -1,0 +1,180 @@
+// The report's charts: vega-lite specs built from result.json, rendered to
+// SVG in Node (no browser, no canvas), all on one time axis.
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ResultDocument } from './result-json.js';
+
+export const CHART_WIDTH = 860;
+const FAILED = 'failed';
+const PID_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+const EVENT_LABELS: Record<string, string> = {
+  new_started: 'new started',
+  new_ready: 'new ready',
+  old_signalled: 'old signalled',
+  old_exited: 'old exited',
+  old_killed: 'old killed',
+  rolled_back: 'rolled back',
+};
+
+type Row = Record<string, string | number>;
+
+/** Seconds since the load started, the x axis of every chart. */
+function timeAxis(doc: ResultDocument) {
+  const seconds = (doc.endedAt - doc.startedAt) / 1000;
+  return { domain: [0, Math.max(seconds, doc.bucketMs / 1000)] };
+}
+
+function eventRows(doc: ResultDocument): Row[] {
+  return doc.restarts.flatMap((r) =>
+    r.events
+      .filter((e) => e.event in EVENT_LABELS)
+      .map((e) => ({ t: (e.ts - doc.startedAt) / 1000, event: EVENT_LABELS[e.event]!, label: `#${r.index} ${EVENT_LABELS[e.event]} ${e.pid ?? ''}`.trim() })),
+  );
+}
+
+/** A chart with the restart events drawn over it as vertical rules. */
+function withEvents(doc: ResultDocument, title: string, layer: object[], height = 180): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: title, anchor: 'start', fontSize: 14 },
+    width: CHART_WIDTH,
+    height,
+    layer: [
+      ...layer,
+      {
+        data: { values: eventRows(doc) },
+        mark: { type: 'rule', strokeWidth: 1.5, strokeDash: [4, 3] },
+        encoding: {
+          x: { field: 't', type: 'quantitative', scale: timeAxis(doc) },
+          color: {
+            field: 'event',
+            type: 'nominal',
+            title: 'restart event',
+            scale: { domain: Object.values(EVENT_LABELS), range: ['#999999', '#2ca02c', '#ff7f0e', '#555555', '#d62728', '#d62728'] },
+          },
+          tooltip: [{ field: 'label' }],
+        },
+      },
+    ],
+    resolve: { scale: { color: 'independent' } },
+    config: { font: 'sans-serif', view: { stroke: '#ddd' } },
+  } as TopLevelSpec;
+}
+
+const xBucket = (doc: ResultDocument) => ({
+  x: { field: 't0', type: 'quantitative', title: 'seconds since the load started', scale: timeAxis(doc) },
+  x2: { field: 't1' },
+});
+
+/** Share of responses per PID over time, failures in red on top. */
+export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
+  const pids = doc.pids.map((p) => String(p.pid));
+  const rows: Row[] = [];
+  for (const bucket of doc.buckets) {
+    const t0 = (bucket.start - doc.startedAt) / 1000;
+    const t1 = t0 + doc.bucketMs / 1000;
+    const failed = Object.values(bucket.failures).reduce((a, b) => a + (b ?? 0), 0);
+    const total = Object.values(bucket.pids).reduce((a, b) => a + b, 0) + failed;
+    if (total === 0) continue;
+    // Stacked here rather than by vega-lite: each rectangle gets its own y and y2.
+    let y = 0;
+    const slices: [string, number][] = [...pids.map((pid): [string, number] => [pid, bucket.pids[pid] ?? 0]), [FAILED, failed]];
+    for (const [who, count] of slices) {
+      if (!count) continue;
+      rows.push({ t0, t1, who, count, y0: y, y1: y + count / total });
+      y += count / total;
+    }
+  }
+  return withEvents(doc, 'Share of responses per PID', [
+    {
+      data: { values: rows },
+      mark: { type: 'rect' },
+      encoding: {
+        ...xBucket(doc),
+        y: { field: 'y0', type: 'quantitative', title: 'share of responses', axis: { format: '%' }, scale: { domain: [0, 1] } },
+        y2: { field: 'y1' },
+        color: {
+          field: 'who',
+          type: 'nominal',
+          title: 'PID',
+          scale: { domain: [...pids, FAILED], range: [...pids.map((_, i) => PID_COLOURS[i % PID_COLOURS.length]!), '#d62728'] },
+        },
+        tooltip: [{ field: 'who', title: 'PID' }, { field: 'count' }, { field: 't0', title: 'from s' }],
+      },
+    },
+  ], 220);
+}
+
+/** Requests settled per second (answered + failed). */
+export function rateSpec(doc: ResultDocument): TopLevelSpec {
+  const rows = doc.buckets.map((b) => {
+    const settled = Object.values(b.pids).reduce((a, c) => a + c, 0) + Object.values(b.failures).reduce((a, c) => a + (c ?? 0), 0);
+    return { t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, rps: (settled * 1000) / doc.bucketMs };
+  });
+  return withEvents(doc, 'Request rate', [
+    {
+      data: { values: rows },
+      mark: { type: 'line', interpolate: 'step-after', color: '#1f77b4' },
+      encoding: {
+        x: { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: timeAxis(doc) },
+        y: { field: 'rps', type: 'quantitative', title: 'requests per second' },
+      },
+    },
+  ]);
+}
+
+/** p50, p99 and max latency of answered requests per bucket. */
+export function latencySpec(doc: ResultDocument): TopLevelSpec {
+  const rows = doc.buckets.flatMap((b) =>
+    b.latency
+      ? (['p50', 'p99', 'max'] as const).map((stat) => ({ t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, stat, ms: b.latency![stat] }))
+      : [],
+  );
+  return withEvents(doc, 'Latency of answered requests', [
+    {
+      data: { values: rows },
+      mark: { type: 'line', point: false },
+      encoding: {
+        x: { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: timeAxis(doc) },
+        y: { field: 'ms', type: 'quantitative', title: 'ms (symlog scale)', scale: { type: 'symlog' } },
+        color: { field: 'stat', type: 'nominal', title: 'latency', scale: { domain: ['p50', 'p99', 'max'], range: ['#2ca02c', '#ff7f0e', '#d62728'] } },
+      },
+    },
+  ]);
+}
+
+/** Failed requests per bucket, by cause. */
+export function failuresSpec(doc: ResultDocument): TopLevelSpec {
+  const rows: Row[] = [];
+  for (const b of doc.buckets) {
+    const t0 = (b.start - doc.startedAt) / 1000;
+    let y = 0;
+    for (const [cause, count] of Object.entries(b.failures)) {
+      rows.push({ t0, t1: t0 + doc.bucketMs / 1000, cause, count: count ?? 0, y0: y, y1: y + (count ?? 0) });
+      y += count ?? 0;
+    }
+  }
+  return withEvents(doc, rows.length ? 'Failed requests by cause' : 'Failed requests by cause: none', [
+    {
+      data: { values: rows },
+      mark: { type: 'rect' },
+      encoding: {
+        ...xBucket(doc),
+        y: { field: 'y0', type: 'quantitative', title: 'failed requests', ...(rows.length ? {} : { scale: { domain: [0, 1] } }) },
+        y2: { field: 'y1' },
+        color: { field: 'cause', type: 'nominal', title: 'cause', scale: { scheme: 'reds' } },
+        tooltip: [{ field: 'cause' }, { field: 'count' }],
+      },
+    },
+  ], 140);
+}
+
+/** Renders a vega-lite spec to an SVG string, headless. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,49 @@
+// CI views: a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)
+// and JUnit XML (pass/fail per check and per restart, for any CI).
+import type { ResultDocument } from './result-json.js';
+import { switchovers } from './switchover.js';
+
+const ms = (value: number | null) => (value === null ? '–' : `${value} ms`);
+
+export function markdownSummary(doc: ResultDocument): string {
+  const lines = [
+    `### reuseport-lab: ${doc.passed ? '✅ passed' : '❌ failed'}`,
+    '',
+    `${doc.totalRequests.toLocaleString('en-US')} requests, **${doc.failedRequests.toLocaleString('en-US')} failed**, ${doc.restarts.length} ${doc.parameters.strategy} restarts. ${doc.runtime.description}.`,
+    '',
+    '| check | result |',
+    '| --- | --- |',
+    ...doc.checks.map((c) => `| ${c.passed ? '✅' : '❌'} ${c.name} | ${c.detail.replace(/\|/g, '\\|')} |`),
+    '',
+    '| restart | old → new | outcome | new ready | old exit after SIGTERM |',
+    '| ---: | --- | --- | ---: | ---: |',
+    ...switchovers(doc).map((s) => `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${s.outcome} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} |`),
+    '',
+    `Load: ${doc.parameters.loadDescription}.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const xml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+export function junitXml(doc: ResultDocument): string {
+  const cases: { name: string; failure?: string }[] = [
+    ...doc.checks.map((c) => ({ name: c.name, failure: c.passed ? undefined : c.detail })),
+    ...switchovers(doc).map((s) => ({
+      name: `restart #${s.index} ${s.oldPid ?? '?'} -> ${s.newPid ?? '?'}`,
+      failure: s.exitCode === 0 ? undefined : `${s.outcome}`,
+    })),
+  ];
+  const failures = cases.filter((c) => c.failure !== undefined).length;
+  const seconds = ((doc.endedAt - doc.startedAt) / 1000).toFixed(3);
+  const body = cases
+    .map((c) => `    <testcase classname="reuseport-lab" name="${xml(c.name)}">${c.failure === undefined ? '' : `<failure message="${xml(c.failure)}"/>`}</testcase>`)
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites tests="${cases.length}" failures="${failures}" time="${seconds}">
+  <testsuite name="zero-downtime restart (${xml(doc.parameters.strategy)})" tests="${cases.length}" failures="${failures}" time="${seconds}">
+${body}
+  </testsuite>
+</testsuites>
+`;
+}

@@ -1,0 +1,75 @@
+// report.html: one self-contained page (inline SVG and CSS, nothing fetched)
+// that a person can open offline or attach to a pull request.
+import { failuresSpec, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
+import type { ResultDocument } from './result-json.js';
+import { switchovers } from './switchover.js';
+
+const escape = (text: unknown) =>
+  String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const ms = (value: number | null) => (value === null ? '–' : `${value.toLocaleString('en-US')} ms`);
+const count = (value: number) => value.toLocaleString('en-US');
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  const head = headers.map((h) => `<th>${escape(h)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/** Renders the whole page from a result document. */
+export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
+  const [share, rate, latency, failures] = await Promise.all([pidShareSpec(doc), rateSpec(doc), latencySpec(doc), failuresSpec(doc)].map(renderSvg));
+  const verdict = doc.passed ? 'PASSED' : 'FAILED';
+  const causes = Object.entries(doc.failuresByCause).map(([cause, n]) => `${count(n ?? 0)} ${cause}`).join(', ') || 'none';
+  const facts = { ...doc.runtime.facts, load: doc.parameters.loadDescription, strategy: doc.parameters.strategy, connections: doc.parameters.connections, 'bucket width': `${doc.bucketMs} ms` };
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>reuseport-lab: ${verdict}, ${count(doc.failedRequests)} of ${count(doc.totalRequests)} requests failed</title>
+<style>
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 16px; }
+  h1 { font-size: 22px; margin-bottom: 4px; }
+  h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #eee; padding-bottom: 4px; }
+  .verdict { display: inline-block; padding: 4px 12px; border-radius: 4px; color: #fff; font-weight: 600; }
+  .passed { background: #2a7d2e; } .failed { background: #c62828; }
+  .totals { display: flex; gap: 28px; margin: 14px 0; } .totals div b { display: block; font-size: 22px; }
+  table { border-collapse: collapse; margin: 8px 0; } th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #eee; }
+  td.ok { color: #2a7d2e; } td.bad { color: #c62828; }
+  figure { margin: 18px 0; } svg { max-width: 100%; height: auto; }
+  .muted { color: #666; }
+</style>
+</head>
+<body>
+<h1>reuseport-lab restart report <span class="verdict ${doc.passed ? 'passed' : 'failed'}" id="verdict">${verdict}</span></h1>
+<p class="muted">${escape(new Date(doc.startedAt).toISOString())} · ${escape(doc.runtime.description)}${doc.interrupted ? ` · interrupted: ${escape(doc.interrupted)}` : ''}</p>
+<div class="totals">
+  <div><b>${count(doc.totalRequests)}</b>requests</div>
+  <div><b>${count(doc.failedRequests)}</b>failed (${escape(causes)})</div>
+  <div><b>${doc.restarts.length}</b>restarts</div>
+  <div><b>${doc.pids.length}</b>PIDs answered</div>
+</div>
+<h2>Checks</h2>
+<table><tbody>
+${doc.checks.map((c) => `<tr><td class="${c.passed ? 'ok' : 'bad'}">${c.passed ? '✓' : '✗'}</td><td>${escape(c.name)}</td><td>${escape(c.detail)}</td></tr>`).join('\n')}
+</tbody></table>
+<h2>Over time</h2>
+<figure id="chart-pid-share">${share}</figure>
+<figure id="chart-rate">${rate}</figure>
+<figure id="chart-latency">${latency}</figure>
+<figure id="chart-failures">${failures}</figure>
+<h2>Switchover per restart</h2>
+${table(
+  ['#', 'old PID', 'new PID', 'outcome', 'trigger → new ready', 'SIGTERM → old PID\'s last answer', 'SIGTERM → old exit'],
+  switchovers(doc).map((s) => [s.index, s.oldPid ?? '–', s.newPid ?? '–', s.outcome, ms(s.readyMs), ms(s.lastOldAnswerMs), ms(s.oldGoneMs)]),
+)}
+<h2>Responses per PID</h2>
+${table(['PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [p.pid, count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}
+<h2>Run parameters</h2>
+${table(['parameter', 'value'], Object.entries(facts).map(([k, v]) => [k, String(v)]))}
+<p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npm run report -- path/to/result.json</code>.</p>
+</body>
+</html>
+`;
+}

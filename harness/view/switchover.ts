@@ -1,0 +1,40 @@
+// Per-restart switchover figures, derived from result.json alone so that
+// every view (HTML, Markdown, JUnit) and a re-render agree.
+import type { ResultDocument } from './result-json.js';
+
+export interface Switchover {
+  index: number;
+  oldPid: number | null;
+  newPid: number | null;
+  exitCode: number;
+  /** 'ok', 'rolled back: <reason>', 'old killed', or 'failed (exit N)'. */
+  outcome: string;
+  /** Trigger to the new PID's ready marker. */
+  readyMs: number | null;
+  /** SIGTERM to the old PID's last answer seen by the load. */
+  lastOldAnswerMs: number | null;
+  /** SIGTERM to the old process's exit (or SIGKILL). */
+  oldGoneMs: number | null;
+}
+
+export function switchovers(doc: ResultDocument): Switchover[] {
+  const lastSeen = new Map(doc.pids.map((p) => [p.pid, p.last]));
+  return doc.restarts.map((r) => {
+    const at = (name: string) => r.events.find((e) => e.event === name)?.ts;
+    const ready = at('new_ready');
+    const signalled = at('old_signalled');
+    const gone = at('old_exited') ?? at('old_killed');
+    const rolledBack = r.events.find((e) => e.event === 'rolled_back');
+    const lastOld = r.oldPid === null ? undefined : lastSeen.get(r.oldPid);
+    return {
+      index: r.index,
+      oldPid: r.oldPid,
+      newPid: r.newPid,
+      exitCode: r.exitCode,
+      outcome: rolledBack ? `rolled back: ${rolledBack.reason ?? 'unknown reason'}` : at('old_killed') ? 'old killed' : r.exitCode === 0 ? 'ok' : `failed (exit ${r.exitCode})`,
+      readyMs: ready === undefined ? null : ready - r.triggeredAt,
+      lastOldAnswerMs: signalled === undefined || lastOld === undefined ? null : Math.max(0, lastOld - signalled),
+      oldGoneMs: signalled === undefined || gone === undefined ? null : gone - signalled,
+    };
+  });
+}
