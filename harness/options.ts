@@ -1,6 +1,7 @@
 // `npm run poc` options: parsed, validated, and documented in one table.
 import { parseArgs } from 'node:util';
 import { SetupError } from './errors.js';
+import { FAULT_NAMES, type FaultName } from './faults.js';
 import type { LoadMode } from './scenario.js';
 import type { Strategy } from './runtime/runtime.js';
 
@@ -18,6 +19,7 @@ export interface PocOptions {
   overlapMs: number;
   bucketMs: number;
   requestTimeoutSeconds: number;
+  fault?: FaultName;
   readyTimeout: number;
   stopTimeout: number;
   reportDir: string;
@@ -48,6 +50,7 @@ const SPECS: Record<string, Spec> = {
   cooldown: { flag: '--cooldown', value: 'SECONDS', fallback: '2', help: 'load after the last restart' },
   overlap: { flag: '--overlap', value: 'MS', fallback: '500', help: 'both servers serve this long before the old one gets SIGTERM' },
   bucket: { flag: '--bucket', value: 'MS', fallback: '250', help: 'width of a histogram time bucket' },
+  fault: { flag: '--fault', value: FAULT_NAMES.join('|'), fallback: '', help: 'inject a fault into restart #1 (see README, "Faults")' },
   timeout: { flag: '--timeout', value: 'SECONDS', fallback: '10', help: 'a request unanswered this long counts as failed' },
   'ready-timeout': { flag: '--ready-timeout', value: 'SECONDS', fallback: '10', help: 'restart.sh: time the new server has to become ready' },
   'stop-timeout': { flag: '--stop-timeout', value: 'SECONDS', fallback: '30', help: 'restart.sh: time the old server has to drain before SIGKILL' },
@@ -63,7 +66,7 @@ const SPECS: Record<string, Spec> = {
 export function helpText(): string {
   const rows = Object.values(SPECS).map((s) => {
     const left = `  ${s.flag}${s.value ? ` ${s.value}` : ''}`;
-    const fallback = typeof s.fallback === 'string' ? ` (default: ${s.fallback})` : '';
+    const fallback = typeof s.fallback === 'string' && s.fallback ? ` (default: ${s.fallback})` : '';
     return `${left.padEnd(34)}${s.help}${fallback}`;
   });
   return [
@@ -113,6 +116,7 @@ export function parseOptions(argv: string[]): PocOptions {
     overlapMs: number('overlap', text('overlap'), 0, 600_000),
     bucketMs: number('bucket', text('bucket'), 10, 60_000),
     requestTimeoutSeconds: number('timeout', text('timeout'), 1, 600),
+    fault: text('fault') ? choice('fault', text('fault'), FAULT_NAMES) : undefined,
     readyTimeout: number('ready-timeout', text('ready-timeout'), 1, 3600),
     stopTimeout: number('stop-timeout', text('stop-timeout'), 1, 3600),
     reportDir: text('report-dir'),
@@ -131,6 +135,8 @@ export function parseOptions(argv: string[]): PocOptions {
   if (parsed.runtime === 'local' && (parsed.keep || !parsed.build)) {
     throw new SetupError('--keep and --skip-build apply to the docker runtime only; drop them or use --runtime docker');
   }
+  if (parsed.fault && parsed.restarts < 1) throw new SetupError('--fault applies to restart #1: use --restarts 1 or more');
+  if (parsed.fault && parsed.strategy === 'naive') throw new SetupError('--fault goes with --strategy reuseport; the naive strategy fails the gate already');
   if (parsed.overlapMs >= parsed.intervalMs && parsed.restarts > 1) {
     throw new SetupError(`--overlap ${parsed.overlapMs} ms must be shorter than --interval (${parsed.intervalMs} ms)`);
   }

@@ -2,9 +2,10 @@
 // stop the load, and hand back everything measured as one plain object.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LoadSnapshot, Recorder } from './load/recorder.js';
-import { startChurnLoad } from './load/churn-load.js';
+import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
+import { type Outcome, record as recordOutcome, requestOnce, startChurnLoad } from './load/churn-load.js';
 import { type RunningLoad, startKeepAliveLoad } from './load/keepalive-load.js';
-import type { RestartRecord, Runtime, Strategy, Target } from './runtime/runtime.js';
+import type { Leftovers, RestartRecord, Runtime, Strategy, Target } from './runtime/runtime.js';
 
 export type LoadMode = 'keepalive' | 'churn' | 'both';
 
@@ -18,6 +19,15 @@ export interface ScenarioOptions {
   cooldownMs: number;
   bucketMs: number;
   requestTimeoutSeconds: number;
+  fault?: FaultName;
+}
+
+/** What was injected, and what became of the injected long request. */
+export interface FaultRecord {
+  name: FaultName;
+  summary: string;
+  restartIndex: number;
+  slowRequest?: { path: string; outcome: Outcome };
 }
 
 export interface ScenarioResult {
@@ -28,6 +38,9 @@ export interface ScenarioResult {
   /** Requests autocannon still had on the wire when it was stopped: neither answered nor failed. */
   inFlightAtStop: number;
   restarts: RestartRecord[];
+  fault?: FaultRecord;
+  /** Processes, zombies and fds left in the container; null where not checked. */
+  leftovers: Leftovers | null;
   /** Set when the run did not finish (Ctrl-C, lost engine, ...). */
   interrupted?: string;
 }
@@ -47,7 +60,8 @@ export function describeLoad(options: Pick<ScenarioOptions, 'load' | 'connection
 
 /** Runs the scenario; the caller owns the runtime and closes it. */
 export async function runScenario(runtime: Runtime, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
-  const target = await runtime.start();
+  const fault = options.fault ? FAULTS[options.fault] : undefined;
+  const target = await runtime.start(fault?.serverEnv);
   const recorder = new Recorder(options.bucketMs);
   hooks.onRecorder?.(recorder);
   const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
@@ -63,11 +77,24 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   }
 
   const restarts: RestartRecord[] = [];
+  const faultRecord: FaultRecord | undefined = options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
+  let slowRequest: Promise<{ path: string; outcome: Outcome }> | undefined;
   let interrupted: string | undefined;
   try {
     await sleep(options.warmupMs, undefined, { signal: hooks.signal });
     for (let index = 1; index <= options.restarts; index++) {
-      const record = await runtime.restart(index, options.strategy, `v${index + 1}`);
+      const faulty = index === FAULTY_RESTART && fault !== undefined;
+      if (faulty && fault.slowRequestMs) {
+        const path = `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`;
+        // Counted like any request, at the time it settles.
+        slowRequest = requestOnce({ ...target, timeoutSeconds: options.requestTimeoutSeconds + 60 }, path).then((outcome) => {
+          recordOutcome(recorder, outcome);
+          return { path, outcome };
+        });
+        await sleep(100); // on the wire before the restart begins
+      }
+      const tweaks = faulty ? { args: fault.restartArgs, env: fault.restartEnv } : undefined;
+      const record = await runtime.restart(index, options.strategy, `v${index + 1}`, tweaks);
       restarts.push(record);
       hooks.onRestart?.(record);
       const spent = Date.now() - record.triggeredAt;
@@ -80,7 +107,9 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
 
   let inFlightAtStop = 0;
   for (const stopped of await Promise.all(loads.map((load) => load.stop()))) inFlightAtStop += stopped.inFlightAtStop;
+  if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
   recorder.end();
+  const leftovers = interrupted ? null : await runtime.leftovers().catch(() => null);
   return {
     options,
     runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts },
@@ -88,6 +117,8 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
     load: recorder.snapshot(),
     inFlightAtStop,
     restarts,
+    fault: faultRecord,
+    leftovers,
     interrupted,
   };
 }

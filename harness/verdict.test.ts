@@ -37,6 +37,7 @@ function scenario(feed: (recorder: Recorder) => void, restarts = [restart(1, 1, 
     target: { host: '127.0.0.1', port: 1, pid: 1 },
     load: recorder.snapshot(),
     inFlightAtStop: 0,
+    leftovers: null,
     restarts,
   };
 }

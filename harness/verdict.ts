@@ -1,4 +1,5 @@
 // Where a verdict is reached. Pure: a ScenarioResult in, checks out.
+import { FAULTS } from './faults.js';
 import type { ScenarioResult } from './scenario.js';
 
 /**
@@ -19,6 +20,15 @@ export interface Verdict {
   totalRequests: number;
   failedRequests: number;
   checks: Check[];
+}
+
+/** Slack on the fd count of the last server against the first one. */
+export const FD_LEAK_SLACK = 10;
+
+/** Restarts that a fault was injected to make roll back. */
+function expectedRollbacks(result: ScenarioResult): Set<number> {
+  const fault = result.fault;
+  return new Set(fault && FAULTS[fault.name].expectRollback ? [fault.restartIndex] : []);
 }
 
 /** The PID expected to serve at the end: the newest that became ready. */
@@ -46,10 +56,43 @@ export function judge(result: ScenarioResult): Verdict {
 
   if (result.interrupted) add('run completed', false, `interrupted: ${result.interrupted}`);
 
-  const badExits = restarts.filter((r) => r.exitCode !== 0);
-  add('every restart exited 0', badExits.length === 0, badExits.length === 0 ? `${restarts.length} restarts` : badExits.map((r) => `restart ${r.index} exited ${r.exitCode}`).join('; '));
+  const rollbacks = expectedRollbacks(result);
+  const normal = restarts.filter((r) => !rollbacks.has(r.index));
+  const badExits = normal.filter((r) => r.exitCode !== 0);
+  add('every restart exited 0', badExits.length === 0, badExits.length === 0 ? `${normal.length} restarts` : badExits.map((r) => `restart ${r.index} exited ${r.exitCode}`).join('; '));
 
-  const silentNew = restarts.filter((r) => r.exitCode === 0 && (r.newPid === null || !seen.has(r.newPid)));
+  for (const r of restarts.filter((x) => rollbacks.has(x.index))) {
+    const rolledBack = r.events.find((e) => e.event === 'rolled_back');
+    const old = r.oldPid === null ? undefined : seen.get(r.oldPid);
+    const kept = old !== undefined && old.last > r.finishedAt;
+    add(
+      `restart ${r.index} rolled back (injected fault) and the old PID kept serving`,
+      r.exitCode === 1 && rolledBack !== undefined && kept,
+      rolledBack ? `rolled back: ${rolledBack.reason}; PID ${r.oldPid} ${kept ? 'kept serving' : 'did not serve afterwards'}` : `no rollback (exit ${r.exitCode})`,
+    );
+  }
+
+  const slow = result.fault?.slowRequest;
+  if (slow) {
+    const restart = restarts.find((r) => r.index === result.fault!.restartIndex);
+    const byOld = slow.outcome.ok && slow.outcome.pid === restart?.oldPid;
+    add(
+      `long request ${slow.path} spanning restart ${result.fault!.restartIndex} answered by the old PID`,
+      byOld,
+      slow.outcome.ok ? `200 from PID ${slow.outcome.pid} after ${Math.round(slow.outcome.latencyMs)} ms` : `failed: ${slow.outcome.cause} after ${Math.round(slow.outcome.latencyMs)} ms`,
+    );
+  }
+
+  const killed = restarts.filter((r) => r.events.some((e) => e.event === 'old_killed'));
+  add(
+    'old servers exited by themselves',
+    killed.length === 0,
+    killed.length === 0
+      ? 'every old server drained and exited'
+      : killed.map((r) => `restart ${r.index}: PID ${r.oldPid} was killed by ${r.strategy === 'naive' ? 'naive-restart.sh' : 'restart.sh'} (SIGKILL after the stop timeout)`).join('; '),
+  );
+
+  const silentNew = normal.filter((r) => r.exitCode === 0 && (r.newPid === null || !seen.has(r.newPid)));
   add('each new PID answered', silentNew.length === 0, silentNew.length === 0 ? 'every restarted server served requests' : silentNew.map((r) => `restart ${r.index}: PID ${r.newPid ?? '?'} never answered`).join('; '));
 
   const lateOld: string[] = [];
@@ -71,6 +114,17 @@ export function judge(result: ScenarioResult): Verdict {
     others.length === 0 && finalAnswered,
     !finalAnswered ? `PID ${last} did not answer after the last restart` : others.length ? `also answering: ${others.map((p) => p.pid).join(', ')}` : `PID ${last}`,
   );
+
+  const left = result.leftovers;
+  if (left) {
+    const extra = left.serverProcesses.filter((p) => p.pid !== last);
+    const leak = left.lastServerFds > left.firstServerFds + FD_LEAK_SLACK;
+    add(
+      'no leftover processes, zombies or leaked fds',
+      extra.length === 0 && left.zombies === 0 && !leak,
+      `${left.serverProcesses.length} server process(es)${extra.length ? ` (extra: ${extra.map((p) => `${p.pid} ${p.state}`).join(', ')})` : ''}, ${left.zombies} zombies, fds ${left.firstServerFds} at start and ${left.lastServerFds} at the end`,
+    );
+  }
 
   return {
     passed: checks.every((c) => c.passed),

@@ -22,10 +22,10 @@ export interface PocRun {
   };
 }
 
-export function runPoc(args: string[], options: { onSpawn?: (pid: number) => void } = {}): Promise<PocRun> {
+export function runPoc(args: string[], options: { onSpawn?: (pid: number) => void; env?: NodeJS.ProcessEnv } = {}): Promise<PocRun> {
   const reportDir = tempDir('reuseport-lab-report-');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/harness/main.js'), '--report-dir', reportDir, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/harness/main.js'), '--report-dir', reportDir, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     options.onSpawn?.(child.pid!);
     let stdout = '';
     let stderr = '';

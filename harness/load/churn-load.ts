@@ -6,8 +6,8 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RECONNECT_DELAY_MS } from './compliant-client.js';
 import type { RunningLoad } from './keepalive-load.js';
-import { causeOfError, type Recorder } from './recorder.js';
-import { checkResponse } from './response-check.js';
+import { causeOfError, type FailureCause, type Recorder } from './recorder.js';
+import { type Checked, checkResponse } from './response-check.js';
 
 export interface ChurnOptions {
   host: string;
@@ -19,40 +19,42 @@ export interface ChurnOptions {
   timeoutSeconds: number;
 }
 
-/**
- * Sends one GET / on a new connection; resolves, once it is accounted for in
- * the recorder, with whether the connection itself failed.
- */
-function oneRequest(options: ChurnOptions, recorder: Recorder): Promise<boolean> {
+/** How one request ended. */
+export type Outcome = ({ ok: true; pid: number } | { ok: false; cause: FailureCause; connectionFailed: boolean }) & { latencyMs: number };
+
+/** Sends one GET on a new connection and reports how it ended. Never rejects. */
+export function requestOnce(target: { host: string; port: number; timeoutSeconds: number }, path = '/'): Promise<Outcome> {
   return new Promise((resolve) => {
     const started = performance.now();
     let settled = false;
-    const settle = (record: () => void, connectionFailed = false) => {
+    const settle = (outcome: Checked, connectionFailed = false) => {
       if (settled) return;
       settled = true;
-      record();
-      resolve(connectionFailed);
+      const latencyMs = performance.now() - started;
+      resolve(outcome.ok ? { ...outcome, latencyMs } : { ...outcome, connectionFailed, latencyMs });
     };
-    const req = http.get({ host: options.host, port: options.port, path: '/', agent: false, timeout: options.timeoutSeconds * 1000 }, (res) => {
+    const req = http.get({ host: target.host, port: target.port, path, agent: false, timeout: target.timeoutSeconds * 1000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () =>
-        settle(() => {
-          const pidHeader = res.headers['x-server-pid'];
-          const checked = checkResponse(res.statusCode ?? 0, Array.isArray(pidHeader) ? pidHeader[0] : pidHeader, body);
-          if (checked.ok) recorder.answer(checked.pid, performance.now() - started);
-          else recorder.fail(checked.cause);
-        }),
-      );
-      res.on('error', (error) => settle(() => recorder.fail(causeOfError(error))));
+      res.on('end', () => {
+        const pidHeader = res.headers['x-server-pid'];
+        settle(checkResponse(res.statusCode ?? 0, Array.isArray(pidHeader) ? pidHeader[0] : pidHeader, body));
+      });
+      res.on('error', (error) => settle({ ok: false, cause: causeOfError(error) }));
     });
     req.on('timeout', () => {
-      settle(() => recorder.fail('timeout'));
+      settle({ ok: false, cause: 'timeout' });
       req.destroy();
     });
-    req.on('error', (error) => settle(() => recorder.fail(causeOfError(error)), true));
+    req.on('error', (error) => settle({ ok: false, cause: causeOfError(error) }, true));
   });
+}
+
+/** Accounts for one outcome in the recorder. */
+export function record(recorder: Recorder, outcome: Outcome): void {
+  if (outcome.ok) recorder.answer(outcome.pid, outcome.latencyMs);
+  else recorder.fail(outcome.cause);
 }
 
 /** Starts `concurrency` request loops; each sends its next request when the last one is accounted for. */
@@ -62,7 +64,9 @@ export function startChurnLoad(options: ChurnOptions, recorder: Recorder): Runni
   const loop = async () => {
     while (!stopping && Date.now() < deadline) {
       // Like any real client, do not hammer a closed port.
-      if (await oneRequest(options, recorder)) await sleep(RECONNECT_DELAY_MS);
+      const outcome = await requestOnce(options);
+      record(recorder, outcome);
+      if (!outcome.ok && outcome.connectionFailed) await sleep(RECONNECT_DELAY_MS);
     }
   };
   const loops = Array.from({ length: options.concurrency }, loop);

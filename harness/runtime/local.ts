@@ -7,7 +7,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
-import { RESTART_SCRIPTS, type RestartRecord, restartRecord, type Runtime, type Strategy, type Target } from './runtime.js';
+import { type Leftovers, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from './runtime.js';
 
 export interface LocalOptions {
   /** scripts/ of this checkout. */
@@ -37,6 +37,10 @@ function runScript(path: string, args: string[], env: NodeJS.ProcessEnv): Promis
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ stdout, stderr, exitCode: code ?? (signal ? 128 : 1) }));
   });
+}
+
+function envObject(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 }
 
 function freePort(): Promise<number> {
@@ -92,7 +96,7 @@ export class LocalRuntime implements Runtime {
     };
   }
 
-  async start(): Promise<Target> {
+  async start(serverEnv: string[] = []): Promise<Target> {
     const port = this.options.inPrivateNetns ? 8080 : await freePort();
     this.env = {
       ...process.env,
@@ -103,6 +107,7 @@ export class LocalRuntime implements Runtime {
       READY_TIMEOUT: String(this.options.readyTimeoutSeconds),
       STOP_TIMEOUT: String(this.options.stopTimeoutSeconds),
       OVERLAP_MS: String(this.options.overlapMs),
+      ...envObject(serverEnv),
     };
     const first = await this.restart(0, 'reuseport', 'v1');
     if (first.exitCode !== 0 || first.newPid === null) {
@@ -111,12 +116,18 @@ export class LocalRuntime implements Runtime {
     return { host: '127.0.0.1', port, pid: first.newPid };
   }
 
-  async restart(index: number, strategy: Strategy, version: string): Promise<RestartRecord> {
+  async restart(index: number, strategy: Strategy, version: string, tweaks: RestartTweaks = {}): Promise<RestartRecord> {
     const triggeredAt = Date.now();
-    const run = await runScript(join(this.options.scriptsDir, RESTART_SCRIPTS[strategy]), [], { ...this.env, APP_VERSION: version });
+    const script = join(this.options.scriptsDir, RESTART_SCRIPTS[strategy]);
+    const run = await runScript(script, tweaks.args ?? [], { ...this.env, APP_VERSION: version, ...envObject(tweaks.env ?? []) });
     const record = restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode);
     if (record.newPid !== null) this.pids.add(record.newPid);
     return record;
+  }
+
+  /** Orphaned servers here belong to whatever reaps this host's orphans, so nothing is judged. */
+  async leftovers(): Promise<Leftovers | null> {
+    return null;
   }
 
   async close(): Promise<void> {

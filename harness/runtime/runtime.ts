@@ -41,15 +41,33 @@ export interface Target {
   pid: number;
 }
 
+/** Changes to one restart's script invocation (fault injection). */
+export interface RestartTweaks {
+  args?: string[];
+  env?: string[];
+}
+
+/** What is left in the container after the run (docker only). */
+export interface Leftovers {
+  /** Node processes still running, with their state letter from /proc. */
+  serverProcesses: { pid: number; state: string }[];
+  zombies: number;
+  /** Open fds of the first server at start and of the last one at the end. */
+  firstServerFds: number;
+  lastServerFds: number;
+}
+
 export interface Runtime {
   readonly kind: 'docker' | 'local';
   /** One line for the top of the output and the report. */
   readonly description: string;
   /** Run parameters worth reporting (image, Node version, kernel, tcp_migrate_req, ...). */
   readonly facts: Record<string, string>;
-  /** Starts the first server and resolves once it is ready. */
-  start(): Promise<Target>;
-  restart(index: number, strategy: Strategy, version: string): Promise<RestartRecord>;
+  /** Starts the first server (with extra KEY=VALUE environment) and resolves once it is ready. */
+  start(serverEnv?: string[]): Promise<Target>;
+  restart(index: number, strategy: Strategy, version: string, tweaks?: RestartTweaks): Promise<RestartRecord>;
+  /** Processes, zombies and fds left after the run, where the runtime can see them; null elsewhere. */
+  leftovers(): Promise<Leftovers | null>;
   /** Ends everything this runtime started. Safe to call more than once. */
   close(): Promise<void>;
 }

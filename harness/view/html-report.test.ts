@@ -22,6 +22,7 @@ function doc(failures = 0) {
     target: { host: '127.0.0.1', port: 8080, pid: 101 },
     load: recorder.snapshot(),
     inFlightAtStop: 0,
+    leftovers: null,
     restarts: [
       {
         index: 1, strategy: 'reuseport', version: 'v2', triggeredAt: t0 + 1000, finishedAt: t0 + 1400, exitCode: 0, oldPid: 101, newPid: 202, messages: '',

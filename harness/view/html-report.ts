@@ -50,6 +50,7 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
   <div><b>${doc.restarts.length}</b>restarts</div>
   <div><b>${doc.pids.length}</b>PIDs answered</div>
 </div>
+${doc.fault ? `<p id="fault"><b>Injected fault: ${escape(doc.fault.name)}</b>: ${escape(doc.fault.summary)}</p>` : ''}
 <h2>Checks</h2>
 <table><tbody>
 ${doc.checks.map((c) => `<tr><td class="${c.passed ? 'ok' : 'bad'}">${c.passed ? '✓' : '✗'}</td><td>${escape(c.name)}</td><td>${escape(c.detail)}</td></tr>`).join('\n')}

@@ -26,6 +26,8 @@ export function toResultDocument(result: ScenarioResult, verdict: Verdict) {
     target: result.target,
     pids: result.load.pids,
     restarts: result.restarts,
+    fault: result.fault ?? null,
+    leftovers: result.leftovers,
     bucketMs: result.load.bucketMs,
     buckets: result.load.buckets,
   };

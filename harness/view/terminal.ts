@@ -84,6 +84,8 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
     lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}`);
   }
 
+  if (result.fault) lines.push('', `${chalk.bold('Injected fault')} ${result.fault.name}: ${result.fault.summary}`);
+
   lines.push('', chalk.bold('Verdict'));
   for (const check of verdict.checks) lines.push(`  ${check.passed ? chalk.green('✓') : chalk.red('✗')} ${check.name}: ${check.detail}`);
   lines.push('');

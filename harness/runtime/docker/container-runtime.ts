@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { SetupError } from '../../errors.js';
-import { RESTART_SCRIPTS, type RestartRecord, restartRecord, type Runtime, type Strategy, type Target } from '../runtime.js';
+import { type Leftovers, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from '../runtime.js';
 import { LABEL } from './engine.js';
 
 /** Where the image keeps the scripts and listens. */
@@ -52,6 +52,7 @@ export class DockerRuntime implements Runtime {
   readonly description: string;
   readonly facts: Record<string, string> = {};
   private container?: Docker.Container;
+  private firstServerFds = 0;
   private closed = false;
 
   constructor(
@@ -66,7 +67,7 @@ export class DockerRuntime implements Runtime {
     return this.container?.id;
   }
 
-  async start(): Promise<Target> {
+  async start(serverEnv: string[] = []): Promise<Target> {
     this.container = await this.docker.createContainer({
       Image: this.options.image,
       Labels: { [LABEL]: 'poc' },
@@ -76,6 +77,7 @@ export class DockerRuntime implements Runtime {
         `READY_TIMEOUT=${this.options.readyTimeoutSeconds}`,
         `STOP_TIMEOUT=${this.options.stopTimeoutSeconds}`,
         `OVERLAP_MS=${this.options.overlapMs}`,
+        ...serverEnv,
       ],
       HostConfig: {
         Init: true,
@@ -91,8 +93,9 @@ export class DockerRuntime implements Runtime {
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding) throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
-    const probe = await execIn(this.container, ['sh', '-c', 'cat "$STATE_DIR/server.pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req']);
-    const [pid, node, kernel, migrate] = probe.stdout.trim().split('\n');
+    const probe = await execIn(this.container, ['sh', '-c', 'cat "$STATE_DIR/server.pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$(cat "$STATE_DIR/server.pid")/fd" | wc -l']);
+    const [pid, node, kernel, migrate, fds] = probe.stdout.trim().split('\n');
+    this.firstServerFds = Number(fds);
     Object.assign(this.facts, {
       runtime: 'docker',
       image: this.options.image,
@@ -104,11 +107,31 @@ export class DockerRuntime implements Runtime {
     return { host: '127.0.0.1', port: Number(binding.HostPort), pid: Number(pid) };
   }
 
-  async restart(index: number, strategy: Strategy, version: string): Promise<RestartRecord> {
+  async restart(index: number, strategy: Strategy, version: string, tweaks: RestartTweaks = {}): Promise<RestartRecord> {
     if (!this.container) throw new Error('restart() before start()');
     const triggeredAt = Date.now();
-    const run = await execIn(this.container, [`${APP_SCRIPTS}/${RESTART_SCRIPTS[strategy]}`], [`APP_VERSION=${version}`]);
+    const command = [`${APP_SCRIPTS}/${RESTART_SCRIPTS[strategy]}`, ...(tweaks.args ?? [])];
+    const run = await execIn(this.container, command, [`APP_VERSION=${version}`, ...(tweaks.env ?? [])]);
     return restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode);
+  }
+
+  /** Reads /proc in the container: every process's state, and the last server's open fds. */
+  async leftovers(): Promise<Leftovers | null> {
+    if (!this.container) return null;
+    // stat for the state letter, cmdline to tell servers from the health check's own node.
+    const script = 'for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; echo "fds $(ls "/proc/$(cat "$STATE_DIR/server.pid")/fd" | wc -l)"';
+    const { stdout } = await execIn(this.container, ['sh', '-c', script]);
+    const processes = stdout
+      .split('\n')
+      .map((line) => /^(\d+) \(.*\) (\S) [^|]*\|(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ pid: Number(m[1]), state: m[2]!, cmdline: m[3]! }));
+    return {
+      serverProcesses: processes.filter((p) => p.cmdline.includes('dist/server/main.js')).map(({ pid, state }) => ({ pid, state })),
+      zombies: processes.filter((p) => p.state === 'Z').length,
+      firstServerFds: this.firstServerFds,
+      lastServerFds: Number(/fds (\d+)/.exec(stdout)?.[1] ?? NaN),
+    };
   }
 
   async close(): Promise<void> {

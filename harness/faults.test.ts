@@ -1,0 +1,76 @@
+// Each injectable fault on the local runtime: a restart never makes things
+// worse. Rollbacks keep the old server serving with zero failed requests; a
+// request cut by a deadline or a kill fails the gate, with the reason.
+import { afterEach, describe, expect, it } from 'vitest';
+import { explain, runPoc } from '../test/poc-cli.js';
+import { cleanup } from '../test/processes.js';
+import { FAULT_NAMES } from './faults.js';
+
+afterEach(cleanup);
+
+const run = (fault: string) => runPoc(['--runtime', 'local', '--fault', fault, '--restarts', '2', '--interval', '2.5', '--warmup', '1', '--cooldown', '1', '--load', 'both']);
+const check = (result: NonNullable<Awaited<ReturnType<typeof runPoc>>['result']>, name: RegExp) => result.checks.find((c) => name.test(c.name));
+
+describe('--fault on the local runtime', () => {
+  it.each(['crash-at-start', 'never-ready', 'cannot-bind'])('%s: restart #1 rolls back, the old server keeps serving, zero requests fail', async (fault) => {
+    const poc = await run(fault);
+    expect(poc.code, explain(poc)).toBe(0);
+    const result = poc.result!;
+    expect(result.failedRequests).toBe(0);
+    const first = result.restarts[0]!;
+    expect(first.exitCode).toBe(1);
+    expect(first.events.map((e) => e.event)).toContain('rolled_back');
+    expect(check(result, /rolled back \(injected fault\)/)?.passed).toBe(true);
+    // The second, normal restart then replaces the old server that survived.
+    expect(result.restarts[1]!.exitCode).toBe(0);
+    expect(result.restarts[1]!.oldPid).toBe(first.oldPid);
+  }, 60_000);
+
+  it('slow-request: a long request spanning the restart completes with 200 from the old PID', async () => {
+    const poc = await run('slow-request');
+    expect(poc.code, explain(poc)).toBe(0);
+    expect(check(poc.result!, /long request/)).toMatchObject({ passed: true, detail: expect.stringContaining(`200 from PID ${poc.result!.restarts[0]!.oldPid}`) });
+  }, 60_000);
+
+  it('past-deadline: a request longer than the drain deadline is cut, counted, and fails the gate', async () => {
+    const poc = await run('past-deadline');
+    expect(poc.code, explain(poc)).toBe(1);
+    expect(poc.result!.failedRequests).toBe(1);
+    expect(check(poc.result!, /long request/)).toMatchObject({ passed: false, detail: expect.stringMatching(/^failed: /) });
+    expect(check(poc.result!, /exited by themselves/)?.passed).toBe(true);
+  }, 60_000);
+
+  it('stop-timeout: an old server still draining at the stop timeout is killed, and the report says by whom', async () => {
+    const poc = await run('stop-timeout');
+    expect(poc.code, explain(poc)).toBe(1);
+    expect(poc.result!.restarts[0]!.events.map((e) => e.event)).toContain('old_killed');
+    expect(check(poc.result!, /exited by themselves/)).toMatchObject({ passed: false, detail: expect.stringContaining('killed by restart.sh (SIGKILL after the stop timeout)') });
+  }, 60_000);
+
+  it('lists every fault in --help', async () => {
+    const help = await runPoc(['--help']);
+    for (const name of FAULT_NAMES) expect(help.stdout).toContain(name);
+  });
+});
+
+describe('bad input: one clear line, exit 2, nothing left behind', () => {
+  it.each([
+    [['--report-dir', '/etc/passwd/x'], /--report-dir \/etc\/passwd\/x cannot be written/],
+    [['--fault', 'meteor'], /--fault "meteor" is not one of/],
+    [['--fault', 'crash-at-start', '--restarts', '0'], /--fault applies to restart #1/],
+    [['--interval', '-1'], /--interval/],
+    [['--runtime', 'local', '--keep'], /apply to the docker runtime only/],
+  ])('%j', async (args, message) => {
+    const poc = await runPoc(args);
+    expect(poc.code).toBe(2);
+    expect(poc.stderr).toMatch(message);
+    expect(poc.stderr.trim().split('\n')).toHaveLength(1);
+    expect(poc.result).toBeUndefined();
+  });
+
+  it('no Docker engine reachable with --runtime docker', async () => {
+    const poc = await runPoc(['--runtime', 'docker'], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(poc.code).toBe(2);
+    expect(poc.stderr).toMatch(/no Docker engine answers; start Docker .* or use --runtime local/);
+  });
+});

@@ -1,0 +1,54 @@
+// Faults the harness can inject (--fault NAME), each applied to restart #1,
+// so a user can watch what a restart does when things go wrong.
+
+export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout'] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+/** The restart a fault applies to. */
+export const FAULTY_RESTART = 1;
+
+export interface Fault {
+  /** What happens and what the gate should say, one sentence. */
+  summary: string;
+  /** The restart script must roll back (exit 1) and the old server keep serving. */
+  expectRollback?: boolean;
+  /** Extra arguments and environment for restart #1's script. */
+  restartArgs?: string[];
+  restartEnv?: string[];
+  /** Environment for the first server. */
+  serverEnv?: string[];
+  /** A GET /slow?ms=N sent on its own connection just before restart #1. */
+  slowRequestMs?: (intervalMs: number) => number;
+}
+
+export const FAULTS: Record<FaultName, Fault> = {
+  'crash-at-start': {
+    summary: 'the new version exits with code 3 at start; restart #1 rolls back and the old server keeps serving',
+    expectRollback: true,
+    restartArgs: ['--', 'node', '-e', "console.error('injected fault: crash at start'); process.exit(3)"],
+  },
+  'never-ready': {
+    summary: 'the new version never becomes ready; restart #1 rolls back after a 2 s ready timeout',
+    expectRollback: true,
+    restartArgs: ['--ready-timeout', '2', '--', 'sleep', '600'],
+  },
+  'cannot-bind': {
+    summary: 'the new version cannot bind (HOST=192.0.2.1 is no address of this host); restart #1 rolls back',
+    expectRollback: true,
+    restartEnv: ['HOST=192.0.2.1'],
+  },
+  'slow-request': {
+    summary: 'a long /slow request spans restart #1; the old server must finish it with 200',
+    slowRequestMs: (intervalMs) => Math.round(intervalMs * 0.8),
+  },
+  'past-deadline': {
+    summary: "a request longer than the old server's 1.5 s drain deadline is cut; the gate fails and says why",
+    serverEnv: ['DRAIN_TIMEOUT_MS=1500', 'DRAIN_IDLE_GRACE_MS=500'],
+    slowRequestMs: () => 4000,
+  },
+  'stop-timeout': {
+    summary: "the old server is still draining a long request at restart.sh's 1 s stop timeout and gets SIGKILL; the gate fails and says who killed it",
+    restartArgs: ['--stop-timeout', '1'],
+    slowRequestMs: () => 4000,
+  },
+};
