@@ -75,7 +75,7 @@ describe('CI summaries', () => {
 
   it('writes JUnit XML with a testcase per check and per restart', () => {
     const xml = junitXml(doc(2));
-    expect(xml).toMatch(/<testsuites tests="6" failures="1"/);
+    expect(xml).toMatch(/<testsuites tests="7" failures="1"/);
     expect(xml).toContain('name="restart #1 101 -&gt; 202"');
     expect(xml).toContain('<failure message="2 of');
   });
