@@ -46,6 +46,60 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(await containersLeft()).toEqual([]);
   }, 120_000);
 
+  it('survives 50 back-to-back restarts under load with zero failures and nothing left over in /proc', async () => {
+    const run = await runPoc([...common, '--skip-build', '--restarts', '50', '--interval', '0.3', '--overlap', '0', '--load', 'both', '--connections', '20']);
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.result!.failedRequests).toBe(0);
+    expect(run.result!.restarts).toHaveLength(50);
+    const leftovers = run.result!.checks.find((c) => c.name === 'no leftover processes, zombies or leaked fds');
+    expect(leftovers).toMatchObject({ passed: true, detail: expect.stringMatching(/^1 server process\(es\), 0 zombies/) });
+  }, 300_000);
+
+  it('rolls back a new version that crashes at start, through docker exec, with zero failures', async () => {
+    const run = await runPoc([...common, '--skip-build', '--fault', 'crash-at-start', '--restarts', '2', '--load', 'keepalive']);
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.result!.restarts[0]!.events.map((e) => e.event)).toContain('rolled_back');
+    expect(run.result!.failedRequests).toBe(0);
+  }, 120_000);
+
+  it('reports a container that disappears mid-run, exits non-zero and leaves nothing', async () => {
+    const running = runPoc([...common, '--skip-build', '--restarts', '20']);
+    let id: string | undefined;
+    for (let i = 0; i < 100 && !id; i++) {
+      id = (await containersLeft())[0];
+      if (!id) await sleep(200);
+    }
+    await sleep(3000);
+    await docker.getContainer(id!).remove({ force: true });
+    const run = await running;
+    expect(run.code).toBe(1);
+    expect(run.result!.checks).toContainEqual(expect.objectContaining({ name: 'run completed', passed: false }));
+    expect(await containersLeft()).toEqual([]);
+  }, 120_000);
+
+  it('runs the server as the non-root node user, with no capabilities, on 127.0.0.1 only', async () => {
+    const running = runPoc([...common, '--skip-build', '--restarts', '1', '--warmup', '3']);
+    let id: string | undefined;
+    for (let i = 0; i < 100 && !id; i++) {
+      id = (await containersLeft())[0];
+      if (!id) await sleep(200);
+    }
+    const info = await docker.getContainer(id!).inspect();
+    expect(await running).toMatchObject({ code: 0 });
+    expect(info.Config.User).toBe('node');
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.CapAdd ?? []).toEqual([]);
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(info.HostConfig.PortBindings?.['8080/tcp']?.[0]?.HostIp).toBe('127.0.0.1');
+  }, 120_000);
+
+  it('shows the failing step and what to do when the image cannot be built', async () => {
+    const run = await runPoc(['--runtime', 'docker', '--image', 'reuseport-lab:broken', '--node-version', '99']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/docker build of reuseport-lab:broken failed: .*run scripts\/setup\/base-images\.sh 99/);
+    expect(run.stderr).toContain('FROM node:${NODE_VERSION}-bookworm');
+  }, 120_000);
+
   it('on Ctrl-C stops, reports what it saw, exits non-zero and leaves no container', async () => {
     let pid = 0;
     const running = runPoc([...common, '--skip-build', '--restarts', '20'], { onSpawn: (p) => (pid = p) });
