@@ -50,7 +50,7 @@ const SPECS: Record<string, Spec> = {
   cooldown: { flag: '--cooldown', value: 'SECONDS', fallback: '2', help: 'load after the last restart' },
   overlap: { flag: '--overlap', value: 'MS', fallback: '500', help: 'both servers serve this long before the old one gets SIGTERM' },
   bucket: { flag: '--bucket', value: 'MS', fallback: '250', help: 'width of a histogram time bucket' },
-  fault: { flag: '--fault', value: FAULT_NAMES.join('|'), fallback: '', help: 'inject a fault into restart #1 (see README, "Faults")' },
+  fault: { flag: '--fault', value: 'NAME', fallback: '', help: `inject a fault into restart #1: ${FAULT_NAMES.join(', ')}` },
   timeout: { flag: '--timeout', value: 'SECONDS', fallback: '10', help: 'a request unanswered this long counts as failed' },
   'ready-timeout': { flag: '--ready-timeout', value: 'SECONDS', fallback: '10', help: 'restart.sh: time the new server has to become ready' },
   'stop-timeout': { flag: '--stop-timeout', value: 'SECONDS', fallback: '30', help: 'restart.sh: time the old server has to drain before SIGKILL' },
