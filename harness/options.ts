@@ -1,25 +1,15 @@
 // `npm run poc` options: parsed, validated, and documented in one table.
 import { parseArgs } from 'node:util';
 import { SetupError } from './errors.js';
-import { FAULT_NAMES, type FaultName } from './faults.js';
-import type { LoadMode } from './scenario.js';
-import type { Strategy } from './runtime/runtime.js';
+import { FAULT_NAMES } from './faults.js';
+import type { ScenarioOptions } from './scenario.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'local';
 
-export interface PocOptions {
+/** Everything `npm run poc` takes: the scenario's options plus where and how to run it. */
+export interface PocOptions extends ScenarioOptions {
   runtime: RuntimeChoice;
-  strategy: Strategy;
-  load: LoadMode;
-  connections: number;
-  restarts: number;
-  intervalMs: number;
-  warmupMs: number;
-  cooldownMs: number;
   overlapMs: number;
-  bucketMs: number;
-  requestTimeoutSeconds: number;
-  fault?: FaultName;
   readyTimeout: number;
   stopTimeout: number;
   reportDir: string;

@@ -2,9 +2,9 @@
 // server processes on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { alive, freePort } from '../harness/runtime/processes.js';
 import { parseRestartEvents, type RestartEvent } from '../harness/runtime/runtime.js';
 import { RawConnection, SCRIPTS, tempDir, cleanup as cleanupDirs } from '../test/processes.js';
 
@@ -28,15 +28,6 @@ afterEach(async () => {
   serverPids.clear();
   await cleanupDirs();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function script(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve) => {
@@ -63,15 +54,6 @@ async function setup() {
 }
 
 const names = (run: Run) => run.events.map((e) => e.event);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').startsWith('Z');
-  } catch {
-    return false;
-  }
-};
-
 describe('restart.sh', () => {
   it('cold-starts when there is no PID file, then replaces the old server with a new one', async () => {
     const { restart, pidFile, answer } = await setup();

@@ -32,21 +32,50 @@ function header(headers: Record<string, string | string[]>, name: string): strin
  * that was written and then neither answered nor failed before the client
  * wrote the next one was lost silently (autocannon itself counts it nowhere).
  */
-export function startKeepAliveLoad(options: LoadOptions, recorder: Recorder): RunningLoad {
+export function startKeepAliveLoad(load: LoadOptions, recorder: Recorder): RunningLoad {
   let inFlightAtStop = 0;
   // autocannon calls onResponse and then, synchronously, emits 'response' on
   // the same client: the check made in the first is read in the second.
   let lastChecked: Checked | undefined;
 
-  let onFinished!: () => void;
-  const finished = new Promise<void>((resolve) => (onFinished = resolve));
-  const instance = autocannon(
-    {
-    url: options.url,
-    connections: options.connections,
+  /** Per connection: accounts for each request exactly once (see above). */
+  const account = (raw: unknown) => {
+    const client = raw as AutocannonClient;
+    makeCompliant(client);
+    let outstanding = false;
+    client.on('request', () => {
+      if (outstanding) recorder.fail('silent_loss');
+      outstanding = true;
+    });
+    client.on('response', (_status: number, _bytes: number, durationMs: number) => {
+      outstanding = false;
+      const checked = lastChecked;
+      lastChecked = undefined;
+      if (checked?.ok) recorder.answer(checked.pid, durationMs);
+      else recorder.fail(checked?.cause ?? 'corrupt_body');
+    });
+    client.on('connError', (error: Error) => {
+      if (!outstanding) return;
+      outstanding = false;
+      recorder.fail(causeOfError(error));
+    });
+    client.on('timeout', () => {
+      if (!outstanding) return;
+      outstanding = false;
+      recorder.fail('timeout');
+    });
+    client.on('done', () => {
+      if (outstanding) inFlightAtStop++;
+      outstanding = false;
+    });
+  };
+
+  const options = {
+    url: load.url,
+    connections: load.connections,
     pipelining: 1,
-    duration: options.maxSeconds,
-    timeout: options.timeoutSeconds,
+    duration: load.maxSeconds,
+    timeout: load.timeoutSeconds,
     requests: [
       {
         method: 'GET',
@@ -56,42 +85,11 @@ export function startKeepAliveLoad(options: LoadOptions, recorder: Recorder): Ru
         },
       },
     ],
-    setupClient: (raw: unknown) => {
-      const client = raw as AutocannonClient;
-      makeCompliant(client);
-      let outstanding = false;
-      const settle = () => {
-        outstanding = false;
-      };
-      client.on('request', () => {
-        if (outstanding) recorder.fail('silent_loss');
-        outstanding = true;
-      });
-      client.on('response', (_status: number, _bytes: number, durationMs: number) => {
-        settle();
-        const checked = lastChecked;
-        lastChecked = undefined;
-        if (checked?.ok) recorder.answer(checked.pid, durationMs);
-        else recorder.fail(checked?.cause ?? 'corrupt_body');
-      });
-      client.on('connError', (error: Error) => {
-        if (!outstanding) return;
-        settle();
-        recorder.fail(causeOfError(error));
-      });
-      client.on('timeout', () => {
-        if (!outstanding) return;
-        settle();
-        recorder.fail('timeout');
-      });
-      client.on('done', () => {
-        if (outstanding) inFlightAtStop++;
-        settle();
-      });
-    },
-    } as autocannon.Options,
-    () => onFinished(),
-  );
+    setupClient: account,
+  } as autocannon.Options;
+  let onFinished!: () => void;
+  const finished = new Promise<void>((resolve) => (onFinished = resolve));
+  const instance = autocannon(options, () => onFinished());
 
   return {
     async stop() {
