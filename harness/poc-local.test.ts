@@ -1,10 +1,11 @@
 // The zero-downtime gate on the local runtime: real server processes, the
 // real restart.sh, real load, inside a private network namespace with
 // tcp_migrate_req=1. And the control: a naive restart must fail the gate.
-import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
 import { explain, runPoc } from '../test/poc-cli.js';
 import { cleanup } from '../test/processes.js';
-import { afterEach } from 'vitest';
+import { alive } from './runtime/processes.js';
 
 afterEach(cleanup);
 
@@ -42,6 +43,19 @@ describe('npm run poc --runtime local', () => {
     expect(run.result!.failedRequests).toBeGreaterThan(0);
     expect(run.stdout).toContain('FAILED');
   });
+
+  it('on Ctrl-C reports what it saw, exits 1 and leaves no server running', async () => {
+    let pid = 0;
+    const running = runPoc([...common, '--restarts', '20', '--load', 'keepalive'], { onSpawn: (p) => (pid = p) });
+    await sleep(3000);
+    process.kill(pid, 'SIGINT');
+    const run = await running;
+    expect(run.code, explain(run)).toBe(1);
+    expect(run.result!.checks).toContainEqual(expect.objectContaining({ name: 'run completed', passed: false }));
+    const servers = [run.result!.restarts[0]?.oldPid, ...run.result!.restarts.map((r) => r.newPid)].filter((p): p is number => typeof p === 'number');
+    expect(servers.length).toBeGreaterThan(0);
+    expect(servers.filter(alive)).toEqual([]);
+  }, 60_000);
 
   it('reports usage errors in one line with exit 2', async () => {
     const run = await runPoc(['--connections', 'lots']);

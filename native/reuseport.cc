@@ -31,7 +31,29 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+// Linux creates sockets non-blocking and close-on-exec in one call; other
+// systems (macOS, for a laptop that only runs the Docker harness) get the
+// same flags with fcntl.
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
+
 namespace {
+
+int OpenSocket(int family, int type) {
+#ifdef SOCK_CLOEXEC
+  return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+  int fd = socket(family, type, 0);
+  if (fd >= 0 && (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+#endif
+}
 
 // Throws `<syscall> <context>: <CODE> (<strerror>)` with code/errno/syscall
 // properties, the shape of Node's own system errors.
@@ -143,7 +165,7 @@ Napi::Value ListenReusePort(const Napi::CallbackInfo& info) {
   int family = found->ai_family;
   freeaddrinfo(found);
 
-  int raw = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int raw = OpenSocket(family, SOCK_STREAM);
   if (raw < 0) {
     ThrowSystemError(env, errno, "socket", where);
     return env.Undefined();
@@ -196,7 +218,7 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
   socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
                                             path.size() + (abstract ? 0 : 1));
 
-  int raw = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int raw = OpenSocket(AF_UNIX, SOCK_DGRAM);
   if (raw < 0) {
     ThrowSystemError(env, errno, "socket", path);
     return env.Undefined();

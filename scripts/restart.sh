@@ -20,9 +20,12 @@
 #   8. Each step is one JSON line on stdout with a millisecond timestamp
 #      (new_started, new_ready, old_signalled, old_exited, old_killed,
 #      rolled_back, ...); people read stderr.
+#   9. Interrupted (SIGINT/SIGTERM) before the PID file moved, it kills the
+#      new server and exits 130, the old one serving; interrupted after, it
+#      still finishes stopping the old one, then exits 130.
 #
 # Exit codes: 0 restarted (or cold-started), 1 rolled back, 2 bad input or
-# state, 3 another restart is running.
+# state, 3 another restart is running, 130 interrupted.
 set -eu
 
 SCRIPT_NAME=restart.sh
@@ -61,6 +64,7 @@ emit restart_started old_pid="${OLD_PID:-none}"
 
 start_server "$@"
 emit new_started pid="$NEW_PID"
+trap 'kill_new "$NEW_PID"; emit rolled_back pid="$NEW_PID" reason=interrupted; say "interrupted: new server (PID $NEW_PID) stopped${OLD_PID:+, PID $OLD_PID keeps serving}"; exit 130' INT TERM
 
 if wait_ready "$NEW_PID"; then
   emit new_ready pid="$NEW_PID"
@@ -78,9 +82,12 @@ else
 fi
 
 write_pid_file "$NEW_PID"
+INTERRUPTED=''
+trap 'INTERRUPTED=1' INT TERM
 if [ -n "$OLD_PID" ]; then
   sleep_ms "$OVERLAP_MS"
   stop_pid "$OLD_PID"
 fi
 emit restart_done old_pid="${OLD_PID:-none}" new_pid="$NEW_PID"
 say "PID ${NEW_PID} serves${OLD_PID:+ (replaced $OLD_PID)}"
+[ -z "$INTERRUPTED" ] || exit 130

@@ -160,6 +160,26 @@ describe('restart.sh', () => {
     expect(run.stderr).toMatch(/did not exit within 1s of SIGTERM; sent SIGKILL/);
   });
 
+  it('kills the uncommitted new server when interrupted, and the old one keeps serving', async () => {
+    const { env, stateDir, pidFile, answer } = await setup();
+    await script('restart.sh', [], env);
+    const old = pidFile();
+    const child = spawn(join(SCRIPTS, 'restart.sh'), ['--', 'sleep', '60'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    while (!stdout.includes('new_started')) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('close', r));
+    const events = parseRestartEvents(stdout);
+    const stuck = events.find((e) => e.event === 'new_started')!.pid!;
+    expect(code).toBe(130);
+    expect(events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
+    expect(alive(stuck)).toBe(false);
+    expect(existsSync(join(stateDir, 'restart.lock'))).toBe(false);
+    expect(pidFile()).toBe(old);
+    expect(await answer()).toBe(old);
+  });
+
   it('rejects bad options with one line and exit 2', async () => {
     const { restart } = await setup();
     for (const args of [['--ready-timeout', 'soon'], ['--stop-timeout', '-1'], ['--bogus']]) {

@@ -5,6 +5,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sdNotify } from '../native/index.js';
 import { ConfigError } from './config.js';
+import { logEvent } from './log.js';
 
 export class Readiness {
   private readonly markerPath: string;
@@ -43,7 +44,13 @@ export class Readiness {
     this.notify('STOPPING=1\nSTATUS=draining');
   }
 
+  /** A lost notification must not stop serving or draining: it is logged, and systemd's own timeouts apply. */
   private notify(state: string): void {
-    if (this.notifySocket) sdNotify(this.notifySocket, state);
+    if (!this.notifySocket) return;
+    try {
+      sdNotify(this.notifySocket, state);
+    } catch (error) {
+      logEvent('notify_failed', { state: state.split('\n')[0], error: (error as Error).message });
+    }
   }
 }

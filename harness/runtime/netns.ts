@@ -23,14 +23,15 @@ export function rerunInNetns(scriptsDir: string, args: string[]): Promise<number
     const child = spawn(join(scriptsDir, 'netns-run.sh'), [process.execPath, process.argv[1]!, ...args], {
       stdio: 'inherit',
     });
-    // Ctrl-C reaches the child through the terminal's process group; the
-    // parent only waits for it to finish its cleanup.
-    const ignore = () => {};
-    process.on('SIGINT', ignore);
-    process.on('SIGTERM', () => child.kill('SIGTERM'));
+    // The child stops the run and cleans up; the parent passes signals on and
+    // waits. (Ctrl-C in a terminal reaches both; the child ignores a repeat.)
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      process.off('SIGINT', ignore);
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
       // The harness itself never exits 97.
       if (code === NETNS_UNAVAILABLE) resolve(null);
       else resolve(code ?? (signal ? 130 : 1));
