@@ -27,11 +27,12 @@ function say(options: PocOptions, text: string): void {
 
 async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime | number> {
   const docker = connect();
-  const wantDocker = options.runtime === 'docker' || (options.runtime === 'auto' && !inPrivateNetns() && (await engineAnswers(docker)));
-  if (wantDocker) {
-    if (!(await engineAnswers(docker))) {
-      throw new SetupError('no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian), or use --runtime local');
-    }
+  // Inside the namespace the choice was made already: local.
+  const engine = options.runtime !== 'local' && !inPrivateNetns() && (await engineAnswers(docker));
+  if (options.runtime === 'docker' && !engine) {
+    throw new SetupError('no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian), or use --runtime local');
+  }
+  if (engine) {
     if (options.build) {
       say(options, chalk.dim(`building ${options.image} (Node ${options.nodeVersion})...`));
       const interactive = process.stderr.isTTY;
