@@ -1,6 +1,6 @@
 // Regroups the measured buckets into display rows: the same numbers, fewer
 // rows. Shared by every view so that they agree.
-import type { Bucket, FailureCause } from '../load/recorder.js';
+import type { Bucket } from '../load/recorder.js';
 import type { RestartRecord } from '../runtime/runtime.js';
 
 export interface Row {
@@ -33,13 +33,4 @@ export function toRows(buckets: Bucket[], bucketMs: number, restarts: RestartRec
     }
   }
   return rows;
-}
-
-/** Sum of failures per cause over all buckets. */
-export function failureTotals(buckets: Bucket[]): Map<FailureCause, number> {
-  const totals = new Map<FailureCause, number>();
-  for (const bucket of buckets) {
-    for (const [cause, count] of Object.entries(bucket.failures) as [FailureCause, number][]) totals.set(cause, (totals.get(cause) ?? 0) + count);
-  }
-  return totals;
 }
