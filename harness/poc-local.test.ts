@@ -46,8 +46,15 @@ describe('npm run poc --runtime local', () => {
 
   it('on Ctrl-C reports what it saw, exits 1 and leaves no server running', async () => {
     let pid = 0;
-    const running = runPoc([...common, '--restarts', '20', '--load', 'keepalive'], { onSpawn: (p) => (pid = p) });
-    await sleep(3000);
+    let onRun!: () => void;
+    const underway = new Promise<void>((resolve) => (onRun = resolve));
+    // "runtime:" is printed once the run's own Ctrl-C handling is in place.
+    const running = runPoc([...common, '--restarts', '20', '--load', 'keepalive'], {
+      onSpawn: (p) => (pid = p),
+      onStdout: (out) => out.includes('runtime:') && onRun(),
+    });
+    await underway;
+    await sleep(1500);
     process.kill(pid, 'SIGINT');
     const run = await running;
     expect(run.code, explain(run)).toBe(1);

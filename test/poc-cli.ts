@@ -22,14 +22,24 @@ export interface PocRun {
   };
 }
 
-export function runPoc(args: string[], options: { onSpawn?: (pid: number) => void; env?: NodeJS.ProcessEnv } = {}): Promise<PocRun> {
+export interface PocHooks {
+  onSpawn?: (pid: number) => void;
+  /** Called with all stdout so far, after each chunk. */
+  onStdout?: (stdout: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function runPoc(args: string[], options: PocHooks = {}): Promise<PocRun> {
   const reportDir = tempDir('reuseport-lab-report-');
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'dist/harness/main.js'), '--report-dir', reportDir, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     options.onSpawn?.(child.pid!);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      options.onStdout?.(stdout);
+    });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('close', (code) => {
       let result;
