@@ -18,6 +18,7 @@ export interface PocRun {
     pids: { pid: number; count: number }[];
     restarts: { exitCode: number; oldPid: number | null; newPid: number | null; events: { event: string }[] }[];
     runtime: { kind: string; description: string; facts: Record<string, string> };
+    target: { host: string; port: number; pid: number };
     checks: { name: string; passed: boolean; detail: string }[];
   };
 }
