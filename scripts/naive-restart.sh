@@ -20,8 +20,7 @@ shift "$PARSED"
 init_state
 take_lock
 
-OLD_PID=$(read_pid_file)
-[ -n "$OLD_PID" ] && serving_pid "$OLD_PID" || OLD_PID=''
+OLD_PID=$(current_server_pid)
 emit restart_started old_pid="${OLD_PID:-none}"
 [ -z "$OLD_PID" ] || stop_pid "$OLD_PID"
 

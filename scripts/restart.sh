@@ -55,11 +55,7 @@ shift "$PARSED"
 init_state
 take_lock
 
-OLD_PID=$(read_pid_file)
-if [ -n "$OLD_PID" ] && ! serving_pid "$OLD_PID"; then
-  say "PID file names $OLD_PID, which is not a ready server (gone, or not ours); cold start"
-  OLD_PID=''
-fi
+OLD_PID=$(current_server_pid)
 emit restart_started old_pid="${OLD_PID:-none}"
 
 start_server "$@"

@@ -139,6 +139,19 @@ read_pid_file() {
   echo "$content"
 }
 
+# current_server_pid: prints the PID in the PID file if it is a ready server
+# of ours; nothing for a missing or stale file, which means a cold start.
+# Exits 2 on a corrupt file.
+current_server_pid() {
+  pid=$(read_pid_file) || exit $?
+  [ -n "$pid" ] || return 0
+  if serving_pid "$pid"; then
+    echo "$pid"
+  else
+    say "PID file names $pid, which is not a ready server (gone, or not ours); cold start"
+  fi
+}
+
 # take_lock: only one restart at a time. The lock is a directory (mkdir is
 # atomic) holding the owner's PID; a lock whose owner is gone is stale.
 take_lock() {
