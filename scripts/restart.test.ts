@@ -1,15 +1,23 @@
 // restart.sh's contract (see the top of restart.sh), line by line, with real
 // server processes on 127.0.0.1.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requestOnce } from '../harness/load/churn-load.js';
 import { alive, freePort } from '../harness/runtime/processes.js';
 import { parseRestartEvents, type RestartEvent } from '../harness/runtime/runtime.js';
-import { RawConnection, SCRIPTS, tempDir, cleanup as cleanupDirs } from '../test/processes.js';
+import { processStartTime } from '../server/readiness.js';
+import { RawConnection, ROOT, SCRIPTS, SERVER_MAIN, tempDir, cleanup as cleanupDirs, track } from '../test/processes.js';
+
+const STAND_IN = join(ROOT, 'test/fixtures/stand-in-server.sh');
 
 interface Run {
   code: number;
+  /** The signal that ended it, if one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   events: RestartEvent[];
@@ -29,39 +37,79 @@ afterEach(async () => {
   await cleanupDirs();
 });
 
+/** restart.sh (or another script) started the way a terminal starts a job: in a process group of its own. */
+class ScriptProcess {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  stdout = '';
+  stderr = '';
+  readonly done: Promise<Run>;
+
+  constructor(name: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.child = track(spawn(join(SCRIPTS, name), args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+    this.child.stdout.on('data', (chunk) => (this.stdout += chunk));
+    this.child.stderr.on('data', (chunk) => (this.stderr += chunk));
+    this.done = new Promise((resolve) =>
+      this.child.on('close', (code, signal) => {
+        const events = parseRestartEvents(this.stdout);
+        for (const e of events) if (e.event === 'new_started' && e.pid) serverPids.add(e.pid);
+        resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), signal, stdout: this.stdout, stderr: this.stderr, events });
+      }),
+    );
+  }
+
+  get events(): RestartEvent[] {
+    return parseRestartEvents(this.stdout);
+  }
+
+  /** Resolves with the first event of this name (fails after 15 s). */
+  async waitFor(event: string): Promise<RestartEvent> {
+    for (let i = 0; i < 750; i++) {
+      const found = this.events.find((e) => e.event === event);
+      if (found) {
+        if (found.event === 'new_started' && found.pid) serverPids.add(found.pid);
+        return found;
+      }
+      await sleep(20);
+    }
+    throw new Error(`no ${event} event; stdout: ${this.stdout}; stderr: ${this.stderr}`);
+  }
+
+  /** Like Ctrl-C in a terminal: the signal goes to the whole process group. */
+  signalGroup(signal: NodeJS.Signals): void {
+    process.kill(-this.child.pid!, signal);
+  }
+}
+
 function script(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(join(SCRIPTS, name), args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      const events = parseRestartEvents(stdout);
-      for (const e of events) if (e.event === 'new_started' && e.pid) serverPids.add(e.pid);
-      resolve({ code: code ?? -1, stdout, stderr, events });
-    });
-  });
+  return new ScriptProcess(name, args, env).done;
 }
 
 async function setup() {
   const stateDir = tempDir();
   const env = { STATE_DIR: stateDir, HOST: '127.0.0.1', PORT: String(await freePort()), DRAIN_IDLE_GRACE_MS: '100' };
   const restart = (args: string[] = [], extra: NodeJS.ProcessEnv = {}) => script('restart.sh', args, { ...env, ...extra });
-  const pidFile = () => readFileSync(join(stateDir, 'server.pid'), 'utf8').trim();
+  const start = (args: string[] = [], extra: NodeJS.ProcessEnv = {}) => new ScriptProcess('restart.sh', args, { ...env, ...extra });
+  /** The PID the PID file names (it holds "PID START"). */
+  const pidFile = () => readFileSync(join(stateDir, 'server.pid'), 'utf8').trim().split(' ')[0]!;
   const answer = async () => (await new RawConnection(Number(env.PORT)).request('/')).headers['x-server-pid'];
-  return { stateDir, env, restart, pidFile, answer };
+  return { stateDir, env, restart, start, pidFile, answer };
 }
 
-const names = (run: Run) => run.events.map((e) => e.event);
+const names = (run: Pick<Run, 'events'>) => run.events.map((e) => e.event);
+const pidOf = (run: Pick<Run, 'events'>, event: string) => run.events.find((e) => e.event === event)!.pid!;
+const standIn = ['--', STAND_IN];
+
 describe('restart.sh', () => {
   it('cold-starts when there is no PID file, then replaces the old server with a new one', async () => {
-    const { restart, pidFile, answer } = await setup();
+    const { restart, pidFile, answer, stateDir } = await setup();
     const cold = await restart();
     expect(cold.code).toBe(0);
     expect(names(cold)).toEqual(['restart_started', 'new_started', 'new_ready', 'restart_done']);
     const first = Number(pidFile());
     expect(await answer()).toBe(String(first));
+    // Line 3: the PID file and the marker carry the start time.
+    expect(readFileSync(join(stateDir, 'server.pid'), 'utf8')).toBe(`${first} ${processStartTime(first)}\n`);
+    expect(existsSync(join(stateDir, 'ready', `${first}-${processStartTime(first)}`))).toBe(true);
 
     const next = await restart();
     expect(next.code).toBe(0);
@@ -74,6 +122,15 @@ describe('restart.sh', () => {
     // Events carry millisecond timestamps in order.
     const times = next.events.map((e) => e.ts);
     expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('starts servers in a session of their own, outside the caller\'s process group', async () => {
+    const { restart, pidFile } = await setup();
+    await restart();
+    const stat = readFileSync(`/proc/${pidFile()}/stat`, 'utf8');
+    const [, , pgrp, session] = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    expect(session).toBe(pidFile());
+    expect(pgrp).toBe(pidFile());
   });
 
   it('rolls back when the new server crashes at start: the old one keeps serving', async () => {
@@ -96,48 +153,69 @@ describe('restart.sh', () => {
     const stuck = await restart(['--ready-timeout', '1', '--', 'sleep', '60']);
     expect(stuck.code).toBe(1);
     expect(stuck.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'not ready within 1s' });
-    const stuckPid = stuck.events.find((e) => e.event === 'new_started')!.pid!;
-    expect(alive(stuckPid)).toBe(false);
+    expect(alive(pidOf(stuck, 'new_started'))).toBe(false);
     expect(pidFile()).toBe(old);
     expect(await answer()).toBe(old);
   });
 
-  it('refuses a second restart while one runs, and takes over a stale lock', async () => {
+  it('refuses a second restart while another holds the lock; a lock file nobody holds is no obstacle', async () => {
     const { stateDir, restart } = await setup();
-    mkdirSync(join(stateDir, 'restart.lock'), { recursive: true });
-    writeFileSync(join(stateDir, 'restart.lock', 'pid'), String(process.pid));
-    const refused = await restart();
+    const lock = join(stateDir, 'restart.lock');
+    // Holds the lock the way restart.sh does: an open file, locked, for the process's life.
+    const holder = track(spawn('sh', ['-c', `exec 9>>"${lock}"; flock 9; echo locked; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    await new Promise((r) => holder.stdout.once('data', r));
+    const refused = await restart(standIn);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(`another restart (PID ${process.pid}) is in progress`);
+    expect(refused.stderr).toMatch('another restart');
+    expect(refused.stderr).toMatch('is in progress; wait for it to finish, then retry');
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.on('close', r));
 
-    writeFileSync(join(stateDir, 'restart.lock', 'pid'), '999999999');
-    const taken = await restart();
-    expect(taken.code).toBe(0);
-    expect(taken.stderr).toMatch('removing a stale restart lock');
-    expect(existsSync(join(stateDir, 'restart.lock'))).toBe(false);
+    // The file is still there; nobody holds it.
+    expect(existsSync(lock)).toBe(true);
+    expect((await restart(standIn)).code).toBe(0);
   });
 
-  it('refuses concurrent restarts for real: two at once, one wins', async () => {
+  it('lets exactly one of two restarts started together run, 100 times in a row', async () => {
     const { restart } = await setup();
-    await restart();
-    const [a, b] = await Promise.all([restart(), restart()]);
-    expect([a.code, b.code].sort()).toEqual([0, 3]);
-  });
+    await restart(standIn);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const [a, b] = await Promise.all([restart(standIn), restart(standIn)]);
+      outcomes.push([a.code, b.code].sort().join(','));
+    }
+    expect(outcomes.filter((o) => o !== '0,3')).toEqual([]);
+  }, 120_000);
 
-  it('treats a stale PID file (process gone, or not a ready server) as a cold start', async () => {
+  it('treats a stale PID file as a cold start, and never signals a process that only shares the PID', async () => {
     const { stateDir, restart, pidFile } = await setup();
-    writeFileSync(join(stateDir, 'server.pid'), '999999999\n');
-    const gone = await restart();
+    writeFileSync(join(stateDir, 'server.pid'), '999999999 12345\n');
+    const gone = await restart(standIn);
     expect(gone.code).toBe(0);
     expect(gone.events[0]).toMatchObject({ event: 'restart_started', old_pid: null });
+    expect(gone.stderr).toMatch('PID file names PID 999999999, which is gone; cold start');
 
-    // A live process that is not our server (here: this test runner) is never signalled.
+    // A server crashed and its PID now belongs to another process: the PID
+    // file and even a leftover marker name the old start time.
+    const other = track(spawn('sleep', ['60'], { stdio: 'ignore' }));
+    await sleep(50);
+    const pid = other.pid!;
+    const realStart = Number(processStartTime(pid));
+    writeFileSync(join(stateDir, 'server.pid'), `${pid} ${realStart - 100}\n`);
+    writeFileSync(join(stateDir, 'ready', `${pid}-${realStart - 100}`), '');
+    const reused = await restart(standIn);
+    expect(reused.code).toBe(0);
+    expect(reused.stderr).toMatch(`PID file names PID ${pid} started at ${realStart - 100}, but that PID now belongs to another process (started at ${realStart}); cold start, nothing signalled`);
+    expect(reused.events.filter((e) => e.pid === pid)).toEqual([]);
+    expect(alive(pid)).toBe(true);
+    expect(Number(pidFile())).not.toBe(pid);
+
+    // A live process that is not a ready server of ours (this test runner), named without a start time.
     writeFileSync(join(stateDir, 'server.pid'), `${process.pid}\n`);
-    const unrelated = await restart();
+    const unrelated = await restart(standIn);
     expect(unrelated.code).toBe(0);
-    expect(unrelated.stderr).toMatch(`names ${process.pid}, which is not a ready server`);
+    expect(unrelated.stderr).toMatch(`names PID ${process.pid}, which is not a ready server`);
     expect(names(unrelated)).not.toContain('old_signalled');
-    expect(Number(pidFile())).not.toBe(process.pid);
   });
 
   it('refuses a corrupt PID file with a clear message', async () => {
@@ -145,39 +223,17 @@ describe('restart.sh', () => {
     writeFileSync(join(stateDir, 'server.pid'), 'rm -rf /; $(reboot)\n');
     const run = await restart();
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/PID file .* is corrupt/);
+    expect(run.stderr).toMatch(/server\.pid is corrupt/);
     expect(run.events).toEqual([]);
   });
 
   it('sends SIGKILL to an old server that ignores SIGTERM past the stop timeout, and says so', async () => {
-    const { stateDir, restart } = await setup();
-    // A stand-in server that ignores SIGTERM and marks itself ready.
-    const stubborn = ['--', 'sh', '-c', `trap '' TERM; touch "${stateDir}/ready/$$"; while :; do sleep 0.1; done`];
-    await restart(stubborn);
-    const run = await restart(['--stop-timeout', '1']);
+    const { restart } = await setup();
+    await restart(standIn, { IGNORE_TERM: '1' });
+    const run = await restart(['--stop-timeout', '1', ...standIn]);
     expect(run.code).toBe(0);
     expect(names(run)).toContain('old_killed');
     expect(run.stderr).toMatch(/did not exit within 1s of SIGTERM; sent SIGKILL/);
-  });
-
-  it('kills the uncommitted new server when interrupted, and the old one keeps serving', async () => {
-    const { env, stateDir, pidFile, answer } = await setup();
-    await script('restart.sh', [], env);
-    const old = pidFile();
-    const child = spawn(join(SCRIPTS, 'restart.sh'), ['--', 'sleep', '60'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    while (!stdout.includes('new_started')) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('close', r));
-    const events = parseRestartEvents(stdout);
-    const stuck = events.find((e) => e.event === 'new_started')!.pid!;
-    expect(code).toBe(130);
-    expect(events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
-    expect(alive(stuck)).toBe(false);
-    expect(existsSync(join(stateDir, 'restart.lock'))).toBe(false);
-    expect(pidFile()).toBe(old);
-    expect(await answer()).toBe(old);
   });
 
   it('rejects bad options with one line and exit 2', async () => {
@@ -187,6 +243,133 @@ describe('restart.sh', () => {
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+/** A new server that takes a second to start, so a signal surely lands before it is ready. */
+const slowStart = ['--', 'sh', '-c', `sleep 1; exec "${process.execPath}" "${SERVER_MAIN}"`];
+
+describe('restart.sh interrupted (contract line 9 and 10): a server answers afterwards, every time', () => {
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s to the process group before the new server is ready: it is stopped, the old one keeps serving', async (signal) => {
+    const { restart, start, pidFile, answer } = await setup();
+    await restart();
+    const old = pidFile();
+    const running = start(slowStart);
+    const newPid = (await running.waitFor('new_started')).pid!;
+    running.signalGroup(signal);
+    const run = await running.done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
+    expect(alive(newPid)).toBe(false);
+    expect(pidFile()).toBe(old);
+    expect(await answer()).toBe(old);
+  });
+
+  it('SIGINT to the process group during the overlap: the restart completes', async () => {
+    const { restart, start, pidFile, answer } = await setup();
+    await restart();
+    const old = Number(pidFile());
+    const running = start(['--overlap-ms', '5000']);
+    const newPid = (await running.waitFor('new_ready')).pid!;
+    await sleep(300);
+    running.signalGroup('SIGINT');
+    const run = await running.done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(names(run).slice(-3)).toEqual(['old_signalled', 'old_exited', 'restart_done']);
+    // What was left of the 5 s overlap was skipped.
+    expect(run.events.at(-1)!.ts - run.events.find((e) => e.event === 'new_ready')!.ts).toBeLessThan(4000);
+    expect(alive(old)).toBe(false);
+    expect(Number(pidFile())).toBe(newPid);
+    expect(await answer()).toBe(String(newPid));
+  });
+
+  it('SIGINT to the process group while the old server drains a long request: it finishes that request, the restart completes', async () => {
+    const { restart, start, pidFile, answer, env } = await setup();
+    await restart();
+    const old = Number(pidFile());
+    const slow = requestOnce({ host: '127.0.0.1', port: Number(env.PORT), timeoutSeconds: 10 }, '/slow?ms=2500');
+    await sleep(100);
+    const running = start();
+    await running.waitFor('old_signalled');
+    running.signalGroup('SIGINT');
+    const run = await running.done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(await slow).toMatchObject({ ok: true, pid: old });
+    expect(names(run).slice(-2)).toEqual(['old_exited', 'restart_done']);
+    expect(Number(pidFile())).toBe(pidOf(run, 'new_started'));
+    expect(await answer()).toBe(pidFile());
+  });
+
+  it('a group signal at a random moment, 25 times: afterwards a server answers and the PID file names it', async () => {
+    const { restart, start, pidFile, answer } = await setup();
+    await restart();
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (let i = 0; i < 25; i++) {
+      const running = start(['--overlap-ms', '200']);
+      await sleep(Math.random() * 500);
+      // It may have finished already; then the signal has nobody to reach.
+      if (running.child.exitCode === null) running.signalGroup(signals[i % 3]!);
+      const run = await running.done;
+      // Killed by the signal itself only before its traps were set, when it had started nothing.
+      if (run.signal) expect(run.events).toEqual([]);
+      else expect([0, 130], run.stderr).toContain(run.code);
+      expect(await answer(), `round ${i}: ${run.stderr}`).toBe(pidFile());
+      expect(alive(Number(pidFile()))).toBe(true);
+    }
+  }, 90_000);
+
+  it('SIGKILL before the commit: the old server keeps serving, and the next restart stops the orphan', async () => {
+    const { restart, start, pidFile, answer } = await setup();
+    await restart();
+    const old = pidFile();
+    const running = start(slowStart);
+    const orphan = (await running.waitFor('new_started')).pid!;
+    running.child.kill('SIGKILL');
+    expect((await running.done).code).toBe(137);
+    expect(pidFile()).toBe(old);
+    expect(await answer()).toBe(old);
+
+    const next = await restart();
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.events).toContainEqual(expect.objectContaining({ event: 'stray_signalled', pid: orphan }));
+    expect(alive(orphan)).toBe(false);
+    expect(await answer()).toBe(pidFile());
+  });
+
+  it('SIGKILL after the commit: the new server serves and is in the PID file; the next restart stops the old one', async () => {
+    const { restart, start, pidFile, answer } = await setup();
+    await restart();
+    const old = Number(pidFile());
+    const running = start(['--overlap-ms', '5000']);
+    const newPid = (await running.waitFor('new_ready')).pid!;
+    await sleep(300);
+    running.child.kill('SIGKILL');
+    await running.done;
+    expect(Number(pidFile())).toBe(newPid);
+    expect(await answer()).toMatch(/^\d+$/);
+    expect(alive(old)).toBe(true);
+
+    const next = await restart();
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.events).toContainEqual(expect.objectContaining({ event: 'stray_exited', pid: old }));
+    expect(alive(old)).toBe(false);
+    expect(alive(newPid)).toBe(false);
+    expect(await answer()).toBe(pidFile());
+  });
+
+  it('its stdout closed by a caller that went away: the restart still completes', async () => {
+    const { restart, start, pidFile, answer } = await setup();
+    await restart();
+    const old = Number(pidFile());
+    const running = start(slowStart);
+    const newPid = (await running.waitFor('new_started')).pid!;
+    running.child.stdout.destroy();
+    running.child.stderr.destroy();
+    const run = await running.done;
+    expect(run.code).toBe(0);
+    expect(Number(pidFile())).toBe(newPid);
+    expect(alive(old)).toBe(false);
+    expect(await answer()).toBe(String(newPid));
   });
 });
 
@@ -200,4 +383,43 @@ describe('naive-restart.sh (the control)', () => {
     expect(names(run)).toEqual(['restart_started', 'old_signalled', 'old_exited', 'new_started', 'new_ready', 'restart_done']);
     expect(alive(old)).toBe(false);
   });
+
+  it('interrupted once the old server is gone, it still brings the new one up', async () => {
+    const { env, restart, pidFile, answer } = await setup();
+    await restart();
+    const running = new ScriptProcess('naive-restart.sh', slowStart, env);
+    const newPid = (await running.waitFor('new_started')).pid!;
+    running.signalGroup('SIGINT');
+    const run = await running.done;
+    expect(run.code, run.stderr).toBe(130);
+    expect(names(run).at(-1)).toBe('restart_done');
+    expect(Number(pidFile())).toBe(newPid);
+    expect(await answer()).toBe(String(newPid));
+  });
+});
+
+describe('entrypoint.sh', () => {
+  it('survives back-to-back restarts, exits 1 when its server dies outside one, and drains on SIGTERM', async () => {
+    const { env, restart, pidFile } = await setup();
+    const entry = new ScriptProcess('entrypoint.sh', [], { ...env, CHECK_INTERVAL: '0.02' });
+    for (let i = 0; i < 100 && !existsSync(join(env.STATE_DIR, 'server.pid')); i++) await sleep(50);
+    await sleep(300);
+    for (let i = 0; i < 15; i++) expect((await restart()).code).toBe(0);
+    expect(entry.child.exitCode).toBeNull();
+
+    const server = Number(pidFile());
+    process.kill(server, 'SIGKILL');
+    const lost = await entry.done;
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(`server ${server} is gone`);
+
+    const second = new ScriptProcess('entrypoint.sh', [], env);
+    for (let i = 0; i < 100 && (!existsSync(join(env.STATE_DIR, 'server.pid')) || Number(pidFile()) === server); i++) await sleep(50);
+    const current = Number(pidFile());
+    serverPids.add(current);
+    second.child.kill('SIGTERM');
+    const stopped = await second.done;
+    expect(stopped.code).toBe(0);
+    expect(alive(current)).toBe(false);
+  }, 60_000);
 });

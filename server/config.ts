@@ -9,7 +9,7 @@ export interface ServerConfig {
   backlog: number;
   /** Shown in X-Server-Version so a deploy of "v2" is visible per response. */
   version: string;
-  /** Holds ready/<pid> markers that the restart script waits for. */
+  /** Holds ready/<pid>-<start> markers that the restart script waits for. */
   stateDir: string;
   /** A keep-alive connection idle this long after draining began is closed. */
   idleGraceMs: number;

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, RawConnection, startReadyServer, tempDir } from '../test/processes.js';
+import { processStartTime } from './readiness.js';
 
 afterEach(cleanup);
 
@@ -22,7 +23,8 @@ describe('drain contract', () => {
   it('1. withdraws readiness at once: /healthz 503 and the ready marker is gone', async () => {
     const stateDir = tempDir();
     const server = await startReadyServer({ STATE_DIR: stateDir, DRAIN_IDLE_GRACE_MS: '5000' });
-    const marker = join(stateDir, 'ready', String(server.child.pid));
+    // The marker names the process: its PID and start time (readiness.ts).
+    const marker = join(stateDir, 'ready', `${server.child.pid}-${processStartTime(server.child.pid)}`);
     const connection = new RawConnection(server.port);
     expect((await connection.request('/healthz')).status).toBe(200);
     expect(existsSync(marker)).toBe(true);

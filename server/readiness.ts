@@ -1,11 +1,30 @@
 // Readiness that names this very process. A health check through the shared
 // port may be answered by the old server, so the restart script instead waits
-// for <stateDir>/ready/<pid>, written atomically once this PID accepts.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// for <stateDir>/ready/<pid>-<start>, written atomically once this process
+// accepts. The start time makes the name unique even when a PID is reused:
+// a marker left by a crashed server never counts for a newer process.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sdNotify } from '../native/index.js';
 import { ConfigError } from './config.js';
 import { logEvent } from './log.js';
+
+/**
+ * A process's start time, field 22 of /proc/PID/stat (clock ticks since
+ * boot), as the restart scripts read it. "0" where there is no /proc: the
+ * scripts then identify a process by its PID alone.
+ */
+export function processStartTime(pid = process.pid): string {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '0';
+  }
+  // The command name (field 2) may hold spaces and parentheses: cut after it.
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return fields[19] ?? '0';
+}
 
 export class Readiness {
   private readonly markerPath: string;
@@ -15,7 +34,7 @@ export class Readiness {
     private readonly notifySocket: string | undefined,
     private readonly pid = process.pid,
   ) {
-    this.markerPath = join(stateDir, 'ready', String(pid));
+    this.markerPath = join(stateDir, 'ready', `${pid}-${processStartTime(pid)}`);
   }
 
   /** Checks up front that markers can be written, so a bad STATE_DIR fails at start, not at ready time. */

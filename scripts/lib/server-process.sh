@@ -1,13 +1,31 @@
+# shellcheck shell=sh
 # Shared by restart.sh, naive-restart.sh and entrypoint.sh (POSIX sh, sourced).
-# Knows how to start a server, tell whether a PID still serves, wait for a
-# PID's own readiness, and stop a PID within a timeout. Nothing here reads
-# input as code: commands run as "$@", values are only compared or printed.
+# Knows how to start a server outside the caller's session, tell a process by
+# its identity (PID and start time), wait for that process's own readiness,
+# and stop processes within a timeout. Nothing here reads input as code:
+# commands run as "$@", values are only compared or printed.
+#
+# Identity: a process is "PID START", START being field 22 of /proc/PID/stat
+# (clock ticks since boot). A PID can be reused once its process is reaped;
+# PID and start time together cannot. The PID file, the ready markers
+# (ready/PID-START) and every signal use the identity, so a reused PID is
+# never signalled and a dead server's marker never counts as ready. Without
+# /proc (not Linux) START is 0 and a process is assumed to be the one its PID
+# named: a reused PID cannot be told apart there.
 
 STATE_DIR=${STATE_DIR:-/tmp/reuseport-lab}
 READY_TIMEOUT=${READY_TIMEOUT:-10}
 STOP_TIMEOUT=${STOP_TIMEOUT:-30}
 OVERLAP_MS=${OVERLAP_MS:-0}
 POLL_INTERVAL=0.05
+# How long a server that failed its start gets between SIGTERM and SIGKILL.
+KILL_NEW_GRACE_MS=2000
+
+# Set by the signal traps (catch_signals); acted on at safe points only.
+INTERRUPTED=''
+# Set once the restart has passed its point of no return: from then on a
+# signal no longer aborts it, the restart completes and then exits 130.
+COMMITTED=''
 
 # init_state: derives the paths from STATE_DIR (after argument parsing) and
 # makes sure the directory is there.
@@ -15,25 +33,62 @@ init_state() {
   case $STATE_DIR in /*) ;; *) die 2 "STATE_DIR must be an absolute path, got '$STATE_DIR'" ;; esac
   mkdir -p "$STATE_DIR/ready" 2>/dev/null || die 2 "cannot create STATE_DIR $STATE_DIR; set STATE_DIR to a writable directory"
   PID_FILE="$STATE_DIR/server.pid"
-  LOCK_DIR="$STATE_DIR/restart.lock"
+  # A started server that no restart has committed or rolled back yet: left
+  # behind only when a restart was killed outright (SIGKILL).
+  PENDING_FILE="$STATE_DIR/pending.pid"
+  RESTART_LOCK="$STATE_DIR/restart.lock"
+  STATE_LOCK="$STATE_DIR/state.lock"
   SERVER_LOG=${SERVER_LOG:-$STATE_DIR/server.log}
   export STATE_DIR
 }
 
-say() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
+# say and emit are best effort: a caller that went away (closed pipe, dropped
+# ssh session) must not kill a restart half-way.
+say() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2 2>/dev/null || :; }
 die() { code=$1; shift; say "$*"; exit "$code"; }
 
-# Milliseconds since the epoch (GNU date; whole seconds elsewhere).
-now_ms() {
-  ms=$(date +%s%3N 2>/dev/null)
-  case $ms in *N | '') echo "$(date +%s)000" ;; *) echo "$ms" ;; esac
+require_tools() {
+  for tool in setsid flock; do
+    command -v "$tool" >/dev/null 2>&1 || die 2 "$tool(1) is missing; install util-linux"
+  done
 }
+
+# catch_signals: from here on SIGINT, SIGTERM and SIGHUP only set INTERRUPTED
+# (the script decides what they mean at its safe points), and a closed stdout
+# or stderr makes writes fail instead of killing the script. A group signal
+# (Ctrl-C) also hits short helpers such as sleep or date; every such call
+# below tolerates dying.
+catch_signals() {
+  trap 'INTERRUPTED=${INTERRUPTED:-INT}' INT
+  trap 'INTERRUPTED=${INTERRUPTED:-TERM}' TERM
+  trap 'INTERRUPTED=${INTERRUPTED:-HUP}' HUP
+  # A caught (not ignored) SIGPIPE is reset for the commands started later.
+  trap ': stdout or stderr reader is gone' PIPE
+}
+
+# clock: sets NOW to milliseconds since the epoch (GNU date). Never in a
+# $(...) of its own and never fatal: a group signal (Ctrl-C) kills the helper
+# processes of this shell too, and under `set -e` a killed command
+# substitution in an assignment would end the script. NOW then keeps its
+# last value.
+NOW=0
+clock() {
+  now=$(date +%s%3N 2>/dev/null) || now=''
+  case $now in '' | *[!0-9]*) ;; *) NOW=$now ;; esac
+}
+
+# since START_MS: sets ELAPSED to the milliseconds from START_MS to now.
+since() { clock; ELAPSED=$((NOW - $1)); }
+
+# discard FILE...: removes files; a signal that kills rm changes nothing here.
+discard() { rm -f "$@" 2>/dev/null || :; }
 
 # emit EVENT [key=value ...]: one JSON line on stdout for the harness.
 # Whole numbers are written as numbers, `none` as null, the rest as strings
 # (values come from this script, never from outside input).
 emit() {
-  line="{\"ts\":$(now_ms),\"event\":\"$1\""
+  clock
+  line="{\"ts\":$NOW,\"event\":\"$1\""
   shift
   for pair in "$@"; do
     key=${pair%%=*}
@@ -44,129 +99,229 @@ emit() {
       *) line="$line,\"$key\":$value" ;;
     esac
   done
-  printf '%s}\n' "$line"
+  printf '%s}\n' "$line" 2>/dev/null || :
 }
 
 is_pid() { case $1 in '' | *[!0-9]* | 0*) return 1 ;; *) return 0 ;; esac; }
+is_count() { case $1 in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 
-# True while PID runs. A zombie answers kill -0 but serves nothing: its parent
-# (init, tini, a test runner) may not have reaped it yet.
-pid_alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  if [ -r "/proc/$1/stat" ]; then
-    state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ "$state" != Z ] || return 1
+# proc_start PID: sets START to the start time of the running process PID;
+# fails if there is none, or only a zombie (exited, not reaped yet). Builtins
+# only, so a Ctrl-C cannot kill it half-way.
+proc_start() {
+  START=''
+  if [ ! -r /proc/self/stat ]; then
+    kill -0 "$1" 2>/dev/null || return 1
+    START=0
+    return 0
   fi
-  return 0
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+  # The command name (field 2) may hold spaces and parentheses: cut after it.
+  # shellcheck disable=SC2086 # splitting the fields is the point
+  set -- ${stat##*) }
+  [ $# -ge 20 ] && [ "$1" != Z ] || return 1
+  shift 19
+  START=$1
 }
 
-is_ready() { [ -f "$STATE_DIR/ready/$1" ]; }
+# same_process PID START: true while that very process runs.
+same_process() { proc_start "$1" && [ "$START" = "$2" ]; }
 
-# A PID this project's server owns: alive and holding its own ready marker.
-# Anything else named by a PID file (a reused PID) is never signalled.
-serving_pid() { pid_alive "$1" && is_ready "$1"; }
+# signal_process SIGNAL PID START: sends SIGNAL only if PID is still the same
+# process. (What remains is the moment between reading /proc and kill(2).)
+signal_process() { same_process "$2" "$3" && kill "-$1" "$2" 2>/dev/null; }
 
-# elapsed_ms START_MS
-elapsed_ms() { echo $(($(now_ms) - $1)); }
+is_ready() { [ -f "$STATE_DIR/ready/$1-$2" ] && same_process "$1" "$2"; }
 
-# start_server COMMAND...: runs it in the background, its output appended to
-# $SERVER_LOG; sets NEW_PID.
+pause() { sleep "$POLL_INTERVAL" 2>/dev/null || :; }
+
+# start_server COMMAND...: runs it in a session of its own (setsid), so that
+# a Ctrl-C or hang-up aimed at the caller never reaches a server: only these
+# scripts decide which server gets a signal. Its output is appended to
+# $SERVER_LOG; the lock files are not inherited. Sets NEW_PID and NEW_START
+# (empty if it already exited), and records it as pending.
 start_server() {
-  "$@" >>"$SERVER_LOG" 2>&1 </dev/null &
+  # In a background job of a non-interactive shell, setsid(1) is no process
+  # group leader, so it calls setsid() and execs: $! is the server itself.
+  setsid "$@" >>"$SERVER_LOG" 2>&1 </dev/null 8>&- 9>&- &
   NEW_PID=$!
+  proc_start "$NEW_PID" || START=''
+  NEW_START=$START
+  write_identity "$PENDING_FILE" "$NEW_PID" "${NEW_START:-0}"
 }
 
-# wait_ready PID: 0 once PID wrote its ready marker, 1 if it exited first
-# (sets EXIT_CODE), 2 after READY_TIMEOUT seconds.
+# wait_ready PID START: 0 once that process wrote its ready marker, 1 if it
+# exited first (sets EXIT_CODE), 2 after READY_TIMEOUT seconds, 3 when a
+# signal came in before the commit.
 wait_ready() {
-  started=$(now_ms)
+  clock
+  started=$NOW
   while :; do
-    is_ready "$1" && return 0
-    if ! pid_alive "$1"; then
+    [ -z "$INTERRUPTED" ] || [ -n "$COMMITTED" ] || return 3
+    [ -n "$2" ] && is_ready "$1" "$2" && return 0
+    if [ -z "$2" ] || ! same_process "$1" "$2"; then
       EXIT_CODE=0
+      # shellcheck disable=SC2034 # read by the scripts that source this file
       wait "$1" 2>/dev/null || EXIT_CODE=$?
       return 1
     fi
-    [ "$(elapsed_ms "$started")" -lt $((READY_TIMEOUT * 1000)) ] || return 2
-    sleep "$POLL_INTERVAL"
+    since "$started"
+    [ "$ELAPSED" -lt $((READY_TIMEOUT * 1000)) ] || return 2
+    pause
   done
 }
 
-# stop_pid PID: SIGTERM, then up to STOP_TIMEOUT seconds for it to exit, then
-# SIGKILL. Emits old_signalled and old_exited or old_killed.
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || { emit old_exited pid="$1"; return 0; }
-  emit old_signalled pid="$1"
-  started=$(now_ms)
-  while pid_alive "$1"; do
-    if [ "$(elapsed_ms "$started")" -ge $((STOP_TIMEOUT * 1000)) ]; then
-      kill -KILL "$1" 2>/dev/null || true
-      emit old_killed pid="$1" after_ms="$(elapsed_ms "$started")"
-      say "PID $1 did not exit within ${STOP_TIMEOUT}s of SIGTERM; sent SIGKILL"
-      return 0
-    fi
-    sleep "$POLL_INTERVAL"
-  done
-  emit old_exited pid="$1" after_ms="$(elapsed_ms "$started")"
-}
-
-# sleep_ms MS: a pause of MS milliseconds (0 returns at once).
-sleep_ms() {
-  [ "$1" -gt 0 ] || return 0
-  sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"
-}
-
-# kill_new PID: ends a new server that failed its start (TERM, then KILL).
+# kill_new PID: ends a new server that failed its start or was interrupted
+# (TERM, then KILL), and reaps it. It is this shell's child, so its PID
+# cannot be reused before the wait.
 kill_new() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  i=0
-  while pid_alive "$1" && [ $i -lt 40 ]; do sleep "$POLL_INTERVAL"; i=$((i + 1)); done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
+  kill -TERM "$1" 2>/dev/null || { wait "$1" 2>/dev/null || :; return 0; }
+  clock
+  started=$NOW
+  while proc_start "$1" && since "$started" && [ "$ELAPSED" -lt "$KILL_NEW_GRACE_MS" ]; do pause; done
+  kill -KILL "$1" 2>/dev/null || :
+  wait "$1" 2>/dev/null || :
 }
 
-# write_pid_file PID: atomically (temp file, then rename).
-write_pid_file() {
-  printf '%s\n' "$1" >"$PID_FILE.tmp.$$" && mv -f "$PID_FILE.tmp.$$" "$PID_FILE"
-}
-
-# read_pid_file: prints the PID, nothing if the file is missing; exits 2 if
-# it is corrupt, because guessing could leave an old server running unseen.
-read_pid_file() {
-  [ -e "$PID_FILE" ] || return 0
-  content=$(head -c 32 "$PID_FILE" | tr -d '\n')
-  is_pid "$content" || die 2 "PID file $PID_FILE is corrupt (starts with '$(printf %s "$content" | tr -cd '[:print:]' | cut -c1-16)'); remove it if no server is running, then retry"
-  echo "$content"
-}
-
-# current_server_pid: prints the PID in the PID file if it is a ready server
-# of ours; nothing for a missing or stale file, which means a cold start.
-# Exits 2 on a corrupt file.
-current_server_pid() {
-  pid=$(read_pid_file) || exit $?
-  [ -n "$pid" ] || return 0
-  if serving_pid "$pid"; then
-    echo "$pid"
-  else
-    say "PID file names $pid, which is not a ready server (gone, or not ours); cold start"
-  fi
-}
-
-# take_lock: only one restart at a time. The lock is a directory (mkdir is
-# atomic) holding the owner's PID; a lock whose owner is gone is stale.
-take_lock() {
-  if ! mkdir "$LOCK_DIR" 2>/dev/null; then
-    owner=$(cat "$LOCK_DIR/pid" 2>/dev/null || true)
-    if is_pid "$owner" && pid_alive "$owner"; then
-      die 3 "another restart (PID $owner) is in progress; wait for it to finish, then retry"
+# stop_processes KIND PID:START...: SIGTERM to each, then up to STOP_TIMEOUT
+# seconds for all to exit, then SIGKILL to what is left. Emits
+# KIND_signalled, then KIND_exited or KIND_killed per process.
+stop_processes() {
+  kind=$1
+  shift
+  remaining=''
+  for id in "$@"; do
+    if signal_process TERM "${id%%:*}" "${id#*:}"; then
+      emit "${kind}_signalled" pid="${id%%:*}"
+      remaining="$remaining $id"
+    else
+      emit "${kind}_exited" pid="${id%%:*}" after_ms=0
     fi
-    say "removing a stale restart lock (owner ${owner:-unknown} is gone)"
-    rm -rf "$LOCK_DIR"
-    mkdir "$LOCK_DIR" 2>/dev/null || die 3 "another restart took the lock just now; wait for it to finish, then retry"
+  done
+  clock
+  started=$NOW
+  while [ -n "$remaining" ]; do
+    still=''
+    for id in $remaining; do
+      pid=${id%%:*}
+      start=${id#*:}
+      since "$started"
+      if ! same_process "$pid" "$start"; then
+        emit "${kind}_exited" pid="$pid" after_ms="$ELAPSED"
+      elif [ "$ELAPSED" -ge $((STOP_TIMEOUT * 1000)) ]; then
+        signal_process KILL "$pid" "$start" || :
+        emit "${kind}_killed" pid="$pid" after_ms="$ELAPSED"
+        say "PID $pid did not exit within ${STOP_TIMEOUT}s of SIGTERM; sent SIGKILL"
+      else
+        still="$still $id"
+      fi
+    done
+    remaining=$still
+    [ -z "$remaining" ] || pause
+  done
+}
+
+# sleep_ms MS: a pause of MS milliseconds (0 returns at once), cut short by a
+# signal.
+sleep_ms() {
+  clock
+  started=$NOW
+  while [ -z "$INTERRUPTED" ] && since "$started" && [ "$ELAPSED" -lt "$1" ]; do pause; done
+}
+
+# write_identity FILE PID START: atomically (temp file, then rename). The
+# rename runs with the three signals ignored and is retried until the temp
+# file is gone, so a Ctrl-C cannot leave the file half-moved.
+write_identity() {
+  tmp="$1.tmp.$$"
+  printf '%s %s\n' "$2" "$3" >"$tmp"
+  until (trap '' INT TERM HUP; exec mv -f "$tmp" "$1") 2>/dev/null; do
+    [ -e "$tmp" ] || break
+  done
+}
+
+# read_identity FILE: sets FILE_PID and FILE_START (empty when the file is
+# missing; FILE_START is empty for a file holding a PID alone, as written by
+# hand or by an older version). Exits 2 if the file is corrupt, because
+# guessing could leave an old server running unseen.
+read_identity() {
+  FILE_PID=''
+  FILE_START=''
+  [ -e "$1" ] || return 0
+  content=''
+  { read -r content <"$1"; } 2>/dev/null || :
+  pid=${content%% *}
+  start=''
+  [ "$pid" = "$content" ] || start=${content#* }
+  if ! is_pid "$pid" || { [ -n "$start" ] && ! is_count "$start"; }; then
+    shown=$(printf %s "$content" | tr -cd '[:print:]' | cut -c1-16) || shown=''
+    die 2 "$1 is corrupt (starts with '$shown'); remove it if no server is running, then retry"
   fi
-  echo $$ >"$LOCK_DIR/pid"
-  trap 'rm -rf "$LOCK_DIR"' EXIT
-  trap 'exit 130' INT TERM
+  FILE_PID=$pid
+  FILE_START=$start
+}
+
+# current_server: sets OLD_PID and OLD_START to the server the PID file names
+# if that very process runs and is a ready server of ours; leaves them empty
+# (a cold start) for a missing or stale file, saying why. Exits 2 on a
+# corrupt file.
+current_server() {
+  OLD_PID=''
+  OLD_START=''
+  read_identity "$PID_FILE"
+  [ -n "$FILE_PID" ] || return 0
+  if ! proc_start "$FILE_PID"; then
+    say "PID file names PID $FILE_PID, which is gone; cold start"
+  elif [ -n "$FILE_START" ] && [ "$START" != "$FILE_START" ]; then
+    say "PID file names PID $FILE_PID started at $FILE_START, but that PID now belongs to another process (started at $START); cold start, nothing signalled"
+  elif ! is_ready "$FILE_PID" "$START"; then
+    say "PID file names PID $FILE_PID, which is not a ready server (draining, or not ours); cold start, nothing signalled"
+  else
+    OLD_PID=$FILE_PID
+    # shellcheck disable=SC2034 # read by the scripts that source this file
+    OLD_START=$START
+  fi
+}
+
+# find_strays: sets STRAYS to the live servers of ours that the PID file does
+# not name: the pending server and any ready one. Only a restart killed with
+# SIGKILL leaves them. Markers of processes that are gone are removed.
+find_strays() {
+  STRAYS=''
+  read_identity "$PENDING_FILE"
+  if [ -n "$FILE_PID" ] && same_process "$FILE_PID" "${FILE_START:-0}" && [ "$FILE_PID" != "$OLD_PID" ]; then
+    STRAYS="$FILE_PID:$FILE_START"
+  fi
+  for path in "$STATE_DIR"/ready/*-*; do
+    [ -f "$path" ] || continue
+    name=${path##*/}
+    pid=${name%%-*}
+    start=${name#*-}
+    { is_pid "$pid" && is_count "$start"; } || continue
+    if ! same_process "$pid" "$start"; then
+      discard "$path"
+    elif [ "$pid" != "$OLD_PID" ]; then
+      case " $STRAYS " in *" $pid:$start "*) ;; *) STRAYS="$STRAYS $pid:$start" ;; esac
+    fi
+  done
+  discard "$PENDING_FILE"
+}
+
+# take_lock: one restart at a time. flock(1) on a file held open for the
+# script's life: the kernel releases it when the process ends, however it
+# ends, so there is no stale lock to guess about and exactly one caller wins.
+# Then the state lock, which the entrypoint holds while it reads the state.
+take_lock() {
+  exec 9>>"$RESTART_LOCK"
+  if ! flock -n 9; then
+    [ -z "$INTERRUPTED" ] || exit 130
+    owner=''
+    { read -r owner <"$RESTART_LOCK.owner"; } 2>/dev/null || :
+    die 3 "another restart${owner:+ (PID $owner)} is in progress; wait for it to finish, then retry"
+  fi
+  printf '%s\n' "$$" >"$RESTART_LOCK.owner"
+  exec 8>>"$STATE_LOCK"
+  flock -w 30 8 || die 2 "the state lock $STATE_LOCK is held by another process for more than 30s"
 }
 
 # parse_common_args "$@": reads --state-dir, --ready-timeout, --stop-timeout
@@ -177,9 +332,9 @@ parse_common_args() {
   while [ $# -gt 0 ]; do
     case $1 in
       --state-dir) [ $# -ge 2 ] || die 2 "--state-dir needs a directory"; STATE_DIR=$2; shift 2; PARSED=$((PARSED + 2)) ;;
-      --ready-timeout) [ $# -ge 2 ] && is_pid "$2" || die 2 "--ready-timeout needs a whole number of seconds (1 or more)"; READY_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
-      --stop-timeout) [ $# -ge 2 ] && is_pid "$2" || die 2 "--stop-timeout needs a whole number of seconds (1 or more)"; STOP_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
-      --overlap-ms) [ $# -ge 2 ] && { [ "$2" = 0 ] || is_pid "$2"; } || die 2 "--overlap-ms needs a whole number of milliseconds"; OVERLAP_MS=$2; shift 2; PARSED=$((PARSED + 2)) ;;
+      --ready-timeout) { [ $# -ge 2 ] && is_pid "$2"; } || die 2 "--ready-timeout needs a whole number of seconds (1 or more)"; READY_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
+      --stop-timeout) { [ $# -ge 2 ] && is_pid "$2"; } || die 2 "--stop-timeout needs a whole number of seconds (1 or more)"; STOP_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
+      --overlap-ms) { [ $# -ge 2 ] && is_count "$2"; } || die 2 "--overlap-ms needs a whole number of milliseconds"; OVERLAP_MS=$2; shift 2; PARSED=$((PARSED + 2)) ;;
       -h | --help) usage; exit 0 ;;
       --) PARSED=$((PARSED + 1)); return 0 ;;
       *) die 2 "unknown argument '$1'; see --help" ;;
