@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { explain, runPoc } from '../test/poc-cli.js';
 import { cleanup } from '../test/processes.js';
 import { FAULT_NAMES } from './faults.js';
+import { alive } from './runtime/processes.js';
 
 afterEach(cleanup);
 
@@ -45,6 +46,21 @@ describe('--fault on the local runtime', () => {
     expect(poc.code, explain(poc)).toBe(1);
     expect(poc.result!.restarts[0]!.events.map((e) => e.event)).toContain('old_killed');
     expect(check(poc.result!, /exited by themselves/)).toMatchObject({ passed: false, detail: expect.stringContaining('killed by restart.sh (SIGKILL after the stop timeout)') });
+  }, 60_000);
+
+  it('hung-restart: the harness ends the hung restart, says which, exits 1 and leaves nothing running', async () => {
+    const poc = await run('hung-restart');
+    expect(poc.code, explain(poc)).toBe(1);
+    const hung = 'restart #1 did not finish within 3 s';
+    expect(check(poc.result!, /every restart exited 0/)).toMatchObject({ passed: false, detail: expect.stringContaining(hung) });
+    expect(check(poc.result!, /run completed/)).toMatchObject({ passed: false, detail: expect.stringContaining(hung) });
+    expect(poc.stdout).toContain(hung);
+    expect(poc.result!.restarts).toHaveLength(1);
+    // restart.sh got SIGTERM before its commit: it stopped the new server, the old one kept serving.
+    expect(poc.result!.restarts[0]!.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
+    expect(poc.result!.failedRequests).toBe(0);
+    const servers = [poc.result!.target.pid, poc.result!.restarts[0]!.newPid].filter((p): p is number => typeof p === 'number');
+    expect(servers.filter(alive)).toEqual([]);
   }, 60_000);
 
   it('lists every fault in --help', async () => {

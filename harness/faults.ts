@@ -1,7 +1,7 @@
 // Faults the harness can inject (--fault NAME), each applied to restart #1,
 // so a user can watch what a restart does when things go wrong.
 
-export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout'] as const;
+export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** The restart a fault applies to. */
@@ -19,6 +19,8 @@ export interface Fault {
   serverEnv?: string[];
   /** A GET /slow?ms=N sent on its own connection just before restart #1. */
   slowRequestMs?: (intervalMs: number) => number;
+  /** The harness's time limit for restart #1. */
+  restartTimeoutSeconds?: number;
 }
 
 export const FAULTS: Record<FaultName, Fault> = {
@@ -50,5 +52,10 @@ export const FAULTS: Record<FaultName, Fault> = {
     summary: "the old server is still draining a long request at restart.sh's 1 s stop timeout and gets SIGKILL; the gate fails and says who killed it",
     restartArgs: ['--stop-timeout', '1'],
     slowRequestMs: () => 4000,
+  },
+  'hung-restart': {
+    summary: "restart #1 hangs (a new version that never gets ready, a one-hour ready timeout); the harness ends it after 3 s, the old server keeps serving, and the run fails naming the restart",
+    restartArgs: ['--ready-timeout', '3600', '--', 'sleep', '3600'],
+    restartTimeoutSeconds: 3,
   },
 };

@@ -44,7 +44,7 @@ async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime
       });
       if (interactive) process.stderr.write('\r\x1b[K');
     }
-    return new DockerRuntime(docker, { image: options.image, readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, overlapMs: options.overlapMs, keep: options.keep });
+    return new DockerRuntime(docker, { image: options.image, readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, overlapMs: options.overlapMs, restartTimeoutSeconds: options.restartTimeout, keep: options.keep });
   }
 
   if (process.platform !== 'linux') throw new SetupError('the local runtime needs Linux; start Docker and use --runtime docker');
@@ -61,6 +61,7 @@ async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime
     readyTimeoutSeconds: options.readyTimeout,
     stopTimeoutSeconds: options.stopTimeout,
     overlapMs: options.overlapMs,
+    restartTimeoutSeconds: options.restartTimeout,
   });
 }
 

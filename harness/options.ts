@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { SetupError } from './errors.js';
 import { FAULT_NAMES } from './faults.js';
+import { defaultRestartTimeoutSeconds } from './runtime/runtime.js';
 import type { ScenarioOptions } from './scenario.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'local';
@@ -12,6 +13,8 @@ export interface PocOptions extends ScenarioOptions {
   overlapMs: number;
   readyTimeout: number;
   stopTimeout: number;
+  /** Time limit of one restart; past it the harness ends the restart and the run. */
+  restartTimeout: number;
   reportDir: string;
   build: boolean;
   keep: boolean;
@@ -44,6 +47,7 @@ const SPECS: Record<string, Spec> = {
   timeout: { flag: '--timeout', value: 'SECONDS', fallback: '10', help: 'a request unanswered this long counts as failed' },
   'ready-timeout': { flag: '--ready-timeout', value: 'SECONDS', fallback: '10', help: 'restart.sh: time the new server has to become ready' },
   'stop-timeout': { flag: '--stop-timeout', value: 'SECONDS', fallback: '30', help: 'restart.sh: time the old server has to drain before SIGKILL' },
+  'restart-timeout': { flag: '--restart-timeout', value: 'SECONDS', fallback: '', help: 'a restart running longer is ended and fails the run (default: ready + stop timeout + overlap + 30)' },
   'report-dir': { flag: '--report-dir', value: 'DIR', fallback: 'reports', help: 'where result.json is written' },
   'skip-build': { flag: '--skip-build', fallback: false, help: 'docker: use the existing image instead of building it' },
   keep: { flag: '--keep', fallback: false, help: 'docker: leave the container running and print how to reach it' },
@@ -109,6 +113,7 @@ export function parseOptions(argv: string[]): PocOptions {
     fault: text('fault') ? choice('fault', text('fault'), FAULT_NAMES) : undefined,
     readyTimeout: number('ready-timeout', text('ready-timeout'), 1, 3600),
     stopTimeout: number('stop-timeout', text('stop-timeout'), 1, 3600),
+    restartTimeout: 0,
     reportDir: text('report-dir'),
     build: !flag('skip-build'),
     keep: flag('keep'),
@@ -120,6 +125,7 @@ export function parseOptions(argv: string[]): PocOptions {
   for (const name of ['connections', 'restarts', 'overlap', 'bucket', 'ready-timeout', 'stop-timeout'] as const) {
     if (!Number.isInteger(number(name, text(name), 0, Infinity))) throw new SetupError(`--${name} ${text(name)} must be a whole number`);
   }
+  parsed.restartTimeout = text('restart-timeout') ? number('restart-timeout', text('restart-timeout'), 1, 7200) : defaultRestartTimeoutSeconds(parsed);
   if (!/^\d{2}$/.test(parsed.nodeVersion)) throw new SetupError(`--node-version ${JSON.stringify(parsed.nodeVersion)} is not valid: use a major version such as 24`);
   if (parsed.reportDir === '') throw new SetupError('--report-dir needs a directory');
   if (parsed.runtime === 'local' && (parsed.keep || !parsed.build)) {

@@ -93,10 +93,12 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
         });
         await sleep(100); // on the wire before the restart begins
       }
-      const tweaks = faulty ? { args: fault.restartArgs, env: fault.restartEnv } : undefined;
+      const tweaks = faulty ? { args: fault.restartArgs, env: fault.restartEnv, timeoutSeconds: fault.restartTimeoutSeconds } : undefined;
       const record = await runtime.restart(index, options.strategy, `v${index + 1}`, tweaks);
       restarts.push(record);
       hooks.onRestart?.(record);
+      // A hung restart ends the run: what it left behind is unknown.
+      if (record.timedOut) throw new Error(record.timedOut);
       const spent = Date.now() - record.triggeredAt;
       const pause = index < options.restarts ? options.intervalMs - spent : options.cooldownMs;
       await sleep(Math.max(0, pause), undefined, { signal: hooks.signal });

@@ -24,6 +24,7 @@ function restart(index: number, oldPid: number, newPid: number, at: number, exit
       { ts: at + 300, event: 'old_exited', pid: oldPid },
     ],
     messages: '',
+    timedOut: null,
   };
 }
 

@@ -59,7 +59,7 @@ export function judge(result: ScenarioResult): Verdict {
   const rollbacks = expectedRollbacks(result);
   const normal = restarts.filter((r) => !rollbacks.has(r.index));
   const badExits = normal.filter((r) => r.exitCode !== 0);
-  add('every restart exited 0', badExits.length === 0, badExits.length === 0 ? `${normal.length} restarts` : badExits.map((r) => `restart ${r.index} exited ${r.exitCode}`).join('; '));
+  add('every restart exited 0', badExits.length === 0, badExits.length === 0 ? `${normal.length} restarts` : badExits.map((r) => r.timedOut ?? `restart ${r.index} exited ${r.exitCode}`).join('; '));
 
   for (const r of restarts.filter((x) => rollbacks.has(x.index))) {
     const rolledBack = r.events.find((e) => e.event === 'rolled_back');

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
 import { alive, freePort } from './processes.js';
-import { type Leftovers, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from './runtime.js';
+import { formatDuration } from '../deadline.js';
+import { type Leftovers, RESTART_KILL_GRACE_MS, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from './runtime.js';
 
 export interface LocalOptions {
   /** scripts/ of this checkout. */
@@ -19,23 +20,42 @@ export interface LocalOptions {
   readyTimeoutSeconds: number;
   stopTimeoutSeconds: number;
   overlapMs: number;
+  /** Time limit of one restart script run. */
+  restartTimeoutSeconds: number;
 }
 
 interface ScriptRun {
   stdout: string;
   stderr: string;
   exitCode: number;
+  timedOut: boolean;
 }
 
-function runScript(path: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptRun> {
+/**
+ * Runs a restart script. Past `limitMs` it gets SIGTERM (restart.sh then
+ * rolls back or completes, by its contract) and RESTART_KILL_GRACE_MS later
+ * SIGKILL; what it printed until then is kept.
+ */
+function runScript(path: string, args: string[], env: NodeJS.ProcessEnv, limitMs: number): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    let kill: NodeJS.Timeout | undefined;
+    const limit = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      kill = setTimeout(() => child.kill('SIGKILL'), RESTART_KILL_GRACE_MS);
+    }, limitMs);
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ stdout, stderr, exitCode: code ?? (signal ? 128 : 1) }));
+    child.on('close', (code, signal) => {
+      clearTimeout(limit);
+      clearTimeout(kill);
+      resolve({ stdout, stderr, exitCode: code ?? (signal === 'SIGKILL' ? 137 : 128), timedOut });
+    });
   });
 }
 
@@ -91,7 +111,8 @@ export class LocalRuntime implements Runtime {
     };
     const first = await this.restart(0, 'reuseport', 'v1');
     if (first.exitCode !== 0 || first.newPid === null) {
-      throw new SetupError(`the first server did not start (exit ${first.exitCode}): ${first.messages.split('\n').pop() ?? ''}; see ${join(this.stateDir, 'server.log')}`);
+      const why = first.timedOut ?? first.messages.split('\n').pop() ?? '';
+      throw new SetupError(`the first server did not start (exit ${first.exitCode}): ${why}; see ${join(this.stateDir, 'server.log')}`);
     }
     return { host: '127.0.0.1', port, pid: first.newPid };
   }
@@ -99,8 +120,10 @@ export class LocalRuntime implements Runtime {
   async restart(index: number, strategy: Strategy, version: string, tweaks: RestartTweaks = {}): Promise<RestartRecord> {
     const triggeredAt = Date.now();
     const script = join(this.options.scriptsDir, RESTART_SCRIPTS[strategy]);
-    const run = await runScript(script, tweaks.args ?? [], { ...this.env, APP_VERSION: version, ...envObject(tweaks.env ?? []) });
-    const record = restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode);
+    const limitMs = (tweaks.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
+    const run = await runScript(script, tweaks.args ?? [], { ...this.env, APP_VERSION: version, ...envObject(tweaks.env ?? []) }, limitMs);
+    const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; the harness ended ${RESTART_SCRIPTS[strategy]} (exit ${run.exitCode})` : null;
+    const record = restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode, timedOut);
     if (record.newPid !== null) this.pids.add(record.newPid);
     return record;
   }

@@ -32,6 +32,8 @@ export interface RestartRecord {
   events: RestartEvent[];
   /** What the script said to people (stderr), for the report. */
   messages: string;
+  /** Set when the harness had to end the restart: "restart #2 did not finish within 60 s". */
+  timedOut: string | null;
 }
 
 export interface Target {
@@ -45,6 +47,16 @@ export interface Target {
 export interface RestartTweaks {
   args?: string[];
   env?: string[];
+  /** Overrides the runtime's restart time limit for this restart. */
+  timeoutSeconds?: number;
+}
+
+/** After the restart time limit, SIGTERM; after this much more, SIGKILL. */
+export const RESTART_KILL_GRACE_MS = 5_000;
+
+/** The default restart time limit: what restart.sh may legitimately take, plus a margin. */
+export function defaultRestartTimeoutSeconds(options: { readyTimeout: number; stopTimeout: number; overlapMs: number }): number {
+  return Math.ceil(options.readyTimeout + options.stopTimeout + options.overlapMs / 1000 + 30);
 }
 
 /** What is left in the container after the run (docker only). */
@@ -93,6 +105,7 @@ export function restartRecord(
   stdout: string,
   stderr: string,
   exitCode: number,
+  timedOut: string | null = null,
 ): RestartRecord {
   const events = parseRestartEvents(stdout);
   const started = events.find((e) => e.event === 'restart_started');
@@ -105,5 +118,6 @@ export function restartRecord(
     newPid: newStarted?.pid ?? null,
     events,
     messages: stderr.trim(),
+    timedOut,
   };
 }

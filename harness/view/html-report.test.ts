@@ -25,7 +25,7 @@ function doc(failures = 0) {
     leftovers: null,
     restarts: [
       {
-        index: 1, strategy: 'reuseport', version: 'v2', triggeredAt: t0 + 1000, finishedAt: t0 + 1400, exitCode: 0, oldPid: 101, newPid: 202, messages: '',
+        index: 1, strategy: 'reuseport', version: 'v2', triggeredAt: t0 + 1000, finishedAt: t0 + 1400, exitCode: 0, oldPid: 101, newPid: 202, messages: '', timedOut: null,
         events: [
           { ts: t0 + 1000, event: 'restart_started', old_pid: 101 },
           { ts: t0 + 1010, event: 'new_started', pid: 202 },

@@ -82,6 +82,7 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
     const gone = r.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed');
     const timing = [ready && `ready after ${ready.ts - r.triggeredAt} ms`, gone && `old ${gone.event === 'old_killed' ? 'killed' : 'exited'} after ${gone.ts - r.triggeredAt} ms`].filter(Boolean).join(', ');
     lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}`);
+    if (r.timedOut) lines.push(chalk.red(`     ${r.timedOut}`));
   }
 
   if (result.fault) lines.push('', `${chalk.bold('Injected fault')} ${result.fault.name}: ${result.fault.summary}`);

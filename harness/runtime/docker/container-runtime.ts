@@ -3,20 +3,29 @@
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import { DeadlineError, formatDuration, withDeadline } from '../../deadline.js';
 import { SetupError } from '../../errors.js';
-import { type Leftovers, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from '../runtime.js';
+import { type Leftovers, RESTART_KILL_GRACE_MS, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from '../runtime.js';
 import { LABEL } from './engine.js';
 
 /** Where the image keeps the scripts and listens. */
 const APP_SCRIPTS = '/app/scripts';
 const CONTAINER_PORT = '8080/tcp';
 const HEALTHY_TIMEOUT_MS = 60_000;
+/** Time limit of a probe (reading /proc, versions) run through exec. */
+const PROBE_TIMEOUT_MS = 30_000;
+/** How long past the in-container limit the exec itself may take before the harness gives up on it. */
+const EXEC_SLACK_MS = 15_000;
+/** coreutils timeout(1)'s exit code when it ended the command. */
+const TIMEOUT_EXIT_CODES = [124, 137];
 
 export interface ContainerOptions {
   image: string;
   readyTimeoutSeconds: number;
   stopTimeoutSeconds: number;
   overlapMs: number;
+  /** Time limit of one restart script run. */
+  restartTimeoutSeconds: number;
   /** Leave the container running at the end. */
   keep: boolean;
 }
@@ -27,24 +36,33 @@ export interface ExecResult {
   exitCode: number;
 }
 
-/** Runs a command in a running container and collects its output and exit code. */
-export async function execIn(container: Docker.Container, cmd: string[], env: string[] = []): Promise<ExecResult> {
-  const exec = await container.exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  container.modem.demuxStream(stream, stdout, stderr);
-  await new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
-  });
-  const { ExitCode } = await exec.inspect();
-  return { stdout: out, stderr: err, exitCode: ExitCode ?? 1 };
+/**
+ * Runs a command in a running container and collects its output and exit
+ * code. Throws DeadlineError when it has not finished within `timeoutMs`
+ * (the exec's stream is then dropped; the engine ends the process with the
+ * container).
+ */
+export async function execIn(container: Docker.Container, cmd: string[], env: string[] = [], timeoutMs = PROBE_TIMEOUT_MS): Promise<ExecResult> {
+  let stream: NodeJS.ReadWriteStream | undefined;
+  const run = async () => {
+    const exec = await container.exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
+    stream = await exec.start({ hijack: true, stdin: false });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (chunk) => (out += chunk));
+    stderr.on('data', (chunk) => (err += chunk));
+    container.modem.demuxStream(stream, stdout, stderr);
+    await new Promise<void>((resolve, reject) => {
+      stream!.on('end', resolve);
+      stream!.on('close', resolve);
+      stream!.on('error', reject);
+    });
+    const { ExitCode } = await exec.inspect();
+    return { stdout: out, stderr: err, exitCode: ExitCode ?? 1 };
+  };
+  return withDeadline(run(), timeoutMs, `docker exec ${cmd.join(' ').slice(0, 60)}`, () => (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.());
 }
 
 export class DockerRuntime implements Runtime {
@@ -93,7 +111,8 @@ export class DockerRuntime implements Runtime {
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding) throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
-    const probe = await execIn(this.container, ['sh', '-c', 'cat "$STATE_DIR/server.pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$(cat "$STATE_DIR/server.pid")/fd" | wc -l']);
+    // server.pid holds "PID START"; the PID is its first word.
+    const probe = await execIn(this.container, ['sh', '-c', 'read -r pid start <"$STATE_DIR/server.pid"; echo "$pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$pid/fd" | wc -l']);
     const [pid, node, kernel, migrate, fds] = probe.stdout.trim().split('\n');
     this.firstServerFds = Number(fds);
     Object.assign(this.facts, {
@@ -110,16 +129,28 @@ export class DockerRuntime implements Runtime {
   async restart(index: number, strategy: Strategy, version: string, tweaks: RestartTweaks = {}): Promise<RestartRecord> {
     if (!this.container) throw new Error('restart() before start()');
     const triggeredAt = Date.now();
-    const command = [`${APP_SCRIPTS}/${RESTART_SCRIPTS[strategy]}`, ...(tweaks.args ?? [])];
-    const run = await execIn(this.container, command, [`APP_VERSION=${version}`, ...(tweaks.env ?? [])]);
-    return restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode);
+    const limitMs = (tweaks.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
+    const script = RESTART_SCRIPTS[strategy];
+    const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
+    // coreutils timeout(1) in the container: SIGTERM at the limit (restart.sh
+    // then rolls back or completes, by its contract), SIGKILL after the grace.
+    const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limitMs / 1000}`, `${APP_SCRIPTS}/${script}`, ...(tweaks.args ?? [])];
+    const base = { index, strategy, version, triggeredAt };
+    try {
+      const run = await execIn(this.container, command, [`APP_VERSION=${version}`, ...(tweaks.env ?? [])], limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS);
+      const timedOut = TIMEOUT_EXIT_CODES.includes(run.exitCode) && Date.now() - triggeredAt >= limitMs ? `${hung}; timeout(1) ended ${script} (exit ${run.exitCode})` : null;
+      return restartRecord(base, run.stdout, run.stderr, run.exitCode, timedOut);
+    } catch (error) {
+      if (!(error instanceof DeadlineError)) throw error;
+      return restartRecord(base, '', '', 124, `${hung}; docker exec did not return`);
+    }
   }
 
   /** Reads /proc in the container: every process's state, and the last server's open fds. */
   async leftovers(): Promise<Leftovers | null> {
     if (!this.container) return null;
     // stat for the state letter, cmdline to tell servers from the health check's own node.
-    const script = 'for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; echo "fds $(ls "/proc/$(cat "$STATE_DIR/server.pid")/fd" | wc -l)"';
+    const script = 'for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; read -r pid start <"$STATE_DIR/server.pid"; echo "fds $(ls "/proc/$pid/fd" | wc -l)"';
     const { stdout } = await execIn(this.container, ['sh', '-c', script]);
     const processes = stdout
       .split('\n')
