@@ -1,26 +1,38 @@
 // The CI gate as CI runs it: image built through dockerode, container with
 // docker-init and tcp_migrate_req=1, restart.sh through docker exec.
-// In CI a missing engine is a failure, never a skip.
+// In CI a missing engine is a failure, never a skip. The tests touch only
+// containers that appeared while they ran: a user's own (a --keep container,
+// say) is never listed, stopped or removed.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, engineAnswers, LABEL } from './runtime/docker/engine.js';
+import { isCI } from '../test/ci.js';
 import { explain, runPoc } from '../test/poc-cli.js';
 
 const IMAGE = 'reuseport-lab:test';
 const docker = connect();
 const engine = await engineAnswers(docker);
-const mustRun = engine || Boolean(process.env.CI);
+const mustRun = engine || isCI();
 if (!mustRun) console.warn('poc-docker: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
 
-async function containersLeft(): Promise<string[]> {
+async function labelled(): Promise<string[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [LABEL] } });
   return list.map((c) => c.Id.slice(0, 12));
+}
+
+/** Containers of ours that were there before these tests: never touched. */
+let before = new Set<string>();
+
+/** Labelled containers these tests' runs created and left. */
+async function containersLeft(): Promise<string[]> {
+  return (await labelled()).filter((id) => !before.has(id));
 }
 
 const common = ['--runtime', 'docker', '--image', IMAGE, '--restarts', '3', '--interval', '2', '--warmup', '1.5', '--cooldown', '1.5'];
 
 describe.runIf(mustRun)('npm run poc --runtime docker', () => {
   beforeAll(async () => {
+    before = new Set(await labelled());
     // The first run builds the image; the others reuse it.
     const build = await runPoc([...common, '--restarts', '0', '--warmup', '0.5', '--cooldown', '0.5', '--load', 'churn']);
     expect(build.code, explain(build)).toBe(0);
@@ -60,6 +72,15 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(run.code, explain(run)).toBe(0);
     expect(run.result!.restarts[0]!.events.map((e) => e.event)).toContain('rolled_back');
     expect(run.result!.failedRequests).toBe(0);
+  }, 120_000);
+
+  it('ends a hung restart with timeout(1) in the container, says which restart hung, and leaves no container', async () => {
+    const run = await runPoc([...common, '--skip-build', '--fault', 'hung-restart', '--restarts', '2', '--load', 'keepalive']);
+    expect(run.code, explain(run)).toBe(1);
+    expect(run.result!.checks).toContainEqual(expect.objectContaining({ name: 'run completed', passed: false, detail: expect.stringContaining('restart #1 did not finish within 3 s') }));
+    expect(run.result!.restarts[0]!.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
+    expect(run.result!.failedRequests).toBe(0);
+    expect(await containersLeft()).toEqual([]);
   }, 120_000);
 
   it('reports a container that disappears mid-run, exits non-zero and leaves nothing', async () => {

@@ -3,6 +3,7 @@
 // tcp_migrate_req=1. And the control: a naive restart must fail the gate.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isCI } from '../test/ci.js';
 import { explain, runPoc } from '../test/poc-cli.js';
 import { cleanup } from '../test/processes.js';
 import { alive } from './runtime/processes.js';
@@ -16,7 +17,7 @@ describe('npm run poc --runtime local', () => {
   it('runs in a private network namespace with tcp_migrate_req=1 (root), or says it does not', async () => {
     const run = await runPoc([...common, '--restarts', '1', '--load', 'churn']);
     expect(run.result, explain(run)).toBeDefined();
-    if (root || process.env.CI) {
+    if (root || isCI()) {
       expect(run.result!.runtime.facts).toMatchObject({ network: 'private network namespace', tcp_migrate_req: '1' });
     } else {
       expect(run.result!.runtime.description).toMatch(/host network .*needs root/);

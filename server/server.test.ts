@@ -108,7 +108,7 @@ describe('systemd socket activation', () => {
       env: { PATH: process.env.PATH, LISTEN_FDS: '1', NOTIFY_SOCKET: notifyPath, STATE_DIR: dir },
       stdio: ['ignore', 'pipe', 'inherit', fd],
     }));
-    await new Promise<void>((r) => child.stdout.on('data', (chunk: Buffer) => chunk.includes('"ready"') && r()));
+    await new Promise<void>((r) => child.stdout!.on('data', (chunk: Buffer) => chunk.includes('"ready"') && r()));
     const info = JSON.parse((await new RawConnection(port).request('/info')).body);
     expect(info).toMatchObject({ listener: 'systemd', pid: child.pid });
     await receiverDone;

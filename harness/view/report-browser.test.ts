@@ -2,15 +2,17 @@
 // there, drawn, and name the run's PIDs. In CI a missing Chromium is a
 // failure (.ci/run installs it), never a skip.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findOnPath, isCI } from '../../test/ci.js';
 import { explain, runPoc } from '../../test/poc-cli.js';
 import { cleanup, SCRIPTS } from '../../test/processes.js';
 
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
-const mustRun = Boolean(chromium) || Boolean(process.env.CI);
+// The same names, looked up on PATH the same way, as scripts/report-screenshot.sh.
+const chromium = findOnPath(['chromium', 'chromium-browser', 'google-chrome']);
+const mustRun = Boolean(chromium) || isCI();
 if (!mustRun) console.warn('report-browser: no Chromium found; skipped outside CI (apt-get install chromium)');
 
 afterAll(cleanup);
