@@ -62,6 +62,8 @@ build_standin() {
   say "building stand-in $tag (Node $NODE_VERSION, Debian bookworm${packages:+, $packages})"
   started=$(date +%s)
   # Through a file, not a pipe: a failed mmdebstrap must not be imported.
+  # The hooks are single-quoted on purpose: mmdebstrap expands "$1" (the rootfs).
+  # shellcheck disable=SC2016
   mmdebstrap --quiet --variant=minbase \
     ${packages:+--include="$packages"} \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
