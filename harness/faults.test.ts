@@ -10,7 +10,10 @@ import { alive } from './runtime/processes.js';
 afterEach(cleanup);
 
 const run = (fault: string) => runPoc(['--runtime', 'local', '--fault', fault, '--restarts', '2', '--interval', '2.5', '--warmup', '1', '--cooldown', '1', '--load', 'both']);
-const check = (result: NonNullable<Awaited<ReturnType<typeof runPoc>>['result']>, name: RegExp) => result.checks.find((c) => name.test(c.name));
+type Result = NonNullable<Awaited<ReturnType<typeof runPoc>>['result']>;
+const check = (result: Result, name: RegExp) => result.checks.find((c) => name.test(c.name));
+const checkById = (result: Result, id: string) => result.checks.find((c) => c.id === id);
+const failingIds = (result: Result) => result.checks.filter((c) => !c.passed).map((c) => c.id);
 
 describe('--fault on the local runtime', () => {
   it.each(['crash-at-start', 'never-ready', 'cannot-bind'])('%s: restart #1 rolls back, the old server keeps serving, zero requests fail', async (fault) => {
@@ -38,14 +41,15 @@ describe('--fault on the local runtime', () => {
     expect(poc.code, explain(poc)).toBe(1);
     expect(poc.result!.failedRequests).toBe(1);
     expect(check(poc.result!, /long request/)).toMatchObject({ passed: false, detail: expect.stringMatching(/^failed: /) });
-    expect(check(poc.result!, /exited by themselves/)?.passed).toBe(true);
+    // The old server's own word: its drain deadline cut the request, and it exited 1.
+    expect(checkById(poc.result!, 'old-server-ending')).toMatchObject({ passed: false, detail: expect.stringMatching(/PID \d+ hit its drain deadline and cut 1 connection\(s\) with 1 request\(s\) in flight \(exit 1\)/) });
   }, 60_000);
 
   it('stop-timeout: an old server still draining at the stop timeout is killed, and the report says by whom', async () => {
     const poc = await run('stop-timeout');
     expect(poc.code, explain(poc)).toBe(1);
     expect(poc.result!.restarts[0]!.events.map((e) => e.event)).toContain('old_killed');
-    expect(check(poc.result!, /exited by themselves/)).toMatchObject({ passed: false, detail: expect.stringContaining('killed by restart.sh (SIGKILL after the stop timeout)') });
+    expect(checkById(poc.result!, 'old-server-ending')).toMatchObject({ passed: false, detail: expect.stringContaining('killed by restart.sh (SIGKILL after the stop timeout)') });
   }, 60_000);
 
   it('hung-restart: the harness ends the hung restart, says which, exits 1 and leaves nothing running', async () => {
@@ -63,6 +67,21 @@ describe('--fault on the local runtime', () => {
     expect(servers.filter(alive)).toEqual([]);
   }, 60_000);
 
+  it('stall-after-ready: a new server that blocks for 3 s after ready fails the latency budget and the stall check', async () => {
+    const poc = await run('stall-after-ready');
+    expect(poc.code, explain(poc)).toBe(1);
+    expect(poc.result!.failuresByCause.slow ?? 0).toBeGreaterThan(0);
+    expect(failingIds(poc.result!)).toEqual(expect.arrayContaining(['zero-failed-requests', 'latency-budget', 'no-stall']));
+    expect(checkById(poc.result!, 'no-stall')!.detail).toMatch(/restart #1 answered \d+ in 500 ms/);
+  }, 60_000);
+
+  it('wrong-version: a new server that reports the previous version fails the version check, and only that', async () => {
+    const poc = await run('wrong-version');
+    expect(poc.code, explain(poc)).toBe(1);
+    expect(failingIds(poc.result!)).toEqual(['versions']);
+    expect(checkById(poc.result!, 'versions')!.detail).toBe(`PID ${poc.result!.restarts[0]!.newPid} answered as v1, expected v2`);
+  }, 60_000);
+
   it('lists every fault in --help', async () => {
     const help = await runPoc(['--help']);
     for (const name of FAULT_NAMES) expect(help.stdout).toContain(name);
@@ -73,7 +92,10 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
   it.each([
     [['--report-dir', '/etc/passwd/x'], /--report-dir \/etc\/passwd\/x cannot be written/],
     [['--fault', 'meteor'], /--fault "meteor" is not one of/],
-    [['--fault', 'crash-at-start', '--restarts', '0'], /--fault applies to restart #1/],
+    [['--restarts', '0'], /--restarts "0" is not valid: use a number from 1 to 1000/],
+    [['--warmup', '0'], /--warmup "0" is not valid: use a number from 1 to 3600/],
+    [['--latency-budget', '20000'], /--latency-budget 20000 ms must be below --timeout \(10 s\)/],
+    [['--stall-floor', '2'], /--stall-floor "2" is not valid: use a number from 0 to 1/],
     [['--interval', '-1'], /--interval/],
     [['--runtime', 'local', '--keep'], /apply to the docker runtime only/],
   ])('%j', async (args, message) => {

@@ -1,7 +1,7 @@
 // Faults the harness can inject (--fault NAME), each applied to restart #1,
 // so a user can watch what a restart does when things go wrong.
 
-export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart'] as const;
+export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** The restart a fault applies to. */
@@ -57,5 +57,13 @@ export const FAULTS: Record<FaultName, Fault> = {
     summary: "restart #1 hangs (a new version that never gets ready, a one-hour ready timeout); the harness ends it after 3 s, the old server keeps serving, and the run fails naming the restart",
     restartArgs: ['--ready-timeout', '3600', '--', 'sleep', '3600'],
     restartTimeoutSeconds: 3,
+  },
+  'stall-after-ready': {
+    summary: 'the new version blocks its event loop for 3 s right after it is ready; the requests routed to it wait, and the latency budget and the stall check fail the gate',
+    restartEnv: ['STALL_AFTER_READY_MS=3000'],
+  },
+  'wrong-version': {
+    summary: 'the new version reports the previous version (v1), as a restart that started the old build would; the version check fails the gate',
+    restartEnv: ['APP_VERSION=v1'],
   },
 };

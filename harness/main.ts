@@ -92,7 +92,8 @@ async function main(argv: string[]): Promise<number> {
     say(options, chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
     say(options, chalk.dim(`  runtime: ${runtime.description}`));
     say(options, chalk.dim(`  load: ${describeLoad(options)}`));
-    result = await runScenario(runtime, options, {
+    const restartSettings = { overlapMs: options.overlapMs, readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, restartTimeoutSeconds: options.restartTimeout };
+    result = await runScenario(runtime, { ...options, restartSettings }, {
       signal: abort.signal,
       onRecorder: (recorder) => (stopProgress = startProgress(recorder)),
     });

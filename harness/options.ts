@@ -7,6 +7,10 @@ import type { ScenarioOptions } from './scenario.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'local';
 
+/** Chosen from measurements on a 2-core machine: see README "Latency and stalls". */
+export const DEFAULT_LATENCY_BUDGET_MS = 1000;
+export const DEFAULT_STALL_FLOOR = 0.2;
+
 /** Everything `npm run poc` takes: the scenario's options plus where and how to run it. */
 export interface PocOptions extends ScenarioOptions {
   runtime: RuntimeChoice;
@@ -37,14 +41,16 @@ const SPECS: Record<string, Spec> = {
   strategy: { flag: '--strategy', value: 'reuseport|naive', fallback: 'reuseport', help: 'restart.sh, or the stop-then-start control that must fail the gate' },
   load: { flag: '--load', value: 'keepalive|churn|both', fallback: 'both', help: 'keep-alive connections (autocannon), a new connection per request, or both at once' },
   connections: { flag: '--connections', value: 'N', fallback: '50', help: 'connections per load mode' },
-  restarts: { flag: '--restarts', value: 'N', fallback: '3', help: 'restarts under load' },
+  restarts: { flag: '--restarts', value: 'N', fallback: '3', help: 'restarts under load (1 or more)' },
   interval: { flag: '--interval', value: 'SECONDS', fallback: '2', help: 'time from one restart to the next' },
-  warmup: { flag: '--warmup', value: 'SECONDS', fallback: '2', help: 'load before the first restart' },
+  warmup: { flag: '--warmup', value: 'SECONDS', fallback: '2', help: 'load before the first restart (1 or more: the steady state that latency and stalls are judged against)' },
   cooldown: { flag: '--cooldown', value: 'SECONDS', fallback: '2', help: 'load after the last restart' },
   overlap: { flag: '--overlap', value: 'MS', fallback: '500', help: 'both servers serve this long before the old one gets SIGTERM' },
   bucket: { flag: '--bucket', value: 'MS', fallback: '250', help: 'width of a histogram time bucket' },
   fault: { flag: '--fault', value: 'NAME', fallback: '', help: `inject a fault into restart #1: ${FAULT_NAMES.join(', ')}` },
-  timeout: { flag: '--timeout', value: 'SECONDS', fallback: '10', help: 'a request unanswered this long counts as failed' },
+  timeout: { flag: '--timeout', value: 'SECONDS', fallback: '10', help: 'a request unanswered this long is given up on (timeout)' },
+  'latency-budget': { flag: '--latency-budget', value: 'MS', fallback: String(DEFAULT_LATENCY_BUDGET_MS), help: 'a response slower than this fails the gate (slow)' },
+  'stall-floor': { flag: '--stall-floor', value: 'SHARE', fallback: String(DEFAULT_STALL_FLOOR), help: 'any 500 ms of a switchover answering less than this share of the warm-up rate is a stall (0 turns it off)' },
   'ready-timeout': { flag: '--ready-timeout', value: 'SECONDS', fallback: '10', help: 'restart.sh: time the new server has to become ready' },
   'stop-timeout': { flag: '--stop-timeout', value: 'SECONDS', fallback: '30', help: 'restart.sh: time the old server has to drain before SIGKILL' },
   'restart-timeout': { flag: '--restart-timeout', value: 'SECONDS', fallback: '', help: 'a restart running longer is ended and fails the run (default: ready + stop timeout + overlap + 30)' },
@@ -103,13 +109,15 @@ export function parseOptions(argv: string[]): PocOptions {
     strategy: choice('strategy', text('strategy'), ['reuseport', 'naive'] as const),
     load: choice('load', text('load'), ['keepalive', 'churn', 'both'] as const),
     connections: number('connections', text('connections'), 1, 1000),
-    restarts: number('restarts', text('restarts'), 0, 1000),
+    restarts: number('restarts', text('restarts'), 1, 1000),
     intervalMs: number('interval', text('interval'), 0.1, 3600) * 1000,
-    warmupMs: number('warmup', text('warmup'), 0, 3600) * 1000,
+    warmupMs: number('warmup', text('warmup'), 1, 3600) * 1000,
     cooldownMs: number('cooldown', text('cooldown'), 0, 3600) * 1000,
     overlapMs: number('overlap', text('overlap'), 0, 600_000),
     bucketMs: number('bucket', text('bucket'), 10, 60_000),
     requestTimeoutSeconds: number('timeout', text('timeout'), 1, 600),
+    latencyBudgetMs: number('latency-budget', text('latency-budget'), 1, 600_000),
+    stallFloor: number('stall-floor', text('stall-floor'), 0, 1),
     fault: text('fault') ? choice('fault', text('fault'), FAULT_NAMES) : undefined,
     readyTimeout: number('ready-timeout', text('ready-timeout'), 1, 3600),
     stopTimeout: number('stop-timeout', text('stop-timeout'), 1, 3600),
@@ -122,7 +130,7 @@ export function parseOptions(argv: string[]): PocOptions {
     json: flag('json'),
     help: flag('help'),
   };
-  for (const name of ['connections', 'restarts', 'overlap', 'bucket', 'ready-timeout', 'stop-timeout'] as const) {
+  for (const name of ['connections', 'restarts', 'overlap', 'bucket', 'ready-timeout', 'stop-timeout', 'latency-budget'] as const) {
     if (!Number.isInteger(number(name, text(name), 0, Infinity))) throw new SetupError(`--${name} ${text(name)} must be a whole number`);
   }
   parsed.restartTimeout = text('restart-timeout') ? number('restart-timeout', text('restart-timeout'), 1, 7200) : defaultRestartTimeoutSeconds(parsed);
@@ -131,8 +139,10 @@ export function parseOptions(argv: string[]): PocOptions {
   if (parsed.runtime === 'local' && (parsed.keep || !parsed.build)) {
     throw new SetupError('--keep and --skip-build apply to the docker runtime only; drop them or use --runtime docker');
   }
-  if (parsed.fault && parsed.restarts < 1) throw new SetupError('--fault applies to restart #1: use --restarts 1 or more');
   if (parsed.fault && parsed.strategy === 'naive') throw new SetupError('--fault goes with --strategy reuseport; the naive strategy fails the gate already');
+  if (parsed.latencyBudgetMs >= parsed.requestTimeoutSeconds * 1000) {
+    throw new SetupError(`--latency-budget ${parsed.latencyBudgetMs} ms must be below --timeout (${parsed.requestTimeoutSeconds} s)`);
+  }
   if (parsed.overlapMs >= parsed.intervalMs && parsed.restarts > 1) {
     throw new SetupError(`--overlap ${parsed.overlapMs} ms must be shorter than --interval (${parsed.intervalMs} ms)`);
   }

@@ -34,7 +34,7 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
   beforeAll(async () => {
     before = new Set(await labelled());
     // The first run builds the image; the others reuse it.
-    const build = await runPoc([...common, '--restarts', '0', '--warmup', '0.5', '--cooldown', '0.5', '--load', 'churn']);
+    const build = await runPoc([...common, '--restarts', '1', '--warmup', '1', '--cooldown', '0.5', '--load', 'churn']);
     expect(build.code, explain(build)).toBe(0);
   }, 600_000);
 
@@ -47,6 +47,7 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(run.code, explain(run)).toBe(0);
     expect(run.result!.failedRequests).toBe(0);
     expect(run.result!.runtime.facts).toMatchObject({ runtime: 'docker', tcp_migrate_req: '1' });
+    expect(run.schemaProblem).toBeNull();
     expect(new Set(run.result!.pids.map((p) => p.pid)).size).toBe(4);
     expect(await containersLeft()).toEqual([]);
   }, 120_000);
@@ -59,11 +60,13 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
   }, 120_000);
 
   it('survives 50 back-to-back restarts under load with zero failures and nothing left over in /proc', async () => {
-    const run = await runPoc([...common, '--skip-build', '--restarts', '50', '--interval', '0.3', '--overlap', '0', '--load', 'both', '--connections', '20']);
+    // A restart every 0.3 s keeps a Node start competing for the 2 cores all the time, so
+    // throughput sags for good; this test judges what is left behind, not throughput.
+    const run = await runPoc([...common, '--skip-build', '--restarts', '50', '--interval', '0.3', '--overlap', '0', '--load', 'both', '--connections', '20', '--stall-floor', '0']);
     expect(run.code, explain(run)).toBe(0);
     expect(run.result!.failedRequests).toBe(0);
     expect(run.result!.restarts).toHaveLength(50);
-    const leftovers = run.result!.checks.find((c) => c.name === 'no leftover processes, zombies or leaked fds');
+    const leftovers = run.result!.checks.find((c) => c.id === 'no-leftovers');
     expect(leftovers).toMatchObject({ passed: true, detail: expect.stringMatching(/^1 server process\(es\), 0 zombies/) });
   }, 300_000);
 
@@ -72,6 +75,16 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(run.code, explain(run)).toBe(0);
     expect(run.result!.restarts[0]!.events.map((e) => e.event)).toContain('rolled_back');
     expect(run.result!.failedRequests).toBe(0);
+  }, 120_000);
+
+  it.each([
+    ['stall-after-ready', ['latency-budget', 'no-stall']],
+    ['wrong-version', ['versions']],
+  ])('fails the gate through docker exec with the %s fault, by the checks made for it', async (fault, ids) => {
+    const run = await runPoc([...common, '--skip-build', '--fault', fault, '--restarts', '2', '--interval', '2.5', '--load', 'both']);
+    expect(run.code, explain(run)).toBe(1);
+    expect(run.result!.checks.filter((c) => !c.passed).map((c) => c.id)).toEqual(expect.arrayContaining(ids));
+    expect(await containersLeft()).toEqual([]);
   }, 120_000);
 
   it('ends a hung restart with timeout(1) in the container, says which restart hung, and leaves no container', async () => {

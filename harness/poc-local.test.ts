@@ -29,6 +29,7 @@ describe('npm run poc --runtime local', () => {
     expect(run.code, explain(run)).toBe(0);
     const result = run.result!;
     expect(result.passed).toBe(true);
+    expect(run.schemaProblem).toBeNull();
     expect(result.failedRequests).toBe(0);
     expect(result.totalRequests).toBeGreaterThan(1000);
     expect(result.restarts.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
@@ -41,6 +42,7 @@ describe('npm run poc --runtime local', () => {
     const run = await runPoc([...common, '--strategy', 'naive', '--load', 'both']);
     expect(run.code, explain(run)).toBe(1);
     expect(run.result!.passed).toBe(false);
+    expect(run.schemaProblem).toBeNull();
     expect(run.result!.failedRequests).toBeGreaterThan(0);
     expect(run.stdout).toContain('FAILED');
   });
@@ -59,7 +61,8 @@ describe('npm run poc --runtime local', () => {
     process.kill(pid, 'SIGINT');
     const run = await running;
     expect(run.code, explain(run)).toBe(1);
-    expect(run.result!.checks).toContainEqual(expect.objectContaining({ name: 'run completed', passed: false }));
+    expect(run.result!.checks).toContainEqual(expect.objectContaining({ id: 'run-completed', passed: false }));
+    expect(run.schemaProblem).toBeNull();
     // Every server of the run: the first one, and each restart's new one.
     const servers = [run.result!.target.pid, ...run.result!.restarts.map((r) => r.newPid)].filter((p): p is number => typeof p === 'number');
     expect(servers.filter(alive)).toEqual([]);

@@ -1,17 +1,22 @@
 // One run: start the server, drive load, restart it N times at an interval,
 // stop the load, and hand back everything measured as one plain object.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type LoadSnapshot, Recorder } from './load/recorder.js';
+import { DeadlineError } from './deadline.js';
+import { SetupError } from './errors.js';
 import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
-import { type Outcome, record as recordOutcome, requestOnce, startChurnLoad } from './load/churn-load.js';
+import { type Outcome, record, requestOnce, startChurnLoad } from './load/churn-load.js';
 import { type RunningLoad, startKeepAliveLoad } from './load/keepalive-load.js';
+import { type LoadSnapshot, Recorder, tee, type WindowStats } from './load/recorder.js';
+import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Strategy, Target } from './runtime/runtime.js';
 
-export type LoadMode = 'keepalive' | 'churn' | 'both';
+export type LoadChoice = 'keepalive' | 'churn' | 'both';
+/** The two kinds of load, which fail differently: reused keep-alive connections, and a new connection per request. */
+export type LoadMode = 'keepalive' | 'churn';
 
 export interface ScenarioOptions {
   strategy: Strategy;
-  load: LoadMode;
+  load: LoadChoice;
   connections: number;
   restarts: number;
   intervalMs: number;
@@ -19,7 +24,13 @@ export interface ScenarioOptions {
   cooldownMs: number;
   bucketMs: number;
   requestTimeoutSeconds: number;
+  /** A response slower than this fails the gate (cause `slow`). */
+  latencyBudgetMs: number;
+  /** Any 500 ms of a switchover answering fewer than this share of what the warm-up answers in as long is a stall (verdict.ts). */
+  stallFloor: number;
   fault?: FaultName;
+  /** How the runtime restarts (for the report; the runtime applies them). */
+  restartSettings?: { overlapMs: number; readyTimeoutSeconds: number; stopTimeoutSeconds: number; restartTimeoutSeconds: number };
 }
 
 /** What was injected, and what became of the injected long request. */
@@ -30,19 +41,42 @@ export interface FaultRecord {
   slowRequest?: { path: string; outcome: Outcome };
 }
 
+/** One load mode's own accounting, and its steady state before the first restart. */
+export interface ModeResult {
+  mode: LoadMode;
+  load: LoadSnapshot;
+  /** The warm-up (its first bucket, the ramp-up, left out). */
+  steady: WindowStats;
+}
+
+/** From a restart's trigger until its old server is gone (or the restart ended, if none was stopped). */
+export interface SwitchoverWindow {
+  index: number;
+  from: number;
+  to: number;
+  stats: WindowStats;
+}
+
 export interface ScenarioResult {
   options: ScenarioOptions;
   runtime: { kind: string; description: string; facts: Record<string, string> };
   target: Target;
+  /** Every request of the run: both modes and the fault's long request. */
   load: LoadSnapshot;
-  /** Requests autocannon still had on the wire when it was stopped: neither answered nor failed. */
-  inFlightAtStop: number;
+  modes: ModeResult[];
+  /** The warm-up over all modes. */
+  steady: WindowStats;
+  switchovers: SwitchoverWindow[];
   restarts: RestartRecord[];
   fault?: FaultRecord;
-  /** Processes, zombies and fds left in the container; null where not checked. */
+  /** How each server ended, from the servers' own log lines; null with the reason when the log could not be read. */
+  servers: ServerEnding[] | null;
+  serversError: string | null;
+  /** Processes, zombies and fds left in the container; null where not checked or when the probe failed. */
   leftovers: Leftovers | null;
-  /** Set when the run did not finish (Ctrl-C, lost engine, ...). */
-  interrupted?: string;
+  leftoversError: string | null;
+  /** Set when the run did not finish (Ctrl-C, a hung restart, a lost engine, ...). */
+  interrupted?: { reason: string; stack?: string };
 }
 
 export interface ScenarioHooks {
@@ -58,69 +92,113 @@ export function describeLoad(options: Pick<ScenarioOptions, 'load' | 'connection
   return options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
 }
 
+export function modesOf(load: LoadChoice): LoadMode[] {
+  return load === 'both' ? ['keepalive', 'churn'] : [load];
+}
+
+/** The end of a restart's switchover: its old server's exit (or SIGKILL), else the restart's end. */
+export function switchoverEnd(restart: RestartRecord): number {
+  return restart.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed')?.ts ?? restart.finishedAt;
+}
+
+/** Why the run stopped early; the stack only for errors nobody expected, so they can be found. */
+function interruption(error: unknown, signal: AbortSignal | undefined): { reason: string; stack?: string } {
+  if (signal?.aborted) return { reason: String(signal.reason ?? 'interrupted') };
+  if (!(error instanceof Error)) return { reason: String(error) };
+  // A Docker API error (statusCode) means the engine or the container went away: expected.
+  const expected = error instanceof DeadlineError || error instanceof SetupError || 'statusCode' in error;
+  return expected ? { reason: error.message } : { reason: error.message, stack: error.stack };
+}
+
 /** Runs the scenario; the caller owns the runtime and closes it. */
 export async function runScenario(runtime: Runtime, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
   const fault = options.fault ? FAULTS[options.fault] : undefined;
   const target = await runtime.start(fault?.serverEnv);
-  const recorder = new Recorder(options.bucketMs);
-  hooks.onRecorder?.(recorder);
+  const startedAt = Date.now();
+  const total = new Recorder(options.bucketMs, options.latencyBudgetMs, startedAt);
+  const perMode = new Map(modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, options.latencyBudgetMs, startedAt)]));
+  hooks.onRecorder?.(total);
   const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
   // Hard bound for the load clients in case stop() is never reached.
   const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
+  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs };
 
   const loads: RunningLoad[] = [];
-  if (options.load !== 'churn') {
-    loads.push(startKeepAliveLoad({ url: `http://${target.host}:${target.port}/`, connections: options.connections, maxSeconds, timeoutSeconds: options.requestTimeoutSeconds }, recorder));
-  }
-  if (options.load !== 'keepalive') {
-    loads.push(startChurnLoad({ host: target.host, port: target.port, concurrency: options.connections, maxSeconds, timeoutSeconds: options.requestTimeoutSeconds }, recorder));
-  }
+  const keepalive = perMode.get('keepalive');
+  if (keepalive) loads.push(startKeepAliveLoad({ ...common, url: `http://${target.host}:${target.port}/`, connections: options.connections }, tee(total, keepalive)));
+  const churn = perMode.get('churn');
+  if (churn) loads.push(startChurnLoad({ ...common, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
 
   const restarts: RestartRecord[] = [];
   const faultRecord: FaultRecord | undefined = options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
   let slowRequest: Promise<{ path: string; outcome: Outcome }> | undefined;
-  let interrupted: string | undefined;
+  let interrupted: ScenarioResult['interrupted'];
   try {
     await sleep(options.warmupMs, undefined, { signal: hooks.signal });
     for (let index = 1; index <= options.restarts; index++) {
       const faulty = index === FAULTY_RESTART && fault !== undefined;
       if (faulty && fault.slowRequestMs) {
         const path = `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`;
-        // Counted like any request, at the time it settles.
+        // Counted like any request, but long on purpose: its own check judges it, not the latency budget.
+        total.written();
         slowRequest = requestOnce({ ...target, timeoutSeconds: options.requestTimeoutSeconds + 60 }, path).then((outcome) => {
-          recordOutcome(recorder, outcome);
+          record(total, outcome, false);
           return { path, outcome };
         });
         await sleep(100); // on the wire before the restart begins
       }
       const tweaks = faulty ? { args: fault.restartArgs, env: fault.restartEnv, timeoutSeconds: fault.restartTimeoutSeconds } : undefined;
-      const record = await runtime.restart(index, options.strategy, `v${index + 1}`, tweaks);
-      restarts.push(record);
-      hooks.onRestart?.(record);
+      const done = await runtime.restart(index, options.strategy, `v${index + 1}`, tweaks);
+      restarts.push(done);
+      hooks.onRestart?.(done);
       // A hung restart ends the run: what it left behind is unknown.
-      if (record.timedOut) throw new Error(record.timedOut);
-      const spent = Date.now() - record.triggeredAt;
+      if (done.timedOut) throw new DeadlineError(done.timedOut);
+      const spent = Date.now() - done.triggeredAt;
       const pause = index < options.restarts ? options.intervalMs - spent : options.cooldownMs;
       await sleep(Math.max(0, pause), undefined, { signal: hooks.signal });
     }
   } catch (error) {
-    interrupted = hooks.signal?.aborted ? String(hooks.signal.reason ?? 'interrupted') : (error as Error).message;
+    interrupted = interruption(error, hooks.signal);
   }
 
-  let inFlightAtStop = 0;
-  for (const stopped of await Promise.all(loads.map((load) => load.stop()))) inFlightAtStop += stopped.inFlightAtStop;
+  // Buckets end when the load is told to stop: stragglers count, but draw no rate.
+  const stoppedAt = Date.now();
+  total.end(stoppedAt);
+  for (const recorder of perMode.values()) recorder.end(stoppedAt);
+  await Promise.all(loads.map((load) => load.stop()));
   if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
-  recorder.end();
-  const leftovers = interrupted ? null : await runtime.leftovers().catch(() => null);
+
+  const warmup = { from: startedAt + options.bucketMs, to: restarts[0]?.triggeredAt ?? stoppedAt };
+  let servers: ServerEnding[] | null = null;
+  let serversError: string | null = null;
+  try {
+    servers = parseServerLog(await runtime.serverLog());
+  } catch (error) {
+    serversError = `the servers' log could not be read: ${(error as Error).message}`;
+  }
+  let leftovers: Leftovers | null = null;
+  let leftoversError: string | null = null;
+  if (!interrupted) {
+    try {
+      leftovers = await runtime.leftovers();
+    } catch (error) {
+      leftoversError = `the leftovers probe failed: ${(error as Error).message}`;
+    }
+  }
   return {
     options,
     runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts },
     target,
-    load: recorder.snapshot(),
-    inFlightAtStop,
+    load: total.snapshot(),
+    modes: [...perMode].map(([mode, recorder]) => ({ mode, load: recorder.snapshot(), steady: recorder.window(warmup.from, warmup.to) })),
+    steady: total.window(warmup.from, warmup.to),
+    switchovers: restarts.map((r) => ({ index: r.index, from: r.triggeredAt, to: switchoverEnd(r), stats: total.window(r.triggeredAt, switchoverEnd(r)) })),
     restarts,
     fault: faultRecord,
+    servers,
+    serversError,
     leftovers,
+    leftoversError,
     interrupted,
   };
 }

@@ -1,86 +1,117 @@
+// Each check of the verdict, failing and passing, on hand-made results.
 import { describe, expect, it } from 'vitest';
-import { Recorder } from './load/recorder.js';
-import type { RestartRecord } from './runtime/runtime.js';
+import { BUDGET, type Feed, healthy, restart, scenario, t0 } from '../test/fixtures/scenario-result.js';
 import type { ScenarioResult } from './scenario.js';
-import { EXIT_TOLERANCE_MS, judge } from './verdict.js';
+import { EXIT_TOLERANCE_MS, judge, MIN_ANSWERED_PER_MODE, type CheckId } from './verdict.js';
 
-const t0 = 1_000_000;
-
-function restart(index: number, oldPid: number, newPid: number, at: number, exitCode = 0): RestartRecord {
-  return {
-    index,
-    strategy: 'reuseport',
-    version: `v${index + 1}`,
-    triggeredAt: at,
-    finishedAt: at + 300,
-    exitCode,
-    oldPid,
-    newPid,
-    events: [
-      { ts: at, event: 'restart_started', old_pid: oldPid },
-      { ts: at + 10, event: 'new_started', pid: newPid },
-      { ts: at + 100, event: 'new_ready', pid: newPid },
-      { ts: at + 110, event: 'old_signalled', pid: oldPid },
-      { ts: at + 300, event: 'old_exited', pid: oldPid },
-    ],
-    messages: '',
-    timedOut: null,
-  };
-}
-
-/** One restart at t0+1000 from PID 1 to PID 2; `feed` adds traffic. */
-function scenario(feed: (recorder: Recorder) => void, restarts = [restart(1, 1, 2, t0 + 1000)]): ScenarioResult {
-  const recorder = new Recorder(100, t0);
-  feed(recorder);
-  return {
-    options: { strategy: 'reuseport', load: 'keepalive', connections: 1, restarts: restarts.length, intervalMs: 1000, warmupMs: 1000, cooldownMs: 1000, bucketMs: 100, requestTimeoutSeconds: 10 },
-    runtime: { kind: 'local', description: 'test', facts: {} },
-    target: { host: '127.0.0.1', port: 1, pid: 1 },
-    load: recorder.snapshot(),
-    inFlightAtStop: 0,
-    leftovers: null,
-    restarts,
-  };
-}
-
-const healthy = (r: Recorder) => {
-  for (let t = 0; t < 1200; t += 10) r.answer(1, 1, t0 + t);
-  for (let t = 1100; t < 3000; t += 10) r.answer(2, 1, t0 + t);
-};
-const failed = (v: ReturnType<typeof judge>) => v.checks.filter((c) => !c.passed).map((c) => c.name);
+const failing = (result: ScenarioResult) => judge(result).checks.filter((c) => !c.passed).map((c) => c.id);
+const detail = (result: ScenarioResult, id: CheckId) => judge(result).checks.find((c) => c.id === id)?.detail ?? '';
 
 describe('judge', () => {
-  it('passes a clean handover', () => {
-    const verdict = judge(scenario(healthy));
+  it('passes a clean handover, with every check present under a stable id', () => {
+    const verdict = judge(scenario(healthy, { load: 'both' }));
+    expect(verdict.checks.filter((c) => !c.passed)).toEqual([]);
     expect(verdict.passed).toBe(true);
-    expect(verdict.failedRequests).toBe(0);
+    expect(verdict.checks.map((c) => c.id)).toEqual([
+      'load-ran', 'zero-failed-requests', 'latency-budget', 'no-stall', 'accounting', 'restarts-exited-0',
+      'old-server-ending', 'new-pids-answered', 'old-pid-silent-after-exit', 'versions', 'only-newest-at-end',
+    ]);
   });
 
   it('fails on a single failed request, naming the cause', () => {
-    const verdict = judge(scenario((r) => (healthy(r), r.fail('silent_loss', t0 + 1200))));
-    expect(verdict.passed).toBe(false);
-    expect(failed(verdict)).toEqual(['zero failed requests']);
-    expect(verdict.checks[0]!.detail).toContain('1 silent_loss');
+    const result = scenario((m, r) => (healthy(m, r), r.written(), r.fail('silent_loss', t0 + 1200)));
+    expect(failing(result)).toEqual(['zero-failed-requests']);
+    expect(detail(result, 'zero-failed-requests')).toContain('1 silent_loss');
   });
 
-  it('fails when the restart script did not exit 0', () => {
-    expect(failed(judge(scenario(healthy, [restart(1, 1, 2, t0 + 1000, 1)])))).toContain('every restart exited 0');
+  it('fails a response slower than the latency budget, and says how slow the switchover was', () => {
+    const result = scenario((m, r) => (healthy(m, r), r.written(), r.answer(2, 'v2', BUDGET + 2000, t0 + 1250)));
+    expect(failing(result)).toEqual(['zero-failed-requests', 'latency-budget']);
+    expect(detail(result, 'latency-budget')).toMatch(/^1 responses slower than the budget; slowest switchover: restart #1, p99 \d+ ms, max 30\d\d ms \(steady p99 5 ms/);
+  });
+
+  it('fails a 1 s stall inside a switchover, in the mode that stalled, and not a one-bucket dip', () => {
+    const stalled: Feed = (mode, r) => {
+      for (let t = 0; t < 3000; t += 10) {
+        if (mode === 'churn' && t >= 1100 && t < 2100) continue; // nothing answered for 1 s
+        r.written();
+        r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t);
+      }
+    };
+    const restarts = [{ ...restart(1, 1, 2, t0 + 1000), finishedAt: t0 + 2300, events: [...restart(1, 1, 2, t0 + 1000).events.slice(0, 4), { ts: t0 + 2200, event: 'old_exited', pid: 1 }] }];
+    const result = scenario(stalled, { load: 'both', restarts });
+    expect(failing(result)).toEqual(['no-stall']);
+    expect(detail(result, 'no-stall')).toMatch(/^new connection per request: restart #1 answered 0 in 500 ms from 1\.10 s, against 50 in the warm-up/);
+
+    // One 100 ms bucket at 10% of the rate, then the backlog: as normal restarts on 2 cores look.
+    const dip: Feed = (mode, r) => {
+      for (let t = 0; t < 3000; t += 10) {
+        if (t >= 1200 && t < 1300 && t % 100 !== 0) continue;
+        r.written();
+        r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t);
+      }
+    };
+    expect(failing(scenario(dip, { load: 'both' }))).toEqual([]);
+  });
+
+  it('fails when a load mode delivered almost nothing: the load did not run', () => {
+    const thin: Feed = (mode, r) => (mode === 'churn' ? r.answer(1, 'v1', 5, t0 + 10) : healthy(mode, r));
+    const result = scenario((m, r) => (thin(m, r), m === 'churn' && r.written()), { load: 'both' });
+    expect(failing(result)).toContain('load-ran');
+    expect(detail(result, 'load-ran')).toBe(`the load did not run: new connection per request answered only 1 requests (at least ${MIN_ANSWERED_PER_MODE} needed)`);
+  });
+
+  it('fails when a written request is neither answered, failed nor in flight', () => {
+    const result = scenario((m, r) => (healthy(m, r), r.written()));
+    expect(failing(result)).toEqual(['accounting']);
+    expect(detail(result, 'accounting')).toContain('MISMATCH keep-alive: 311 written = 310 answered + 0 failed + 0 in flight at stop');
+  });
+
+  it('fails when the restart script did not exit 0, or hung', () => {
+    expect(failing(scenario(healthy, { restarts: [restart(1, 1, 2, t0 + 1000, 1)] }))).toContain('restarts-exited-0');
+    const hung = { ...restart(1, 1, 2, t0 + 1000, 124), timedOut: 'restart #1 did not finish within 60 s' };
+    expect(detail(scenario(healthy, { restarts: [hung] }), 'restarts-exited-0')).toBe('restart #1 did not finish within 60 s');
   });
 
   it('fails when the new PID never answered', () => {
-    const verdict = judge(scenario((r) => { for (let t = 0; t < 3000; t += 10) r.answer(1, 1, t0 + t); }));
-    expect(failed(verdict)).toEqual(expect.arrayContaining(['each new PID answered', 'old PID silent after its exit', 'only the newest PID answers at the end']));
+    const result = scenario((_m, r) => { for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(1, 'v1', 5, t0 + t)); });
+    expect(failing(result)).toEqual(expect.arrayContaining(['new-pids-answered', 'old-pid-silent-after-exit', 'only-newest-at-end']));
   });
 
   it('fails when the old PID answers after its exit, beyond the tolerance', () => {
-    const late = (r: Recorder) => (healthy(r), r.answer(1, 1, t0 + 1300 + EXIT_TOLERANCE_MS + 1));
-    expect(failed(judge(scenario(late)))).toContain('old PID silent after its exit');
-    const close = (r: Recorder) => (healthy(r), r.answer(1, 1, t0 + 1300 + EXIT_TOLERANCE_MS - 1));
+    const late: Feed = (m, r) => (healthy(m, r), r.written(), r.answer(1, 'v1', 5, t0 + 1300 + EXIT_TOLERANCE_MS + 1));
+    expect(failing(scenario(late))).toContain('old-pid-silent-after-exit');
+    const close: Feed = (m, r) => (healthy(m, r), r.written(), r.answer(1, 'v1', 5, t0 + 1300 + EXIT_TOLERANCE_MS - 1));
     expect(judge(scenario(close)).passed).toBe(true);
   });
 
+  it('fails when a PID answers with another version than it was started with, or is no server of the run', () => {
+    const wrong: Feed = (m, r) => (healthy(m, r), r.written(), r.answer(2, 'v1', 5, t0 + 2000));
+    expect(failing(scenario(wrong))).toEqual(['versions']);
+    expect(detail(scenario(wrong), 'versions')).toBe('PID 2 answered as v2, v1, expected v2');
+    const stranger: Feed = (m, r) => (healthy(m, r), r.written(), r.answer(99, 'v2', 5, t0 + 1150));
+    expect(detail(scenario(stranger), 'versions')).toBe('PID 99 answered but is no server of this run');
+  });
+
+  it('judges how the old server ended: a drain deadline, a non-zero exit, no word, or an unreadable log', () => {
+    const cut = scenario(healthy, { servers: [{ pid: 1, exitCode: 1, drainDeadline: { cutConnections: 3, cutRequests: 1 } }] });
+    expect(failing(cut)).toEqual(['old-server-ending']);
+    expect(detail(cut, 'old-server-ending')).toBe('restart 1: PID 1 hit its drain deadline and cut 3 connection(s) with 1 request(s) in flight (exit 1)');
+    expect(detail(scenario(healthy, { servers: [{ pid: 1, exitCode: 2, drainDeadline: null }] }), 'old-server-ending')).toBe('restart 1: PID 1 exited 2');
+    expect(detail(scenario(healthy, { servers: [] }), 'old-server-ending')).toBe("restart 1: PID 1 left no exit line in the servers' log");
+    const unread = scenario(healthy, { servers: null });
+    expect(failing(unread)).toEqual(['old-server-ending']);
+    expect(detail(unread, 'old-server-ending')).toContain('could not be read');
+  });
+
+  it('fails a leftovers probe that failed, instead of dropping the check', () => {
+    const result = scenario(healthy, { edit: (r) => (r.leftoversError = 'the leftovers probe failed: exec timed out') });
+    expect(failing(result)).toEqual(['no-leftovers']);
+  });
+
   it('fails an interrupted run even without failures', () => {
-    const result = { ...scenario(healthy), interrupted: 'interrupted by SIGINT' };
-    expect(failed(judge(result))).toEqual(['run completed']);
+    const result = scenario(healthy, { edit: (r) => (r.interrupted = { reason: 'interrupted by SIGINT' }) });
+    expect(failing(result)).toEqual(['run-completed']);
+    expect(detail(result, 'run-completed')).toBe('interrupted: interrupted by SIGINT');
   });
 });

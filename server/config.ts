@@ -17,6 +17,8 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Upper bound for /slow?ms=N. */
   slowMaxMs: number;
+  /** Fault injection for the gate's own tests: block the event loop this long right after ready (0: never). */
+  stallAfterReadyMs: number;
   /** systemd's notify socket, when started by systemd with Type=notify. */
   notifySocket?: string;
   /** Socket activation: LISTEN_FDS, checked against LISTEN_PID. */
@@ -87,6 +89,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     idleGraceMs: integer(env, 'DRAIN_IDLE_GRACE_MS', DEFAULTS.idleGraceMs, 0, 600_000),
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, 1, 3_600_000),
     slowMaxMs: integer(env, 'SLOW_MAX_MS', DEFAULTS.slowMaxMs, 0, 3_600_000),
+    stallAfterReadyMs: integer(env, 'STALL_AFTER_READY_MS', 0, 0, 60_000),
     notifySocket: env.NOTIFY_SOCKET || undefined,
     listenFds: socketActivation(env, pid),
   };

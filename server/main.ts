@@ -8,6 +8,13 @@ import { obtainListener } from './listener.js';
 import { logEvent } from './log.js';
 import { Readiness } from './readiness.js';
 
+/** Blocks the event loop: what a new version that is busy right after it said "ready" looks like to clients. */
+function stallEventLoop(ms: number): void {
+  logEvent('stall_injected', { ms });
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+}
+
 function fail(message: string): never {
   process.stderr.write(`reuseport-lab server: ${message}\n`);
   process.exit(2);
@@ -67,6 +74,7 @@ function main(): void {
     logEvent('listening', { source: listener.source, address, port, family, version: config.version });
     readiness.markReady({ version: config.version, port, startedAt });
     logEvent('ready');
+    if (config.stallAfterReadyMs) stallEventLoop(config.stallAfterReadyMs);
   });
 }
 

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { schemaProblem } from '../harness/view/result-json.js';
 import { ROOT, tempDir } from './processes.js';
 
 export interface PocRun {
@@ -9,6 +10,8 @@ export interface PocRun {
   reportDir: string;
   stdout: string;
   stderr: string;
+  /** Null when result.json matches its JSON Schema, else the first problem. */
+  schemaProblem?: string | null;
   /** result.json, when the run got that far. */
   result?: {
     passed: boolean;
@@ -19,7 +22,7 @@ export interface PocRun {
     restarts: { exitCode: number; oldPid: number | null; newPid: number | null; events: { event: string }[] }[];
     runtime: { kind: string; description: string; facts: Record<string, string> };
     target: { host: string; port: number; pid: number };
-    checks: { name: string; passed: boolean; detail: string }[];
+    checks: { id: string; name: string; passed: boolean; detail: string }[];
   };
 }
 
@@ -49,7 +52,7 @@ export function runPoc(args: string[], options: PocHooks = {}): Promise<PocRun> 
       } catch {
         result = undefined;
       }
-      resolve({ code: code ?? -1, reportDir, stdout, stderr, result });
+      resolve({ code: code ?? -1, reportDir, stdout, stderr, result, schemaProblem: result === undefined ? undefined : schemaProblem(result) });
     });
   });
 }

@@ -2,11 +2,12 @@
 // stream of separate clients hits a server. Node's http client with no agent
 // is compliant by construction (it sends `Connection: close` and reads the
 // whole response), so nothing here needs adapting and nothing is retried.
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RECONNECT_DELAY_MS } from './compliant-client.js';
 import type { RunningLoad } from './keepalive-load.js';
-import { causeOfError, type FailureCause, type Recorder } from './recorder.js';
+import { causeOfError, type FailureCause, type LoadSink } from './recorder.js';
 import { type Checked, checkResponse } from './response-check.js';
 
 export interface ChurnOptions {
@@ -17,19 +18,24 @@ export interface ChurnOptions {
   /** Hard upper bound; normally stopped earlier with stop(). */
   maxSeconds: number;
   timeoutSeconds: number;
+  /** How long stop() waits for requests in flight before giving up on them. */
+  settleMs: number;
 }
 
-/** How one request ended. */
-export type Outcome = ({ ok: true; pid: number } | { ok: false; cause: FailureCause; connectionFailed: boolean }) & { latencyMs: number };
+/** How one request ended. `stopped`: still unanswered when the load stopped. */
+export type Outcome = ({ ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped'; connectionFailed: boolean }) & { latencyMs: number };
 
-/** Sends one GET on a new connection and reports how it ended. Never rejects. */
-export function requestOnce(target: { host: string; port: number; timeoutSeconds: number }, path = '/'): Promise<Outcome> {
+const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/** Sends one GET on a new connection and reports how it ended. Never rejects; `signal` gives up on it. */
+export function requestOnce(target: { host: string; port: number; timeoutSeconds: number }, path = '/', signal?: AbortSignal): Promise<Outcome> {
   return new Promise((resolve) => {
     const started = performance.now();
     let settled = false;
-    const settle = (outcome: Checked, connectionFailed = false) => {
+    const settle = (outcome: Checked | { ok: false; cause: 'stopped' }, connectionFailed = false) => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener('abort', stop);
       const latencyMs = performance.now() - started;
       resolve(outcome.ok ? { ...outcome, latencyMs } : { ...outcome, connectionFailed, latencyMs });
     };
@@ -37,12 +43,14 @@ export function requestOnce(target: { host: string; port: number; timeoutSeconds
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        const pidHeader = res.headers['x-server-pid'];
-        settle(checkResponse(res.statusCode ?? 0, Array.isArray(pidHeader) ? pidHeader[0] : pidHeader, body));
-      });
+      res.on('end', () => settle(checkResponse(res.statusCode ?? 0, single(res.headers['x-server-pid']), body, single(res.headers['x-server-version']))));
       res.on('error', (error) => settle({ ok: false, cause: causeOfError(error) }));
     });
+    const stop = () => {
+      settle({ ok: false, cause: 'stopped' });
+      req.destroy();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
     req.on('timeout', () => {
       settle({ ok: false, cause: 'timeout' });
       req.destroy();
@@ -51,31 +59,37 @@ export function requestOnce(target: { host: string; port: number; timeoutSeconds
   });
 }
 
-/** Accounts for one outcome in the recorder. */
-export function record(recorder: Recorder, outcome: Outcome): void {
-  if (outcome.ok) recorder.answer(outcome.pid, outcome.latencyMs);
-  else recorder.fail(outcome.cause);
+/** Accounts for one outcome of a written request; `judged` false exempts a deliberately long one from the latency budget. */
+export function record(sink: LoadSink, outcome: Outcome, judged = true): void {
+  if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs, undefined, judged);
+  else if (outcome.cause === 'stopped') sink.stoppedWith([outcome.latencyMs]);
+  else sink.fail(outcome.cause);
 }
 
 /** Starts `concurrency` request loops; each sends its next request when the last one is accounted for. */
-export function startChurnLoad(options: ChurnOptions, recorder: Recorder): RunningLoad {
+export function startChurnLoad(options: ChurnOptions, sink: LoadSink): RunningLoad {
   let stopping = false;
+  const giveUp = new AbortController();
+  // One listener per request in flight: as many as the concurrency, on purpose.
+  setMaxListeners(options.concurrency + 10, giveUp.signal);
   const deadline = Date.now() + options.maxSeconds * 1000;
   const loop = async () => {
     while (!stopping && Date.now() < deadline) {
+      sink.written();
+      const outcome = await requestOnce(options, '/', giveUp.signal);
+      record(sink, outcome);
       // Like any real client, do not hammer a closed port.
-      const outcome = await requestOnce(options);
-      record(recorder, outcome);
       if (!outcome.ok && outcome.connectionFailed) await sleep(RECONNECT_DELAY_MS);
     }
   };
-  const loops = Array.from({ length: options.concurrency }, loop);
+  const loops = Promise.all(Array.from({ length: options.concurrency }, loop));
   return {
     async stop() {
       stopping = true;
-      // Requests in flight finish (bounded by their timeout) and are counted.
-      await Promise.all(loops);
-      return { inFlightAtStop: 0 };
+      // Requests in flight get the settle time to finish; then they are given up on, and counted.
+      const timer = setTimeout(() => giveUp.abort(), options.settleMs);
+      await loops;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,9 +1,10 @@
 // Keep-alive load: autocannon with long-lived connections, made compliant
-// (compliant-client.ts), every request accounted for in a Recorder.
+// (compliant-client.ts), every request accounted for in a LoadSink.
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { type AutocannonClient, makeCompliant } from './compliant-client.js';
 import { type Checked, checkResponse } from './response-check.js';
-import { causeOfError, type Recorder } from './recorder.js';
+import { causeOfError, type LoadSink } from './recorder.js';
 
 export interface LoadOptions {
   url: string;
@@ -12,12 +13,17 @@ export interface LoadOptions {
   maxSeconds: number;
   /** Per-request timeout, seconds. */
   timeoutSeconds: number;
+  /** How long stop() waits for requests in flight before giving up on them. */
+  settleMs: number;
 }
 
 export interface RunningLoad {
-  /** Stops sending, waits for the clients to close, and returns how many requests were still in flight then. */
-  stop(): Promise<{ inFlightAtStop: number }>;
+  /** Stops sending, waits up to the settle time for requests in flight, and closes the clients. */
+  stop(): Promise<void>;
 }
+
+/** Timers fire a little late or early; a request this close to the timeout timed out. */
+const TIMER_SLACK_MS = 50;
 
 function header(headers: Record<string, string | string[]>, name: string): string | undefined {
   for (const [key, value] of Object.entries(headers)) {
@@ -27,46 +33,52 @@ function header(headers: Record<string, string | string[]>, name: string): strin
 }
 
 /**
- * Starts autocannon against `url`. Each request ends in the recorder exactly
- * once: answered, failed with a cause, or (only at stop) in flight. A request
- * that was written and then neither answered nor failed before the client
- * wrote the next one was lost silently (autocannon itself counts it nowhere).
+ * Starts autocannon against `url`. Each request written ends in the sink
+ * exactly once: answered, failed with a cause, or in flight at stop.
+ *
+ * autocannon writes one request at a time per connection and emits `request`
+ * for each. When it writes the next one while the previous is unanswered,
+ * that one was lost: by a timeout if it was as old as the timeout (on a
+ * timeout autocannon reconnects and writes the next request *before* it emits
+ * `timeout`), silently otherwise (a server's FIN; autocannon counts it
+ * nowhere).
  */
-export function startKeepAliveLoad(load: LoadOptions, recorder: Recorder): RunningLoad {
-  let inFlightAtStop = 0;
+export function startKeepAliveLoad(load: LoadOptions, sink: LoadSink): RunningLoad {
+  const timeoutMs = load.timeoutSeconds * 1000;
+  let halted = false;
   // autocannon calls onResponse and then, synchronously, emits 'response' on
   // the same client: the check made in the first is read in the second.
   let lastChecked: Checked | undefined;
+  /** Per connection: when its unanswered request was written. */
+  const outstanding = new Map<AutocannonClient, number>();
 
-  /** Per connection: accounts for each request exactly once (see above). */
   const account = (raw: unknown) => {
     const client = raw as AutocannonClient;
-    makeCompliant(client);
-    let outstanding = false;
+    makeCompliant(client, () => halted);
+    const settle = () => outstanding.delete(client);
+    const timedOut = () => Date.now() - (outstanding.get(client) ?? Infinity) >= timeoutMs - TIMER_SLACK_MS;
     client.on('request', () => {
-      if (outstanding) recorder.fail('silent_loss');
-      outstanding = true;
+      if (outstanding.has(client)) sink.fail(timedOut() ? 'timeout' : 'silent_loss');
+      outstanding.set(client, Date.now());
+      sink.written();
     });
     client.on('response', (_status: number, _bytes: number, durationMs: number) => {
-      outstanding = false;
+      settle();
       const checked = lastChecked;
       lastChecked = undefined;
-      if (checked?.ok) recorder.answer(checked.pid, durationMs);
-      else recorder.fail(checked?.cause ?? 'corrupt_body');
+      if (checked?.ok) sink.answer(checked.pid, checked.version, durationMs);
+      else sink.fail(checked?.cause ?? 'corrupt_body');
     });
     client.on('connError', (error: Error) => {
-      if (!outstanding) return;
-      outstanding = false;
-      recorder.fail(causeOfError(error));
+      if (outstanding.has(client) && settle()) sink.fail(causeOfError(error));
     });
     client.on('timeout', () => {
-      if (!outstanding) return;
-      outstanding = false;
-      recorder.fail('timeout');
+      // Only if the 'request' of the reconnect has not accounted for it already.
+      if (outstanding.has(client) && timedOut() && settle()) sink.fail('timeout');
     });
     client.on('done', () => {
-      if (outstanding) inFlightAtStop++;
-      outstanding = false;
+      const since = outstanding.get(client);
+      if (since !== undefined && settle()) sink.stoppedWith([Date.now() - since]);
     });
   };
 
@@ -81,7 +93,7 @@ export function startKeepAliveLoad(load: LoadOptions, recorder: Recorder): Runni
         method: 'GET',
         path: '/',
         onResponse: (status: number, body: string, _context: unknown, headers: Record<string, string | string[]>) => {
-          lastChecked = checkResponse(status, header(headers, 'x-server-pid'), body);
+          lastChecked = checkResponse(status, header(headers, 'x-server-pid'), body, header(headers, 'x-server-version'));
         },
       },
     ],
@@ -93,9 +105,11 @@ export function startKeepAliveLoad(load: LoadOptions, recorder: Recorder): Runni
 
   return {
     async stop() {
+      halted = true;
+      const deadline = Date.now() + load.settleMs;
+      while (outstanding.size > 0 && Date.now() < deadline) await sleep(10);
       instance.stop();
       await finished;
-      return { inFlightAtStop };
     },
   };
 }

@@ -1,44 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { causeOfError, Recorder } from './recorder.js';
+import { causeOfError, Recorder, tee, withoutResponse } from './recorder.js';
 import { checkResponse } from './response-check.js';
 
-describe('Recorder buckets', () => {
-  const t0 = 1_000_000;
+const t0 = 1_000_000;
+const BUDGET = 1000;
 
+describe('Recorder buckets', () => {
   it('puts an answer at a bucket edge into the bucket that starts there', () => {
-    const recorder = new Recorder(100, t0);
-    recorder.answer(1, 5, t0 + 99);
-    recorder.answer(1, 5, t0 + 100);
+    const recorder = new Recorder(100, BUDGET, t0);
+    recorder.answer(1, 'v1', 5, t0 + 99);
+    recorder.answer(1, 'v1', 5, t0 + 100);
     const { buckets } = recorder.snapshot();
     expect(buckets.map((b) => b.pids)).toEqual([{ '1': 1 }, { '1': 1 }]);
+    expect(buckets.map((b) => b.answered)).toEqual([1, 1]);
     expect(buckets[1]!.start).toBe(t0 + 100);
   });
 
   it('keeps empty buckets between answers, so time stays linear', () => {
-    const recorder = new Recorder(100, t0);
-    recorder.answer(1, 1, t0 + 10);
-    recorder.answer(1, 1, t0 + 350);
+    const recorder = new Recorder(100, BUDGET, t0);
+    recorder.answer(1, 'v1', 1, t0 + 10);
+    recorder.answer(1, 'v1', 1, t0 + 350);
     const { buckets } = recorder.snapshot();
     expect(buckets).toHaveLength(4);
-    expect(buckets[1]).toMatchObject({ pids: {}, failures: {}, latency: null });
+    expect(buckets[1]).toMatchObject({ answered: 0, pids: {}, failures: {}, latency: null });
   });
 
-  it('tracks a PID seen in one bucket only, with first and last times', () => {
-    const recorder = new Recorder(100, t0);
-    recorder.answer(1, 1, t0 + 10);
-    recorder.answer(2, 1, t0 + 120);
-    recorder.answer(2, 1, t0 + 150);
-    recorder.answer(1, 1, t0 + 250);
-    const snapshot = recorder.snapshot();
-    expect(snapshot.pids).toEqual([
-      { pid: 1, first: t0 + 10, last: t0 + 250, count: 2 },
-      { pid: 2, first: t0 + 120, last: t0 + 150, count: 2 },
+  it('tracks each PID with first and last times and every version it answered with', () => {
+    const recorder = new Recorder(100, BUDGET, t0);
+    recorder.answer(1, 'v1', 1, t0 + 10);
+    recorder.answer(2, 'v2', 1, t0 + 120);
+    recorder.answer(2, 'v1', 1, t0 + 150);
+    recorder.answer(1, 'v1', 1, t0 + 250);
+    expect(recorder.snapshot().pids).toEqual([
+      { pid: 1, first: t0 + 10, last: t0 + 250, count: 2, versions: ['v1'] },
+      { pid: 2, first: t0 + 120, last: t0 + 150, count: 2, versions: ['v2', 'v1'] },
     ]);
-    expect(snapshot.buckets.map((b) => Object.keys(b.pids))).toEqual([['1'], ['2'], ['1']]);
   });
 
   it('counts failures by cause per bucket and in total', () => {
-    const recorder = new Recorder(100, t0);
+    const recorder = new Recorder(100, BUDGET, t0);
     recorder.fail('connection_reset', t0 + 5);
     recorder.fail('silent_loss', t0 + 5);
     recorder.fail('connection_reset', t0 + 205);
@@ -48,20 +48,89 @@ describe('Recorder buckets', () => {
     expect(snapshot.buckets[0]!.failures).toEqual({ connection_reset: 1, silent_loss: 1 });
   });
 
-  it('summarises latency per bucket as p50, p99 and max', () => {
-    const recorder = new Recorder(1000, t0);
-    for (let ms = 1; ms <= 100; ms++) recorder.answer(1, ms, t0 + 1);
-    expect(recorder.snapshot().buckets[0]!.latency).toEqual({ p50: 50, p99: 99, max: 100 });
+  it('summarises latency per bucket as p50, p99 and max, within the histogram\'s 1% precision', () => {
+    const recorder = new Recorder(1000, BUDGET, t0);
+    for (let ms = 1; ms <= 100; ms++) recorder.answer(1, 'v1', ms, t0 + 1);
+    const latency = recorder.snapshot().buckets[0]!.latency!;
+    expect(latency.count).toBe(100);
+    expect(Math.abs(latency.p50 - 50)).toBeLessThanOrEqual(1);
+    expect(Math.abs(latency.p99 - 99)).toBeLessThanOrEqual(1);
+    expect(Math.abs(latency.max - 100)).toBeLessThanOrEqual(1);
+    expect(latency.p99).toBeLessThanOrEqual(latency.max);
   });
 
   it('has no buckets when nothing was recorded', () => {
-    expect(new Recorder(100, t0, () => t0).snapshot()).toMatchObject({ buckets: [], answered: 0, failed: 0, pids: [] });
+    expect(new Recorder(100, BUDGET, t0, () => t0).snapshot()).toMatchObject({ buckets: [], written: 0, answered: 0, failed: 0, pids: [] });
+  });
+});
+
+describe('Recorder: the latency budget and every request accounted for', () => {
+  it('counts a response slower than the budget as failed (slow), still showing its PID and latency', () => {
+    const recorder = new Recorder(100, BUDGET, t0);
+    recorder.answer(7, 'v1', BUDGET + 1, t0 + 10);
+    recorder.answer(7, 'v1', BUDGET, t0 + 20);
+    const snapshot = recorder.snapshot();
+    expect(snapshot).toMatchObject({ answered: 1, failed: 1, failuresByCause: { slow: 1 } });
+    expect(snapshot.buckets[0]).toMatchObject({ answered: 1, pids: { '7': 2 }, failures: { slow: 1 } });
+    expect(snapshot.buckets[0]!.latency!.max).toBeGreaterThan(BUDGET);
+    // Stacked views count a slow response once: it has a PID already.
+    expect(withoutResponse(snapshot.buckets[0]!.failures)).toBe(0);
+  });
+
+  it('does not judge a response the caller marks as long on purpose', () => {
+    const recorder = new Recorder(100, BUDGET, t0);
+    recorder.answer(7, 'v1', 4000, t0 + 10, false);
+    expect(recorder.snapshot()).toMatchObject({ answered: 1, failed: 0 });
+  });
+
+  it('counts a request in flight at stop as a timeout once it is older than the budget', () => {
+    const recorder = new Recorder(100, BUDGET, t0);
+    for (let i = 0; i < 3; i++) recorder.written();
+    recorder.stoppedWith([10, BUDGET + 500], t0 + 50);
+    recorder.answer(1, 'v1', 5, t0 + 60);
+    const snapshot = recorder.snapshot();
+    expect(snapshot).toMatchObject({ written: 3, answered: 1, failed: 1, inFlightAtStop: 1, failuresByCause: { timeout: 1 } });
+    expect(snapshot.written).toBe(snapshot.answered + snapshot.failed + snapshot.inFlightAtStop);
+  });
+
+  it('keeps what settles after the end out of the buckets, but in the totals and causes', () => {
+    const recorder = new Recorder(100, BUDGET, t0);
+    recorder.answer(1, 'v1', 1, t0 + 10);
+    recorder.end(t0 + 150);
+    recorder.answer(1, 'v1', 1, t0 + 160);
+    recorder.fail('connection_reset', t0 + 170);
+    const snapshot = recorder.snapshot();
+    expect(snapshot).toMatchObject({ endedAt: t0 + 150, answered: 2, failed: 1, failuresByCause: { connection_reset: 1 } });
+    expect(snapshot.buckets).toHaveLength(1);
+    expect(snapshot.pids[0]!.count).toBe(2);
+  });
+
+  it('merges the buckets that overlap a window', () => {
+    const recorder = new Recorder(100, BUDGET, t0);
+    for (let i = 0; i < 10; i++) recorder.answer(1, 'v1', 10, t0 + i * 50);
+    recorder.answer(2, 'v2', 400, t0 + 260);
+    recorder.fail('silent_loss', t0 + 270);
+    const window = recorder.window(t0 + 200, t0 + 300);
+    expect(window).toMatchObject({ answered: 3, failed: 1 });
+    expect(Math.abs(window.latency!.max - 400)).toBeLessThanOrEqual(4);
+    expect(recorder.window(t0 + 5000, t0 + 6000)).toEqual({ answered: 0, failed: 0, latency: null });
+  });
+
+  it('tee reports the same request to several recorders at the same time', () => {
+    const [a, b] = [new Recorder(100, BUDGET, t0), new Recorder(100, BUDGET, t0)];
+    const both = tee(a, b);
+    both.written();
+    both.answer(3, 'v1', 5, t0 + 42);
+    both.fail('timeout', t0 + 142);
+    for (const recorder of [a, b]) recorder.end(t0 + 200);
+    expect(a.snapshot()).toEqual(b.snapshot());
+    expect(a.snapshot()).toMatchObject({ written: 1, answered: 1, failed: 1 });
   });
 });
 
 describe('checkResponse', () => {
-  it('accepts a 2xx whose body names the PID in X-Server-Pid', () => {
-    expect(checkResponse(200, '42', 'OK. Handled by PID: 42\n')).toEqual({ ok: true, pid: 42 });
+  it('accepts a 2xx whose body names the PID in X-Server-Pid, with its version', () => {
+    expect(checkResponse(200, '42', 'OK. Handled by PID: 42\n', 'v3')).toEqual({ ok: true, pid: 42, version: 'v3' });
   });
   it.each([
     [503, '42', 'OK. Handled by PID: 42\n', 'non_2xx'],

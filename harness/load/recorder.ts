@@ -1,6 +1,8 @@
-// Measurement only: every request the load clients send ends here exactly
-// once, as an answer from a PID or as a failure with a cause. Verdict and
-// presentation read the snapshot; they never touch the clients.
+// Measurement only: every request a load client writes ends here exactly
+// once, as an answer from a PID or as a failure with a cause, or is still in
+// flight when the load stops. Verdict and presentation read the snapshot;
+// they never touch the clients.
+import * as hdr from 'hdr-histogram-js';
 
 /** Why a request did not count as answered. */
 export type FailureCause =
@@ -9,18 +11,29 @@ export type FailureCause =
   | 'broken_pipe'
   | 'timeout'
   | 'silent_loss'
+  | 'slow'
   | 'non_2xx'
   | 'corrupt_body'
   | 'other_error';
 
+/** p50, p99 and max of a set of latencies, in ms. */
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 export interface Bucket {
   /** Start of the bucket, ms since the epoch. */
   start: number;
-  /** Responses per PID. */
+  /** Requests answered in time with a valid body. */
+  answered: number;
+  /** Responses per PID (answered or slow). */
   pids: Record<string, number>;
   failures: Partial<Record<FailureCause, number>>;
-  /** Latency of the answered requests, ms. */
-  latency: { p50: number; p99: number; max: number } | null;
+  /** Latency of every response in the bucket (answered or slow), ms. */
+  latency: LatencySummary | null;
 }
 
 export interface PidSeen {
@@ -28,17 +41,49 @@ export interface PidSeen {
   first: number;
   last: number;
   count: number;
+  /** Every X-Server-Version this PID answered with. */
+  versions: string[];
 }
 
 export interface LoadSnapshot {
   startedAt: number;
+  /** When the load was told to stop; buckets end here. */
   endedAt: number;
   bucketMs: number;
+  /** Requests put on the wire. Every one is answered, failed or in flight at stop. */
+  written: number;
   answered: number;
   failed: number;
+  /** Written, neither answered nor failed when the load stopped, and younger than the latency budget. */
+  inFlightAtStop: number;
   failuresByCause: Partial<Record<FailureCause, number>>;
   pids: PidSeen[];
   buckets: Bucket[];
+}
+
+/** Where a load client reports each request. `at` is ms since the epoch. */
+export interface LoadSink {
+  written(at?: number): void;
+  /**
+   * A complete, valid 2xx response from `pid`; slower than the budget it
+   * counts as failed (`slow`) unless `judged` is false (a deliberately long
+   * request that a check of its own judges).
+   */
+  answer(pid: number, version: string, latencyMs: number, at?: number, judged?: boolean): void;
+  fail(cause: FailureCause, at?: number): void;
+  /** Requests still unanswered when the load stopped, by age in ms. */
+  stoppedWith(agesMs: number[], at?: number): void;
+}
+
+/**
+ * Failures that got no response. A `slow` response is a failure too, but it
+ * has a PID and is already in the bucket's `pids`: views that stack PIDs and
+ * failures count it once.
+ */
+export function withoutResponse(failures: Partial<Record<FailureCause, number>>): number {
+  let total = 0;
+  for (const [cause, count] of Object.entries(failures)) if (cause !== 'slow') total += count ?? 0;
+  return total;
 }
 
 /** Maps a socket error code to a failure cause. */
@@ -58,90 +103,161 @@ export function causeOfError(error: unknown): FailureCause {
   }
 }
 
-interface RawBucket {
-  pids: Map<number, number>;
-  failures: Map<FailureCause, number>;
-  latencies: number[];
+/**
+ * Latencies in µs with two significant digits, packed: a bucket's histogram
+ * stays a few KB whatever the number of requests, so a long soak does not
+ * grow without bound.
+ */
+function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2, bitBucketSize: 'packed' });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+export function summarize(histogram: hdr.Histogram): LatencySummary | null {
+  if (histogram.totalCount === 0) return null;
+  const ms = (us: number) => Math.round(us) / 1000;
+  // A percentile is reported as the top of its histogram bucket: never above the real max.
+  const max = histogram.maxValue;
+  return { count: histogram.totalCount, p50: ms(Math.min(histogram.getValueAtPercentile(50), max)), p99: ms(Math.min(histogram.getValueAtPercentile(99), max)), max: ms(max) };
+}
+
+interface RawBucket {
+  answered: number;
+  pids: Map<number, number>;
+  failures: Map<FailureCause, number>;
+  latency: hdr.Histogram;
+}
+
+/** What happened in a time window: for switchover and warm-up figures. */
+export interface WindowStats {
+  answered: number;
+  failed: number;
+  latency: LatencySummary | null;
 }
 
 /** Counts answers per PID and failures per cause in fixed time buckets. */
-export class Recorder {
+export class Recorder implements LoadSink {
   private readonly raw: RawBucket[] = [];
   private readonly seen = new Map<number, PidSeen>();
-  private answered = 0;
-  private failed = 0;
+  /** Failures per cause over the whole run, including after the end. */
+  private readonly causes = new Map<FailureCause, number>();
+  private writtenCount = 0;
+  private answeredCount = 0;
+  private failedCount = 0;
+  private inFlight = 0;
   private endedAt?: number;
 
   constructor(
     readonly bucketMs: number,
+    /** A response slower than this counts as failed (`slow`); a request in flight longer at stop, as `timeout`. */
+    readonly latencyBudgetMs: number,
     readonly startedAt = Date.now(),
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A 2xx with a valid body from `pid`. */
-  answer(pid: number, latencyMs: number, at = this.now()): void {
-    const bucket = this.bucketAt(at);
-    bucket.pids.set(pid, (bucket.pids.get(pid) ?? 0) + 1);
-    bucket.latencies.push(latencyMs);
+  written(): void {
+    this.writtenCount++;
+  }
+
+  answer(pid: number, version: string, latencyMs: number, at = this.now(), judged = true): void {
     const entry = this.seen.get(pid);
     if (entry) {
       entry.last = Math.max(entry.last, at);
       entry.count++;
+      if (!entry.versions.includes(version)) entry.versions.push(version);
     } else {
-      this.seen.set(pid, { pid, first: at, last: at, count: 1 });
+      this.seen.set(pid, { pid, first: at, last: at, count: 1, versions: [version] });
     }
-    this.answered++;
+    const bucket = this.bucketAt(at);
+    bucket?.latency.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
+    if (bucket) bucket.pids.set(pid, (bucket.pids.get(pid) ?? 0) + 1);
+    if (judged && latencyMs > this.latencyBudgetMs) return this.fail('slow', at);
+    if (bucket) bucket.answered++;
+    this.answeredCount++;
   }
 
-  /** A request that failed, for `cause`. */
   fail(cause: FailureCause, at = this.now()): void {
     const bucket = this.bucketAt(at);
-    bucket.failures.set(cause, (bucket.failures.get(cause) ?? 0) + 1);
-    this.failed++;
+    if (bucket) bucket.failures.set(cause, (bucket.failures.get(cause) ?? 0) + 1);
+    this.causes.set(cause, (this.causes.get(cause) ?? 0) + 1);
+    this.failedCount++;
+  }
+
+  stoppedWith(agesMs: number[], at = this.now()): void {
+    for (const age of agesMs) {
+      if (age > this.latencyBudgetMs) this.fail('timeout', at);
+      else this.inFlight++;
+    }
   }
 
   /** Totals so far, for a progress line. */
   totals(): { answered: number; failed: number; pids: number[] } {
-    return { answered: this.answered, failed: this.failed, pids: [...this.seen.keys()] };
+    return { answered: this.answeredCount, failed: this.failedCount, pids: [...this.seen.keys()] };
   }
 
-  /** Marks the end of the measurement; later calls to answer/fail still count. */
+  /**
+   * Marks the end of the measurement (the load is told to stop). Requests
+   * settling later still count in the totals, not in the buckets: a bucket
+   * after the end would draw the last stragglers as a rate.
+   */
   end(at = this.now()): void {
     this.endedAt ??= at;
   }
 
+  /** Answered, failed and latency over [from, to): whole buckets that overlap it. */
+  window(from: number, to: number): WindowStats {
+    const merged = newHistogram();
+    let answered = 0;
+    let failed = 0;
+    this.raw.forEach((bucket, index) => {
+      const start = this.startedAt + index * this.bucketMs;
+      if (start + this.bucketMs <= from || start >= to) return;
+      answered += bucket.answered;
+      for (const count of bucket.failures.values()) failed += count;
+      merged.add(bucket.latency);
+    });
+    return { answered, failed, latency: summarize(merged) };
+  }
+
   snapshot(): LoadSnapshot {
-    const failuresByCause: Partial<Record<FailureCause, number>> = {};
     const buckets = this.raw.map((raw, index): Bucket => {
       const failures = Object.fromEntries(raw.failures) as Partial<Record<FailureCause, number>>;
-      for (const [cause, count] of raw.failures) failuresByCause[cause] = (failuresByCause[cause] ?? 0) + count;
-      const sorted = raw.latencies.slice().sort((a, b) => a - b);
       return {
         start: this.startedAt + index * this.bucketMs,
+        answered: raw.answered,
         pids: Object.fromEntries([...raw.pids].map(([pid, count]) => [String(pid), count])),
         failures,
-        latency: sorted.length ? { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1]! } : null,
+        latency: summarize(raw.latency),
       };
     });
     return {
       startedAt: this.startedAt,
       endedAt: this.endedAt ?? this.now(),
       bucketMs: this.bucketMs,
-      answered: this.answered,
-      failed: this.failed,
-      failuresByCause,
+      written: this.writtenCount,
+      answered: this.answeredCount,
+      failed: this.failedCount,
+      inFlightAtStop: this.inFlight,
+      failuresByCause: Object.fromEntries(this.causes) as Partial<Record<FailureCause, number>>,
       pids: [...this.seen.values()].sort((a, b) => a.first - b.first),
       buckets,
     };
   }
 
-  private bucketAt(at: number): RawBucket {
+  /** The bucket for `at`, or undefined after the end. */
+  private bucketAt(at: number): RawBucket | undefined {
+    if (this.endedAt !== undefined && at >= this.endedAt) return undefined;
     const index = Math.max(0, Math.floor((at - this.startedAt) / this.bucketMs));
-    while (this.raw.length <= index) this.raw.push({ pids: new Map(), failures: new Map(), latencies: [] });
-    return this.raw[index]!;
+    while (this.raw.length <= index) this.raw.push({ answered: 0, pids: new Map(), failures: new Map(), latency: newHistogram() });
+    return this.raw[index];
   }
+}
+
+/** One sink that reports to several recorders (the whole run and one load mode) with the same timestamp. */
+export function tee(...sinks: LoadSink[]): LoadSink {
+  return {
+    written: (at = Date.now()) => sinks.forEach((s) => s.written(at)),
+    answer: (pid, version, latencyMs, at = Date.now(), judged = true) => sinks.forEach((s) => s.answer(pid, version, latencyMs, at, judged)),
+    fail: (cause, at = Date.now()) => sinks.forEach((s) => s.fail(cause, at)),
+    stoppedWith: (ages, at = Date.now()) => sinks.forEach((s) => s.stoppedWith(ages, at)),
+  };
 }

@@ -5,12 +5,12 @@ import type { FailureCause } from './recorder.js';
 
 const BODY = /^OK\. Handled by PID: (\d+)\n$/;
 
-export type Checked = { ok: true; pid: number } | { ok: false; cause: FailureCause };
+export type Checked = { ok: true; pid: number; version: string } | { ok: false; cause: FailureCause };
 
-/** Classifies one complete HTTP response. */
-export function checkResponse(status: number, pidHeader: string | undefined, body: string): Checked {
+/** Classifies one complete HTTP response; `version` is its X-Server-Version ('' when absent). */
+export function checkResponse(status: number, pidHeader: string | undefined, body: string, version = ''): Checked {
   if (status < 200 || status > 299) return { ok: false, cause: 'non_2xx' };
   const match = BODY.exec(body);
   if (!match || match[1] !== pidHeader) return { ok: false, cause: 'corrupt_body' };
-  return { ok: true, pid: Number(match[1]) };
+  return { ok: true, pid: Number(match[1]), version };
 }

@@ -133,6 +133,10 @@ export class LocalRuntime implements Runtime {
     return null;
   }
 
+  async serverLog(): Promise<string> {
+    return readFileSync(join(this.stateDir, 'server.log'), 'utf8');
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

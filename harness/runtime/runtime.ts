@@ -51,6 +51,12 @@ export interface RestartTweaks {
   timeoutSeconds?: number;
 }
 
+/** KEY=VALUE lists merged so that a key in `overrides` replaces the same key in `base`. */
+export function mergeEnv(base: string[], overrides: string[]): string[] {
+  const keys = new Set(overrides.map((pair) => pair.slice(0, pair.indexOf('='))));
+  return [...base.filter((pair) => !keys.has(pair.slice(0, pair.indexOf('=')))), ...overrides];
+}
+
 /** After the restart time limit, SIGTERM; after this much more, SIGKILL. */
 export const RESTART_KILL_GRACE_MS = 5_000;
 
@@ -78,8 +84,10 @@ export interface Runtime {
   /** Starts the first server (with extra KEY=VALUE environment) and resolves once it is ready. */
   start(serverEnv?: string[]): Promise<Target>;
   restart(index: number, strategy: Strategy, version: string, tweaks?: RestartTweaks): Promise<RestartRecord>;
-  /** Processes, zombies and fds left after the run, where the runtime can see them; null elsewhere. */
+  /** Processes, zombies and fds left after the run, where the runtime can see them; null elsewhere. Throws when the probe fails. */
   leftovers(): Promise<Leftovers | null>;
+  /** The servers' own log (server.log): JSON event lines of every server started. */
+  serverLog(): Promise<string>;
   /** Ends everything this runtime started. Safe to call more than once. */
   close(): Promise<void>;
 }

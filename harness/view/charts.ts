@@ -2,6 +2,7 @@
 // SVG in Node (no browser, no canvas), all on one time axis.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { withoutResponse } from '../load/recorder.js';
 import type { ResultDocument } from './result-json.js';
 
 export const CHART_WIDTH = 860;
@@ -73,7 +74,7 @@ export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
   for (const bucket of doc.buckets) {
     const t0 = (bucket.start - doc.startedAt) / 1000;
     const t1 = t0 + doc.bucketMs / 1000;
-    const failed = Object.values(bucket.failures).reduce((a, b) => a + (b ?? 0), 0);
+    const failed = withoutResponse(bucket.failures);
     const total = Object.values(bucket.pids).reduce((a, b) => a + b, 0) + failed;
     if (total === 0) continue;
     // Stacked here rather than by vega-lite: each rectangle gets its own y and y2.
@@ -108,7 +109,7 @@ export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
 /** Requests settled per second (answered + failed). */
 export function rateSpec(doc: ResultDocument): TopLevelSpec {
   const rows = doc.buckets.map((b) => {
-    const settled = Object.values(b.pids).reduce((a, c) => a + c, 0) + Object.values(b.failures).reduce((a, c) => a + (c ?? 0), 0);
+    const settled = Object.values(b.pids).reduce((a, c) => a + c, 0) + withoutResponse(b.failures);
     return { t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, rps: (settled * 1000) / doc.bucketMs };
   });
   return withEvents(doc, 'Request rate', [
@@ -123,14 +124,16 @@ export function rateSpec(doc: ResultDocument): TopLevelSpec {
   ]);
 }
 
-/** p50, p99 and max latency of answered requests per bucket. */
+/** p50, p99 and max latency of every response per bucket, with the latency budget. */
 export function latencySpec(doc: ResultDocument): TopLevelSpec {
   const rows = doc.buckets.flatMap((b) =>
     b.latency
       ? (['p50', 'p99', 'max'] as const).map((stat) => ({ t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, stat, ms: b.latency![stat] }))
       : [],
   );
-  return withEvents(doc, 'Latency of answered requests', [
+  const budget = { data: { values: [{ ms: doc.parameters.latencyBudgetMs }] }, mark: { type: 'rule', color: '#d62728', strokeDash: [2, 2] }, encoding: { y: { field: 'ms', type: 'quantitative' } } };
+  return withEvents(doc, `Latency of every response (dashed: the ${doc.parameters.latencyBudgetMs} ms budget)`, [
+    budget,
     {
       data: { values: rows },
       mark: { type: 'line', point: false },

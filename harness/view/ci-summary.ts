@@ -15,9 +15,11 @@ export function markdownSummary(doc: ResultDocument): string {
     '| --- | --- |',
     ...doc.checks.map((c) => `| ${c.passed ? '✅' : '❌'} ${c.name} | ${c.detail.replace(/\|/g, '\\|')} |`),
     '',
-    '| restart | old → new | outcome | new ready | old exit after SIGTERM |',
-    '| ---: | --- | --- | ---: | ---: |',
-    ...switchovers(doc).map((s) => `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${s.outcome} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} |`),
+    '| restart | old → new | outcome | new ready | old exit after SIGTERM | switchover p99 / max |',
+    '| ---: | --- | --- | ---: | ---: | ---: |',
+    ...switchovers(doc).map((s) => `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${s.outcome} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} | ${s.latency ? `${Math.round(s.latency.p99)} / ${Math.round(s.latency.max)} ms` : '–'} |`),
+    '',
+    `Steady state (warm-up): ${doc.steady.latency ? `p99 ${Math.round(doc.steady.latency.p99)} ms, max ${Math.round(doc.steady.latency.max)} ms` : 'no responses'}; latency budget ${doc.parameters.latencyBudgetMs} ms.`,
     '',
     `Load: ${doc.parameters.loadDescription}.`,
   ];
@@ -27,8 +29,8 @@ export function markdownSummary(doc: ResultDocument): string {
 const xml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function junitXml(doc: ResultDocument): string {
-  const cases: { name: string; failure?: string }[] = [
-    ...doc.checks.map((c) => ({ name: c.name, failure: c.passed ? undefined : c.detail })),
+  const cases: { name: string; id?: string; failure?: string }[] = [
+    ...doc.checks.map((c) => ({ name: c.name, id: c.id, failure: c.passed ? undefined : c.detail })),
     ...switchovers(doc).map((s) => ({
       name: `restart #${s.index} ${s.oldPid ?? '?'} -> ${s.newPid ?? '?'}`,
       failure: s.exitCode === 0 ? undefined : `${s.outcome}`,
@@ -37,7 +39,7 @@ export function junitXml(doc: ResultDocument): string {
   const failures = cases.filter((c) => c.failure !== undefined).length;
   const seconds = ((doc.endedAt - doc.startedAt) / 1000).toFixed(3);
   const body = cases
-    .map((c) => `    <testcase classname="reuseport-lab" name="${xml(c.name)}">${c.failure === undefined ? '' : `<failure message="${xml(c.failure)}"/>`}</testcase>`)
+    .map((c) => `    <testcase classname="reuseport-lab${c.id ? `.${c.id}` : ''}" name="${xml(c.name)}">${c.failure === undefined ? '' : `<failure message="${xml(c.failure)}"/>`}</testcase>`)
     .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites tests="${cases.length}" failures="${failures}" time="${seconds}">

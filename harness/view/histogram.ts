@@ -1,6 +1,6 @@
 // Regroups the measured buckets into display rows: the same numbers, fewer
 // rows. Shared by every view so that they agree.
-import type { Bucket } from '../load/recorder.js';
+import { type Bucket, withoutResponse } from '../load/recorder.js';
 import type { RestartRecord } from '../runtime/runtime.js';
 
 export interface Row {
@@ -22,7 +22,7 @@ export function toRows(buckets: Bucket[], bucketMs: number, restarts: RestartRec
     const row: Row = { start: group[0]!.start, end: group[group.length - 1]!.start + bucketMs, pids: new Map(), failed: 0, events: [] };
     for (const bucket of group) {
       for (const [pid, count] of Object.entries(bucket.pids)) row.pids.set(Number(pid), (row.pids.get(Number(pid)) ?? 0) + count);
-      for (const count of Object.values(bucket.failures) as number[]) row.failed += count;
+      row.failed += withoutResponse(bucket.failures);
     }
     rows.push(row);
   }

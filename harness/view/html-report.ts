@@ -3,11 +3,12 @@
 import { failuresSpec, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
 import type { ResultDocument } from './result-json.js';
 import { switchovers } from './switchover.js';
+import { MODE_NAMES } from '../verdict.js';
 
 const escape = (text: unknown) =>
   String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const ms = (value: number | null) => (value === null ? '–' : `${value.toLocaleString('en-US')} ms`);
+const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${Math.round(value).toLocaleString('en-US')} ms`);
 const count = (value: number) => value.toLocaleString('en-US');
 
 function table(headers: string[], rows: (string | number)[][]): string {
@@ -43,7 +44,7 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
 </head>
 <body>
 <h1>reuseport-lab restart report <span class="verdict ${doc.passed ? 'passed' : 'failed'}" id="verdict">${verdict}</span></h1>
-<p class="muted">${escape(new Date(doc.startedAt).toISOString())} · ${escape(doc.runtime.description)}${doc.interrupted ? ` · interrupted: ${escape(doc.interrupted)}` : ''}</p>
+<p class="muted">${escape(new Date(doc.startedAt).toISOString())} · ${escape(doc.runtime.description)}${doc.interrupted ? ` · interrupted: ${escape(doc.interrupted.reason)}` : ''}</p>
 <div class="totals">
   <div><b>${count(doc.totalRequests)}</b>requests</div>
   <div><b>${count(doc.failedRequests)}</b>failed (${escape(causes)})</div>
@@ -61,9 +62,16 @@ ${doc.checks.map((c) => `<tr><td class="${c.passed ? 'ok' : 'bad'}">${c.passed ?
 <figure id="chart-latency">${latency}</figure>
 <figure id="chart-failures">${failures}</figure>
 <h2>Switchover per restart</h2>
+<p class="muted">Latency from the trigger until the old server is gone, against the warm-up's steady state: p99 ${ms(doc.steady.latency?.p99)}, max ${ms(doc.steady.latency?.max)}. Budget: ${ms(doc.parameters.latencyBudgetMs)}.</p>
 ${table(
-  ['#', 'old PID', 'new PID', 'outcome', 'trigger → new ready', 'SIGTERM → old PID\'s last answer', 'SIGTERM → old exit'],
-  switchovers(doc).map((s) => [s.index, s.oldPid ?? '–', s.newPid ?? '–', s.outcome, ms(s.readyMs), ms(s.lastOldAnswerMs), ms(s.oldGoneMs)]),
+  ['#', 'old PID', 'new PID', 'outcome', 'trigger → new ready', 'SIGTERM → old PID\'s last answer', 'SIGTERM → old exit', 'switchover p99', 'switchover max'],
+  switchovers(doc).map((s) => [s.index, s.oldPid ?? '–', s.newPid ?? '–', s.outcome, ms(s.readyMs), ms(s.lastOldAnswerMs), ms(s.oldGoneMs), ms(s.latency?.p99), ms(s.latency?.max)]),
+)}
+<h2>Per load mode</h2>
+<p class="muted">Reused keep-alive connections and a new connection per request fail differently: a draining server ends the first, a closed listener refuses or resets the second.</p>
+${table(
+  ['load', 'written', 'answered', 'failed', 'in flight at stop', 'steady p99', 'steady max'],
+  doc.modes.map((m) => [MODE_NAMES[m.mode], count(m.written), count(m.answered), `${count(m.failed)}${m.failed ? ` (${Object.entries(m.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ')})` : ''}`, count(m.inFlightAtStop), ms(m.steady.latency?.p99), ms(m.steady.latency?.max)]),
 )}
 <h2>Responses per PID</h2>
 ${table(['PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [p.pid, count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}

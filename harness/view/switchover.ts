@@ -1,5 +1,6 @@
 // Per-restart switchover figures, derived from result.json alone so that
 // every view (HTML, Markdown, JUnit) and a re-render agree.
+import type { LatencySummary } from '../load/recorder.js';
 import type { ResultDocument } from './result-json.js';
 
 export interface Switchover {
@@ -15,10 +16,13 @@ export interface Switchover {
   lastOldAnswerMs: number | null;
   /** SIGTERM to the old process's exit (or SIGKILL). */
   oldGoneMs: number | null;
+  /** Latency of every response from the trigger until the old server was gone. */
+  latency: LatencySummary | null;
 }
 
 export function switchovers(doc: ResultDocument): Switchover[] {
   const lastSeen = new Map(doc.pids.map((p) => [p.pid, p.last]));
+  const windows = new Map(doc.switchovers.map((w) => [w.index, w]));
   return doc.restarts.map((r) => {
     const at = (name: string) => r.events.find((e) => e.event === name)?.ts;
     const ready = at('new_ready');
@@ -35,6 +39,7 @@ export function switchovers(doc: ResultDocument): Switchover[] {
       readyMs: ready === undefined ? null : ready - r.triggeredAt,
       lastOldAnswerMs: signalled === undefined || lastOld === undefined ? null : Math.max(0, lastOld - signalled),
       oldGoneMs: signalled === undefined || gone === undefined ? null : gone - signalled,
+      latency: windows.get(r.index)?.stats.latency ?? null,
     };
   });
 }

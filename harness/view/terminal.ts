@@ -3,8 +3,12 @@
 import chalk from 'chalk';
 import type { Recorder } from '../load/recorder.js';
 import { describeLoad, type ScenarioResult } from '../scenario.js';
-import type { Verdict } from '../verdict.js';
+import type { LatencySummary } from '../load/recorder.js';
+import { MODE_NAMES, type Verdict } from '../verdict.js';
 import { toRows } from './histogram.js';
+
+const count = (n: number) => n.toLocaleString('en-US');
+const latency = (l: LatencySummary | null) => (l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses');
 
 const BAR_WIDTH = 40;
 const MAX_ROWS = 40;
@@ -75,13 +79,23 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
     lines.push(`  ${at} ${bar} ${counts}${row.events.length ? chalk.dim(`  ◀ ${row.events.join(', ')}`) : ''}`);
   }
 
+  lines.push('', chalk.bold('Load, per mode'));
+  for (const { mode, load, steady } of result.modes) {
+    const causes = Object.entries(load.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
+    const failed = load.failed ? chalk.red(`${count(load.failed)} failed (${causes})`) : '0 failed';
+    lines.push(`  ${MODE_NAMES[mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(steady.latency)}`);
+  }
+
   lines.push('', chalk.bold('Restarts'));
+  const windows = new Map(result.switchovers.map((w) => [w.index, w]));
   for (const r of result.restarts) {
     const ok = r.exitCode === 0 ? chalk.green('ok') : chalk.red(`exit ${r.exitCode}`);
     const ready = r.events.find((e) => e.event === 'new_ready');
     const gone = r.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed');
     const timing = [ready && `ready after ${ready.ts - r.triggeredAt} ms`, gone && `old ${gone.event === 'old_killed' ? 'killed' : 'exited'} after ${gone.ts - r.triggeredAt} ms`].filter(Boolean).join(', ');
-    lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}`);
+    const window = windows.get(r.index);
+    const during = window?.stats.latency ? `; switchover ${latency(window.stats.latency)}` : '';
+    lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}${during}`);
     if (r.timedOut) lines.push(chalk.red(`     ${r.timedOut}`));
   }
 
@@ -93,9 +107,9 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
   lines.push(
     verdict.passed
       ? chalk.green.bold(`PASSED: ${verdict.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${result.restarts.length} restarts`)
-      : chalk.red.bold(`FAILED: ${verdict.failedRequests.toLocaleString('en-US')} of ${verdict.totalRequests.toLocaleString('en-US')} requests failed or the PID distribution was wrong`),
+      : chalk.red.bold(`FAILED: ${verdict.failedRequests.toLocaleString('en-US')} of ${verdict.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${verdict.checks.filter((c) => !c.passed).map((c) => c.id).join(', ')}`),
   );
   lines.push(chalk.dim(`  runtime: ${result.runtime.description}`));
-  lines.push(chalk.dim(`  load: ${describeLoad(result.options)}${result.inFlightAtStop ? `; ${result.inFlightAtStop} requests still in flight when the load stopped (not counted)` : ''}`));
+  lines.push(chalk.dim(`  load: ${describeLoad(result.options)}`));
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { DeadlineError, formatDuration, withDeadline } from '../../deadline.js';
 import { SetupError } from '../../errors.js';
-import { type Leftovers, RESTART_KILL_GRACE_MS, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from '../runtime.js';
+import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from '../runtime.js';
 import { LABEL } from './engine.js';
 
 /** Where the image keeps the scripts and listens. */
@@ -137,7 +137,7 @@ export class DockerRuntime implements Runtime {
     const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limitMs / 1000}`, `${APP_SCRIPTS}/${script}`, ...(tweaks.args ?? [])];
     const base = { index, strategy, version, triggeredAt };
     try {
-      const run = await execIn(this.container, command, [`APP_VERSION=${version}`, ...(tweaks.env ?? [])], limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS);
+      const run = await execIn(this.container, command, mergeEnv([`APP_VERSION=${version}`], tweaks.env ?? []), limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS);
       const timedOut = TIMEOUT_EXIT_CODES.includes(run.exitCode) && Date.now() - triggeredAt >= limitMs ? `${hung}; timeout(1) ended ${script} (exit ${run.exitCode})` : null;
       return restartRecord(base, run.stdout, run.stderr, run.exitCode, timedOut);
     } catch (error) {
@@ -151,7 +151,11 @@ export class DockerRuntime implements Runtime {
     if (!this.container) return null;
     // stat for the state letter, cmdline to tell servers from the health check's own node.
     const script = 'for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; read -r pid start <"$STATE_DIR/server.pid"; echo "fds $(ls "/proc/$pid/fd" | wc -l)"';
-    const { stdout } = await execIn(this.container, ['sh', '-c', script]);
+    const { stdout, stderr, exitCode } = await execIn(this.container, ['sh', '-c', script]);
+    const lastServerFds = Number(/fds (\d+)/.exec(stdout)?.[1] ?? NaN);
+    if (exitCode !== 0 || !Number.isInteger(lastServerFds) || !Number.isInteger(this.firstServerFds)) {
+      throw new Error(`reading /proc in the container gave no fd count (exit ${exitCode}): ${stderr.trim().slice(0, 200)}`);
+    }
     const processes = stdout
       .split('\n')
       .map((line) => /^(\d+) \(.*\) (\S) [^|]*\|(.*)$/.exec(line))
@@ -161,8 +165,15 @@ export class DockerRuntime implements Runtime {
       serverProcesses: processes.filter((p) => p.cmdline.includes('dist/server/main.js')).map(({ pid, state }) => ({ pid, state })),
       zombies: processes.filter((p) => p.state === 'Z').length,
       firstServerFds: this.firstServerFds,
-      lastServerFds: Number(/fds (\d+)/.exec(stdout)?.[1] ?? NaN),
+      lastServerFds,
     };
+  }
+
+  async serverLog(): Promise<string> {
+    if (!this.container) throw new Error('serverLog() before start()');
+    const { stdout, stderr, exitCode } = await execIn(this.container, ['sh', '-c', 'cat "$STATE_DIR/server.log"']);
+    if (exitCode !== 0) throw new Error(`cat server.log exited ${exitCode}: ${stderr.trim()}`);
+    return stdout;
   }
 
   async close(): Promise<void> {
