@@ -1,5 +1,5 @@
 // `npm run poc`: restart a SO_REUSEPORT server under load, judge, report.
-// Exit codes: 0 passed, 1 failed (downtime or wrong PID distribution), 2 usage or setup error.
+// Exit codes: 0 passed, 1 the gate failed (any check), 2 usage or setup error.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import chalk from 'chalk';

@@ -73,7 +73,7 @@ export function helpText(): string {
     'Usage: npm run poc -- [options]',
     '',
     'Restarts a SO_REUSEPORT server under load and checks that no request failed.',
-    'Exit codes: 0 passed, 1 failed requests or wrong PID distribution, 2 usage or setup error.',
+    'Exit codes: 0 passed, 1 the gate failed (see the checks), 2 usage or setup error.',
     '',
     ...rows,
   ].join('\n');
