@@ -1,5 +1,8 @@
 // Faults the harness can inject (--fault NAME), each applied to restart #1,
-// so a user can watch what a restart does when things go wrong.
+// so a user can watch what a restart does when things go wrong. A fault says
+// what should go wrong (a RestartTweak); each strategy turns that into its
+// own mechanics, or refuses a fault that does not apply to it.
+import type { RestartTweak } from './strategies/strategy.js';
 
 export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -12,9 +15,8 @@ export interface Fault {
   summary: string;
   /** The restart script must roll back (exit 1) and the old server keep serving. */
   expectRollback?: boolean;
-  /** Extra arguments and environment for restart #1's script. */
-  restartArgs?: string[];
-  restartEnv?: string[];
+  /** How restart #1 goes wrong. */
+  tweak?: RestartTweak;
   /** Environment for the first server. */
   serverEnv?: string[];
   /** A GET /slow?ms=N sent on its own connection just before restart #1. */
@@ -27,17 +29,17 @@ export const FAULTS: Record<FaultName, Fault> = {
   'crash-at-start': {
     summary: 'the new version exits with code 3 at start; restart #1 rolls back and the old server keeps serving',
     expectRollback: true,
-    restartArgs: ['--', 'node', '-e', "console.error('injected fault: crash at start'); process.exit(3)"],
+    tweak: { newCommand: ['node', '-e', "console.error('injected fault: crash at start'); process.exit(3)"] },
   },
   'never-ready': {
     summary: 'the new version never becomes ready; restart #1 rolls back after a 2 s ready timeout',
     expectRollback: true,
-    restartArgs: ['--ready-timeout', '2', '--', 'sleep', '600'],
+    tweak: { readyTimeoutSeconds: 2, newCommand: ['sleep', '600'] },
   },
   'cannot-bind': {
     summary: 'the new version cannot bind (HOST=192.0.2.1 is no address of this host); restart #1 rolls back',
     expectRollback: true,
-    restartEnv: ['HOST=192.0.2.1'],
+    tweak: { newEnv: ['HOST=192.0.2.1'] },
   },
   'slow-request': {
     summary: 'a long /slow request spans restart #1; the old server must finish it with 200',
@@ -49,21 +51,21 @@ export const FAULTS: Record<FaultName, Fault> = {
     slowRequestMs: () => 4000,
   },
   'stop-timeout': {
-    summary: "the old server is still draining a long request at restart.sh's 1 s stop timeout and gets SIGKILL; the gate fails and says who killed it",
-    restartArgs: ['--stop-timeout', '1'],
+    summary: "the old server is still draining a long request at the restart's 1 s stop timeout and gets SIGKILL; the gate fails and says who killed it",
+    tweak: { stopTimeoutSeconds: 1 },
     slowRequestMs: () => 4000,
   },
   'hung-restart': {
     summary: "restart #1 hangs (a new version that never gets ready, a one-hour ready timeout); the harness ends it after 3 s, the old server keeps serving, and the run fails naming the restart",
-    restartArgs: ['--ready-timeout', '3600', '--', 'sleep', '3600'],
+    tweak: { readyTimeoutSeconds: 3600, newCommand: ['sleep', '3600'] },
     restartTimeoutSeconds: 3,
   },
   'stall-after-ready': {
     summary: 'the new version blocks its event loop for 3 s right after it is ready; the requests routed to it wait, and the latency budget and the stall check fail the gate',
-    restartEnv: ['STALL_AFTER_READY_MS=3000'],
+    tweak: { newEnv: ['STALL_AFTER_READY_MS=3000'] },
   },
   'wrong-version': {
     summary: 'the new version reports the previous version (v1), as a restart that started the old build would; the version check fails the gate',
-    restartEnv: ['APP_VERSION=v1'],
+    tweak: { newEnv: ['APP_VERSION=v1'] },
   },
 };

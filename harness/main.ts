@@ -11,6 +11,8 @@ import { connect, engineAnswers } from './runtime/docker/engine.js';
 import { LocalRuntime } from './runtime/local.js';
 import { inPrivateNetns, rerunInNetns } from './runtime/netns.js';
 import type { Runtime } from './runtime/runtime.js';
+import { STRATEGIES } from './strategies/index.js';
+import type { RestartSettings } from './strategies/strategy.js';
 import { describeLoad, runScenario } from './scenario.js';
 import { judge } from './verdict.js';
 import { startProgress, renderSummary } from './view/terminal.js';
@@ -19,6 +21,10 @@ import { writeReport } from './view/write-report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = join(ROOT, 'scripts');
+
+function restartSettings(options: PocOptions): RestartSettings {
+  return { readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, overlapMs: options.overlapMs };
+}
 
 /** Human output goes to stderr when --json owns stdout. */
 function say(options: PocOptions, text: string): void {
@@ -44,7 +50,7 @@ async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime
       });
       if (interactive) process.stderr.write('\r\x1b[K');
     }
-    return new DockerRuntime(docker, { image: options.image, readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, overlapMs: options.overlapMs, restartTimeoutSeconds: options.restartTimeout, keep: options.keep });
+    return new DockerRuntime(docker, { image: options.image, strategy: STRATEGIES[options.strategy], settings: restartSettings(options), restartTimeoutSeconds: options.restartTimeout, keep: options.keep });
   }
 
   if (process.platform !== 'linux') throw new SetupError('the local runtime needs Linux; start Docker and use --runtime docker');
@@ -58,9 +64,8 @@ async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime
     scriptsDir: SCRIPTS_DIR,
     inPrivateNetns: inPrivateNetns(),
     netnsNote,
-    readyTimeoutSeconds: options.readyTimeout,
-    stopTimeoutSeconds: options.stopTimeout,
-    overlapMs: options.overlapMs,
+    strategy: STRATEGIES[options.strategy],
+    settings: restartSettings(options),
     restartTimeoutSeconds: options.restartTimeout,
   });
 }
@@ -92,8 +97,7 @@ async function main(argv: string[]): Promise<number> {
     say(options, chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
     say(options, chalk.dim(`  runtime: ${runtime.description}`));
     say(options, chalk.dim(`  load: ${describeLoad(options)}`));
-    const restartSettings = { overlapMs: options.overlapMs, readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, restartTimeoutSeconds: options.restartTimeout };
-    result = await runScenario(runtime, { ...options, restartSettings }, {
+    result = await runScenario(runtime, { ...options, restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout } }, {
       signal: abort.signal,
       onRecorder: (recorder) => (stopProgress = startProgress(recorder)),
     });

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { SetupError } from './errors.js';
 import { FAULT_NAMES } from './faults.js';
 import { defaultRestartTimeoutSeconds } from './runtime/runtime.js';
+import { STRATEGIES, STRATEGY_NAMES } from './strategies/index.js';
 import type { ScenarioOptions } from './scenario.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'local';
@@ -38,7 +39,7 @@ interface Spec {
 /** Every option, its default and its help line: `--help` prints this table. */
 const SPECS: Record<string, Spec> = {
   runtime: { flag: '--runtime', value: 'auto|docker|local', fallback: 'auto', help: 'docker when an engine answers, else local processes; docker makes it mandatory' },
-  strategy: { flag: '--strategy', value: 'reuseport|naive', fallback: 'reuseport', help: 'restart.sh, or the stop-then-start control that must fail the gate' },
+  strategy: { flag: '--strategy', value: STRATEGY_NAMES.join('|'), fallback: 'reuseport', help: STRATEGY_NAMES.map((name) => `${name}: ${STRATEGIES[name].summary}`).join('; ') },
   load: { flag: '--load', value: 'keepalive|churn|both', fallback: 'both', help: 'keep-alive connections (autocannon), a new connection per request, or both at once' },
   connections: { flag: '--connections', value: 'N', fallback: '50', help: 'connections per load mode' },
   restarts: { flag: '--restarts', value: 'N', fallback: '3', help: 'restarts under load (1 or more)' },
@@ -106,7 +107,7 @@ export function parseOptions(argv: string[]): PocOptions {
 
   const parsed: PocOptions = {
     runtime: choice('runtime', text('runtime'), ['auto', 'docker', 'local'] as const),
-    strategy: choice('strategy', text('strategy'), ['reuseport', 'naive'] as const),
+    strategy: choice('strategy', text('strategy'), STRATEGY_NAMES),
     load: choice('load', text('load'), ['keepalive', 'churn', 'both'] as const),
     connections: number('connections', text('connections'), 1, 1000),
     restarts: number('restarts', text('restarts'), 1, 1000),
@@ -139,7 +140,11 @@ export function parseOptions(argv: string[]): PocOptions {
   if (parsed.runtime === 'local' && (parsed.keep || !parsed.build)) {
     throw new SetupError('--keep and --skip-build apply to the docker runtime only; drop them or use --runtime docker');
   }
-  if (parsed.fault && parsed.strategy === 'naive') throw new SetupError('--fault goes with --strategy reuseport; the naive strategy fails the gate already');
+  const refusal = parsed.fault && STRATEGIES[parsed.strategy].refuses(parsed.fault);
+  if (refusal) throw new SetupError(`--fault ${parsed.fault} does not apply to --strategy ${parsed.strategy}: ${refusal}`);
+  if (parsed.runtime !== 'auto' && !STRATEGIES[parsed.strategy].runtimes.includes(parsed.runtime)) {
+    throw new SetupError(`--strategy ${parsed.strategy} runs on ${STRATEGIES[parsed.strategy].runtimes.join(' or ')}, not --runtime ${parsed.runtime}`);
+  }
   if (parsed.latencyBudgetMs >= parsed.requestTimeoutSeconds * 1000) {
     throw new SetupError(`--latency-budget ${parsed.latencyBudgetMs} ms must be below --timeout (${parsed.requestTimeoutSeconds} s)`);
   }

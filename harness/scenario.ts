@@ -8,14 +8,15 @@ import { type Outcome, record, requestOnce, startChurnLoad } from './load/churn-
 import { type RunningLoad, startKeepAliveLoad } from './load/keepalive-load.js';
 import { type LoadSnapshot, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
-import type { Leftovers, RestartRecord, Runtime, Strategy, Target } from './runtime/runtime.js';
+import type { Leftovers, RestartRecord, Runtime, Target } from './runtime/runtime.js';
+import type { StrategyName } from './strategies/index.js';
 
 export type LoadChoice = 'keepalive' | 'churn' | 'both';
 /** The two kinds of load, which fail differently: reused keep-alive connections, and a new connection per request. */
 export type LoadMode = 'keepalive' | 'churn';
 
 export interface ScenarioOptions {
-  strategy: Strategy;
+  strategy: StrategyName;
   load: LoadChoice;
   connections: number;
   restarts: number;
@@ -147,8 +148,7 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
         });
         await sleep(100); // on the wire before the restart begins
       }
-      const tweaks = faulty ? { args: fault.restartArgs, env: fault.restartEnv, timeoutSeconds: fault.restartTimeoutSeconds } : undefined;
-      const done = await runtime.restart(index, options.strategy, `v${index + 1}`, tweaks);
+      const done = await runtime.restart({ index, version: `v${index + 1}`, ...(faulty ? { tweak: fault.tweak, timeoutSeconds: fault.restartTimeoutSeconds } : {}) });
       restarts.push(done);
       hooks.onRestart?.(done);
       // A hung restart ends the run: what it left behind is unknown.

@@ -38,7 +38,7 @@ describe('judge', () => {
         r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t);
       }
     };
-    const restarts = [{ ...restart(1, 1, 2, t0 + 1000), finishedAt: t0 + 2300, events: [...restart(1, 1, 2, t0 + 1000).events.slice(0, 4), { ts: t0 + 2200, event: 'old_exited', pid: 1 }] }];
+    const restarts = [{ ...restart(1, 1, 2, t0 + 1000), finishedAt: t0 + 2300, events: [...restart(1, 1, 2, t0 + 1000).events.slice(0, 4), { ts: t0 + 2200, event: 'old_exited' as const, pid: 1 }] }];
     const result = scenario(stalled, { load: 'both', restarts });
     expect(failing(result)).toEqual(['no-stall']);
     expect(detail(result, 'no-stall')).toMatch(/^new connection per request: restart #1 answered 0 in 500 ms from 1\.10 s, against 50 in the warm-up/);

@@ -4,6 +4,7 @@
 import { FAULTS } from './faults.js';
 import type { LatencySummary, LoadSnapshot } from './load/recorder.js';
 import { modesOf, type LoadMode, type ScenarioResult } from './scenario.js';
+import { STRATEGIES, type StrategyName } from './strategies/index.js';
 
 /**
  * Responses are timed when the harness reads them, which can trail the
@@ -272,6 +273,11 @@ export function judge(result: ScenarioResult): Verdict {
   };
 }
 
+/** Who sends SIGKILL to an old server that overran its drain, by strategy name. */
+function killerOf(strategy: string): string {
+  return strategy in STRATEGIES ? STRATEGIES[strategy as StrategyName].killer : strategy;
+}
+
 /** How each stopped old server ended: killed, cut by its drain deadline, a non-zero exit, or no word at all. */
 function oldServerEnding(result: ScenarioResult): [boolean, string] {
   const stopped = result.restarts.filter((r) => r.oldPid !== null && r.events.some((e) => e.event === 'old_signalled'));
@@ -282,7 +288,7 @@ function oldServerEnding(result: ScenarioResult): [boolean, string] {
     const pid = r.oldPid!;
     const ending = endings.get(pid);
     if (r.events.some((e) => e.event === 'old_killed')) {
-      problems.push(`restart ${r.index}: PID ${pid} was killed by ${r.strategy === 'naive' ? 'naive-restart.sh' : 'restart.sh'} (SIGKILL after the stop timeout)`);
+      problems.push(`restart ${r.index}: PID ${pid} was killed by ${killerOf(r.strategy)} (SIGKILL after the stop timeout)`);
     } else if (ending?.drainDeadline) {
       problems.push(`restart ${r.index}: PID ${pid} hit its drain deadline and cut ${ending.drainDeadline.cutConnections} connection(s) with ${ending.drainDeadline.cutRequests} request(s) in flight (exit ${ending.exitCode ?? '?'})`);
     } else if (ending?.exitCode === null || ending === undefined) {

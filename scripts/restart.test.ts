@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestOnce } from '../harness/load/churn-load.js';
 import { alive, freePort } from '../harness/runtime/processes.js';
-import { parseRestartEvents, type RestartEvent } from '../harness/runtime/runtime.js';
+import { parseRestartEvents, type RestartEvent } from '../harness/strategies/events.js';
 import { processStartTime } from '../server/readiness.js';
 import { RawConnection, ROOT, SCRIPTS, SERVER_MAIN, tempDir, cleanup as cleanupDirs, track } from '../test/processes.js';
 

@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
 import { alive, freePort } from './processes.js';
 import { formatDuration } from '../deadline.js';
-import { type Leftovers, RESTART_KILL_GRACE_MS, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from './runtime.js';
+import type { RestartSettings, RestartStrategy, TargetCommand } from '../strategies/strategy.js';
+import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from './runtime.js';
 
 export interface LocalOptions {
   /** scripts/ of this checkout. */
@@ -17,10 +18,9 @@ export interface LocalOptions {
   inPrivateNetns: boolean;
   /** Why there is no private namespace, when there is none. */
   netnsNote?: string;
-  readyTimeoutSeconds: number;
-  stopTimeoutSeconds: number;
-  overlapMs: number;
-  /** Time limit of one restart script run. */
+  strategy: RestartStrategy;
+  settings: RestartSettings;
+  /** Time limit of one restart. */
   restartTimeoutSeconds: number;
 }
 
@@ -104,12 +104,9 @@ export class LocalRuntime implements Runtime {
       HOST: '127.0.0.1',
       PORT: String(port),
       APP_VERSION: 'v1',
-      READY_TIMEOUT: String(this.options.readyTimeoutSeconds),
-      STOP_TIMEOUT: String(this.options.stopTimeoutSeconds),
-      OVERLAP_MS: String(this.options.overlapMs),
       ...envObject(serverEnv),
     };
-    const first = await this.restart(0, 'reuseport', 'v1');
+    const first = await this.run({ index: 0, version: 'v1' }, this.options.strategy.coldStartCommand(this.options.scriptsDir, this.options.settings));
     if (first.exitCode !== 0 || first.newPid === null) {
       const why = first.timedOut ?? first.messages.split('\n').pop() ?? '';
       throw new SetupError(`the first server did not start (exit ${first.exitCode}): ${why}; see ${join(this.stateDir, 'server.log')}`);
@@ -117,12 +114,18 @@ export class LocalRuntime implements Runtime {
     return { host: '127.0.0.1', port, pid: first.newPid };
   }
 
-  async restart(index: number, strategy: Strategy, version: string, tweaks: RestartTweaks = {}): Promise<RestartRecord> {
+  async restart(request: RestartRequest): Promise<RestartRecord> {
+    return this.run(request, this.options.strategy.restartCommand(this.options.scriptsDir, this.options.settings, request.tweak));
+  }
+
+  private async run(request: RestartRequest, command: TargetCommand): Promise<RestartRecord> {
+    const { index, version } = request;
+    const strategy = this.options.strategy.name;
     const triggeredAt = Date.now();
-    const script = join(this.options.scriptsDir, RESTART_SCRIPTS[strategy]);
-    const limitMs = (tweaks.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
-    const run = await runScript(script, tweaks.args ?? [], { ...this.env, APP_VERSION: version, ...envObject(tweaks.env ?? []) }, limitMs);
-    const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; the harness ended ${RESTART_SCRIPTS[strategy]} (exit ${run.exitCode})` : null;
+    const limitMs = (request.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
+    const [program, ...args] = command.argv;
+    const run = await runScript(program!, args, { ...this.env, APP_VERSION: version, ...envObject(command.env) }, limitMs);
+    const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; the harness ended it (exit ${run.exitCode})` : null;
     const record = restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode, timedOut);
     if (record.newPid !== null) this.pids.add(record.newPid);
     return record;

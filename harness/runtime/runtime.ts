@@ -1,27 +1,13 @@
 // What the scenario needs from a place that runs the server: start it,
-// restart it with a strategy, and clean up. Docker and local processes both
-// run the same scripts/restart.sh; only the way in differs.
-
-/** How a restart is done: scripts/restart.sh, or the stop-then-start control. */
-export type Strategy = 'reuseport' | 'naive';
-
-export const RESTART_SCRIPTS: Record<Strategy, string> = {
-  reuseport: 'restart.sh',
-  naive: 'naive-restart.sh',
-};
-
-/** One JSON line printed by the restart script. */
-export interface RestartEvent {
-  ts: number;
-  event: string;
-  pid?: number;
-  reason?: string;
-  [field: string]: unknown;
-}
+// restart it the way its strategy (strategies/) says, and clean up. Docker
+// and local processes run the same strategy commands; only the way in differs.
+import { parseRestartEvents, type RestartEvent } from '../strategies/events.js';
+import type { RestartTweak, RuntimeKind } from '../strategies/strategy.js';
 
 export interface RestartRecord {
   index: number;
-  strategy: Strategy;
+  /** The strategy's name. */
+  strategy: string;
   /** APP_VERSION given to the new server. */
   version: string;
   triggeredAt: number;
@@ -43,11 +29,11 @@ export interface Target {
   pid: number;
 }
 
-/** Changes to one restart's script invocation (fault injection). */
-export interface RestartTweaks {
-  args?: string[];
-  env?: string[];
-  /** Overrides the runtime's restart time limit for this restart. */
+/** How one restart goes: its version, a fault's tweak, and a time limit other than the runtime's. */
+export interface RestartRequest {
+  index: number;
+  version: string;
+  tweak?: RestartTweak;
   timeoutSeconds?: number;
 }
 
@@ -76,35 +62,21 @@ export interface Leftovers {
 }
 
 export interface Runtime {
-  readonly kind: 'docker' | 'local';
+  readonly kind: RuntimeKind;
   /** One line for the top of the output and the report. */
   readonly description: string;
   /** Run parameters worth reporting (image, Node version, kernel, tcp_migrate_req, ...). */
   readonly facts: Record<string, string>;
   /** Starts the first server (with extra KEY=VALUE environment) and resolves once it is ready. */
   start(serverEnv?: string[]): Promise<Target>;
-  restart(index: number, strategy: Strategy, version: string, tweaks?: RestartTweaks): Promise<RestartRecord>;
+  /** Runs one restart with the runtime's strategy. */
+  restart(request: RestartRequest): Promise<RestartRecord>;
   /** Processes, zombies and fds left after the run, where the runtime can see them; null elsewhere. Throws when the probe fails. */
   leftovers(): Promise<Leftovers | null>;
   /** The servers' own log (server.log): JSON event lines of every server started. */
   serverLog(): Promise<string>;
   /** Ends everything this runtime started. Safe to call more than once. */
   close(): Promise<void>;
-}
-
-/** Splits a restart script's stdout into its events (other lines are ignored). */
-export function parseRestartEvents(stdout: string): RestartEvent[] {
-  const events: RestartEvent[] = [];
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const event = JSON.parse(line) as RestartEvent;
-      if (typeof event.ts === 'number' && typeof event.event === 'string') events.push(event);
-    } catch {
-      // Not ours: a server or shell line that happens to start with a brace.
-    }
-  }
-  return events;
 }
 
 /** Builds the record of one restart from the script's output and exit code. */

@@ -1,11 +1,12 @@
 // Docker runtime: the image's entrypoint starts the first server, and every
 // restart is scripts/restart.sh run inside the container through exec.
 import { PassThrough } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { DeadlineError, formatDuration, withDeadline } from '../../deadline.js';
 import { SetupError } from '../../errors.js';
-import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, RESTART_SCRIPTS, type RestartRecord, restartRecord, type RestartTweaks, type Runtime, type Strategy, type Target } from '../runtime.js';
+import { waitFor, type WaitStrategy } from '../../wait.js';
+import type { RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
+import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
 import { LABEL } from './engine.js';
 
 /** Where the image keeps the scripts and listens. */
@@ -21,10 +22,9 @@ const TIMEOUT_EXIT_CODES = [124, 137];
 
 export interface ContainerOptions {
   image: string;
-  readyTimeoutSeconds: number;
-  stopTimeoutSeconds: number;
-  overlapMs: number;
-  /** Time limit of one restart script run. */
+  strategy: RestartStrategy;
+  settings: RestartSettings;
+  /** Time limit of one restart. */
   restartTimeoutSeconds: number;
   /** Leave the container running at the end. */
   keep: boolean;
@@ -92,9 +92,8 @@ export class DockerRuntime implements Runtime {
       ExposedPorts: { [CONTAINER_PORT]: {} },
       Env: [
         'APP_VERSION=v1',
-        `READY_TIMEOUT=${this.options.readyTimeoutSeconds}`,
-        `STOP_TIMEOUT=${this.options.stopTimeoutSeconds}`,
-        `OVERLAP_MS=${this.options.overlapMs}`,
+        // The entrypoint's cold start waits this long for the first server.
+        `READY_TIMEOUT=${this.options.settings.readyTimeoutSeconds}`,
         ...serverEnv,
       ],
       HostConfig: {
@@ -111,8 +110,7 @@ export class DockerRuntime implements Runtime {
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding) throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
-    // server.pid holds "PID START"; the PID is its first word.
-    const probe = await execIn(this.container, ['sh', '-c', 'read -r pid start <"$STATE_DIR/server.pid"; echo "$pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$pid/fd" | wc -l']);
+    const probe = await execIn(this.container, ['sh', '-c', `pid=$(${this.options.strategy.servingPidProbe}); echo "$pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$pid/fd" | wc -l`]);
     const [pid, node, kernel, migrate, fds] = probe.stdout.trim().split('\n');
     this.firstServerFds = Number(fds);
     Object.assign(this.facts, {
@@ -126,19 +124,20 @@ export class DockerRuntime implements Runtime {
     return { host: '127.0.0.1', port: Number(binding.HostPort), pid: Number(pid) };
   }
 
-  async restart(index: number, strategy: Strategy, version: string, tweaks: RestartTweaks = {}): Promise<RestartRecord> {
+  async restart({ index, version, tweak, timeoutSeconds }: RestartRequest): Promise<RestartRecord> {
     if (!this.container) throw new Error('restart() before start()');
     const triggeredAt = Date.now();
-    const limitMs = (tweaks.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
-    const script = RESTART_SCRIPTS[strategy];
+    const limitMs = (timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
+    const strategy = this.options.strategy;
+    const { argv, env } = strategy.restartCommand(APP_SCRIPTS, this.options.settings, tweak);
     const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
     // coreutils timeout(1) in the container: SIGTERM at the limit (restart.sh
     // then rolls back or completes, by its contract), SIGKILL after the grace.
-    const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limitMs / 1000}`, `${APP_SCRIPTS}/${script}`, ...(tweaks.args ?? [])];
-    const base = { index, strategy, version, triggeredAt };
+    const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limitMs / 1000}`, ...argv];
+    const base = { index, strategy: strategy.name, version, triggeredAt };
     try {
-      const run = await execIn(this.container, command, mergeEnv([`APP_VERSION=${version}`], tweaks.env ?? []), limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS);
-      const timedOut = TIMEOUT_EXIT_CODES.includes(run.exitCode) && Date.now() - triggeredAt >= limitMs ? `${hung}; timeout(1) ended ${script} (exit ${run.exitCode})` : null;
+      const run = await execIn(this.container, command, mergeEnv([`APP_VERSION=${version}`], env), limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS);
+      const timedOut = TIMEOUT_EXIT_CODES.includes(run.exitCode) && Date.now() - triggeredAt >= limitMs ? `${hung}; timeout(1) ended it (exit ${run.exitCode})` : null;
       return restartRecord(base, run.stdout, run.stderr, run.exitCode, timedOut);
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
@@ -150,7 +149,7 @@ export class DockerRuntime implements Runtime {
   async leftovers(): Promise<Leftovers | null> {
     if (!this.container) return null;
     // stat for the state letter, cmdline to tell servers from the health check's own node.
-    const script = 'for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; read -r pid start <"$STATE_DIR/server.pid"; echo "fds $(ls "/proc/$pid/fd" | wc -l)"';
+    const script = `for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; pid=$(${this.options.strategy.servingPidProbe}); echo "fds $(ls "/proc/$pid/fd" | wc -l)"`;
     const { stdout, stderr, exitCode } = await execIn(this.container, ['sh', '-c', script]);
     const lastServerFds = Number(/fds (\d+)/.exec(stdout)?.[1] ?? NaN);
     if (exitCode !== 0 || !Number.isInteger(lastServerFds) || !Number.isInteger(this.firstServerFds)) {
@@ -183,19 +182,28 @@ export class DockerRuntime implements Runtime {
     await this.container.remove({ force: true });
   }
 
+  /** Waits for the image's HEALTHCHECK; a container that stops meanwhile fails at once, with its last output. */
   private async waitHealthy(): Promise<Docker.ContainerInspectInfo> {
     const container = this.container!;
-    const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
-    for (;;) {
-      const info = await container.inspect();
-      if (!info.State.Running) {
-        // Multiplexed log frames: drop the 8-byte frame headers' control bytes.
-        const logs = (await container.logs({ stdout: true, stderr: true, tail: 20 })).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '');
-        throw new SetupError(`container ${container.id.slice(0, 12)} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`);
-      }
-      if (info.State.Health?.Status === 'healthy') return info;
-      if (Date.now() > deadline) throw new SetupError(`container ${container.id.slice(0, 12)} was not healthy within ${HEALTHY_TIMEOUT_MS / 1000}s; see docker logs ${container.id.slice(0, 12)}`);
-      await sleep(200);
+    const id = container.id.slice(0, 12);
+    const healthy: WaitStrategy<Docker.ContainerInspectInfo> = {
+      what: `container ${id} healthy`,
+      probe: async () => {
+        const info = await container.inspect();
+        if (!info.State.Running) {
+          // Multiplexed log frames: drop the 8-byte frame headers' control bytes.
+          const logs = (await container.logs({ stdout: true, stderr: true, tail: 20 })).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '');
+          throw new SetupError(`container ${id} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`);
+        }
+        return info.State.Health?.Status === 'healthy' ? info : undefined;
+      },
+    };
+    try {
+      return await waitFor(healthy, { timeoutMs: HEALTHY_TIMEOUT_MS });
+    } catch (error) {
+      if (error instanceof DeadlineError) throw new SetupError(`${error.message}; see docker logs ${id}`);
+      throw error;
     }
   }
+
 }

@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SCRIPTS } from '../../test/processes.js';
+import { parseRestartEvents, RESTART_EVENT_NAMES } from './events.js';
+
+/** Every event name the shell scripts can emit: `emit NAME`, and `stop_processes KIND` (KIND_signalled, ...). */
+function emittedByScripts(): Set<string> {
+  const names = new Set<string>();
+  for (const file of [...readdirSync(SCRIPTS).map((f) => join(SCRIPTS, f)), ...readdirSync(join(SCRIPTS, 'lib')).map((f) => join(SCRIPTS, 'lib', f))]) {
+    if (!file.endsWith('.sh')) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const [, name] of text.matchAll(/^\s*(?:\[[^\]]*\] \|\| )?emit ([a-z_]+)/gm)) names.add(name!);
+    for (const [, kind] of text.matchAll(/stop_processes ([a-z]+) /g)) for (const end of ['signalled', 'exited', 'killed']) names.add(`${kind}_${end}`);
+  }
+  return names;
+}
+
+describe('the restart event vocabulary', () => {
+  it('holds every name the scripts emit', () => {
+    const emitted = emittedByScripts();
+    expect(emitted.size).toBeGreaterThan(10);
+    expect([...emitted].filter((name) => !(RESTART_EVENT_NAMES as readonly string[]).includes(name))).toEqual([]);
+  });
+
+  it('parses the JSON lines of a restart and skips everything else', () => {
+    const stdout = [
+      '{"ts":1,"event":"new_started","pid":42}',
+      'a line of a server',
+      '{"ts":2,"event":"something_else"}',
+      '{not json',
+      '{"ts":3,"event":"old_exited","pid":41,"after_ms":58}',
+    ].join('\n');
+    expect(parseRestartEvents(stdout)).toEqual([
+      { ts: 1, event: 'new_started', pid: 42 },
+      { ts: 3, event: 'old_exited', pid: 41, after_ms: 58 },
+    ]);
+  });
+});

@@ -1,0 +1,10 @@
+// Every restart strategy, by name. A new strategy: one file in this folder,
+// its test, and a line here.
+import { naive, reuseport } from './restart-scripts.js';
+import type { RestartStrategy } from './strategy.js';
+
+export const STRATEGIES = { reuseport, naive } as const satisfies Record<string, RestartStrategy>;
+
+export type StrategyName = keyof typeof STRATEGIES;
+
+export const STRATEGY_NAMES = Object.keys(STRATEGIES) as StrategyName[];

@@ -1,0 +1,54 @@
+// A restart strategy: how the server is replaced. Everything that differs
+// between strategies lives behind this interface, so a new strategy is one
+// new file (plus its test) and a line in strategies/index.ts.
+
+export type RuntimeKind = 'docker' | 'local';
+
+/** The restart settings a run passes to every restart. */
+export interface RestartSettings {
+  readyTimeoutSeconds: number;
+  stopTimeoutSeconds: number;
+  overlapMs: number;
+}
+
+/**
+ * What a fault asks of one restart, said without knowing how the strategy
+ * restarts: each strategy turns it into its own flags, units or files.
+ */
+export interface RestartTweak {
+  /** Run this instead of the server as the new version. */
+  newCommand?: string[];
+  /** Extra KEY=VALUE environment for the new version. */
+  newEnv?: string[];
+  readyTimeoutSeconds?: number;
+  stopTimeoutSeconds?: number;
+}
+
+/** A command to run in the target (a local process, or docker exec), and its extra environment. */
+export interface TargetCommand {
+  argv: string[];
+  env: string[];
+}
+
+export interface RestartStrategy {
+  readonly name: string;
+  /** One line for --help and the report. */
+  readonly summary: string;
+  /** What it needs beyond the server itself (privileges, unit files, kernel setting), for the report. */
+  readonly needs: string;
+  readonly runtimes: readonly RuntimeKind[];
+  /** Who sends SIGKILL when an old server overruns its drain, as the verdict says it. */
+  readonly killer: string;
+  /**
+   * The restart, as a command in the target whose scripts live in
+   * `scriptsDir`. It prints the events of strategies/events.ts as JSON lines
+   * and exits 0 (restarted), 1 (rolled back) or another code (failed).
+   */
+  restartCommand(scriptsDir: string, settings: RestartSettings, tweak?: RestartTweak): TargetCommand;
+  /** Starts the first server, where the runtime has no entrypoint that does (the local runtime). */
+  coldStartCommand(scriptsDir: string, settings: RestartSettings): TargetCommand;
+  /** A shell snippet that prints the PID of the server serving now (run in the target with `sh -c`). */
+  readonly servingPidProbe: string;
+  /** Why a fault does not apply to this strategy, or undefined when it does. */
+  refuses(fault: string): string | undefined;
+}
