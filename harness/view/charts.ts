@@ -106,11 +106,12 @@ export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
   ], 220);
 }
 
-/** Requests settled per second (answered + failed). */
+/** Requests settled per second (answered + failed), over the part of each bucket the load ran: the last one ends with it. */
 export function rateSpec(doc: ResultDocument): TopLevelSpec {
   const rows = doc.buckets.map((b) => {
     const settled = Object.values(b.pids).reduce((a, c) => a + c, 0) + withoutResponse(b.failures);
-    return { t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, rps: (settled * 1000) / doc.bucketMs };
+    const covered = Math.min(doc.bucketMs, doc.endedAt - b.start);
+    return { t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, rps: covered > 0 ? (settled * 1000) / covered : 0 };
   });
   return withEvents(doc, 'Request rate', [
     {

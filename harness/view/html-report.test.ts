@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { healthy, scenario, t0 } from '../../test/fixtures/scenario-result.js';
 import { judge } from '../verdict.js';
 import { junitXml, markdownSummary } from './ci-summary.js';
+import { rateSpec } from './charts.js';
 import { renderHtmlReport } from './html-report.js';
 import { schemaProblem, toResultDocument } from './result-json.js';
 import { switchovers } from './switchover.js';
@@ -46,6 +47,18 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('<td>keep-alive</td><td>313</td><td>310</td><td>3 (3 connection_reset)</td>');
     expect(html).toContain('<td>new connection per request</td><td>310</td><td>310</td><td>0</td>');
     expect(html).toMatch(/against the warm-up's steady state: p99 5 ms, max 5 ms\. Budget: 1,000 ms/);
+  });
+});
+
+describe('rateSpec', () => {
+  it('draws the last bucket, cut short by the end of the load, at the rate it really had', () => {
+    const document = doc();
+    const last = document.buckets.at(-1)!;
+    // The load stopped halfway through the last bucket, which answered half as much.
+    document.endedAt = last.start + document.bucketMs / 2;
+    for (const pid of Object.keys(last.pids)) last.pids[pid] = last.pids[pid]! / 2;
+    const rows = (rateSpec(document) as { layer: { data: { values: { rps: number }[] } }[] }).layer[0]!.data.values;
+    expect(rows.at(-1)!.rps).toBe(rows.at(-2)!.rps);
   });
 });
 
