@@ -37,3 +37,20 @@ EXPOSE 8080
 HEALTHCHECK --interval=1s --timeout=2s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/app/scripts/entrypoint.sh"]
+
+# --- systemd: the same server under systemd as PID 1 ------------------------
+# For the systemd restart designs: socket activation (systemd/reuseport-lab.*).
+# Runs without --privileged, but needs a writable cgroup mount and tmpfs on
+# /run (see README, Security): docker run --cgroupns=host
+#   -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock IMAGE
+# Build it with --target systemd; the default target stays the runtime above.
+FROM runtime AS systemd
+USER root
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd systemd-sysv >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+COPY systemd/ /etc/systemd/system/
+RUN systemctl enable reuseport-lab.socket
+ENV container=docker
+STOPSIGNAL SIGRTMIN+3
+ENTRYPOINT ["/sbin/init"]

@@ -12,6 +12,8 @@ export interface BuildOptions {
   contextDir: string;
   image: string;
   nodeVersion: string;
+  /** The Dockerfile stage to build: 'runtime' (the default image) or 'systemd'. */
+  target?: string;
   /** Called with each build step line ("Step 3/15 : RUN npm ci"). */
   onStep?: (line: string) => void;
 }
@@ -57,6 +59,8 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
   const stream = await docker.buildImage(contextTar(options.contextDir), {
     t: options.image,
     buildargs: { NODE_VERSION: options.nodeVersion },
+    // The legacy builder builds the last stage by default; ours is the systemd one.
+    target: options.target ?? 'runtime',
     rm: true,
     forcerm: true,
   });
