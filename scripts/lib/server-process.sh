@@ -31,7 +31,7 @@ COMMITTED=''
 # makes sure the directory is there.
 init_state() {
   case $STATE_DIR in /*) ;; *) die 2 "STATE_DIR must be an absolute path, got '$STATE_DIR'" ;; esac
-  mkdir -p "$STATE_DIR/ready" 2>/dev/null || die 2 "cannot create STATE_DIR $STATE_DIR; set STATE_DIR to a writable directory"
+  [ -d "$STATE_DIR/ready" ] || mkdir -p "$STATE_DIR/ready" 2>/dev/null || die 2 "cannot create STATE_DIR $STATE_DIR; set STATE_DIR to a writable directory"
   PID_FILE="$STATE_DIR/server.pid"
   # A started server that no restart has committed or rolled back yet: left
   # behind only when a restart was killed outright (SIGKILL).
@@ -45,7 +45,21 @@ init_state() {
 # say and emit are best effort: a caller that went away (closed pipe, dropped
 # ssh session) must not kill a restart half-way.
 say() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2 2>/dev/null || :; }
-die() { code=$1; shift; say "$*"; exit "$code"; }
+
+# die CODE MESSAGE: says why and exits. A group signal (Ctrl-C) also kills
+# this shell's helpers (mkdir, flock), so a helper that failed before any
+# server was started is reported as the interruption it was, not as its own
+# misleading error.
+die() {
+  code=$1
+  shift
+  if [ -n "$INTERRUPTED" ] && [ -z "${NEW_PID:-}" ] && [ "$code" != 130 ]; then
+    say "interrupted ($INTERRUPTED) before anything changed"
+    exit 130
+  fi
+  say "$*"
+  exit "$code"
+}
 
 require_tools() {
   for tool in setsid flock; do
