@@ -6,8 +6,8 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
-import { alive, freePort } from './processes.js';
 import { formatDuration } from '../deadline.js';
+import { alive, freePort } from './processes.js';
 import type { RestartSettings, RestartStrategy, TargetCommand } from '../strategies/strategy.js';
 import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from './runtime.js';
 
@@ -24,7 +24,7 @@ export interface LocalOptions {
   restartTimeoutSeconds: number;
 }
 
-interface ScriptRun {
+interface CommandRun {
   stdout: string;
   stderr: string;
   exitCode: number;
@@ -32,11 +32,11 @@ interface ScriptRun {
 }
 
 /**
- * Runs a restart script. Past `limitMs` it gets SIGTERM (restart.sh then
- * rolls back or completes, by its contract) and RESTART_KILL_GRACE_MS later
- * SIGKILL; what it printed until then is kept.
+ * Runs a strategy's restart command. Past `limitMs` it gets SIGTERM
+ * (restart.sh then rolls back or completes, by its contract) and
+ * RESTART_KILL_GRACE_MS later SIGKILL; what it printed until then is kept.
  */
-function runScript(path: string, args: string[], env: NodeJS.ProcessEnv, limitMs: number): Promise<ScriptRun> {
+function runCommand(path: string, args: string[], env: NodeJS.ProcessEnv, limitMs: number): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -124,7 +124,7 @@ export class LocalRuntime implements Runtime {
     const triggeredAt = Date.now();
     const limitMs = (request.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
     const [program, ...args] = command.argv;
-    const run = await runScript(program!, args, { ...this.env, APP_VERSION: version, ...envObject(command.env) }, limitMs);
+    const run = await runCommand(program!, args, { ...this.env, APP_VERSION: version, ...envObject(command.env) }, limitMs);
     const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; the harness ended it (exit ${run.exitCode})` : null;
     const record = restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode, timedOut);
     if (record.newPid !== null) this.pids.add(record.newPid);
