@@ -10,7 +10,7 @@ export type RuntimeChoice = 'auto' | 'docker' | 'local';
 
 /** Chosen from measurements on a 2-core machine: see README "Latency and stalls". */
 export const DEFAULT_LATENCY_BUDGET_MS = 1000;
-export const DEFAULT_STALL_FLOOR = 0.2;
+export const DEFAULT_STALL_FLOOR = 0.05;
 
 /** Everything `npm run poc` takes: the scenario's options plus where and how to run it. */
 export interface PocOptions extends ScenarioOptions {
