@@ -1,7 +1,7 @@
 // restart.sh's contract (see the top of restart.sh), line by line, with real
 // server processes on 127.0.0.1.
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -370,6 +370,23 @@ describe('restart.sh interrupted (contract line 9 and 10): a server answers afte
     expect(Number(pidFile())).toBe(newPid);
     expect(alive(old)).toBe(false);
     expect(await answer()).toBe(String(newPid));
+  });
+});
+
+describe('scripts/lib/server-process.sh', () => {
+  it('gives up on a PID file it cannot rename into place, with one line, instead of retrying forever', () => {
+    const stateDir = tempDir();
+    const fakeBin = tempDir();
+    writeFileSync(join(fakeBin, 'mv'), '#!/bin/sh\nexit 1\n');
+    chmodSync(join(fakeBin, 'mv'), 0o755);
+    const run = spawnSync('sh', ['-c', `. "${SCRIPTS}/lib/server-process.sh"; SCRIPT_NAME=test; init_state; write_identity "$PID_FILE" 123 456`], {
+      env: { PATH: `${fakeBin}:${process.env.PATH}`, STATE_DIR: stateDir },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`test: cannot write ${stateDir}/server.pid; check that ${stateDir} is writable\n`);
+    expect(readdirSync(stateDir).filter((name) => name.includes('.tmp.'))).toEqual([]);
   });
 });
 

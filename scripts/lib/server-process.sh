@@ -244,13 +244,18 @@ sleep_ms() {
 }
 
 # write_identity FILE PID START: atomically (temp file, then rename). The
-# rename runs with the three signals ignored and is retried until the temp
-# file is gone, so a Ctrl-C cannot leave the file half-moved.
+# rename runs with the three signals ignored; one that a group signal killed
+# before it could ignore them is retried (twice), while a rename that fails on
+# its own (permissions, a directory in the way) stops the script instead of
+# spinning.
 write_identity() {
   tmp="$1.tmp.$$"
   printf '%s %s\n' "$2" "$3" >"$tmp"
+  tries=0
   until (trap '' INT TERM HUP; exec mv -f "$tmp" "$1") 2>/dev/null; do
-    [ -e "$tmp" ] || break
+    [ -e "$tmp" ] || return 0
+    tries=$((tries + 1))
+    [ "$tries" -lt 3 ] || { discard "$tmp"; die 2 "cannot write $1; check that $STATE_DIR is writable"; }
   done
 }
 
