@@ -39,18 +39,23 @@ HEALTHCHECK --interval=1s --timeout=2s --start-period=10s --retries=3 \
 ENTRYPOINT ["/app/scripts/entrypoint.sh"]
 
 # --- systemd: the same server under systemd as PID 1 ------------------------
-# For the systemd restart designs: socket activation (systemd/reuseport-lab.*).
-# Runs without --privileged, but needs a writable cgroup mount and tmpfs on
-# /run (see README, Security): docker run --cgroupns=host
-#   -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock IMAGE
+# For the systemd restart designs (systemd/*, scripts/systemd/): blue/green
+# units, socket activation, and blue/green on one shared socket. Nothing is
+# enabled at boot: each design's first restart starts its own units (they
+# would compete for port 8080). Runs without --privileged, but needs a
+# writable cgroup mount and tmpfs on /run (see README, Security):
+#   docker run --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw
+#     --tmpfs /run --tmpfs /run/lock IMAGE
 # Build it with --target systemd; the default target stays the runtime above.
 FROM runtime AS systemd
 USER root
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd systemd-sysv >/dev/null \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /etc/reuseport-lab /var/lib/reuseport-lab
 COPY systemd/ /etc/systemd/system/
-RUN systemctl enable reuseport-lab.socket
 ENV container=docker
+# The runtime target's check would start a socket-activated server by itself.
+HEALTHCHECK NONE
 STOPSIGNAL SIGRTMIN+3
 ENTRYPOINT ["/sbin/init"]

@@ -6,7 +6,7 @@ import chalk from 'chalk';
 import { SetupError } from './errors.js';
 import { helpText, type PocOptions, parseOptions } from './options.js';
 import { buildImage } from './runtime/docker/build-image.js';
-import { DockerRuntime } from './runtime/docker/container-runtime.js';
+import { DockerRuntime, imageFor } from './runtime/docker/container-runtime.js';
 import { connect, engineAnswers } from './runtime/docker/engine.js';
 import { LocalRuntime } from './runtime/local.js';
 import { inPrivateNetns, rerunInNetns } from './runtime/netns.js';
@@ -33,24 +33,30 @@ function say(options: PocOptions, text: string): void {
 
 async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime | number> {
   const docker = connect();
+  const strategy = STRATEGIES[options.strategy];
   // Inside the namespace the choice was made already: local.
   const engine = options.runtime !== 'local' && !inPrivateNetns() && (await engineAnswers(docker));
+  if (!engine && !strategy.runtimes.includes('local')) {
+    throw new SetupError(`--strategy ${strategy.name} runs under Docker only and no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`);
+  }
   if (options.runtime === 'docker' && !engine) {
     throw new SetupError('no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian), or use --runtime local');
   }
   if (engine) {
     if (options.build) {
-      say(options, chalk.dim(`building ${options.image} (Node ${options.nodeVersion})...`));
+      const image = imageFor(options.image, strategy.image);
+      say(options, chalk.dim(`building ${image} (Node ${options.nodeVersion}${strategy.image === 'systemd' ? ', systemd as PID 1' : ''})...`));
       const interactive = process.stderr.isTTY;
       await buildImage(docker, {
         contextDir: ROOT,
-        image: options.image,
+        image,
+        target: strategy.image,
         nodeVersion: options.nodeVersion,
         onStep: interactive ? (line) => process.stderr.write(`\r\x1b[K${chalk.dim(line.slice(0, 100))}`) : undefined,
       });
       if (interactive) process.stderr.write('\r\x1b[K');
     }
-    return new DockerRuntime(docker, { image: options.image, strategy: STRATEGIES[options.strategy], settings: restartSettings(options), restartTimeoutSeconds: options.restartTimeout, keep: options.keep });
+    return new DockerRuntime(docker, { image: options.image, strategy, settings: restartSettings(options), restartTimeoutSeconds: options.restartTimeout, keep: options.keep });
   }
 
   if (process.platform !== 'linux') throw new SetupError('the local runtime needs Linux; start Docker and use --runtime docker');
@@ -64,7 +70,7 @@ async function makeRuntime(options: PocOptions, argv: string[]): Promise<Runtime
     scriptsDir: SCRIPTS_DIR,
     inPrivateNetns: inPrivateNetns(),
     netnsNote,
-    strategy: STRATEGIES[options.strategy],
+    strategy,
     settings: restartSettings(options),
     restartTimeoutSeconds: options.restartTimeout,
   });

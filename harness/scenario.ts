@@ -97,9 +97,15 @@ export function modesOf(load: LoadChoice): LoadMode[] {
   return load === 'both' ? ['keepalive', 'churn'] : [load];
 }
 
-/** The end of a restart's switchover: its old server's exit (or SIGKILL), else the restart's end. */
+/**
+ * The end of a restart's switchover: its old server's exit (or SIGKILL), or
+ * the new one's readiness when that comes later (a design that stops before
+ * it starts: clients wait until then), else the restart's end.
+ */
 export function switchoverEnd(restart: RestartRecord): number {
-  return restart.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed')?.ts ?? restart.finishedAt;
+  const oldGone = restart.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed')?.ts;
+  if (oldGone === undefined) return restart.finishedAt;
+  return Math.max(oldGone, restart.events.find((e) => e.event === 'new_ready')?.ts ?? oldGone);
 }
 
 /** Why the run stopped early; the stack only for errors nobody expected, so they can be found. */

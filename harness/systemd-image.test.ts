@@ -1,6 +1,7 @@
-// The image's systemd target: systemd as PID 1 without --privileged, the
-// server socket-activated (systemd/reuseport-lab.socket and .service). The
-// ground the systemd restart designs stand on. In CI a missing engine is a
+// The image's systemd target: systemd as PID 1 without --privileged, and the
+// socket-activated units (systemd/reuseport-lab.socket and .service) as
+// systemd alone runs them, without our scripts. The ground the systemd
+// restart designs stand on. In CI a missing engine is a
 // failure, never a skip.
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { waitFor } from './wait.js';
 import { isCI } from '../test/ci.js';
 import { ROOT } from '../test/processes.js';
 
-const IMAGE = 'reuseport-lab:systemd-test';
+// The tag poc-systemd.test.ts builds too: one build of the systemd target per test run.
+const IMAGE = 'reuseport-lab:test-systemd';
 const docker = connect();
 const mustRun = (await engineAnswers(docker)) || isCI();
 if (!mustRun) console.warn('systemd-image: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
@@ -38,6 +40,8 @@ describe.runIf(mustRun)('the systemd image target', () => {
     const info = await container.inspect();
     port = Number(info.NetworkSettings.Ports['8080/tcp']![0]!.HostPort);
     await waitFor({ what: 'systemd running', probe: async () => (/^(running|degraded)$/.test(await sh('systemctl is-system-running || true')) ? true : undefined) }, { timeoutMs: 60_000 });
+    // Nothing is enabled at boot (each design starts its own units): listen, as an operator would.
+    await sh('systemctl start reuseport-lab.socket');
   }, 600_000);
 
   afterAll(async () => {
@@ -91,5 +95,8 @@ describe.runIf(mustRun)('the systemd image target', () => {
     expect(cut).toMatchObject({ ok: false });
     expect(cut.latencyMs).toBeLessThan(8000);
     expect(await sh(`test -d /proc/${server} && echo alive || echo gone`)).toBe('gone');
+    // What the systemd restart scripts read to tell a kill from an exit, as systemd records it.
+    expect(await sh('systemctl show -p Result --value reuseport-lab.service')).toBe('timeout');
+    expect(await sh('systemctl show -p ExecMainStatus --value reuseport-lab.service')).toBe('9');
   }, 60_000);
 });

@@ -4,13 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { SCRIPTS } from '../../test/processes.js';
 import { parseRestartEvents, RESTART_EVENT_NAMES } from './events.js';
 
-/** Every event name the shell scripts can emit: `emit NAME`, and `stop_processes KIND` (KIND_signalled, ...). */
+/** Every event name the shell scripts (scripts/, lib/, systemd/) can emit: `emit NAME`, and `stop_processes KIND` (KIND_signalled, ...). */
 function emittedByScripts(): Set<string> {
   const names = new Set<string>();
-  for (const file of [...readdirSync(SCRIPTS).map((f) => join(SCRIPTS, f)), ...readdirSync(join(SCRIPTS, 'lib')).map((f) => join(SCRIPTS, 'lib', f))]) {
+  const files = ['.', 'lib', 'systemd'].flatMap((dir) => readdirSync(join(SCRIPTS, dir)).map((f) => join(SCRIPTS, dir, f)));
+  for (const file of files) {
     if (!file.endsWith('.sh')) continue;
-    const text = readFileSync(file, 'utf8');
-    for (const [, name] of text.matchAll(/^\s*(?:\[[^\]]*\] \|\| )?emit ([a-z_]+)/gm)) names.add(name!);
+    // Code only: comments speak of emit too.
+    const text = readFileSync(file, 'utf8').split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+    for (const [, name] of text.matchAll(/\bemit ([a-z_]+)/g)) names.add(name!);
     for (const [, kind] of text.matchAll(/stop_processes ([a-z]+) /g)) for (const end of ['signalled', 'exited', 'killed']) names.add(`${kind}_${end}`);
   }
   return names;

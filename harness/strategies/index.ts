@@ -2,8 +2,15 @@
 // its test, and a line here.
 import { naive, reuseport } from './restart-scripts.js';
 import type { RestartStrategy } from './strategy.js';
+import { systemdBlueGreen, systemdSocket, systemdSocketBlueGreen } from './systemd-units.js';
 
-export const STRATEGIES = { reuseport, naive } as const satisfies Record<string, RestartStrategy>;
+export const STRATEGIES = {
+  reuseport,
+  naive,
+  'systemd-bluegreen': systemdBlueGreen,
+  'systemd-socket': systemdSocket,
+  'systemd-socket-bluegreen': systemdSocketBlueGreen,
+} as const satisfies Record<string, RestartStrategy>;
 
 export type StrategyName = keyof typeof STRATEGIES;
 

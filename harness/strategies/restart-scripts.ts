@@ -27,10 +27,12 @@ function scriptStrategy(spec: Pick<RestartStrategy, 'name' | 'summary' | 'needs'
   return {
     ...described,
     runtimes: ['docker', 'local'],
+    image: 'runtime',
     killer: script,
     restartCommand: (scriptsDir, settings, tweak) => scriptCommand(script, scriptsDir, settings, tweak),
     coldStartCommand: (scriptsDir, settings) => scriptCommand(script, scriptsDir, settings),
     servingPidProbe: 'read -r pid start <"$STATE_DIR/server.pid" && echo "$pid"',
+    serverLogProbe: 'cat "$STATE_DIR/server.log"',
   };
 }
 

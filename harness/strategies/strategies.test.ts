@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FAULT_NAMES, FAULTS } from '../faults.js';
 import { STRATEGIES, STRATEGY_NAMES } from './index.js';
 import { naive, reuseport } from './restart-scripts.js';
+import { systemdBlueGreen, systemdSocket, systemdSocketBlueGreen } from './systemd-units.js';
 
 const settings = { readyTimeoutSeconds: 10, stopTimeoutSeconds: 30, overlapMs: 500 };
 
@@ -41,5 +42,34 @@ describe('the script strategies', () => {
   it('leave faults to reuseport: the naive control refuses them, saying why', () => {
     expect(reuseport.refuses('crash-at-start')).toBeUndefined();
     expect(naive.refuses('crash-at-start')).toMatch(/fails the gate already/);
+  });
+});
+
+describe('the systemd strategies', () => {
+  it('run their switch script with the template, the settings, and the fault as --env and a command after --', () => {
+    expect(systemdBlueGreen.restartCommand('/app/scripts', settings, FAULTS['cannot-bind'].tweak)).toEqual({
+      argv: ['/app/scripts/systemd/bluegreen-switch.sh', 'reuseport-lab', '--ready-timeout', '10', '--stop-timeout', '30', '--overlap-ms', '500', '--env', 'HOST=192.0.2.1'],
+      env: [],
+    });
+    expect(systemdSocketBlueGreen.restartCommand('/s', settings, FAULTS['crash-at-start'].tweak).argv.slice(0, 2)).toEqual(['/s/systemd/bluegreen-switch.sh', 'reuseport-lab-shared']);
+    expect(systemdSocketBlueGreen.restartCommand('/s', settings, FAULTS['crash-at-start'].tweak).argv).toContain('--');
+    expect(systemdSocket.coldStartCommand('/s', settings).argv[0]).toBe('/s/systemd/socket-restart.sh');
+  });
+
+  it('run under Docker only, in the systemd image, and name systemd as the killer', () => {
+    for (const strategy of [systemdBlueGreen, systemdSocket, systemdSocketBlueGreen]) {
+      expect(strategy.runtimes).toEqual(['docker']);
+      expect(strategy.image).toBe('systemd');
+      expect(strategy.killer).toMatch(/^systemd/);
+    }
+  });
+
+  it('refuse the faults that cannot happen in their design, saying why', () => {
+    expect(systemdSocket.refuses('crash-at-start')).toMatch(/stops the old server before/);
+    expect(systemdSocket.refuses('cannot-bind')).toMatch(/systemd binds the socket/);
+    expect(systemdSocketBlueGreen.refuses('cannot-bind')).toMatch(/systemd binds the socket/);
+    expect(systemdSocketBlueGreen.refuses('crash-at-start')).toBeUndefined();
+    expect(systemdBlueGreen.refuses('cannot-bind')).toBeUndefined();
+    expect(systemdSocket.refuses('stop-timeout')).toBeUndefined();
   });
 });

@@ -4,6 +4,9 @@
 
 export type RuntimeKind = 'docker' | 'local';
 
+/** The Dockerfile target a strategy runs in: the plain server image, or systemd as PID 1. */
+export type ImageTarget = 'runtime' | 'systemd';
+
 /** The restart settings a run passes to every restart. */
 export interface RestartSettings {
   readyTimeoutSeconds: number;
@@ -37,6 +40,8 @@ export interface RestartStrategy {
   /** What it needs beyond the server itself (privileges, unit files, kernel setting), for the report. */
   readonly needs: string;
   readonly runtimes: readonly RuntimeKind[];
+  /** The image it runs in, under Docker. */
+  readonly image: ImageTarget;
   /** Who sends SIGKILL when an old server overruns its drain, as the verdict says it. */
   readonly killer: string;
   /**
@@ -49,6 +54,8 @@ export interface RestartStrategy {
   coldStartCommand(scriptsDir: string, settings: RestartSettings): TargetCommand;
   /** A shell snippet that prints the PID of the server serving now (run in the target with `sh -c`). */
   readonly servingPidProbe: string;
+  /** A shell snippet that prints the servers' own JSON log lines (server/log.ts), from every server of the run. */
+  readonly serverLogProbe: string;
   /** Why a fault does not apply to this strategy, or undefined when it does. */
   refuses(fault: string): string | undefined;
 }

@@ -1,11 +1,13 @@
-// Docker runtime: the image's entrypoint starts the first server, and every
-// restart is scripts/restart.sh run inside the container through exec.
+// Docker runtime: a container from the image the strategy needs, and every
+// restart is the strategy's command run inside it through exec. In the
+// plain image the entrypoint starts the first server; with systemd as PID 1
+// the strategy's cold start does.
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { DeadlineError, formatDuration, withDeadline } from '../../deadline.js';
 import { SetupError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
-import type { RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
+import type { ImageTarget, RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
 import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
 import { LABEL } from './engine.js';
 
@@ -13,6 +15,8 @@ import { LABEL } from './engine.js';
 const APP_SCRIPTS = '/app/scripts';
 const CONTAINER_PORT = '8080/tcp';
 const HEALTHY_TIMEOUT_MS = 60_000;
+/** Where the systemd units read settings shared by every server (systemd/*.service). */
+const SYSTEMD_SERVER_ENV = '/etc/reuseport-lab/server.env';
 /** Time limit of a probe (reading /proc, versions) run through exec. */
 const PROBE_TIMEOUT_MS = 30_000;
 /** How long past the in-container limit the exec itself may take before the harness gives up on it. */
@@ -20,7 +24,38 @@ const EXEC_SLACK_MS = 15_000;
 /** coreutils timeout(1)'s exit code when it ended the command. */
 const TIMEOUT_EXIT_CODES = [124, 137];
 
+/** The tag of a strategy's image: the systemd target is `<tag>-systemd` beside the plain image's `<tag>`. */
+export function imageFor(image: string, target: ImageTarget): string {
+  if (target === 'runtime') return image;
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? `${image}-systemd` : `${image}:latest-systemd`;
+}
+
+/**
+ * How a container of each image runs. The plain image: docker-init, every
+ * capability dropped. systemd as PID 1 (no --privileged): the host's cgroup
+ * tree writable and tmpfs on /run, with Docker's default capabilities, which
+ * systemd needs to set up the services' sandboxes (README, Security).
+ */
+function hostConfigFor(target: ImageTarget): Docker.HostConfig {
+  const common: Docker.HostConfig = {
+    PortBindings: { [CONTAINER_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+    // Per network namespace: the host's own setting is untouched.
+    Sysctls: { 'net.ipv4.tcp_migrate_req': '1' },
+  };
+  if (target === 'runtime') return { ...common, Init: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'] };
+  // (CgroupnsMode is in the engine's API since 1.41, not yet in @types/dockerode.)
+  const systemd: Docker.HostConfig & { CgroupnsMode: 'host' } = {
+    ...common,
+    CgroupnsMode: 'host',
+    Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+    Tmpfs: { '/run': '', '/run/lock': '' },
+  };
+  return systemd;
+}
+
 export interface ContainerOptions {
+  /** The plain image's tag; a strategy that needs systemd runs imageFor(image, 'systemd'). */
   image: string;
   strategy: RestartStrategy;
   settings: RestartSettings;
@@ -77,8 +112,14 @@ export class DockerRuntime implements Runtime {
     private readonly docker: Docker,
     private readonly options: ContainerOptions,
   ) {
-    this.description = `docker container from ${options.image} (docker-init, tcp_migrate_req=1, port published on 127.0.0.1)`;
+    this.image = imageFor(options.image, options.strategy.image);
+    this.description =
+      options.strategy.image === 'systemd'
+        ? `docker container from ${this.image} (systemd as PID 1, tcp_migrate_req=1, port published on 127.0.0.1)`
+        : `docker container from ${this.image} (docker-init, tcp_migrate_req=1, port published on 127.0.0.1)`;
   }
+
+  private readonly image: string;
 
   /** The container's id, once started. */
   get containerId(): string | undefined {
@@ -86,27 +127,24 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(serverEnv: string[] = []): Promise<Target> {
+    const systemd = this.options.strategy.image === 'systemd';
     this.container = await this.docker.createContainer({
-      Image: this.options.image,
+      Image: this.image,
       Labels: { [LABEL]: 'poc' },
       ExposedPorts: { [CONTAINER_PORT]: {} },
-      Env: [
-        'APP_VERSION=v1',
-        // The entrypoint's cold start waits this long for the first server.
-        `READY_TIMEOUT=${this.options.settings.readyTimeoutSeconds}`,
-        ...serverEnv,
-      ],
-      HostConfig: {
-        Init: true,
-        PortBindings: { [CONTAINER_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
-        // Per network namespace: the host's own setting is untouched.
-        Sysctls: { 'net.ipv4.tcp_migrate_req': '1' },
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-      },
+      // Under systemd the units do not see the container's environment: serverEnv goes to their EnvironmentFile.
+      Env: systemd
+        ? []
+        : [
+            'APP_VERSION=v1',
+            // The entrypoint's cold start waits this long for the first server.
+            `READY_TIMEOUT=${this.options.settings.readyTimeoutSeconds}`,
+            ...serverEnv,
+          ],
+      HostConfig: hostConfigFor(this.options.strategy.image),
     });
     await this.container.start();
-    const info = await this.waitHealthy();
+    const info = systemd ? await this.coldStartUnderSystemd(serverEnv) : await this.waitHealthy();
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding) throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
@@ -115,7 +153,7 @@ export class DockerRuntime implements Runtime {
     this.firstServerFds = Number(fds);
     Object.assign(this.facts, {
       runtime: 'docker',
-      image: this.options.image,
+      image: this.image,
       container: this.container.id.slice(0, 12),
       node: node ?? 'unknown',
       kernel: kernel ?? 'unknown',
@@ -170,8 +208,8 @@ export class DockerRuntime implements Runtime {
 
   async serverLog(): Promise<string> {
     if (!this.container) throw new Error('serverLog() before start()');
-    const { stdout, stderr, exitCode } = await execIn(this.container, ['sh', '-c', 'cat "$STATE_DIR/server.log"']);
-    if (exitCode !== 0) throw new Error(`cat server.log exited ${exitCode}: ${stderr.trim()}`);
+    const { stdout, stderr, exitCode } = await execIn(this.container, ['sh', '-c', this.options.strategy.serverLogProbe]);
+    if (exitCode !== 0) throw new Error(`reading the servers' log exited ${exitCode}: ${stderr.trim()}`);
     return stdout;
   }
 
@@ -180,6 +218,39 @@ export class DockerRuntime implements Runtime {
     this.closed = true;
     if (this.options.keep) return;
     await this.container.remove({ force: true });
+  }
+
+  /**
+   * systemd as PID 1: waits until it has booted, hands it the servers'
+   * shared environment, then runs the strategy's cold start (which starts
+   * its units) and requires it to succeed.
+   */
+  private async coldStartUnderSystemd(serverEnv: string[]): Promise<Docker.ContainerInspectInfo> {
+    const container = this.container!;
+    const id = container.id.slice(0, 12);
+    const booted: WaitStrategy<true> = {
+      what: `systemd in container ${id} booted`,
+      probe: async () => {
+        const info = await container.inspect();
+        if (!info.State.Running) throw new SetupError(`container ${id} exited with code ${info.State.ExitCode} while systemd booted; see docker logs ${id}`);
+        const state = (await execIn(container, ['systemctl', 'is-system-running'])).stdout.trim();
+        return state === 'running' || state === 'degraded' ? true : undefined;
+      },
+    };
+    try {
+      await waitFor(booted, { timeoutMs: HEALTHY_TIMEOUT_MS });
+    } catch (error) {
+      if (error instanceof DeadlineError) throw new SetupError(`${error.message}; see docker logs ${id}`);
+      throw error;
+    }
+    const write = await execIn(container, ['sh', '-c', `mkdir -p "\${1%/*}" && f=$1 && shift && printf '%s\\n' "$@" >"$f"`, 'sh', SYSTEMD_SERVER_ENV, ...serverEnv]);
+    if (write.exitCode !== 0) throw new SetupError(`cannot write ${SYSTEMD_SERVER_ENV} in container ${id}: ${write.stderr.trim()}`);
+    const { argv, env } = this.options.strategy.coldStartCommand(APP_SCRIPTS, this.options.settings);
+    const cold = await execIn(container, argv, ['APP_VERSION=v1', ...env], HEALTHY_TIMEOUT_MS);
+    if (cold.exitCode !== 0) {
+      throw new SetupError(`the first server did not start under systemd (${argv[0]} exited ${cold.exitCode}): ${cold.stderr.trim().slice(-300)}`);
+    }
+    return container.inspect();
   }
 
   /** Waits for the image's HEALTHCHECK; a container that stops meanwhile fails at once, with its last output. */
