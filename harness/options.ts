@@ -39,7 +39,7 @@ interface Spec {
 /** Every option, its default and its help line: `--help` prints this table. */
 const SPECS: Record<string, Spec> = {
   runtime: { flag: '--runtime', value: 'auto|docker|local', fallback: 'auto', help: 'docker when an engine answers, else local processes; docker makes it mandatory' },
-  strategy: { flag: '--strategy', value: STRATEGY_NAMES.join('|'), fallback: 'reuseport', help: STRATEGY_NAMES.map((name) => `${name}: ${STRATEGIES[name].summary}`).join('; ') },
+  strategy: { flag: '--strategy', value: 'NAME', fallback: 'reuseport', help: 'how the server is replaced: one of the strategies below' },
   load: { flag: '--load', value: 'keepalive|churn|both', fallback: 'both', help: 'keep-alive connections (autocannon), a new connection per request, or both at once' },
   connections: { flag: '--connections', value: 'N', fallback: '50', help: 'connections per load mode' },
   restarts: { flag: '--restarts', value: 'N', fallback: '3', help: 'restarts under load (1 or more)' },
@@ -77,6 +77,9 @@ export function helpText(): string {
     'Exit codes: 0 passed, 1 the gate failed (see the checks), 2 usage or setup error.',
     '',
     ...rows,
+    '',
+    'Strategies (the systemd ones run under Docker only, with systemd as PID 1):',
+    ...STRATEGY_NAMES.map((name) => `  ${name.padEnd(32)}${STRATEGIES[name].summary}`),
   ].join('\n');
 }
 

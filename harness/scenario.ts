@@ -42,12 +42,13 @@ export interface FaultRecord {
   slowRequest?: { path: string; outcome: Outcome };
 }
 
-/** One load mode's own accounting, and its steady state before the first restart. */
+/** One load mode's own accounting, its steady state before the first restart, and each switchover as this mode saw it. */
 export interface ModeResult {
   mode: LoadMode;
   load: LoadSnapshot;
   /** The warm-up (its first bucket, the ramp-up, left out). */
   steady: WindowStats;
+  switchovers: { index: number; stats: WindowStats }[];
 }
 
 /** From a restart's trigger until its old server is gone (or the restart ended, if none was stopped). */
@@ -196,7 +197,12 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
     runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts },
     target,
     load: total.snapshot(),
-    modes: [...perMode].map(([mode, recorder]) => ({ mode, load: recorder.snapshot(), steady: recorder.window(warmup.from, warmup.to) })),
+    modes: [...perMode].map(([mode, recorder]) => ({
+      mode,
+      load: recorder.snapshot(),
+      steady: recorder.window(warmup.from, warmup.to),
+      switchovers: restarts.map((r) => ({ index: r.index, stats: recorder.window(r.triggeredAt, switchoverEnd(r)) })),
+    })),
     steady: total.window(warmup.from, warmup.to),
     switchovers: restarts.map((r) => ({ index: r.index, from: r.triggeredAt, to: switchoverEnd(r), stats: total.window(r.triggeredAt, switchoverEnd(r)) })),
     restarts,

@@ -1,6 +1,9 @@
 // What every strategy promises the runtimes, and how the script strategies
 // turn a fault's intent into their own flags.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../test/processes.js';
 import { FAULT_NAMES, FAULTS } from '../faults.js';
 import { STRATEGIES, STRATEGY_NAMES } from './index.js';
 import { naive, reuseport } from './restart-scripts.js';
@@ -14,6 +17,8 @@ describe('every strategy', () => {
     expect(strategy.name).toBe(name);
     expect(strategy.runtimes.length).toBeGreaterThan(0);
     expect(strategy.summary).not.toMatch(/\n/);
+    // The files it names are the repository's (npm run compare counts their lines).
+    for (const file of strategy.operations.files) expect(existsSync(join(ROOT, file)), file).toBe(true);
     for (const fault of FAULT_NAMES) {
       const refusal = strategy.refuses(fault);
       if (refusal !== undefined) expect(refusal).toMatch(/^[^\n]{10,}$/);

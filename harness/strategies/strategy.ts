@@ -33,6 +33,15 @@ export interface TargetCommand {
   env: string[];
 }
 
+export interface Operations {
+  /** Where the servers' logs go and how to read them. */
+  logs: string;
+  /** What brings the server back after the machine (or container) restarts. */
+  reboot: string;
+  /** The repository files the design takes beyond the server: its scripts and unit files. */
+  files: readonly string[];
+}
+
 export interface RestartStrategy {
   readonly name: string;
   /** One line for --help and the report. */
@@ -56,6 +65,8 @@ export interface RestartStrategy {
   readonly servingPidProbe: string;
   /** A shell snippet that prints the servers' own JSON log lines (server/log.ts), from every server of the run. */
   readonly serverLogProbe: string;
+  /** How it is run day to day: the rows of the seed documents' comparison (npm run compare). */
+  readonly operations: Operations;
   /** Why a fault does not apply to this strategy, or undefined when it does. */
   refuses(fault: string): string | undefined;
 }

@@ -37,9 +37,12 @@ const STOPS_FIRST =
 const SOCKET_FROM_SYSTEMD = 'systemd binds the socket and passes it to the server, so the server never binds anything that could fail';
 
 const KILLER = 'systemd (TimeoutStopSec)';
+const JOURNALD = "journald: `journalctl -u 'reuseport-lab*'` (the harness reads each server's exit line from it)";
+/** Every systemd design's scripts share these. */
+const SCRIPT_FILES = ['scripts/systemd/lib.sh', 'scripts/systemd/exec-server.sh', 'scripts/lib/server-process.sh'];
 const SYSTEMD_NEEDS = 'systemd as PID 1: in Docker a writable cgroup mount, --cgroupns=host and tmpfs on /run and /run/lock (README, Security); unit files';
 
-function blueGreen(spec: { name: string; template: string; summary: string; needs: string; refuses: RestartStrategy['refuses'] }): RestartStrategy {
+function blueGreen(spec: { name: string; template: string; summary: string; needs: string; units: string[]; refuses: RestartStrategy['refuses'] }): RestartStrategy {
   const script = (scriptsDir: string) => [join(scriptsDir, 'systemd', 'bluegreen-switch.sh'), spec.template];
   return {
     name: spec.name,
@@ -52,6 +55,11 @@ function blueGreen(spec: { name: string; template: string; summary: string; need
     coldStartCommand: (scriptsDir, settings) => unitScriptCommand(script(scriptsDir), settings),
     servingPidProbe: mainPidOf(`${spec.template}@$(cat ${UNIT_STATE}/${spec.template}.live).service`),
     serverLogProbe: JOURNAL,
+    operations: {
+      logs: JOURNALD,
+      reboot: 'the switch enables the live colour and disables the old one (systemctl enable): a boot starts the live colour',
+      files: [...spec.units, 'scripts/systemd/bluegreen-switch.sh', ...SCRIPT_FILES],
+    },
     refuses: spec.refuses,
   };
 }
@@ -61,6 +69,7 @@ export const systemdBlueGreen = blueGreen({
   template: 'reuseport-lab',
   summary: 'systemd units reuseport-lab@blue/@green, each binding with SO_REUSEPORT: start the other colour, wait until active, stop the old one',
   needs: `${SYSTEMD_NEEDS}; net.ipv4.tcp_migrate_req=1 (Linux 5.14+)`,
+  units: ['systemd/reuseport-lab@.service'],
   refuses: () => undefined,
 });
 
@@ -69,6 +78,7 @@ export const systemdSocketBlueGreen = blueGreen({
   template: 'reuseport-lab-shared',
   summary: 'one systemd socket passed to both reuseport-lab-shared@blue/@green (Sockets=): start the other colour, wait until active, stop the old one',
   needs: `${SYSTEMD_NEEDS}; no SO_REUSEPORT, no kernel setting`,
+  units: ['systemd/reuseport-lab-shared.socket', 'systemd/reuseport-lab-shared@.service'],
   refuses: (fault) => (fault === 'cannot-bind' ? SOCKET_FROM_SYSTEMD : undefined),
 });
 
@@ -83,6 +93,11 @@ export const systemdSocket: RestartStrategy = {
   coldStartCommand: (scriptsDir, settings) => unitScriptCommand([join(scriptsDir, 'systemd', 'socket-restart.sh')], settings),
   servingPidProbe: mainPidOf('reuseport-lab.service'),
   serverLogProbe: JOURNAL,
+  operations: {
+    logs: JOURNALD,
+    reboot: '`systemctl enable reuseport-lab.socket` once (the restart script does not): a boot opens the socket and the first connection starts the server',
+    files: ['systemd/reuseport-lab.socket', 'systemd/reuseport-lab.service', 'scripts/systemd/socket-restart.sh', ...SCRIPT_FILES],
+  },
   refuses: (fault) => {
     if (fault === 'cannot-bind') return SOCKET_FROM_SYSTEMD;
     if (['crash-at-start', 'never-ready', 'hung-restart'].includes(fault)) return STOPS_FIRST;

@@ -49,7 +49,7 @@ export function toResultDocument(result: ScenarioResult, verdict: Verdict) {
     runtime: result.runtime,
     target: result.target,
     pids: result.load.pids,
-    modes: result.modes.map(({ mode, load, steady }) => ({
+    modes: result.modes.map(({ mode, load, steady, switchovers }) => ({
       mode,
       written: load.written,
       answered: load.answered,
@@ -57,6 +57,7 @@ export function toResultDocument(result: ScenarioResult, verdict: Verdict) {
       inFlightAtStop: load.inFlightAtStop,
       failuresByCause: load.failuresByCause,
       steady,
+      switchovers,
       buckets: load.buckets,
     })),
     steady: result.steady,
