@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { SetupError } from './errors.js';
 import { FAULT_NAMES } from './faults.js';
 import { defaultRestartTimeoutSeconds } from './runtime/runtime.js';
-import { STRATEGIES, STRATEGY_NAMES } from './strategies/index.js';
+import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from './strategies/index.js';
 import type { ScenarioOptions } from './scenario.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'local';
@@ -14,6 +14,8 @@ export const DEFAULT_STALL_FLOOR = 0.05;
 
 /** Everything `npm run poc` takes: the scenario's options plus where and how to run it. */
 export interface PocOptions extends ScenarioOptions {
+  /** The demo always runs one of ours. */
+  strategy: StrategyName;
   runtime: RuntimeChoice;
   overlapMs: number;
   readyTimeout: number;

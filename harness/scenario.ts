@@ -9,14 +9,37 @@ import { type RunningLoad, startKeepAliveLoad } from './load/keepalive-load.js';
 import { type LoadSnapshot, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Target } from './runtime/runtime.js';
+import type { ResponseCheck } from './load/response-check.js';
 import type { StrategyName } from './strategies/index.js';
 
 export type LoadChoice = 'keepalive' | 'churn' | 'both';
 /** The two kinds of load, which fail differently: reused keep-alive connections, and a new connection per request. */
 export type LoadMode = 'keepalive' | 'churn';
 
+/**
+ * A server that is not ours (`reuseport-lab gate`): how its responses are
+ * judged, and what the gate knows about it, for the verdict and the report.
+ */
+export interface ForeignSubject {
+  /** `header:NAME`, `body:REGEX` or `none`. */
+  identity: string;
+  /** The identity was named by the user (a default that never matches means: no identity). */
+  identityGiven: boolean;
+  check: ResponseCheck;
+  path: string;
+  ready: string;
+  restart: string;
+  /** Whether the gate started the server and can see its processes (image) or not (url). */
+  seesProcesses: boolean;
+}
+
+/** The strategy name of a restart the user's own command performs. */
+export const FOREIGN_STRATEGY = 'your-command';
+
 export interface ScenarioOptions {
-  strategy: StrategyName;
+  strategy: StrategyName | typeof FOREIGN_STRATEGY;
+  /** Set when the server is not ours. */
+  foreign?: ForeignSubject;
   load: LoadChoice;
   connections: number;
   restarts: number;
@@ -83,6 +106,8 @@ export interface ScenarioResult {
 
 export interface ScenarioHooks {
   signal?: AbortSignal;
+  /** Called once the warm-up is over; a string ends the run as a usage error (SetupError) with that message. */
+  afterWarmup?: (load: LoadSnapshot) => string | undefined;
   onRecorder?: (recorder: Recorder) => void;
   onRestart?: (record: RestartRecord) => void;
 }
@@ -129,13 +154,14 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
   // Hard bound for the load clients in case stop() is never reached.
   const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
-  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs };
+  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.foreign?.check };
+  const path = options.foreign?.path ?? '/';
 
   const loads: RunningLoad[] = [];
   const keepalive = perMode.get('keepalive');
-  if (keepalive) loads.push(startKeepAliveLoad({ ...common, url: `http://${target.host}:${target.port}/`, connections: options.connections }, tee(total, keepalive)));
+  if (keepalive) loads.push(startKeepAliveLoad({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
   const churn = perMode.get('churn');
-  if (churn) loads.push(startChurnLoad({ ...common, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
+  if (churn) loads.push(startChurnLoad({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
 
   const restarts: RestartRecord[] = [];
   const faultRecord: FaultRecord | undefined = options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
@@ -143,6 +169,11 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   let interrupted: ScenarioResult['interrupted'];
   try {
     await sleep(options.warmupMs, undefined, { signal: hooks.signal });
+    const unusable = hooks.afterWarmup?.(total.snapshot());
+    if (unusable) {
+      await Promise.all(loads.map((load) => load.stop()));
+      throw new SetupError(unusable);
+    }
     for (let index = 1; index <= options.restarts; index++) {
       const faulty = index === FAULTY_RESTART && fault !== undefined;
       if (faulty && fault.slowRequestMs) {
@@ -165,6 +196,7 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
       await sleep(Math.max(0, pause), undefined, { signal: hooks.signal });
     }
   } catch (error) {
+    if (error instanceof SetupError && !restarts.length && !hooks.signal?.aborted) throw error;
     interrupted = interruption(error, hooks.signal);
   }
 
@@ -176,6 +208,8 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
 
   const warmup = { from: startedAt + options.bucketMs, to: restarts[0]?.triggeredAt ?? stoppedAt };
+  // A user's restart command says nothing of when its switchover ends: watch until the next restart, or the end.
+  const windowEnd = (r: RestartRecord) => (options.foreign ? (restarts.find((next) => next.index === r.index + 1)?.triggeredAt ?? stoppedAt) : switchoverEnd(r));
   let servers: ServerEnding[] | null = null;
   let serversError: string | null = null;
   try {
@@ -201,10 +235,10 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
       mode,
       load: recorder.snapshot(),
       steady: recorder.window(warmup.from, warmup.to),
-      switchovers: restarts.map((r) => ({ index: r.index, stats: recorder.window(r.triggeredAt, switchoverEnd(r)) })),
+      switchovers: restarts.map((r) => ({ index: r.index, stats: recorder.window(r.triggeredAt, windowEnd(r)) })),
     })),
     steady: total.window(warmup.from, warmup.to),
-    switchovers: restarts.map((r) => ({ index: r.index, from: r.triggeredAt, to: switchoverEnd(r), stats: total.window(r.triggeredAt, switchoverEnd(r)) })),
+    switchovers: restarts.map((r) => ({ index: r.index, from: r.triggeredAt, to: windowEnd(r), stats: total.window(r.triggeredAt, windowEnd(r)) })),
     restarts,
     fault: faultRecord,
     servers,

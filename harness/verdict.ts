@@ -2,6 +2,7 @@
 // check has a stable id (for tools) apart from its wording (for people), and
 // a check that cannot be made fails with its reason: none disappears.
 import { FAULTS } from './faults.js';
+import { UNKNOWN_PID } from './gate/identity.js';
 import type { LatencySummary, LoadSnapshot } from './load/recorder.js';
 import { modesOf, type LoadMode, type ScenarioResult } from './scenario.js';
 import { STRATEGIES, type StrategyName } from './strategies/index.js';
@@ -40,6 +41,8 @@ export interface Check {
   id: CheckId;
   name: string;
   passed: boolean;
+  /** The check could not apply (passed is then true): detail says why. */
+  skipped?: boolean;
   detail: string;
 }
 
@@ -191,7 +194,12 @@ export function judge(result: ScenarioResult): Verdict {
   const rollbacks = expectedRollbacks(result);
   const normal = restarts.filter((r) => !rollbacks.has(r.index));
   const badExits = normal.filter((r) => r.exitCode !== 0);
-  add('restarts-exited-0', 'every restart exited 0', badExits.length === 0, badExits.length === 0 ? `${normal.length} restarts` : badExits.map((r) => r.timedOut ?? `restart ${r.index} exited ${r.exitCode}`).join('; '));
+  const said = (r: (typeof restarts)[number]) => (r.messages ? `: ${r.messages.split('\n').slice(-3).join(' | ').slice(-300)}` : '');
+  add('restarts-exited-0', 'every restart exited 0', badExits.length === 0, badExits.length === 0 ? `${normal.length} restarts` : badExits.map((r) => r.timedOut ?? `restart ${r.index} exited ${r.exitCode}${said(r)}`).join('; '));
+  if (options.foreign) {
+    for (const check of foreignChecks(result)) checks.push(check);
+    return { passed: checks.every((c) => c.passed), totalRequests: load.answered + load.failed, failedRequests: load.failed, checks };
+  }
 
   for (const r of restarts.filter((x) => rollbacks.has(x.index))) {
     const rolledBack = r.events.find((e) => e.event === 'rolled_back');
@@ -256,7 +264,7 @@ export function judge(result: ScenarioResult): Verdict {
   const left = result.leftovers;
   if (left) {
     const extra = left.serverProcesses.filter((p) => p.pid !== last);
-    const leak = left.lastServerFds > left.firstServerFds + FD_LEAK_SLACK;
+    const leak = left.lastServerFds !== null && left.firstServerFds !== null && left.lastServerFds > left.firstServerFds + FD_LEAK_SLACK;
     add(
       'no-leftovers',
       'no leftover processes, zombies or leaked fds',
@@ -298,4 +306,69 @@ function oldServerEnding(result: ScenarioResult): [boolean, string] {
     }
   }
   return problems.length ? [false, problems.join('; ')] : [true, stopped.length ? `${stopped.length} old server(s) drained and exited 0` : 'no old server was stopped'];
+}
+
+/**
+ * The checks about processes for a server that is not ours. The gate does
+ * not start its versions or read its exit lines, so those checks are
+ * skipped, saying why. With an identity, processes are told apart by when
+ * they first answered: each restart must bring one that answers, and at the
+ * end only those that appeared after the last restart may answer.
+ */
+export function foreignChecks(result: ScenarioResult): Check[] {
+  const foreign = result.options.foreign!;
+  const { load, restarts } = result;
+  const checks: Check[] = [];
+  const add = (id: CheckId, name: string, passed: boolean, detail: string) => checks.push({ id, name, passed, detail });
+  const skip = (id: CheckId, name: string, why: string) => checks.push({ id, name, passed: true, skipped: true, detail: `skipped: ${why}` });
+
+  skip('old-server-ending', 'old servers drained and exited 0 by themselves', 'the gate reads no exit lines from your server');
+  const identified = load.pids.filter((p) => p.pid !== UNKNOWN_PID);
+  const noIdentity =
+    foreign.identity === 'none'
+      ? '--identity none'
+      : identified.length === 0
+        ? `no response carried ${foreign.identity}; name what tells your processes apart with --identity header:NAME or body:REGEX`
+        : undefined;
+  const newName = 'each restart brought a new process that answered';
+  const endName = 'only processes started by the last restart answer at the end';
+  if (noIdentity) {
+    skip('new-pids-answered', newName, noIdentity);
+    skip('only-newest-at-end', endName, noIdentity);
+  } else {
+    const silent = restarts.filter((r, i) => {
+      if (r.exitCode !== 0) return false;
+      const until = restarts[i + 1]?.triggeredAt ?? load.endedAt;
+      return !identified.some((p) => p.first >= r.triggeredAt && p.first < until);
+    });
+    add('new-pids-answered', newName, silent.length === 0, silent.length === 0 ? `${identified.length} processes answered over the run` : silent.map((r) => `restart ${r.index}: no process answered that had not answered before it`).join('; '));
+    const last = restarts.at(-1);
+    if (last) {
+      // The second half of the time after the last restart: a drain may take the first.
+      const tail = last.finishedAt + (load.endedAt - last.finishedAt) / 2;
+      const late = identified.filter((p) => p.last > tail && p.first < last.triggeredAt);
+      add('only-newest-at-end', endName, late.length === 0, late.length === 0 ? `answering at the end: ${identified.filter((p) => p.last > tail).map((p) => p.pid).join(', ') || 'none'}` : `still answering at the end, from before the last restart: ${late.map((p) => p.pid).join(', ')}`);
+    }
+  }
+  const unidentified = load.pids.find((p) => p.pid === UNKNOWN_PID)?.count ?? 0;
+  if (!noIdentity && unidentified > 0) checks.at(-1)!.detail += ` (${unidentified} responses carried no ${foreign.identity})`;
+  skip('old-pid-silent-after-exit', 'old PID silent after its exit', 'the gate cannot see when your processes exit');
+  skip('versions', 'every PID answered with its own version', 'the gate does not start your versions');
+
+  const leftName = 'no zombies left in the container';
+  if (!foreign.seesProcesses) skip('no-leftovers', leftName, 'the gate did not start the service (--url), so it cannot tell which processes are its');
+  else if (result.leftoversError) add('no-leftovers', leftName, false, result.leftoversError);
+  else if (result.leftovers) {
+    const left = result.leftovers;
+    const atStart = left.processesAtStart ?? left.serverProcesses.length;
+    // Only zombies fail it: a process count also holds a server's short-lived helpers (a sleep, a health check), so it is told, not judged.
+    add('no-leftovers', leftName, left.zombies === 0, `${left.zombies} zombies; ${left.serverProcesses.length} processes in the container at the end (docker top), ${atStart} once it was ready`);
+  }
+  return checks;
+}
+
+/** Why the PID chart says nothing of processes (a server whose responses name none), or undefined. */
+export function pidChartSkipped(checks: readonly Check[]): string | undefined {
+  const check = checks.find((c) => c.id === 'new-pids-answered' && c.skipped);
+  return check ? check.detail.replace(/^skipped: /, '') : undefined;
 }

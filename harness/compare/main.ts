@@ -5,12 +5,12 @@
 // figure is one the gate judged; its own report stays in <report-dir>/<strategy>/.
 // Exit codes: 0 every run finished (whatever the gate said), 2 usage or setup
 // error, 130 interrupted (the table of the runs that finished is written).
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ChildRunner, setupReason } from '../child-run.js';
 import { SetupError } from '../errors.js';
 import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
 import { readResultDocument, type ResultDocument } from '../view/result-json.js';
@@ -86,26 +86,6 @@ export function parseCompareOptions(argv: string[]): CompareOptions | 'help' {
   };
 }
 
-interface PocOutcome {
-  code: number;
-  stderr: string;
-}
-
-/** One `npm run poc` run; its output is kept for the error message, its progress shown on a TTY. */
-function runPoc(args: string[], onChild: (pid: number) => void): Promise<PocOutcome> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [POC, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    onChild(child.pid!);
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (process.stderr.isTTY) process.stderr.write(chunk);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? 1, stderr }));
-  });
-}
-
 async function main(argv: string[]): Promise<number> {
   const options = parseCompareOptions(argv);
   if (options === 'help') {
@@ -113,33 +93,23 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   mkdirSync(options.reportDir, { recursive: true });
-  let child = 0;
-  let interrupted: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted ??= signal;
-    // The run cleans up on its own signal; from a terminal it has it already, and a second one changes nothing.
-    if (child) process.kill(child, signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const runner = new ChildRunner();
 
   const started = Date.now();
   const built = new Set<string>();
   const runs: { strategy: StrategyName; doc: ResultDocument }[] = [];
   for (const [i, strategy] of options.strategies.entries()) {
-    if (interrupted) break;
+    if (runner.interrupted) break;
     const target = STRATEGIES[strategy].image;
     const dir = join(options.reportDir, strategy);
     const args = ['--runtime', 'docker', '--strategy', strategy, '--load', 'both', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--connections', String(options.connections), '--image', options.image, '--report-dir', dir];
     if (options.skipBuild || built.has(target)) args.push('--skip-build');
     process.stdout.write(`[${i + 1}/${options.strategies.length}] ${strategy}... `);
     const t0 = Date.now();
-    const outcome = await runPoc(args, (pid) => (child = pid));
-    child = 0;
+    const outcome = await runner.run(POC, args, ROOT);
     if (outcome.code === 2) {
       process.stdout.write('\n');
-      const reason = outcome.stderr.trim().split('\n').filter((l) => l.startsWith('reuseport-lab:')).at(-1) ?? outcome.stderr.trim().slice(-300);
-      throw new SetupError(`the ${strategy} run could not run: ${reason.replace(/^reuseport-lab: /, '')}`);
+      throw new SetupError(`the ${strategy} run could not run: ${setupReason(outcome.stderr)}`);
     }
     built.add(target);
     let doc: ResultDocument;
@@ -171,8 +141,8 @@ async function main(argv: string[]): Promise<number> {
   writeFileSync(join(options.reportDir, 'compare.html'), await compareHtml(rows, operations, facts, runs));
   console.log(`\n${markdown}`);
   console.log(`written: ${['compare.md', 'compare.json', 'compare.html'].map((f) => join(options.reportDir, f)).join(', ')}`);
-  if (interrupted) {
-    process.stderr.write(`${interrupted}: stopped after ${runs.length} of ${options.strategies.length} strategies; the table holds those\n`);
+  if (runner.interrupted) {
+    process.stderr.write(`${runner.interrupted}: stopped after ${runs.length} of ${options.strategies.length} strategies; the table holds those\n`);
     return 130;
   }
   return 0;

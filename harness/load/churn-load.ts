@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RECONNECT_DELAY_MS } from './compliant-client.js';
 import type { RunningLoad } from './keepalive-load.js';
 import { causeOfError, type FailureCause, type LoadSink } from './recorder.js';
-import { type Checked, checkResponse } from './response-check.js';
+import { type Checked, checkOurServer, type ResponseCheck } from './response-check.js';
 
 export interface ChurnOptions {
   host: string;
@@ -20,6 +20,10 @@ export interface ChurnOptions {
   timeoutSeconds: number;
   /** How long stop() waits for requests in flight before giving up on them. */
   settleMs: number;
+  /** The path each request asks for (default: /). */
+  path?: string;
+  /** How a response is judged (default: our server's own body and headers). */
+  check?: ResponseCheck;
 }
 
 /** How one request ended. `stopped`: still unanswered when the load stopped. */
@@ -28,7 +32,7 @@ export type Outcome = ({ ok: true; pid: number; version: string } | { ok: false;
 const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /** Sends one GET on a new connection and reports how it ended. Never rejects; `signal` gives up on it. */
-export function requestOnce(target: { host: string; port: number; timeoutSeconds: number }, path = '/', signal?: AbortSignal): Promise<Outcome> {
+export function requestOnce(target: { host: string; port: number; timeoutSeconds: number }, path = '/', signal?: AbortSignal, check: ResponseCheck = checkOurServer): Promise<Outcome> {
   return new Promise((resolve) => {
     const started = performance.now();
     let settled = false;
@@ -43,7 +47,7 @@ export function requestOnce(target: { host: string; port: number; timeoutSeconds
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => settle(checkResponse(res.statusCode ?? 0, single(res.headers['x-server-pid']), body, single(res.headers['x-server-version']))));
+      res.on('end', () => settle(check(res.statusCode ?? 0, (name) => single(res.headers[name]), body)));
       res.on('error', (error) => settle({ ok: false, cause: causeOfError(error) }));
     });
     const stop = () => {
@@ -76,7 +80,7 @@ export function startChurnLoad(options: ChurnOptions, sink: LoadSink): RunningLo
   const loop = async () => {
     while (!stopping && Date.now() < deadline) {
       sink.written();
-      const outcome = await requestOnce(options, '/', giveUp.signal);
+      const outcome = await requestOnce(options, options.path ?? '/', giveUp.signal, options.check);
       record(sink, outcome);
       // Like any real client, do not hammer a closed port.
       if (!outcome.ok && outcome.connectionFailed) await sleep(RECONNECT_DELAY_MS);

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { type AutocannonClient, makeCompliant } from './compliant-client.js';
-import { type Checked, checkResponse } from './response-check.js';
+import { type Checked, checkOurServer, type ResponseCheck } from './response-check.js';
 import { causeOfError, type LoadSink } from './recorder.js';
 
 export interface LoadOptions {
@@ -15,6 +15,8 @@ export interface LoadOptions {
   timeoutSeconds: number;
   /** How long stop() waits for requests in flight before giving up on them. */
   settleMs: number;
+  /** How a response is judged (default: our server's own body and headers). */
+  check?: ResponseCheck;
 }
 
 export interface RunningLoad {
@@ -45,6 +47,8 @@ function header(headers: Record<string, string | string[]>, name: string): strin
  */
 export function startKeepAliveLoad(load: LoadOptions, sink: LoadSink): RunningLoad {
   const timeoutMs = load.timeoutSeconds * 1000;
+  const check = load.check ?? checkOurServer;
+  const url = new URL(load.url);
   let halted = false;
   // autocannon calls onResponse and then, synchronously, emits 'response' on
   // the same client: the check made in the first is read in the second.
@@ -83,7 +87,7 @@ export function startKeepAliveLoad(load: LoadOptions, sink: LoadSink): RunningLo
   };
 
   const options = {
-    url: load.url,
+    url: url.origin,
     connections: load.connections,
     pipelining: 1,
     duration: load.maxSeconds,
@@ -91,9 +95,9 @@ export function startKeepAliveLoad(load: LoadOptions, sink: LoadSink): RunningLo
     requests: [
       {
         method: 'GET',
-        path: '/',
+        path: url.pathname + url.search,
         onResponse: (status: number, body: string, _context: unknown, headers: Record<string, string | string[]>) => {
-          lastChecked = checkResponse(status, header(headers, 'x-server-pid'), body, header(headers, 'x-server-version'));
+          lastChecked = check(status, (name) => header(headers, name), body);
         },
       },
     ],

@@ -14,3 +14,9 @@ export function checkResponse(status: number, pidHeader: string | undefined, bod
   if (!match || match[1] !== pidHeader) return { ok: false, cause: 'corrupt_body' };
   return { ok: true, pid: Number(match[1]), version };
 }
+
+/** How a load client judges a response: status, a header lookup (lower-case name), the body. */
+export type ResponseCheck = (status: number, header: (name: string) => string | undefined, body: string) => Checked;
+
+/** Our own server's check, as a ResponseCheck. */
+export const checkOurServer: ResponseCheck = (status, header, body) => checkResponse(status, header('x-server-pid'), body, header('x-server-version'));

@@ -56,9 +56,11 @@ export interface Leftovers {
   /** Node processes still running, with their state letter from /proc. */
   serverProcesses: { pid: number; state: string }[];
   zombies: number;
-  /** Open fds of the first server at start and of the last one at the end. */
-  firstServerFds: number;
-  lastServerFds: number;
+  /** Open fds of the first server at start and of the last one at the end; null where they cannot be seen. */
+  firstServerFds: number | null;
+  lastServerFds: number | null;
+  /** A user's image: how many processes ran in the container once it was ready. */
+  processesAtStart?: number;
 }
 
 export interface Runtime {

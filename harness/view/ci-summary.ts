@@ -13,7 +13,7 @@ export function markdownSummary(doc: ResultDocument): string {
     '',
     '| check | result |',
     '| --- | --- |',
-    ...doc.checks.map((c) => `| ${c.passed ? '✅' : '❌'} ${c.name} | ${c.detail.replace(/\|/g, '\\|')} |`),
+    ...doc.checks.map((c) => `| ${c.skipped ? '⚪' : c.passed ? '✅' : '❌'} ${c.name} | ${c.detail.replace(/\|/g, '\\|')} |`),
     '',
     '| restart | old → new | outcome | new ready | old exit after SIGTERM | switchover p99 / max |',
     '| ---: | --- | --- | ---: | ---: | ---: |',
@@ -29,21 +29,25 @@ export function markdownSummary(doc: ResultDocument): string {
 const xml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function junitXml(doc: ResultDocument): string {
-  const cases: { name: string; id?: string; failure?: string }[] = [
-    ...doc.checks.map((c) => ({ name: c.name, id: c.id, failure: c.passed ? undefined : c.detail })),
+  const cases: { name: string; id?: string; failure?: string; skipped?: string }[] = [
+    ...doc.checks.map((c) => ({ name: c.name, id: c.id, failure: c.passed ? undefined : c.detail, skipped: c.skipped ? c.detail : undefined })),
     ...switchovers(doc).map((s) => ({
       name: `restart #${s.index} ${s.oldPid ?? '?'} -> ${s.newPid ?? '?'}`,
       failure: s.exitCode === 0 ? undefined : `${s.outcome}`,
     })),
   ];
   const failures = cases.filter((c) => c.failure !== undefined).length;
+  const skipped = cases.filter((c) => c.skipped !== undefined).length;
   const seconds = ((doc.endedAt - doc.startedAt) / 1000).toFixed(3);
   const body = cases
-    .map((c) => `    <testcase classname="reuseport-lab${c.id ? `.${c.id}` : ''}" name="${xml(c.name)}">${c.failure === undefined ? '' : `<failure message="${xml(c.failure)}"/>`}</testcase>`)
+    .map((c) => {
+      const inner = c.failure !== undefined ? `<failure message="${xml(c.failure)}"/>` : c.skipped !== undefined ? `<skipped message="${xml(c.skipped)}"/>` : '';
+      return `    <testcase classname="reuseport-lab${c.id ? `.${c.id}` : ''}" name="${xml(c.name)}">${inner}</testcase>`;
+    })
     .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites tests="${cases.length}" failures="${failures}" time="${seconds}">
-  <testsuite name="zero-downtime restart (${xml(doc.parameters.strategy)})" tests="${cases.length}" failures="${failures}" time="${seconds}">
+  <testsuite name="zero-downtime restart (${xml(doc.parameters.strategy)})" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${seconds}">
 ${body}
   </testsuite>
 </testsuites>

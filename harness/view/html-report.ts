@@ -3,7 +3,7 @@
 import { failuresSpec, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
 import type { ResultDocument } from './result-json.js';
 import { switchovers } from './switchover.js';
-import { MODE_NAMES } from '../verdict.js';
+import { MODE_NAMES, pidChartSkipped } from '../verdict.js';
 
 const escape = (text: unknown) =>
   String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -37,7 +37,7 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
   .passed { background: #2a7d2e; } .failed { background: #c62828; }
   .totals { display: flex; gap: 28px; margin: 14px 0; } .totals div b { display: block; font-size: 22px; }
   table { border-collapse: collapse; margin: 8px 0; } th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #eee; }
-  td.ok { color: #2a7d2e; } td.bad { color: #c62828; }
+  td.ok { color: #2a7d2e; } td.bad { color: #c62828; } td.skip { color: #888; }
   figure { margin: 18px 0; } svg { max-width: 100%; height: auto; }
   .muted { color: #666; }
 </style>
@@ -54,10 +54,10 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
 ${doc.fault ? `<p id="fault"><b>Injected fault: ${escape(doc.fault.name)}</b>: ${escape(doc.fault.summary)}</p>` : ''}
 <h2>Checks</h2>
 <table><tbody>
-${doc.checks.map((c) => `<tr><td class="${c.passed ? 'ok' : 'bad'}">${c.passed ? '✓' : '✗'}</td><td>${escape(c.name)}</td><td>${escape(c.detail)}</td></tr>`).join('\n')}
+${doc.checks.map((c) => `<tr><td class="${c.skipped ? 'skip' : c.passed ? 'ok' : 'bad'}">${c.skipped ? '○' : c.passed ? '✓' : '✗'}</td><td>${escape(c.name)}</td><td>${escape(c.detail)}</td></tr>`).join('\n')}
 </tbody></table>
 <h2>Over time</h2>
-<figure id="chart-pid-share">${share}</figure>
+${pidChartSkipped(doc.checks) ? `<p id="chart-pid-share" class="muted">PID chart skipped: ${escape(pidChartSkipped(doc.checks))}</p>` : `<figure id="chart-pid-share">${share}</figure>`}
 <figure id="chart-rate">${rate}</figure>
 <figure id="chart-latency">${latency}</figure>
 <figure id="chart-failures">${failures}</figure>

@@ -15,6 +15,7 @@ export const RESULT_SCHEMA_VERSION = 2;
 function parameters(options: ScenarioResult['options']) {
   return {
     strategy: options.strategy,
+    ...(options.foreign ? { foreign: { identity: options.foreign.identity, identityGiven: options.foreign.identityGiven, path: options.foreign.path, ready: options.foreign.ready, restart: options.foreign.restart, seesProcesses: options.foreign.seesProcesses } } : {}),
     load: options.load,
     loadDescription: describeLoad(options),
     connections: options.connections,

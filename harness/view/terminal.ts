@@ -4,8 +4,9 @@ import chalk from 'chalk';
 import type { Recorder } from '../load/recorder.js';
 import { describeLoad, type ScenarioResult } from '../scenario.js';
 import type { LatencySummary } from '../load/recorder.js';
-import { MODE_NAMES, type Verdict } from '../verdict.js';
+import { MODE_NAMES, pidChartSkipped, type Verdict } from '../verdict.js';
 import { toRows } from './histogram.js';
+import { UNKNOWN_PID } from '../gate/identity.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 const latency = (l: LatencySummary | null) => (l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses');
@@ -55,8 +56,10 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
   const style = pidStyles(pids);
   const t0 = result.load.startedAt;
 
-  lines.push(chalk.bold('PID share of responses over time'));
-  lines.push(`  legend: ${pids.map((pid) => style.get(pid)!.paint(`${style.get(pid)!.glyph} ${pid}`)).join('  ')}  ${chalk.red('✗ failed')}`);
+  const noPids = pidChartSkipped(verdict.checks);
+  lines.push(chalk.bold(noPids ? `Responses over time (which process answered is not known: ${noPids})` : 'PID share of responses over time'));
+  const label = (pid: number) => (pid === UNKNOWN_PID ? 'no identity' : String(pid));
+  lines.push(`  legend: ${pids.map((pid) => style.get(pid)!.paint(`${style.get(pid)!.glyph} ${label(pid)}`)).join('  ')}  ${chalk.red('✗ failed')}`);
   for (const row of toRows(result.load.buckets, result.load.bucketMs, result.restarts, MAX_ROWS)) {
     const total = [...row.pids.values()].reduce((a, b) => a + b, 0) + row.failed;
     let bar = '';
@@ -102,7 +105,7 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
   if (result.fault) lines.push('', `${chalk.bold('Injected fault')} ${result.fault.name}: ${result.fault.summary}`);
 
   lines.push('', chalk.bold('Verdict'));
-  for (const check of verdict.checks) lines.push(`  ${check.passed ? chalk.green('✓') : chalk.red('✗')} ${check.name}: ${check.detail}`);
+  for (const check of verdict.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : chalk.red('✗')} ${check.name}: ${check.detail}`);
   lines.push('');
   lines.push(
     verdict.passed

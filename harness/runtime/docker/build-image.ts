@@ -14,6 +14,8 @@ export interface BuildOptions {
   nodeVersion: string;
   /** The Dockerfile stage to build: 'runtime' (the default image) or 'systemd'. */
   target?: string;
+  /** The Dockerfile's path inside the context (default: Dockerfile). */
+  dockerfile?: string;
   /** Called with each build step line ("Step 3/15 : RUN npm ci"). */
   onStep?: (line: string) => void;
 }
@@ -58,6 +60,7 @@ interface BuildMessage {
 export async function buildImage(docker: Docker, options: BuildOptions): Promise<void> {
   const stream = await docker.buildImage(contextTar(options.contextDir), {
     t: options.image,
+    ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
     buildargs: { NODE_VERSION: options.nodeVersion },
     // The legacy builder builds the last stage by default; ours is the systemd one.
     target: options.target ?? 'runtime',

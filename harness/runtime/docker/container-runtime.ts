@@ -9,7 +9,7 @@ import { SetupError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
 import type { ImageTarget, RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
 import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
-import { LABEL } from './engine.js';
+import { demuxLogs, LABEL } from './engine.js';
 
 /** Where the image keeps the scripts and listens. */
 const APP_SCRIPTS = '/app/scripts';
@@ -262,8 +262,7 @@ export class DockerRuntime implements Runtime {
       probe: async () => {
         const info = await container.inspect();
         if (!info.State.Running) {
-          // Multiplexed log frames: drop the 8-byte frame headers' control bytes.
-          const logs = (await container.logs({ stdout: true, stderr: true, tail: 20 })).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '');
+          const logs = demuxLogs(await container.logs({ stdout: true, stderr: true, tail: 20 }));
           throw new SetupError(`container ${id} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`);
         }
         return info.State.Health?.Status === 'healthy' ? info : undefined;

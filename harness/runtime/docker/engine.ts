@@ -27,3 +27,19 @@ export async function engineAnswers(docker: Docker, timeoutMs = 3000): Promise<b
     clearTimeout(timer);
   }
 }
+
+/**
+ * The text of `container.logs()` for a container without a TTY: the engine
+ * frames each chunk with an 8-byte header (stream, 3 zero bytes, length).
+ */
+export function demuxLogs(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buffer.length && buffer[at + 1] === 0 && buffer[at + 2] === 0 && buffer[at + 3] === 0) {
+    const length = buffer.readUInt32BE(at + 4);
+    parts.push(buffer.subarray(at + 8, at + 8 + length));
+    at += 8 + length;
+  }
+  // Not framed after all (a TTY): the bytes are the text.
+  return at === 0 ? buffer.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}

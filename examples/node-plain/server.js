@@ -1,0 +1,19 @@
+// A plain Node server, no framework and no addon: Node's own
+// listen({ reusePort: true }) (Node 22.12+/23.1+ on Linux) so a new process
+// binds beside the old one, and server.close() on SIGTERM: the listener
+// closes and the process exits once its connections are done.
+import { createServer } from 'node:http';
+
+const port = Number(process.env.PORT ?? 8080);
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') return res.end('ok\n');
+  res.setHeader('X-Server-Pid', String(process.pid));
+  res.end(`OK. Handled by PID: ${process.pid}\n`);
+});
+server.listen({ port, host: '0.0.0.0', reusePort: true }, () => console.log(`pid ${process.pid} listening on ${port}`));
+process.on('SIGTERM', () => {
+  console.log(`pid ${process.pid} closing`);
+  server.close(() => process.exit(0));
+  // Idle keep-alive connections would hold close() open forever.
+  server.closeIdleConnections();
+});

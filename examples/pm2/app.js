@@ -1,0 +1,14 @@
+// One instance of a pm2 cluster (pm2/ecosystem.config.cjs): pm2's cluster
+// master owns the port and hands connections to the instances.
+const { createServer } = require('node:http');
+
+const server = createServer((req, res) => {
+  res.setHeader('X-Server-Pid', String(process.pid));
+  res.end(`OK. Handled by PID: ${process.pid}\n`);
+});
+server.listen(Number(process.env.PORT ?? 8080), () => process.send?.('ready'));
+// pm2 reload sends SIGINT, waits kill_timeout, then SIGKILL.
+process.on('SIGINT', () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});

@@ -1,0 +1,71 @@
+// The gallery (examples/): real servers, each in a small image built from
+// Debian packages or npm, each with the gate configuration it is judged by.
+// The gate is not tuned to any of them.
+import { join } from 'node:path';
+
+export interface Example {
+  name: string;
+  /** What it is and how it restarts, one line. */
+  summary: string;
+  /** How its image is built: a Dockerfile in examples/ (context: examples/), or this project's own image. */
+  build: { dockerfile: string } | { project: true };
+  /** The image tag its gate configuration names. */
+  image: string;
+  /** Its gate configuration, from the repository root. */
+  config: string;
+}
+
+export const EXAMPLES: Example[] = [
+  {
+    name: 'go-seed',
+    summary: 'seed 004 in Go: SO_REUSEPORT via net.ListenConfig, Shutdown on SIGTERM; restart script waits on /healthz through the shared port',
+    build: { dockerfile: 'go-seed/Dockerfile' },
+    image: 'reuseport-lab-example/go-seed:local',
+    config: 'examples/go-seed/gate.json',
+  },
+  {
+    name: 'go-static',
+    summary: 'the same binary alone on an empty base (no shell): PID 1 restarts it on SIGHUP; --identity none',
+    build: { dockerfile: 'go-seed/Dockerfile.static' },
+    image: 'reuseport-lab-example/go-static:local',
+    config: 'examples/go-seed/gate.static.json',
+  },
+  {
+    name: 'node-plain',
+    summary: "plain Node: listen({ reusePort: true }), server.close() on SIGTERM; the seed's restart script",
+    build: { dockerfile: 'node-plain/Dockerfile' },
+    image: 'reuseport-lab-example/node-plain:local',
+    config: 'examples/node-plain/gate.json',
+  },
+  {
+    name: 'nginx',
+    summary: "Debian's nginx, two workers, nginx -s reload",
+    build: { dockerfile: 'nginx/Dockerfile' },
+    image: 'reuseport-lab-example/nginx:local',
+    config: 'examples/nginx/gate.json',
+  },
+  {
+    name: 'pm2',
+    summary: 'pm2 cluster of two Node instances, pm2 reload all',
+    build: { dockerfile: 'pm2/Dockerfile' },
+    image: 'reuseport-lab-example/pm2:local',
+    config: 'examples/pm2/gate.json',
+  },
+  {
+    name: 'reuseport-lab',
+    summary: "this project's server and scripts/restart.sh",
+    build: { project: true },
+    image: 'reuseport-lab:local',
+    config: 'examples/reuseport-lab/gate.json',
+  },
+  {
+    name: 'reuseport-lab-naive',
+    summary: "this project's server, stopped and then started (scripts/naive-restart.sh)",
+    build: { project: true },
+    image: 'reuseport-lab:local',
+    config: 'examples/reuseport-lab/gate.naive.json',
+  },
+];
+
+/** The build context of the examples' Dockerfiles. */
+export const EXAMPLES_DIR = (root: string) => join(root, 'examples');

@@ -1,0 +1,52 @@
+// The gallery table: per example, what each load mode lost per restart, and
+// how long each switchover took, from the gate's result.json.
+import { spread, type Spread } from '../compare/rows.js';
+import { UNKNOWN_PID } from '../gate/identity.js';
+import type { LoadMode } from '../scenario.js';
+import type { ResultDocument } from '../view/result-json.js';
+
+export interface GalleryRow {
+  example: string;
+  restart: string;
+  passed: boolean;
+  restarts: number;
+  /** Per load mode: failed requests over the run, and their causes. */
+  failed: Partial<Record<LoadMode, { failed: number; causes: Record<string, number> }>>;
+  /** Trigger until the last answer of a process that served before it; null without identity. */
+  switchoverMs: Spread | null;
+  failedChecks: string[];
+}
+
+/**
+ * For a server that is not ours the gate sees processes only through their
+ * answers: a switchover lasts from the trigger until the last answer of any
+ * process that had answered before it (within that restart's interval).
+ */
+export function foreignSwitchoverTimes(doc: ResultDocument): number[] {
+  const pids = doc.pids.filter((p) => p.pid !== UNKNOWN_PID);
+  if (pids.length === 0) return [];
+  return doc.restarts.flatMap((r, i) => {
+    const until = doc.restarts[i + 1]?.triggeredAt ?? doc.endedAt;
+    const before = pids.filter((p) => p.first < r.triggeredAt);
+    if (before.length === 0 || r.exitCode !== 0) return [];
+    // Their last answers within this interval, from the buckets (a PID's `last` is over the whole run).
+    let last = r.triggeredAt;
+    for (const bucket of doc.buckets) {
+      if (bucket.start < r.triggeredAt - doc.bucketMs || bucket.start >= until) continue;
+      if (before.some((p) => (bucket.pids[String(p.pid)] ?? 0) > 0)) last = Math.max(last, Math.min(bucket.start + doc.bucketMs, until));
+    }
+    return [last - r.triggeredAt];
+  });
+}
+
+export function galleryRow(example: string, doc: ResultDocument): GalleryRow {
+  return {
+    example,
+    restart: doc.parameters.foreign?.restart ?? doc.parameters.strategy,
+    passed: doc.passed,
+    restarts: doc.restarts.length,
+    failed: Object.fromEntries(doc.modes.map((m) => [m.mode, { failed: m.failed, causes: m.failuresByCause as Record<string, number> }])),
+    switchoverMs: spread(foreignSwitchoverTimes(doc)),
+    failedChecks: doc.checks.filter((c) => !c.passed).map((c) => c.id),
+  };
+}

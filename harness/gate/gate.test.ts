@@ -1,0 +1,104 @@
+// The gate's pieces that need no server: how a command line is split, how a
+// response names its process, readiness and identity specs, which targets
+// may be loaded, and how flags and a config file combine.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SetupError } from '../errors.js';
+import { tempDir } from '../../test/processes.js';
+import { CommandLineError, splitCommand } from './command-line.js';
+import { checkForeign, parseIdentity, UNKNOWN_PID } from './identity.js';
+import { gateCommand, resolveGateOptions } from './options.js';
+import { parseReady } from './readiness.js';
+import { checkTargetUrl } from './url-target.js';
+
+const headers = (map: Record<string, string>) => (name: string) => map[name];
+
+function resolve(args: string[]) {
+  const command = gateCommand().exitOverride().action(() => {});
+  command.parse(args, { from: 'user' });
+  return resolveGateOptions(command);
+}
+
+describe('splitCommand', () => {
+  it('splits like a shell, without one', () => {
+    expect(splitCommand('nginx -s reload')).toEqual(['nginx', '-s', 'reload']);
+    expect(splitCommand(`sh -c 'kill -HUP 1 && echo "done"'`)).toEqual(['sh', '-c', 'kill -HUP 1 && echo "done"']);
+    expect(splitCommand('a\\ b "c \\"d\\"" $HOME')).toEqual(['a b', 'c "d"', '$HOME']);
+    expect(splitCommand("x ''")).toEqual(['x', '']);
+  });
+
+  it('refuses an unbalanced quote and an empty command', () => {
+    expect(() => splitCommand("kill 'oops")).toThrow(CommandLineError);
+    expect(() => splitCommand('   ')).toThrow(/empty/);
+  });
+});
+
+describe('identity', () => {
+  it('reads a PID from a header or from the first group of a body regex; anything else answered is an unknown PID', () => {
+    expect(checkForeign(parseIdentity('header:X-Worker'), 200, headers({ 'x-worker': '42' }), '')).toEqual({ ok: true, pid: 42, version: '' });
+    expect(checkForeign(parseIdentity('body:PID: (\\d+)'), 200, headers({}), 'OK. Handled by PID: 7\n')).toMatchObject({ ok: true, pid: 7 });
+    expect(checkForeign(parseIdentity('body:PID: (\\d+)'), 200, headers({}), 'hello')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
+    expect(checkForeign(parseIdentity('header:x-worker'), 200, headers({ 'x-worker': 'web-1' }), '')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
+    expect(checkForeign(parseIdentity('none'), 204, headers({ 'x-server-pid': '9' }), '')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
+  });
+
+  it('fails what is not 2xx, whatever it says', () => {
+    expect(checkForeign(parseIdentity('header:x-server-pid'), 503, headers({ 'x-server-pid': '9' }), '')).toEqual({ ok: false, cause: 'non_2xx' });
+  });
+
+  it('refuses a spec it cannot use, in one line', () => {
+    expect(() => parseIdentity('cookie:x')).toThrow(/header:NAME, body:REGEX or none/);
+    expect(() => parseIdentity('body:(')).toThrow(/not a valid regular expression/);
+    expect(() => parseIdentity('header:bad name')).toThrow();
+  });
+});
+
+describe('readiness and targets', () => {
+  it('parses every readiness spec and refuses others', () => {
+    expect(parseReady('port')).toEqual({ kind: 'port' });
+    expect(parseReady('http:/healthz')).toEqual({ kind: 'http', path: '/healthz' });
+    expect(parseReady('log:listening on \\d+')).toMatchObject({ kind: 'log', source: 'listening on \\d+' });
+    expect(parseReady('delay:1500')).toEqual({ kind: 'delay', ms: 1500 });
+    expect(() => parseReady('http:healthz')).toThrow(SetupError);
+    expect(() => parseReady('tcp')).toThrow(/port, http:\/PATH, log:REGEX or delay:MS/);
+  });
+
+  it('loads loopback addresses only, unless the user says the target is theirs', () => {
+    expect(checkTargetUrl('http://127.0.0.1:8080/x', false).pathname).toBe('/x');
+    expect(checkTargetUrl('http://[::1]:8080/', false).hostname).toBe('[::1]');
+    expect(checkTargetUrl('http://localhost:1/', false).port).toBe('1');
+    expect(() => checkTargetUrl('http://10.1.2.3:80/', false)).toThrow(/not on this machine.*--i-own-this-target/);
+    expect(() => checkTargetUrl('http://example.com/', false)).toThrow(/not on this machine/);
+    expect(checkTargetUrl('http://10.1.2.3:80/', true).hostname).toBe('10.1.2.3');
+    expect(() => checkTargetUrl('https://127.0.0.1/', false)).toThrow(/only http/);
+    expect(() => checkTargetUrl('nope', false)).toThrow(/not a URL/);
+  });
+});
+
+describe('gate options', () => {
+  it('takes the config file, with flags over it, and names a bad field', () => {
+    const dir = tempDir('reuseport-lab-gate-config-');
+    const file = join(dir, 'gate.json');
+    writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 8080, restart: 'kill -HUP 1', restarts: 5, identity: 'none' }));
+    const options = resolve(['--config', file, '--restarts', '2']);
+    expect(options).toMatchObject({ target: { kind: 'image', image: 'mine:1', port: 8080, restartOn: 'container' }, restart: 'kill -HUP 1', restarts: 2, identity: { kind: 'none' }, identityGiven: true });
+    writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 'eighty', restart: 'x' }));
+    expect(() => resolve(['--config', file])).toThrow(/gate\.json: port: must be integer/);
+    writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 80, restart: 'x', colour: 'blue' }));
+    expect(() => resolve(['--config', file])).toThrow(/colour: unknown field/);
+  });
+
+  it('says what is missing or does not fit, in one line', () => {
+    expect(() => resolve([])).toThrow(/--image IMAGE --port N, or --url/);
+    expect(() => resolve(['--image', 'x', '--restart', 'y'])).toThrow(/--image needs --port/);
+    expect(() => resolve(['--image', 'x', '--port', '1'])).toThrow(/--restart is required/);
+    expect(() => resolve(['--url', 'http://127.0.0.1:1/', '--restart', 'y', '--port', '2'])).toThrow(/--port is for --image/);
+    expect(() => resolve(['--image', 'x', '--port', '1', '--restart', "kill 'oops"])).toThrow(/--restart: unbalanced/);
+  });
+
+  it('loads the path of the URL and is ready when it answers 2xx, by default', () => {
+    const options = resolve(['--url', 'http://127.0.0.1:9/api/ping?x=1', '--restart', 'true']);
+    expect(options).toMatchObject({ path: '/api/ping?x=1', ready: { kind: 'http', path: '/api/ping?x=1' }, identityGiven: false });
+  });
+});

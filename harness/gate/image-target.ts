@@ -1,0 +1,171 @@
+// Gate a user's image: run it as it is (never built, retagged or changed),
+// publish its port on 127.0.0.1, wait until it is ready the way the user
+// says, and restart it with the user's command inside the container (docker
+// exec, no shell assumed) or on the host. What is left afterwards is read
+// with `docker top`, from the host, so an image without ps or a shell is
+// probed all the same.
+import type Docker from 'dockerode';
+import { DeadlineError, formatDuration } from '../deadline.js';
+import { SetupError } from '../errors.js';
+import { execIn } from '../runtime/docker/container-runtime.js';
+import { demuxLogs, LABEL } from '../runtime/docker/engine.js';
+import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime/runtime.js';
+import { FOREIGN_STRATEGY } from '../scenario.js';
+import { waitFor } from '../wait.js';
+import { splitCommand } from './command-line.js';
+import { runHostCommand } from './host-command.js';
+import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
+
+export interface ImageTargetOptions {
+  image: string;
+  port: number;
+  restart: string;
+  restartOn: 'container' | 'host';
+  ready: ReadySpec;
+  readyTimeoutSeconds: number;
+  restartTimeoutSeconds: number;
+  env: string[];
+  /** net.ipv4.tcp_migrate_req in the container's network namespace. */
+  tcpMigrateReq: 0 | 1;
+  keep: boolean;
+}
+
+/** What a failed command said: its stderr, else its stdout (where the engine puts "exec failed: ..."). */
+export const said = (run: { stdout: string; stderr: string; exitCode: number }) => run.stderr || (run.exitCode === 0 ? '' : run.stdout);
+
+export class ImageTarget implements Runtime {
+  readonly kind = 'docker';
+  readonly description: string;
+  readonly facts: Record<string, string> = {};
+  private container?: Docker.Container;
+  private processesAtStart = 0;
+  private closed = false;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: ImageTargetOptions,
+  ) {
+    this.description = `docker container from ${options.image} (your image, as it is; port ${options.port} published on 127.0.0.1, tcp_migrate_req=${options.tcpMigrateReq})`;
+  }
+
+  get containerId(): string | undefined {
+    return this.container?.id;
+  }
+
+  async start(): Promise<Target> {
+    await this.ensureImage();
+    const port = `${this.options.port}/tcp`;
+    this.container = await this.docker.createContainer({
+      Image: this.options.image,
+      Labels: { [LABEL]: 'gate' },
+      ExposedPorts: { [port]: {} },
+      Env: this.options.env,
+      HostConfig: {
+        PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        Sysctls: { 'net.ipv4.tcp_migrate_req': String(this.options.tcpMigrateReq) },
+        SecurityOpt: ['no-new-privileges'],
+      },
+    });
+    await this.container.start();
+    const id = this.container.id.slice(0, 12);
+    const info = await this.container.inspect();
+    const hostPort = Number(info.NetworkSettings.Ports[port]?.[0]?.HostPort);
+    if (!hostPort) throw new SetupError(`container ${id} has no published port for ${port}`);
+    const target = { host: '127.0.0.1', port: hostPort };
+    const ready = readyStrategy(this.options.ready, target, { logs: () => this.logs(), alive: () => this.alive() });
+    try {
+      await waitFor(ready, { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
+    } catch (error) {
+      if (!(error instanceof DeadlineError)) throw error;
+      const tail = (await this.logs()).trim().split('\n').slice(-5).join(' | ');
+      throw new SetupError(
+        `${this.options.image} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}: does it listen on port ${this.options.port}?${tail ? ` Its last output: ${tail.slice(-300)}` : ' It printed nothing.'}`,
+      );
+    }
+    this.processesAtStart = (await this.processes()).length;
+    Object.assign(this.facts, { runtime: 'docker', image: this.options.image, container: id, port: String(this.options.port), tcp_migrate_req: String(this.options.tcpMigrateReq), restart: this.options.restart, 'restart runs': `in the ${this.options.restartOn}` });
+    return { ...target, pid: 0 };
+  }
+
+  async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
+    if (!this.container) throw new Error('restart() before start()');
+    const triggeredAt = Date.now();
+    const limitMs = this.options.restartTimeoutSeconds * 1000;
+    const base = { index, strategy: FOREIGN_STRATEGY, version, triggeredAt };
+    const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
+    if (this.options.restartOn === 'host') {
+      const run = await runHostCommand(this.options.restart, { CONTAINER: this.container.id }, limitMs, RESTART_KILL_GRACE_MS);
+      return restartRecord(base, run.stdout, said(run), run.exitCode, run.timedOut ? `${hung}; it was ended` : null);
+    }
+    try {
+      const run = await execIn(this.container, splitCommand(this.options.restart), [], limitMs);
+      return restartRecord(base, run.stdout, said(run), run.exitCode);
+    } catch (error) {
+      if (error instanceof DeadlineError) return restartRecord(base, '', '', 124, `${hung}; docker exec cannot end it, the container's removal does`);
+      // The engine refuses to start what is not there: a failed restart, with the engine's words.
+      const message = (error as Error).message;
+      if (/executable file not found|no such file or directory|exec failed/i.test(message)) return restartRecord(base, '', message, 127, null);
+      throw error;
+    }
+  }
+
+  /** Zombies and processes beyond those at start, from `docker top` (ps on the host). */
+  async leftovers(): Promise<Leftovers | null> {
+    if (!this.container) return null;
+    const processes = await this.processes();
+    return {
+      serverProcesses: processes.filter((p) => p.state !== 'Z').map(({ pid, state }) => ({ pid, state })),
+      zombies: processes.filter((p) => p.state === 'Z').length,
+      // Another process's fds are not visible from the host without privileges.
+      firstServerFds: null,
+      lastServerFds: null,
+      processesAtStart: this.processesAtStart,
+    };
+  }
+
+  /** A user's server keeps its log its own way: the gate reads no exit lines. */
+  async serverLog(): Promise<string> {
+    return '';
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || !this.container) return;
+    this.closed = true;
+    if (this.options.keep) return;
+    await this.container.remove({ force: true });
+  }
+
+  private async ensureImage(): Promise<void> {
+    try {
+      await this.docker.getImage(this.options.image).inspect();
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+    try {
+      const stream = await this.docker.pull(this.options.image);
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    } catch (error) {
+      throw new SetupError(`image ${this.options.image} is not on this machine and cannot be pulled (${(error as Error).message.split('\n')[0]!.slice(0, 160)}); build or load it first, or check the name`);
+    }
+  }
+
+  private async logs(): Promise<string> {
+    return demuxLogs(await this.container!.logs({ stdout: true, stderr: true }));
+  }
+
+  private async alive(): Promise<void> {
+    const info = await this.container!.inspect();
+    if (!info.State.Running) {
+      const tail = (await this.logs()).trim().split('\n').slice(-5).join(' | ');
+      throw new SetupError(`container from ${this.options.image} exited with code ${info.State.ExitCode} at start${tail ? `; its last output: ${tail.slice(-300)}` : ''}`);
+    }
+  }
+
+  private async processes(): Promise<{ pid: number; state: string }[]> {
+    const top = (await this.container!.top({ ps_args: '-o pid,stat' })) as { Titles: string[]; Processes: string[][] };
+    const pid = top.Titles.indexOf('PID');
+    const stat = top.Titles.indexOf('STAT');
+    return top.Processes.map((row) => ({ pid: Number(row[pid]), state: (row[stat] ?? '?').slice(0, 1) }));
+  }
+}

@@ -1,0 +1,82 @@
+// When a user's server is ready to be loaded, as a wait strategy: its port
+// accepts a connection, a path answers 2xx, its log prints a line, or a
+// fixed delay. Nothing in the user's image is assumed (no HEALTHCHECK, no
+// shell, no Node): every probe runs from the host.
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SetupError } from '../errors.js';
+import { httpOk, type WaitStrategy } from '../wait.js';
+
+export type ReadySpec = { kind: 'port' } | { kind: 'http'; path: string } | { kind: 'log'; pattern: RegExp; source: string } | { kind: 'delay'; ms: number };
+
+export function parseReady(text: string): ReadySpec {
+  if (text === 'port') return { kind: 'port' };
+  if (text.startsWith('http:') && text.slice(5).startsWith('/')) return { kind: 'http', path: text.slice(5) };
+  if (text.startsWith('log:') && text.length > 4) {
+    try {
+      return { kind: 'log', pattern: new RegExp(text.slice(4)), source: text.slice(4) };
+    } catch (error) {
+      throw new SetupError(`--ready ${text}: not a valid regular expression (${(error as Error).message})`);
+    }
+  }
+  if (text.startsWith('delay:') && /^\d{1,7}$/.test(text.slice(6))) return { kind: 'delay', ms: Number(text.slice(6)) };
+  throw new SetupError(`--ready must be port, http:/PATH, log:REGEX or delay:MS, got '${text}'`);
+}
+
+export function describeReady(spec: ReadySpec): string {
+  if (spec.kind === 'http') return `http:${spec.path}`;
+  if (spec.kind === 'log') return `log:${spec.source}`;
+  if (spec.kind === 'delay') return `delay:${spec.ms}`;
+  return 'port';
+}
+
+/** A TCP connection to host:port succeeds. */
+export function portOpen(host: string, port: number): WaitStrategy<true> {
+  return {
+    what: `port ${port} accepting connections`,
+    probe: () =>
+      new Promise((resolve) => {
+        const socket = net.connect({ host, port });
+        const done = (ok: boolean) => {
+          socket.destroy();
+          resolve(ok ? true : undefined);
+        };
+        socket.setTimeout(2000, () => done(false));
+        socket.once('connect', () => done(true));
+        socket.once('error', () => done(false));
+      }),
+  };
+}
+
+/**
+ * The wait strategy for a spec. `logs` reads the server's output so far
+ * (image mode only); `alive` throws when the server is gone, so a server
+ * that exits at start fails at once instead of at the time limit.
+ */
+export function readyStrategy(spec: ReadySpec, target: { host: string; port: number }, hooks: { logs?: () => Promise<string>; alive?: () => Promise<void> } = {}): WaitStrategy<true> {
+  const alive = hooks.alive ?? (async () => {});
+  if (spec.kind === 'port') {
+    const open = portOpen(target.host, target.port);
+    return { what: open.what, probe: async () => (await alive(), open.probe()) };
+  }
+  if (spec.kind === 'http') {
+    const ok = httpOk(`http://${target.host}:${target.port}${spec.path}`);
+    return { what: ok.what, probe: async () => (await alive(), (await ok.probe()) === undefined ? undefined : true) };
+  }
+  if (spec.kind === 'log') {
+    const logs = hooks.logs;
+    if (!logs) throw new SetupError('--ready log:REGEX needs --image: there is no log to read for --url');
+    return { what: `a log line matching /${spec.source}/`, probe: async () => (await alive(), spec.pattern.test(await logs()) ? true : undefined) };
+  }
+  let started: number | undefined;
+  return {
+    what: `${spec.ms} ms after start`,
+    probe: async () => {
+      started ??= Date.now();
+      await alive();
+      const left = started + spec.ms - Date.now();
+      if (left > 0) await sleep(Math.min(left, 200));
+      return Date.now() >= started + spec.ms ? true : undefined;
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// `reuseport-lab gate`: the same scenario, verdict and report as the demo,
+// against a server that is not ours. Exit codes: 0 passed, 1 the gate failed
+// (a failed restart command included), 2 usage or setup error.
+import chalk from 'chalk';
+import { SetupError } from '../errors.js';
+import { connect, engineAnswers } from '../runtime/docker/engine.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { FOREIGN_STRATEGY, runScenario, describeLoad, type ScenarioOptions } from '../scenario.js';
+import { judge } from '../verdict.js';
+import { prepareReportDir, toResultDocument } from '../view/result-json.js';
+import { renderSummary, startProgress } from '../view/terminal.js';
+import { writeReport } from '../view/write-report.js';
+import { checkForeign, describeIdentity, UNKNOWN_PID } from './identity.js';
+import { ImageTarget } from './image-target.js';
+import type { GateOptions } from './options.js';
+import { describeReady } from './readiness.js';
+import { UrlTarget } from './url-target.js';
+
+const BUCKET_MS = 250;
+
+async function makeTarget(options: GateOptions): Promise<Runtime> {
+  const settings = { ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
+  if (options.target.kind === 'url') return new UrlTarget({ ...settings, url: options.target.url });
+  const docker = connect();
+  if (!(await engineAnswers(docker))) throw new SetupError('--image needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)');
+  return new ImageTarget(docker, { ...settings, image: options.target.image, port: options.target.port, restartOn: options.target.restartOn, env: options.env, tcpMigrateReq: options.tcpMigrateReq, keep: options.keep });
+}
+
+export async function runGate(options: GateOptions): Promise<number> {
+  const say = (text: string) => (options.json ? process.stderr : process.stdout).write(`${text}\n`);
+  prepareReportDir(options.reportDir);
+  const runtime = await makeTarget(options);
+  const identity = describeIdentity(options.identity);
+  const scenario: ScenarioOptions = {
+    strategy: FOREIGN_STRATEGY,
+    foreign: {
+      identity,
+      identityGiven: options.identityGiven,
+      check: (status, header, body) => checkForeign(options.identity, status, header, body),
+      path: options.path,
+      ready: describeReady(options.ready),
+      restart: options.restart,
+      seesProcesses: options.target.kind === 'image',
+    },
+    load: options.load,
+    connections: options.connections,
+    restarts: options.restarts,
+    intervalMs: options.intervalMs,
+    warmupMs: options.warmupMs,
+    cooldownMs: options.cooldownMs,
+    bucketMs: BUCKET_MS,
+    requestTimeoutSeconds: options.requestTimeoutSeconds,
+    latencyBudgetMs: options.latencyBudgetMs,
+    stallFloor: options.stallFloor,
+  };
+
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) return;
+    process.stderr.write(`\n${signal}: stopping the load and cleaning up...\n`);
+    abort.abort(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let stopProgress = () => {};
+  let result;
+  try {
+    say(chalk.bold(`reuseport-lab gate: ${options.restarts} × '${options.restart}' under load`));
+    say(chalk.dim(`  target: ${runtime.description}`));
+    say(chalk.dim(`  load: ${describeLoad(scenario)}, GET ${options.path}; identity ${identity}; ready when ${describeReady(options.ready)}`));
+    result = await runScenario(runtime, scenario, {
+      signal: abort.signal,
+      onRecorder: (recorder) => (stopProgress = startProgress(recorder)),
+      // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
+      afterWarmup: (load) =>
+        options.identityGiven && options.identity.kind !== 'none' && load.answered > 0 && !load.pids.some((p) => p.pid !== UNKNOWN_PID)
+          ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (its first group must capture a whole number), or use --identity none`
+          : undefined,
+    });
+  } finally {
+    stopProgress();
+    await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));
+  }
+  const verdict = judge(result);
+  const doc = toResultDocument(result, verdict);
+  const files = await writeReport(options.reportDir, doc);
+  if (options.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else console.log(`\n${renderSummary(result, verdict)}`);
+  say(chalk.dim(`  report: ${files.join(', ')}`));
+  if (options.keep && runtime instanceof ImageTarget) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
+  return verdict.passed ? 0 : 1;
+}

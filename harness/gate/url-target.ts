@@ -1,0 +1,79 @@
+// Gate a service that already runs on this machine: load its URL, restart it
+// with the user's host command. The gate starts and stops nothing of it, so
+// it cannot see its processes: no leftovers probe, no exit lines.
+import { DeadlineError, formatDuration } from '../deadline.js';
+import { SetupError } from '../errors.js';
+import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime/runtime.js';
+import { waitFor } from '../wait.js';
+import { FOREIGN_STRATEGY } from '../scenario.js';
+import { runHostCommand } from './host-command.js';
+import { said } from './image-target.js';
+import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
+
+export interface UrlTargetOptions {
+  url: URL;
+  restart: string;
+  ready: ReadySpec;
+  readyTimeoutSeconds: number;
+  restartTimeoutSeconds: number;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[?::1\]?|localhost)$/i;
+
+/** Load goes to loopback only, unless the user says the target is theirs to load. */
+export function checkTargetUrl(text: string, ownsTarget: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SetupError(`--url ${text} is not a URL; use http://127.0.0.1:PORT/PATH`);
+  }
+  if (url.protocol !== 'http:') throw new SetupError(`--url ${text}: only http:// is supported`);
+  if (!LOOPBACK.test(url.hostname) && !ownsTarget) {
+    throw new SetupError(`--url ${text} is not on this machine; the gate loads loopback addresses only (127.0.0.1, ::1, localhost) unless you pass --i-own-this-target`);
+  }
+  return url;
+}
+
+export class UrlTarget implements Runtime {
+  readonly kind = 'local';
+  readonly description: string;
+  readonly facts: Record<string, string>;
+
+  constructor(private readonly options: UrlTargetOptions) {
+    this.description = `the service at ${options.url.origin} (already running; restarted on the host with: ${options.restart})`;
+    this.facts = { runtime: 'url', url: options.url.href, restart: options.restart, 'restart runs': 'on the host' };
+  }
+
+  async start(): Promise<Target> {
+    const host = this.options.url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(this.options.url.port || 80);
+    try {
+      await waitFor(readyStrategy(this.options.ready, { host, port }), { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
+    } catch (error) {
+      if (error instanceof DeadlineError) {
+        throw new SetupError(`${this.options.url.origin} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; start the service first`);
+      }
+      throw error;
+    }
+    return { host, port, pid: 0 };
+  }
+
+  async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
+    const triggeredAt = Date.now();
+    const limitMs = this.options.restartTimeoutSeconds * 1000;
+    const run = await runHostCommand(this.options.restart, { TARGET_URL: this.options.url.href }, limitMs, RESTART_KILL_GRACE_MS);
+    const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; it was ended` : null;
+    return restartRecord({ index, strategy: FOREIGN_STRATEGY, version, triggeredAt }, run.stdout, said(run), run.exitCode, timedOut);
+  }
+
+  async leftovers(): Promise<null> {
+    return null;
+  }
+
+  async serverLog(): Promise<string> {
+    return '';
+  }
+
+  async close(): Promise<void> {}
+}
