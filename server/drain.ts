@@ -33,22 +33,47 @@ export interface DrainOptions {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-interface ConnectionState {
-  /** Responses started on this connection and not yet finished. */
-  inFlight: Set<ServerResponse>;
-  idleTimer?: NodeJS.Timeout;
-}
+/** A response is done once it is flushed, or its connection is gone. */
+const finished = (res: ServerResponse | undefined) => res === undefined || res.writableFinished || res.destroyed;
 
-/** Tracks the connections of one HTTP server and drains them by the contract above. */
+/**
+ * Tracks the connections of one HTTP server and drains them by the contract
+ * above. Until the drain starts, a connection costs one Map entry and one
+ * shared 'close' listener, and a request one Map update: the listeners and
+ * timers the contract needs are added only once it applies. (A state object
+ * and a closure per connection tripled the server's garbage collection under
+ * a new connection per request: BENCHMARKS.md, "Server cost".)
+ */
 export class Drainer {
-  private readonly connections = new Map<Socket, ConnectionState>();
+  /**
+   * Every open connection, with its newest response. Node answers a
+   * connection's requests in order, so a connection is busy exactly while its
+   * newest response is unfinished: knowing that needs no listener per request.
+   */
+  private readonly connections = new Map<Socket, ServerResponse | undefined>();
+  /** Draining only: each idle connection's grace timer. */
+  private readonly idleTimers = new Map<Socket, NodeJS.Timeout>();
   private drainStarted = false;
+  /** Requests received, for the exit line. */
+  served = 0;
 
   constructor(
     private readonly server: Server,
     private readonly options: DrainOptions,
   ) {
-    server.on('connection', (socket: Socket) => this.track(socket));
+    const connections = this.connections;
+    const idleTimers = this.idleTimers;
+    // One listener function for every socket: `this` is the socket that closed.
+    const forget = function (this: Socket) {
+      connections.delete(this);
+      clearTimeout(idleTimers.get(this));
+      idleTimers.delete(this);
+    };
+    server.on('connection', (socket: Socket) => {
+      connections.set(socket, undefined);
+      socket.on('close', forget);
+      if (this.drainStarted) this.armIdleTimer(socket);
+    });
   }
 
   /** True from the moment drain() is called. */
@@ -59,23 +84,20 @@ export class Drainer {
   /** Open connections and requests in flight, for logs and /info. */
   counts(): { connections: number; inFlight: number } {
     let inFlight = 0;
-    for (const state of this.connections.values()) inFlight += state.inFlight.size;
+    for (const latest of this.connections.values()) if (!finished(latest)) inFlight++;
     return { connections: this.connections.size, inFlight };
   }
 
-  /** Wraps the request handler so every request is tracked (line 3, 5). */
+  /** Wraps the request handler so every request is tracked (lines 3, 5). */
   handle(handler: Handler): Handler {
     return (req, res) => {
-      const state = this.connections.get(req.socket);
-      if (state) {
-        clearTimeout(state.idleTimer);
-        state.inFlight.add(res);
-        res.once('close', () => {
-          state.inFlight.delete(res);
-          this.armIdleTimer(req.socket, state);
-        });
+      this.served++;
+      const socket = req.socket;
+      if (this.connections.has(socket)) this.connections.set(socket, res);
+      if (this.drainStarted) {
+        closeAfterResponse(res);
+        this.busyUntilClosed(socket, res);
       }
-      if (this.drainStarted) closeAfterResponse(res);
       handler(req, res);
     };
   }
@@ -106,29 +128,32 @@ export class Drainer {
       });
       this.options.log('listener_closed');
 
-      for (const [socket, state] of this.connections) {
-        for (const res of state.inFlight) closeAfterResponse(res); // line 3
-        this.armIdleTimer(socket, state); // line 4
+      for (const [socket, latest] of this.connections) {
+        if (finished(latest)) {
+          this.armIdleTimer(socket); // line 4
+        } else {
+          closeAfterResponse(latest!); // line 3
+          this.busyUntilClosed(socket, latest!);
+        }
       }
     });
   }
 
-  private track(socket: Socket): void {
-    const state: ConnectionState = { inFlight: new Set() };
-    this.connections.set(socket, state);
-    socket.once('close', () => {
-      clearTimeout(state.idleTimer);
-      this.connections.delete(socket);
-    });
-    this.armIdleTimer(socket, state);
+  /** While draining: the connection is not idle until this response closes; then its idle grace starts. */
+  private busyUntilClosed(socket: Socket, res: ServerResponse): void {
+    clearTimeout(this.idleTimers.get(socket));
+    res.once('close', () => this.armIdleTimer(socket));
   }
 
-  private armIdleTimer(socket: Socket, state: ConnectionState): void {
-    if (!this.drainStarted || state.inFlight.size > 0 || socket.destroyed) return;
-    clearTimeout(state.idleTimer);
-    state.idleTimer = setTimeout(() => {
-      if (state.inFlight.size === 0) socket.end();
-    }, this.options.idleGraceMs);
+  private armIdleTimer(socket: Socket): void {
+    if (!this.drainStarted || !finished(this.connections.get(socket)) || socket.destroyed) return;
+    clearTimeout(this.idleTimers.get(socket));
+    this.idleTimers.set(
+      socket,
+      setTimeout(() => {
+        if (finished(this.connections.get(socket))) socket.end();
+      }, this.options.idleGraceMs),
+    );
   }
 }
 

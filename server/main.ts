@@ -51,9 +51,6 @@ function main(): void {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  let served = 0;
-  server.on('request', () => served++);
-
   const stop = (signal: NodeJS.Signals) => {
     if (drainer.draining) {
       logEvent('signal_ignored', { signal, reason: 'already draining' });
@@ -62,7 +59,7 @@ function main(): void {
     logEvent('stop_requested', { signal });
     readiness.withdraw();
     void drainer.drain().then((code) => {
-      logEvent('exit', { code, served });
+      logEvent('exit', { code, served: drainer.served });
       process.exit(code);
     });
   };
