@@ -40,9 +40,8 @@ const finished = (res: ServerResponse | undefined) => res === undefined || res.w
  * Tracks the connections of one HTTP server and drains them by the contract
  * above. Until the drain starts, a connection costs one Map entry and one
  * shared 'close' listener, and a request one Map update: the listeners and
- * timers the contract needs are added only once it applies. (A state object
- * and a closure per connection tripled the server's garbage collection under
- * a new connection per request: BENCHMARKS.md, "Server cost".)
+ * timers the contract needs are added only once it applies (BENCHMARKS.md,
+ * "Server cost", which also tells what a connection still costs).
  */
 export class Drainer {
   /**

@@ -18,9 +18,11 @@ import { SetupError } from '../errors.js';
 import { freePort } from '../runtime/processes.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
 import { readResultDocument } from '../view/result-json.js';
+import { renderSvg } from '../view/charts.js';
+import { serverCostSpec } from './charts.js';
 import { answering, benchNode, hasReusePort, pinned, wrk } from './measure.js';
 import { restartCost, type RestartCost } from './restart-cost.js';
-import { connectionsScale, processesScale } from './scale.js';
+import { connectionsScale, perConnectionKiB, processesScale } from './scale.js';
 import { serverCost, type CostSummary, type ServerUnderTest } from './server-cost.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     else say(`Node ${node.version} has no listen({ reusePort }): that row is left out`);
     const summary: CostSummary[] = await serverCost(node.path, servers, { rounds, seconds, connections: 50, onProgress: say });
     out.serverCost = summary;
+    writeFileSync(join(dir, 'server-cost.svg'), await renderSvg(serverCostSpec(summary)));
     md.push(
       '### Server cost',
       '',
@@ -204,9 +207,9 @@ async function main(argv: string[]): Promise<number> {
       '',
       table(['servers on one port', 'requests/s', 'p99'], processes.map((r) => [String(r.processes), f(r.perSecond), `${f(r.p99Ms, 2)} ms`])),
       '',
-      table(['keep-alive connections', 'requests/s', 'p99', 'server memory per connection', 'harness client memory per connection'], connections.map((r) => [f(r.connections), f(r.perSecond), `${f(r.p99Ms, 2)} ms`, `${f(r.serverKiBPerConnection, 1)} KiB`, `${f(r.harnessKiBPerConnection, 1)} KiB`])),
+      table(['keep-alive connections', 'requests/s', 'p99', 'server peak RSS', 'harness client peak RSS'], connections.map((r) => [f(r.connections), f(r.perSecond), `${f(r.p99Ms, 2)} ms`, `${f(r.serverPeakKiB / 1024, 1)} MiB`, `${f(r.harnessPeakKiB / 1024, 1)} MiB`])),
       '',
-      'One run each, not pinned (servers and wrk share the 2 cores).',
+      `Per extra connection (slope from ${f(connections[0]!.connections)} to ${f(connections.at(-1)!.connections)}): the server ${f(perConnectionKiB(connections, (r) => r.serverPeakKiB), 1)} KiB, the harness's keep-alive client ${f(perConnectionKiB(connections, (r) => r.harnessPeakKiB), 1)} KiB. One run each, not pinned (servers and wrk share the 2 cores).`,
       '',
     );
   }

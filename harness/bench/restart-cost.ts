@@ -12,17 +12,20 @@ export interface RestartCost {
   readyMs: Spread | null;
   lastOldAnswerMs: Spread | null;
   oldGoneMs: Spread | null;
-  /** Answered during each switchover over what the warm-up answers in as long. */
+  /** Answered during each switchover over what the same length of time right before it answered. */
   answeredShare: Spread | null;
   /** Switchover p99 and max over the warm-up's p99. */
   p99OverSteady: Spread | null;
   maxOverSteady: Spread | null;
 }
 
+/** Answered in whole buckets of [from, to): the steady state just before a restart. */
+function answeredBetween(doc: ResultDocument, from: number, to: number): { answered: number; ms: number } {
+  const buckets = doc.buckets.filter((b) => b.start >= from && b.start + doc.bucketMs <= to);
+  return { answered: buckets.reduce((sum, b) => sum + b.answered, 0), ms: buckets.length * doc.bucketMs };
+}
+
 export function restartCost(strategy: string, doc: ResultDocument): RestartCost {
-  const firstTrigger = doc.restarts[0]?.triggeredAt ?? doc.endedAt;
-  const warmupFrom = doc.startedAt + doc.bucketMs;
-  const steadyRate = doc.steady.answered / Math.max(1, firstTrigger - warmupFrom);
   const steadyP99 = doc.steady.latency?.p99 ?? NaN;
   const phases = switchovers(doc).filter((s) => s.exitCode === 0);
   const windows = doc.switchovers.filter((w) => phases.some((p) => p.index === w.index));
@@ -33,7 +36,11 @@ export function restartCost(strategy: string, doc: ResultDocument): RestartCost 
     readyMs: values(phases, (p) => p.readyMs),
     lastOldAnswerMs: values(phases, (p) => p.lastOldAnswerMs),
     oldGoneMs: values(phases, (p) => p.oldGoneMs),
-    answeredShare: values(windows, (w) => w.stats.answered / (steadyRate * Math.max(1, w.to - w.from))),
+    // Against the same length of time right before the trigger (the warm-up is still warming up the JIT).
+    answeredShare: values(windows, (w) => {
+      const before = answeredBetween(doc, w.from - Math.max(w.to - w.from, doc.bucketMs) - doc.bucketMs, w.from);
+      return before.ms > 0 ? w.stats.answered / ((before.answered / before.ms) * Math.max(1, w.to - w.from)) : null;
+    }),
     p99OverSteady: values(windows, (w) => (w.stats.latency ? w.stats.latency.p99 / steadyP99 : null)),
     maxOverSteady: values(windows, (w) => (w.stats.latency ? w.stats.latency.max / steadyP99 : null)),
   };

@@ -46,10 +46,15 @@ export interface ConnectionsRow {
   connections: number;
   perSecond: number;
   p99Ms: number;
-  /** Server RSS under load minus idle, per connection. */
-  serverKiBPerConnection: number;
-  /** The harness's keep-alive client: its peak RSS over a run with no connection, per connection. */
-  harnessKiBPerConnection: number;
+  /** Peak RSS under this load, KiB: the server's (under wrk) and the harness keep-alive client's. */
+  serverPeakKiB: number;
+  harnessPeakKiB: number;
+}
+
+/** Memory per connection as the slope between two loads: what each extra connection adds, without the heap's growth under any load. */
+export function perConnectionKiB(rows: ConnectionsRow[], pick: (row: ConnectionsRow) => number): number {
+  const [low, high] = [rows[0]!, rows.at(-1)!];
+  return (pick(high) - pick(low)) / (high.connections - low.connections);
 }
 
 function probe(probeScript: string, url: string, connections: number, seconds: number): Promise<{ perSecond: number; peakRssKiB: number }> {
@@ -73,21 +78,13 @@ export async function connectionsScale(node: string, script: string, probeScript
   const pid = children[0]!.pid!;
   try {
     const url = `http://127.0.0.1:${port}/`;
-    const idle = rssKiB(pid);
-    const baseline = await probe(probeScript, url, 1, 2);
     for (const connections of counts) {
       let peak = 0;
       const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 100);
       const result = await wrk(url, { connections, seconds, threads: connections >= 100 ? 2 : 1 });
       clearInterval(sampler);
       const harness = await probe(probeScript, url, connections, Math.min(seconds, 3));
-      rows.push({
-        connections,
-        perSecond: result.perSecond,
-        p99Ms: result.p99Ms,
-        serverKiBPerConnection: (peak - idle) / connections,
-        harnessKiBPerConnection: (harness.peakRssKiB - baseline.peakRssKiB) / Math.max(1, connections - 1),
-      });
+      rows.push({ connections, perSecond: result.perSecond, p99Ms: result.p99Ms, serverPeakKiB: peak, harnessPeakKiB: harness.peakRssKiB });
     }
   } finally {
     await stop(children);
