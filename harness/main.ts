@@ -13,11 +13,9 @@ import { inPrivateNetns, rerunInNetns } from './runtime/netns.js';
 import type { Runtime } from './runtime/runtime.js';
 import { STRATEGIES } from './strategies/index.js';
 import type { RestartSettings } from './strategies/strategy.js';
-import { describeLoad, runScenario } from './scenario.js';
-import { judge } from './verdict.js';
-import { startProgress, renderSummary } from './view/terminal.js';
-import { prepareReportDir, toResultDocument } from './view/result-json.js';
-import { writeReport } from './view/write-report.js';
+import { prepareReportDir } from './view/result-json.js';
+import { describeLoad } from './scenario.js';
+import { judgedRun } from './judged-run.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = join(ROOT, 'scripts');
@@ -88,36 +86,11 @@ async function main(argv: string[]): Promise<number> {
   if (typeof made === 'number') return made; // the run happened in a network namespace
   const runtime = made;
 
-  const abort = new AbortController();
-  let stopProgress = () => {};
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (abort.signal.aborted) return;
-    process.stderr.write(`\n${signal}: stopping the load and cleaning up...\n`);
-    abort.abort(`interrupted by ${signal}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  let result;
-  try {
-    say(options, chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
-    say(options, chalk.dim(`  runtime: ${runtime.description}`));
-    say(options, chalk.dim(`  load: ${describeLoad(options)}`));
-    result = await runScenario(runtime, { ...options, restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout } }, {
-      signal: abort.signal,
-      onRecorder: (recorder) => (stopProgress = startProgress(recorder)),
-    });
-  } finally {
-    stopProgress();
-    await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));
-  }
-
-  const verdict = judge(result);
-  const doc = toResultDocument(result, verdict);
-  const files = await writeReport(options.reportDir, doc);
-  if (options.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  else console.log(`\n${renderSummary(result, verdict)}`);
-  say(options, chalk.dim(`  report: ${files.join(', ')}`));
+  say(options, chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
+  say(options, chalk.dim(`  runtime: ${runtime.description}`));
+  say(options, chalk.dim(`  load: ${describeLoad(options)}`));
+  const scenario = { ...options, restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout } };
+  const { result, verdict } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say: (text) => say(options, text) });
   if (options.keep && runtime instanceof DockerRuntime) {
     say(options, `container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
   }

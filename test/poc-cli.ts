@@ -35,8 +35,13 @@ export interface PocHooks {
 
 export function runPoc(args: string[], options: PocHooks = {}): Promise<PocRun> {
   const reportDir = tempDir('reuseport-lab-report-');
+  return runReporting(process.execPath, [join(ROOT, 'dist/harness/main.js'), '--report-dir', reportDir, ...args], reportDir, options);
+}
+
+/** Runs a command that writes result.json into `reportDir`, and reads it (and checks it against its schema) once the command ends. */
+export function runReporting(command: string, argv: string[], reportDir: string, options: PocHooks = {}): Promise<PocRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/harness/main.js'), '--report-dir', reportDir, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     options.onSpawn?.(child.pid!);
     let stdout = '';
     let stderr = '';

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage } from '../runtime/docker/build-image.js';
 import { connect, engineAnswers, LABEL } from '../runtime/docker/engine.js';
 import { isCI } from '../../test/ci.js';
+import { type PocRun, runReporting } from '../../test/poc-cli.js';
 import { freePort } from '../runtime/processes.js';
 import { ROOT, SCRIPTS, tempDir } from '../../test/processes.js';
 
@@ -20,32 +21,15 @@ const OURS = 'reuseport-lab:test';
 const GO_SEED = 'reuseport-lab-example/go-seed:test';
 const GO_STATIC = 'reuseport-lab-example/go-static:test';
 
-interface GateRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+type GateRun = Omit<PocRun, 'result'> & {
   result?: { passed: boolean; failuresByCause: Record<string, number>; modes: { mode: string; failed: number; failuresByCause: Record<string, number> }[]; checks: { id: string; passed: boolean; skipped?: boolean; detail: string }[]; pids: { pid: number }[] };
-}
+};
 
 /** `npx reuseport-lab gate ...`, as a user runs it from a clone. */
-function gate(args: string[]): Promise<GateRun> {
+async function gate(args: string[]): Promise<GateRun> {
   const reportDir = tempDir('reuseport-lab-gate-');
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['--no-install', 'reuseport-lab', 'gate', '--report-dir', reportDir, '--restarts', '2', '--interval', '2', '--warmup', '1.5', '--cooldown', '1.5', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => {
-      let result;
-      try {
-        result = JSON.parse(readFileSync(join(reportDir, 'result.json'), 'utf8'));
-      } catch {
-        result = undefined;
-      }
-      resolve({ code, stdout, stderr, result });
-    });
-  });
+  const run = await runReporting('npx', ['--no-install', 'reuseport-lab', 'gate', '--report-dir', reportDir, '--restarts', '2', '--interval', '2', '--warmup', '1.5', '--cooldown', '1.5', ...args], reportDir);
+  return run as unknown as GateRun;
 }
 
 const explain = (run: GateRun) => `exit ${run.code}; ${run.result?.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.detail}`).join('; ') ?? ''}; stderr: ${run.stderr.slice(-400)}`;

@@ -5,11 +5,9 @@ import chalk from 'chalk';
 import { SetupError } from '../errors.js';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { FOREIGN_STRATEGY, runScenario, describeLoad, type ScenarioOptions } from '../scenario.js';
-import { judge } from '../verdict.js';
-import { prepareReportDir, toResultDocument } from '../view/result-json.js';
-import { renderSummary, startProgress } from '../view/terminal.js';
-import { writeReport } from '../view/write-report.js';
+import { judgedRun } from '../judged-run.js';
+import { FOREIGN_STRATEGY, describeLoad, type ScenarioOptions } from '../scenario.js';
+import { prepareReportDir } from '../view/result-json.js';
 import { checkForeign, describeIdentity, UNKNOWN_PID } from './identity.js';
 import { ImageTarget } from './image-target.js';
 import type { GateOptions } from './options.js';
@@ -54,39 +52,16 @@ export async function runGate(options: GateOptions): Promise<number> {
     stallFloor: options.stallFloor,
   };
 
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (abort.signal.aborted) return;
-    process.stderr.write(`\n${signal}: stopping the load and cleaning up...\n`);
-    abort.abort(`interrupted by ${signal}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let stopProgress = () => {};
-  let result;
-  try {
-    say(chalk.bold(`reuseport-lab gate: ${options.restarts} × '${options.restart}' under load`));
-    say(chalk.dim(`  target: ${runtime.description}`));
-    say(chalk.dim(`  load: ${describeLoad(scenario)}, GET ${options.path}; identity ${identity}; ready when ${describeReady(options.ready)}`));
-    result = await runScenario(runtime, scenario, {
-      signal: abort.signal,
-      onRecorder: (recorder) => (stopProgress = startProgress(recorder)),
-      // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
-      afterWarmup: (load) =>
-        options.identityGiven && options.identity.kind !== 'none' && load.answered > 0 && !load.pids.some((p) => p.pid !== UNKNOWN_PID)
-          ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (its first group must capture a whole number), or use --identity none`
-          : undefined,
-    });
-  } finally {
-    stopProgress();
-    await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));
-  }
-  const verdict = judge(result);
-  const doc = toResultDocument(result, verdict);
-  const files = await writeReport(options.reportDir, doc);
-  if (options.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  else console.log(`\n${renderSummary(result, verdict)}`);
-  say(chalk.dim(`  report: ${files.join(', ')}`));
+  say(chalk.bold(`reuseport-lab gate: ${options.restarts} × '${options.restart}' under load`));
+  say(chalk.dim(`  target: ${runtime.description}`));
+  say(chalk.dim(`  load: ${describeLoad(scenario)}, GET ${options.path}; identity ${identity}; ready when ${describeReady(options.ready)}`));
+  const { verdict } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say }, {
+    // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
+    afterWarmup: (load) =>
+      options.identityGiven && options.identity.kind !== 'none' && load.answered > 0 && !load.pids.some((p) => p.pid !== UNKNOWN_PID)
+        ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (its first group must capture a whole number), or use --identity none`
+        : undefined,
+  });
   if (options.keep && runtime instanceof ImageTarget) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
   return verdict.passed ? 0 : 1;
 }

@@ -5,18 +5,21 @@
 import { join } from 'node:path';
 import type { RestartSettings, RestartStrategy, RestartTweak, TargetCommand } from './strategy.js';
 
+/** The flags every restart script of this project takes: the run's settings, or a fault's instead. */
+export function settingsFlags(settings: RestartSettings, tweak: RestartTweak = {}): string[] {
+  return [
+    '--ready-timeout',
+    String(tweak.readyTimeoutSeconds ?? settings.readyTimeoutSeconds),
+    '--stop-timeout',
+    String(tweak.stopTimeoutSeconds ?? settings.stopTimeoutSeconds),
+    '--overlap-ms',
+    String(settings.overlapMs),
+  ];
+}
+
 function scriptCommand(script: string, scriptsDir: string, settings: RestartSettings, tweak: RestartTweak = {}): TargetCommand {
   return {
-    argv: [
-      join(scriptsDir, script),
-      '--ready-timeout',
-      String(tweak.readyTimeoutSeconds ?? settings.readyTimeoutSeconds),
-      '--stop-timeout',
-      String(tweak.stopTimeoutSeconds ?? settings.stopTimeoutSeconds),
-      '--overlap-ms',
-      String(settings.overlapMs),
-      ...(tweak.newCommand ? ['--', ...tweak.newCommand] : []),
-    ],
+    argv: [join(scriptsDir, script), ...settingsFlags(settings, tweak), ...(tweak.newCommand ? ['--', ...tweak.newCommand] : [])],
     env: tweak.newEnv ?? [],
   };
 }

@@ -3,6 +3,7 @@
 // and report what it did with the shared restart events. They run under
 // Docker only, in the image's systemd target (systemd as PID 1).
 import { join } from 'node:path';
+import { settingsFlags } from './restart-scripts.js';
 import type { RestartSettings, RestartStrategy, RestartTweak, TargetCommand } from './strategy.js';
 
 /** Where the scripts keep per-unit state in the image (scripts/systemd/lib.sh, UNIT_STATE). */
@@ -15,12 +16,7 @@ function unitScriptCommand(script: string[], settings: RestartSettings, tweak: R
   return {
     argv: [
       ...script,
-      '--ready-timeout',
-      String(tweak.readyTimeoutSeconds ?? settings.readyTimeoutSeconds),
-      '--stop-timeout',
-      String(tweak.stopTimeoutSeconds ?? settings.stopTimeoutSeconds),
-      '--overlap-ms',
-      String(settings.overlapMs),
+      ...settingsFlags(settings, tweak),
       // The units do not inherit the caller's environment: the script writes these into the new unit's.
       ...(tweak.newEnv ?? []).flatMap((pair) => ['--env', pair]),
       ...(tweak.newCommand ? ['--', ...tweak.newCommand] : []),

@@ -1,0 +1,44 @@
+// One judged run, as `npm run poc` and `reuseport-lab gate` both make it:
+// the scenario under load (Ctrl-C stops the load and still reports), the
+// runtime closed whatever happens, then the verdict, the report files, and
+// the terminal view (or result.json on stdout with --json).
+import chalk from 'chalk';
+import type { Runtime } from './runtime/runtime.js';
+import { runScenario, type ScenarioHooks, type ScenarioOptions, type ScenarioResult } from './scenario.js';
+import { judge, type Verdict } from './verdict.js';
+import { toResultDocument } from './view/result-json.js';
+import { renderSummary, startProgress } from './view/terminal.js';
+import { writeReport } from './view/write-report.js';
+
+export interface RunOutput {
+  reportDir: string;
+  json: boolean;
+  /** Lines for people: stdout, or stderr when --json owns stdout. */
+  say: (text: string) => void;
+}
+
+export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, output: RunOutput, hooks: Pick<ScenarioHooks, 'afterWarmup'> = {}): Promise<{ result: ScenarioResult; verdict: Verdict }> {
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) return;
+    process.stderr.write(`\n${signal}: stopping the load and cleaning up...\n`);
+    abort.abort(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let stopProgress = () => {};
+  let result: ScenarioResult;
+  try {
+    result = await runScenario(runtime, scenario, { ...hooks, signal: abort.signal, onRecorder: (recorder) => (stopProgress = startProgress(recorder)) });
+  } finally {
+    stopProgress();
+    await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));
+  }
+  const verdict = judge(result);
+  const doc = toResultDocument(result, verdict);
+  const files = await writeReport(output.reportDir, doc);
+  if (output.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else console.log(`\n${renderSummary(result, verdict)}`);
+  output.say(chalk.dim(`  report: ${files.join(', ')}`));
+  return { result, verdict };
+}
