@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // reuseport-lab: the command-line tool. `reuseport-lab gate` judges any
 // server restarted any way; `npm run poc` stays the one-command demo of ours.
 import { Command, CommanderError } from 'commander';
