@@ -82,7 +82,7 @@ describe('gate options', () => {
     const file = join(dir, 'gate.json');
     writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 8080, restart: 'kill -HUP 1', restarts: 5, identity: 'none' }));
     const options = resolve(['--config', file, '--restarts', '2']);
-    expect(options).toMatchObject({ target: { kind: 'image', image: 'mine:1', port: 8080, restartOn: 'container' }, restart: 'kill -HUP 1', restarts: 2, identity: { kind: 'none' }, identityGiven: true });
+    expect(options).toMatchObject({ target: { kind: 'image', image: 'mine:1', port: 8080, restartOn: 'container' }, restart: 'kill -HUP 1', scenario: { restarts: 2 }, identity: { kind: 'none' }, identityGiven: true });
     writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 'eighty', restart: 'x' }));
     expect(() => resolve(['--config', file])).toThrow(/gate\.json: port: must be integer/);
     writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 80, restart: 'x', colour: 'blue' }));

@@ -41,3 +41,6 @@ export function runHostCommand(command: string, env: Record<string, string>, tim
     });
   });
 }
+
+/** What a failed command said: its stderr, else its stdout (where the engine puts "exec failed: ..."). */
+export const said = (run: { stdout: string; stderr: string; exitCode: number }) => run.stderr || (run.exitCode === 0 ? '' : run.stdout);

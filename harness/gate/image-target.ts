@@ -13,7 +13,7 @@ import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecor
 import { FOREIGN_STRATEGY } from '../scenario.js';
 import { waitFor } from '../wait.js';
 import { splitCommand } from './command-line.js';
-import { runHostCommand } from './host-command.js';
+import { runHostCommand, said } from './host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
 
 export interface ImageTargetOptions {
@@ -29,9 +29,6 @@ export interface ImageTargetOptions {
   tcpMigrateReq: 0 | 1;
   keep: boolean;
 }
-
-/** What a failed command said: its stderr, else its stdout (where the engine puts "exec failed: ..."). */
-export const said = (run: { stdout: string; stderr: string; exitCode: number }) => run.stderr || (run.exitCode === 0 ? '' : run.stdout);
 
 export class ImageTarget implements Runtime {
   readonly kind = 'docker';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { Command, Option } from 'commander';
 import { SetupError } from '../errors.js';
-import type { LoadChoice } from '../scenario.js';
+import type { LoadChoice, ScenarioOptions } from '../scenario.js';
 import { splitCommand, CommandLineError } from './command-line.js';
 import { DEFAULT_IDENTITY, IdentityError, parseIdentity, type IdentitySpec } from './identity.js';
 import { parseReady, type ReadySpec } from './readiness.js';
@@ -13,6 +13,9 @@ import { checkTargetUrl } from './url-target.js';
 import schema from './config.schema.json' with { type: 'json' };
 
 const SCHEMA = schema as { properties: Record<string, unknown> };
+
+/** The scenario's settings that the gate takes as they are. */
+const SCENARIO_KEYS = ['load', 'connections', 'restarts', 'intervalMs', 'warmupMs', 'cooldownMs', 'latencyBudgetMs', 'stallFloor', 'requestTimeoutSeconds'] as const;
 
 export interface GateOptions {
   target: { kind: 'image'; image: string; port: number; restartOn: 'container' | 'host' } | { kind: 'url'; url: URL };
@@ -23,15 +26,8 @@ export interface GateOptions {
   identityGiven: boolean;
   path: string;
   env: string[];
-  load: LoadChoice;
-  connections: number;
-  restarts: number;
-  intervalMs: number;
-  warmupMs: number;
-  cooldownMs: number;
-  latencyBudgetMs: number;
-  stallFloor: number;
-  requestTimeoutSeconds: number;
+  /** The load and the verdict's limits, as the demo's scenario takes them. */
+  scenario: Pick<ScenarioOptions, (typeof SCENARIO_KEYS)[number]>;
   readyTimeoutSeconds: number;
   restartTimeoutSeconds: number;
   tcpMigrateReq: 0 | 1;
@@ -161,15 +157,17 @@ export function resolveGateOptions(command: Command): GateOptions {
     identityGiven: o.identity !== undefined,
     path,
     env,
-    load: (o.load as LoadChoice | undefined) ?? 'both',
-    connections: number('connections', o.connections ?? 50, 1, 1000, true),
-    restarts: number('restarts', o.restarts ?? 3, 1, 1000, true),
-    intervalMs: number('interval', o.interval ?? 3, 0.1, 3600) * 1000,
-    warmupMs: number('warmup', o.warmup ?? 2, 1, 3600) * 1000,
-    cooldownMs: number('cooldown', o.cooldown ?? 2, 0, 3600) * 1000,
-    latencyBudgetMs: number('latency-budget', o.latencyBudget ?? 1000, 1, 600_000, true),
-    stallFloor: number('stall-floor', o.stallFloor ?? 0.05, 0, 1),
-    requestTimeoutSeconds: number('timeout', o.timeout ?? 10, 0.1, 3600),
+    scenario: {
+      load: (o.load as LoadChoice | undefined) ?? 'both',
+      connections: number('connections', o.connections ?? 50, 1, 1000, true),
+      restarts: number('restarts', o.restarts ?? 3, 1, 1000, true),
+      intervalMs: number('interval', o.interval ?? 3, 0.1, 3600) * 1000,
+      warmupMs: number('warmup', o.warmup ?? 2, 1, 3600) * 1000,
+      cooldownMs: number('cooldown', o.cooldown ?? 2, 0, 3600) * 1000,
+      latencyBudgetMs: number('latency-budget', o.latencyBudget ?? 1000, 1, 600_000, true),
+      stallFloor: number('stall-floor', o.stallFloor ?? 0.05, 0, 1),
+      requestTimeoutSeconds: number('timeout', o.timeout ?? 10, 0.1, 3600),
+    },
     readyTimeoutSeconds: number('ready-timeout', o.readyTimeout ?? 30, 0.1, 3600),
     restartTimeoutSeconds: number('restart-timeout', o.restartTimeout ?? 120, 0.1, 7200),
     tcpMigrateReq: Number(o.tcpMigrateReq ?? 1) === 0 ? 0 : 1,

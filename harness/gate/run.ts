@@ -40,19 +40,11 @@ export async function runGate(options: GateOptions): Promise<number> {
       restart: options.restart,
       seesProcesses: options.target.kind === 'image',
     },
-    load: options.load,
-    connections: options.connections,
-    restarts: options.restarts,
-    intervalMs: options.intervalMs,
-    warmupMs: options.warmupMs,
-    cooldownMs: options.cooldownMs,
+    ...options.scenario,
     bucketMs: BUCKET_MS,
-    requestTimeoutSeconds: options.requestTimeoutSeconds,
-    latencyBudgetMs: options.latencyBudgetMs,
-    stallFloor: options.stallFloor,
   };
 
-  say(chalk.bold(`reuseport-lab gate: ${options.restarts} × '${options.restart}' under load`));
+  say(chalk.bold(`reuseport-lab gate: ${options.scenario.restarts} × '${options.restart}' under load`));
   say(chalk.dim(`  target: ${runtime.description}`));
   say(chalk.dim(`  load: ${describeLoad(scenario)}, GET ${options.path}; identity ${identity}; ready when ${describeReady(options.ready)}`));
   const { verdict } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say }, {

@@ -6,8 +6,7 @@ import { SetupError } from '../errors.js';
 import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime/runtime.js';
 import { waitFor } from '../wait.js';
 import { FOREIGN_STRATEGY } from '../scenario.js';
-import { runHostCommand } from './host-command.js';
-import { said } from './image-target.js';
+import { runHostCommand, said } from './host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
 
 export interface UrlTargetOptions {
