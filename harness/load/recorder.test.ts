@@ -116,6 +116,20 @@ describe('Recorder: the latency budget and every request accounted for', () => {
     expect(recorder.window(t0 + 5000, t0 + 6000)).toEqual({ answered: 0, failed: 0, latency: null });
   });
 
+  it('keeps an older bucket\'s latencies exactly once it is compressed, and still takes a late answer there', () => {
+    const recorder = new Recorder(100, BUDGET, t0);
+    for (let i = 1; i <= 200; i++) recorder.answer(1, 'v1', i / 4, t0 + (i % 100));
+    const live = recorder.snapshot().buckets[0]!.latency;
+    const liveWindow = recorder.window(t0, t0 + 100);
+    recorder.answer(1, 'v1', 1, t0 + 1000); // ten buckets on: bucket 0 is settled now
+    expect(recorder.snapshot().buckets[0]!.latency).toEqual(live);
+    expect(recorder.window(t0, t0 + 100)).toEqual(liveWindow);
+    recorder.answer(2, 'v1', 900, t0 + 50);
+    expect(recorder.snapshot().buckets[0]).toMatchObject({ answered: 201, pids: { '1': 200, '2': 1 }, latency: { count: 201 } });
+    expect(recorder.window(t0, t0 + 100).latency!.max).toBeGreaterThanOrEqual(891);
+    expect(recorder.window(t0 - 500, t0 - 100)).toEqual({ answered: 0, failed: 0, latency: null });
+  });
+
   it('tee reports the same request to several recorders at the same time', () => {
     const [a, b] = [new Recorder(100, BUDGET, t0), new Recorder(100, BUDGET, t0)];
     const both = tee(a, b);

@@ -105,18 +105,32 @@ export function causeOfError(error: unknown): FailureCause {
 
 /**
  * Latencies in µs with two significant digits, packed: a bucket's histogram
- * stays a few KB whatever the number of requests, so a long soak does not
- * grow without bound.
+ * stays a few KB whatever the number of requests.
  */
 function newHistogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2, bitBucketSize: 'packed' });
 }
 
-export function summarize(histogram: hdr.Histogram): LatencySummary | null {
+/**
+ * A bucket's latencies once newer buckets exist: compressed (about 0.5 KB
+ * against 8 KB live) with its summary, so a soak of hundreds of restarts
+ * holds its record, not a growing heap of idle histograms.
+ */
+interface SettledLatency {
+  encoded: string;
+  summary: LatencySummary | null;
+  /** The exact max in µs: decoding gives only the top of its histogram bucket. */
+  maxMicros: number;
+}
+
+/** Buckets this close to the newest keep a live histogram: late answers still land there cheaply. */
+const LIVE_BUCKETS = 2;
+
+/** `max`, in µs, when the histogram's own is no longer exact (decoded from its compressed form). */
+export function summarize(histogram: hdr.Histogram, max = histogram.maxValue): LatencySummary | null {
   if (histogram.totalCount === 0) return null;
   const ms = (us: number) => Math.round(us) / 1000;
   // A percentile is reported as the top of its histogram bucket: never above the real max.
-  const max = histogram.maxValue;
   return { count: histogram.totalCount, p50: ms(Math.min(histogram.getValueAtPercentile(50), max)), p99: ms(Math.min(histogram.getValueAtPercentile(99), max)), max: ms(max) };
 }
 
@@ -124,7 +138,14 @@ interface RawBucket {
   answered: number;
   pids: Map<number, number>;
   failures: Map<FailureCause, number>;
-  latency: hdr.Histogram;
+  latency: hdr.Histogram | SettledLatency;
+}
+
+const isLive = (latency: RawBucket['latency']): latency is hdr.Histogram => !('encoded' in latency);
+const decoded = (settled: SettledLatency) => hdr.decodeFromCompressedBase64(settled.encoded, 'packed');
+
+function settle(histogram: hdr.Histogram, maxMicros = histogram.maxValue): SettledLatency {
+  return { encoded: hdr.encodeIntoCompressedBase64(histogram), summary: summarize(histogram, maxMicros), maxMicros };
 }
 
 /** What happened in a time window: for switchover and warm-up figures. */
@@ -168,8 +189,10 @@ export class Recorder implements LoadSink {
       this.seen.set(pid, { pid, first: at, last: at, count: 1, versions: [version] });
     }
     const bucket = this.bucketAt(at);
-    bucket?.latency.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
-    if (bucket) bucket.pids.set(pid, (bucket.pids.get(pid) ?? 0) + 1);
+    if (bucket) {
+      recordLatency(bucket, Math.max(1, Math.round(latencyMs * 1000)));
+      bucket.pids.set(pid, (bucket.pids.get(pid) ?? 0) + 1);
+    }
     if (judged && latencyMs > this.latencyBudgetMs) return this.fail('slow', at);
     if (bucket) bucket.answered++;
     this.answeredCount++;
@@ -208,14 +231,17 @@ export class Recorder implements LoadSink {
     const merged = newHistogram();
     let answered = 0;
     let failed = 0;
-    this.raw.forEach((bucket, index) => {
-      const start = this.startedAt + index * this.bucketMs;
-      if (start + this.bucketMs <= from || start >= to) return;
+    let maxMicros = 0;
+    const first = Math.max(0, Math.floor((from - this.startedAt) / this.bucketMs));
+    const last = Math.max(0, Math.min(this.raw.length, Math.ceil((to - this.startedAt) / this.bucketMs)));
+    for (const bucket of this.raw.slice(first, last)) {
       answered += bucket.answered;
       for (const count of bucket.failures.values()) failed += count;
-      merged.add(bucket.latency);
-    });
-    return { answered, failed, latency: summarize(merged) };
+      const { latency } = bucket;
+      merged.add(isLive(latency) ? latency : decoded(latency));
+      maxMicros = Math.max(maxMicros, isLive(latency) ? latency.maxValue : latency.maxMicros);
+    }
+    return { answered, failed, latency: summarize(merged, maxMicros) };
   }
 
   snapshot(): LoadSnapshot {
@@ -226,7 +252,7 @@ export class Recorder implements LoadSink {
         answered: raw.answered,
         pids: Object.fromEntries([...raw.pids].map(([pid, count]) => [String(pid), count])),
         failures,
-        latency: summarize(raw.latency),
+        latency: isLive(raw.latency) ? summarize(raw.latency) : raw.latency.summary,
       };
     });
     return {
@@ -247,9 +273,21 @@ export class Recorder implements LoadSink {
   private bucketAt(at: number): RawBucket | undefined {
     if (this.endedAt !== undefined && at >= this.endedAt) return undefined;
     const index = Math.max(0, Math.floor((at - this.startedAt) / this.bucketMs));
-    while (this.raw.length <= index) this.raw.push({ answered: 0, pids: new Map(), failures: new Map(), latency: newHistogram() });
+    while (this.raw.length <= index) {
+      const settling = this.raw[this.raw.length - LIVE_BUCKETS];
+      if (settling && isLive(settling.latency)) settling.latency = settle(settling.latency);
+      this.raw.push({ answered: 0, pids: new Map(), failures: new Map(), latency: newHistogram() });
+    }
     return this.raw[index];
   }
+}
+
+/** Records into a settled bucket too (a late answer): decoded, recorded, settled again. */
+function recordLatency(bucket: RawBucket, micros: number): void {
+  if (isLive(bucket.latency)) return void bucket.latency.recordValue(micros);
+  const histogram = decoded(bucket.latency);
+  histogram.recordValue(micros);
+  bucket.latency = settle(histogram, Math.max(bucket.latency.maxMicros, micros));
 }
 
 /** One sink that reports to several recorders (the whole run and one load mode) with the same timestamp. */
