@@ -23,10 +23,12 @@ export class ChildRunner {
     process.on('SIGTERM', onSignal);
   }
 
-  run(script: string, args: string[], cwd: string): Promise<ChildOutcome> {
+  /** `onStart` gets the child's PID, for a caller that watches it (the soak samples its memory). */
+  run(script: string, args: string[], cwd: string, onStart?: (pid: number) => void): Promise<ChildOutcome> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
       this.child = child.pid ?? 0;
+      if (child.pid) onStart?.(child.pid);
       let stderr = '';
       child.stderr.on('data', (chunk) => {
         stderr += chunk;

@@ -5,6 +5,7 @@
 //   migrate        tcp_migrate_req 0 against 1: resets per restart in new-connection load
 //   ceiling        the harness's load clients against wrk, identity capture on and off
 //   scale          1, 2, 4 servers on one port; 10 to 1,000 keep-alive connections
+//   soak           500 restarts under load in one run: fds, processes and harness memory sampled
 // Writes reports/bench/bench.json and bench.md; the tables go into BENCHMARKS.md by hand, with the text.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,15 +20,16 @@ import { freePort } from '../runtime/processes.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
 import { readResultDocument } from '../view/result-json.js';
 import { renderSvg } from '../view/charts.js';
-import { serverCostSpec } from './charts.js';
+import { serverCostSpec, soakSpec } from './charts.js';
 import { answering, benchNode, hasReusePort, pinned, wrk } from './measure.js';
 import { restartCost, type RestartCost } from './restart-cost.js';
 import { connectionsScale, perConnectionKiB, processesScale } from './scale.js';
 import { serverCost, type CostSummary, type ServerUnderTest } from './server-cost.js';
+import { soak } from './soak.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DIST = join(ROOT, 'dist', 'harness');
-const SECTIONS = ['server-cost', 'restart-cost', 'migrate', 'ceiling', 'scale'] as const;
+const SECTIONS = ['server-cost', 'restart-cost', 'migrate', 'ceiling', 'scale', 'soak'] as const;
 
 const f = (v: number, digits = 0) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const sp = (s: Spread | null, digits = 0, unit = '') => (s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–');
@@ -42,12 +44,13 @@ async function main(argv: string[]): Promise<number> {
       rounds: { type: 'string', default: '5' },
       seconds: { type: 'string', default: '4' },
       'extra-server': { type: 'string', multiple: true, default: [] },
+      'soak-restarts': { type: 'string', default: '500' },
       'report-dir': { type: 'string', default: 'reports/bench' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log(`Usage: npm run bench -- [--only ${SECTIONS.join(',')}] [--rounds N] [--seconds S] [--extra-server NAME=path/to/server/main.js]`);
+    console.log(`Usage: npm run bench -- [--only ${SECTIONS.join(',')}] [--rounds N] [--seconds S] [--extra-server NAME=path/to/server/main.js] [--soak-restarts N]`);
     return 0;
   }
   const only = values.only.split(',');
@@ -55,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
   if (unknown.length) throw new SetupError(`--only: unknown '${unknown.join(',')}'; choose from ${SECTIONS.join(', ')}`);
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
+  const soakRestarts = Number(values['soak-restarts']);
   if (!(Number.isInteger(rounds) && rounds >= 1 && seconds >= 1)) throw new SetupError('--rounds needs a whole number >= 1 and --seconds a number >= 1');
+  if (!(Number.isInteger(soakRestarts) && soakRestarts >= 1 && soakRestarts <= 1000)) throw new SetupError('--soak-restarts needs a whole number from 1 to 1000');
   const dir = values['report-dir'];
   mkdirSync(dir, { recursive: true });
   const node = await benchNode();
@@ -85,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
       '### Server cost',
       '',
       table(
-        ['server', 'keep-alive req/s', 'p99', 'CPU per request (user + system)', 'user CPU per request', 'against reuseport-lab: CPU / user CPU', 'new connection per request: conn/s', 'CPU per request'],
+        ['server', 'keep-alive req/s', 'p99', 'CPU per request (user + system)', 'user CPU per request', 'against reuseport-lab: CPU / user CPU', 'new connection per request: conn/s', 'CPU per request', 'against reuseport-lab'],
         summary.map((s) => [
           s.name,
           sp(s.keepalivePerSecond),
@@ -95,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
           s.efficiencyOfFirst && s.userEfficiencyOfFirst ? `${sp(s.efficiencyOfFirst, 2, '×')} / ${sp(s.userEfficiencyOfFirst, 2, '×')}` : '–',
           sp(s.churnPerSecond),
           sp(s.churnCpu, 2, ' µs'),
+          sp(s.churnEfficiencyOfFirst, 2, '×'),
         ]),
       ),
       '',
@@ -210,6 +216,27 @@ async function main(argv: string[]): Promise<number> {
       table(['keep-alive connections', 'requests/s', 'p99', 'server peak RSS', 'harness client peak RSS'], connections.map((r) => [f(r.connections), f(r.perSecond), `${f(r.p99Ms, 2)} ms`, `${f(r.serverPeakKiB / 1024, 1)} MiB`, `${f(r.harnessPeakKiB / 1024, 1)} MiB`])),
       '',
       `Per extra connection (slope from ${f(connections[0]!.connections)} to ${f(connections.at(-1)!.connections)}): the server ${f(perConnectionKiB(connections, (r) => r.serverPeakKiB), 1)} KiB, the harness's keep-alive client ${f(perConnectionKiB(connections, (r) => r.harnessPeakKiB), 1)} KiB. One run each, not pinned (servers and wrk share the 2 cores).`,
+      '',
+    );
+  }
+
+  if (only.includes('soak')) {
+    say(`soak: npm run poc with ${soakRestarts} restarts, 2 s apart (about ${Math.ceil((soakRestarts * 2) / 60)} min)...`);
+    const result = await soak(runner, { pocScript: join(DIST, 'main.js'), cwd: ROOT, restarts: soakRestarts, intervalSeconds: 2, reportDir: join(dir, 'soak'), onProgress: say });
+    const { doc } = result;
+    out.soak = { passed: doc.passed, restarts: doc.restarts.length, totalRequests: doc.totalRequests, failedRequests: doc.failedRequests, seconds: result.seconds, series: result.series, samples: result.samples };
+    writeFileSync(join(dir, 'soak.svg'), await renderSvg(soakSpec(result.samples)));
+    md.push(
+      '### Soak',
+      '',
+      `${f(doc.restarts.length)} restarts in ${f(result.seconds / 60, 1)} min: ${f(doc.totalRequests)} requests, ${f(doc.failedRequests)} failed; the gate ${doc.passed ? 'passed' : 'FAILED'}${result.code === 130 ? ' (interrupted)' : ''}.`,
+      '',
+      table(
+        ['sampled every 2 s', 'first tenth of the run', 'last tenth', 'largest sample'],
+        result.series.map((s) => [s.name, sp(s.firstTenth, 1), sp(s.lastTenth, 1), f(s.max, 1)]),
+      ),
+      '',
+      `\`npm run poc -- --restarts ${soakRestarts} --interval 2\` (both load modes, 50 connections each), watched from outside: the servers' open fds from /proc on the host (PIDs from docker top), the container's processes (docker top), the harness's resident memory (/proc). Median (min–max) of each tenth; the chart is soak.svg.`,
       '',
     );
   }

@@ -47,6 +47,8 @@ export interface CostSummary {
   efficiencyOfFirst: Spread | null;
   /** The same for user CPU alone. */
   userEfficiencyOfFirst: Spread | null;
+  /** The same ratio with a new connection per request. */
+  churnEfficiencyOfFirst: Spread | null;
 }
 
 async function measureOnce(node: string, server: ServerUnderTest, seconds: number, connections: number): Promise<CostSample> {
@@ -100,6 +102,7 @@ export async function serverCost(node: string, servers: ServerUnderTest[], optio
       churnCpu: pick((s) => s.churn.cpuMicrosPerRequest),
       efficiencyOfFirst: server === servers[0] ? null : spread(first.map((s, i) => mine[i]!.keepalive.cpuMicrosPerRequest / s.keepalive.cpuMicrosPerRequest)),
       userEfficiencyOfFirst: server === servers[0] ? null : spread(first.map((s, i) => mine[i]!.keepalive.userMicrosPerRequest / s.keepalive.userMicrosPerRequest)),
+      churnEfficiencyOfFirst: server === servers[0] ? null : spread(first.map((s, i) => mine[i]!.churn.cpuMicrosPerRequest / s.churn.cpuMicrosPerRequest)),
     };
   });
 }

@@ -1,0 +1,140 @@
+// Soak: hundreds of restarts under load in one `npm run poc` run, watched
+// from outside for what would leak: the open fds of the server processes
+// (/proc on the host, their PIDs from docker top), the container's process
+// count, and the resident memory of the harness process driving the load.
+import { readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Docker from 'dockerode';
+import type { ChildRunner } from '../child-run.js';
+import { spread, type Spread } from '../compare/rows.js';
+import { SetupError } from '../errors.js';
+import { connect, LABEL } from '../runtime/docker/engine.js';
+import { readResultDocument, type ResultDocument } from '../view/result-json.js';
+import { rssKiB } from './measure.js';
+
+export interface SoakSample {
+  /** ms since the epoch. */
+  at: number;
+  /** Restarts triggered by then (filled in from result.json). */
+  restarts: number;
+  harnessRssMiB: number;
+  containerProcesses: number;
+  serverProcesses: number;
+  /** Open fds summed over the server processes; null when /proc would not tell (not root). */
+  serverFds: number | null;
+}
+
+export interface SoakSeries {
+  name: string;
+  /** Median of the first and of the last tenth of the samples taken under restarts, and the largest. */
+  firstTenth: Spread | null;
+  lastTenth: Spread | null;
+  max: number;
+}
+
+export interface SoakResult {
+  samples: SoakSample[];
+  series: SoakSeries[];
+  doc: ResultDocument;
+  code: number;
+  seconds: number;
+}
+
+export interface SoakOptions {
+  pocScript: string;
+  cwd: string;
+  restarts: number;
+  intervalSeconds: number;
+  reportDir: string;
+  sampleEveryMs?: number;
+  onProgress?: (line: string) => void;
+}
+
+type Top = { Titles: string[]; Processes: string[][] };
+
+/** The poc container this run made: labelled by the harness, created after the run began. */
+async function findContainer(docker: Docker, since: number): Promise<Docker.Container | undefined> {
+  const listed = await docker.listContainers({ filters: { label: [`${LABEL}=poc`] } });
+  const ours = listed.filter((c) => c.Created * 1000 >= since - 1000).sort((a, b) => b.Created - a.Created)[0];
+  return ours && docker.getContainer(ours.Id);
+}
+
+function openFds(pid: number): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') return null;
+    return 0; // gone between docker top and here: it holds nothing now
+  }
+}
+
+async function sample(container: Docker.Container, harnessPid: number): Promise<Omit<SoakSample, 'restarts'>> {
+  const top = (await container.top({ ps_args: '-o pid,args' })) as Top;
+  const args = top.Titles.findIndex((t) => t === 'COMMAND' || t === 'ARGS');
+  const servers = top.Processes.filter((p) => p[args]?.includes('dist/server/main.js')).map((p) => Number(p[0]));
+  const fds = servers.map(openFds);
+  return {
+    at: Date.now(),
+    harnessRssMiB: rssKiB(harnessPid) / 1024,
+    containerProcesses: top.Processes.length,
+    serverProcesses: servers.length,
+    serverFds: fds.includes(null) ? null : fds.reduce<number>((sum, n) => sum + (n ?? 0), 0),
+  };
+}
+
+function series(name: string, values: number[]): SoakSeries {
+  const tenth = Math.max(1, Math.floor(values.length / 10));
+  return { name, firstTenth: spread(values.slice(0, tenth)), lastTenth: spread(values.slice(-tenth)), max: Math.max(...values) };
+}
+
+/** One poc run of `restarts` restarts, sampled every `sampleEveryMs` while its container lives. */
+export async function soak(runner: ChildRunner, options: SoakOptions): Promise<SoakResult> {
+  const docker = connect();
+  const every = options.sampleEveryMs ?? 2000;
+  const startedAt = Date.now();
+  const samples: Omit<SoakSample, 'restarts'>[] = [];
+  let harnessPid = 0;
+  let running = true;
+  let lastError: unknown;
+  const sampling = (async () => {
+    let container: Docker.Container | undefined;
+    while (running) {
+      await sleep(every);
+      if (!running || !harnessPid) continue;
+      try {
+        container ??= await findContainer(docker, startedAt);
+        if (container) samples.push(await sample(container, harnessPid));
+      } catch (error) {
+        lastError = error; // the run is ending (container or harness gone): the samples so far stand
+      }
+      if (samples.length % 30 === 1) options.onProgress?.(`soak: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples.length} samples`);
+    }
+  })();
+  const args = ['--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--report-dir', options.reportDir];
+  const run = await runner.run(options.pocScript, args, options.cwd, (pid) => (harnessPid = pid));
+  running = false;
+  await sampling;
+  if (run.code === 2) throw new SetupError(`the soak's poc run could not run: ${run.stderr.trim().split('\n').at(-1)}`);
+  if (samples.length === 0) throw new SetupError(`the soak took no samples${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  const doc = readResultDocument(`${options.reportDir}/result.json`);
+  const triggers = doc.restarts.map((r) => r.triggeredAt);
+  // Only while the load runs: before it the container is idle, after it the harness renders the report.
+  const withRestarts: SoakSample[] = samples
+    .filter((s) => s.at >= doc.startedAt && s.at <= doc.endedAt)
+    .map((s) => ({ ...s, restarts: triggers.filter((t) => t <= s.at).length }));
+  // Flat is judged from the first restart on: before it the load is still ramping up.
+  const underRestarts = withRestarts.filter((s) => s.restarts >= 1);
+  if (underRestarts.length === 0) throw new SetupError('the soak took no sample while restarts ran; give it more restarts (--soak-restarts)');
+  const fds = underRestarts.map((s) => s.serverFds);
+  return {
+    samples: withRestarts,
+    series: [
+      series('harness resident memory (MiB)', underRestarts.map((s) => s.harnessRssMiB)),
+      series('processes in the container', underRestarts.map((s) => s.containerProcesses)),
+      ...(fds.every((n): n is number => n !== null) ? [series('open fds of the server processes', fds)] : []),
+    ],
+    doc,
+    code: run.code,
+    seconds: (Date.now() - startedAt) / 1000,
+  };
+}
