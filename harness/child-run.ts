@@ -9,6 +9,15 @@ export interface ChildOutcome {
   stderr: string;
 }
 
+/** For a caller that watches the child (the soak samples its memory and reads its GC trace). */
+export interface ChildWatch {
+  onStart?: (pid: number) => void;
+  /** Node flags before the script, e.g. --trace-gc. */
+  nodeArgs?: string[];
+  /** The child's stdout, which is otherwise dropped. */
+  onStdout?: (text: string) => void;
+}
+
 export class ChildRunner {
   private child = 0;
   interrupted: NodeJS.Signals | undefined;
@@ -23,14 +32,14 @@ export class ChildRunner {
     process.on('SIGTERM', onSignal);
   }
 
-  /** `onStart` gets the child's PID, for a caller that watches it (the soak samples its memory). */
-  run(script: string, args: string[], cwd: string, onStart?: (pid: number) => void): Promise<ChildOutcome> {
+  run(script: string, args: string[], cwd: string, watch: ChildWatch = {}): Promise<ChildOutcome> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [...(watch.nodeArgs ?? []), script, ...args], { cwd, stdio: ['ignore', watch.onStdout ? 'pipe' : 'ignore', 'pipe'] });
       this.child = child.pid ?? 0;
-      if (child.pid) onStart?.(child.pid);
+      if (child.pid) watch.onStart?.(child.pid);
+      if (watch.onStdout) child.stdout!.on('data', (chunk: Buffer) => watch.onStdout!(chunk.toString()));
       let stderr = '';
-      child.stderr.on('data', (chunk) => {
+      child.stderr!.on('data', (chunk) => {
         stderr += chunk;
         if (process.stderr.isTTY) process.stderr.write(chunk);
       });

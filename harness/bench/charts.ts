@@ -1,7 +1,7 @@
 // The benchmark charts, as SVG (vega-lite, rendered in Node like the report's).
 import type { TopLevelSpec } from 'vega-lite';
 import type { CostSummary } from './server-cost.js';
-import type { SoakSample } from './soak.js';
+import type { HeapAfterGc, SoakSample } from './soak.js';
 
 /** CPU per request of each server, median with its min–max, user and system apart. */
 export function serverCostSpec(summary: CostSummary[]): TopLevelSpec {
@@ -24,26 +24,25 @@ export function serverCostSpec(summary: CostSummary[]): TopLevelSpec {
 }
 
 /** The soak's samples against restarts done: one panel per thing that would leak, each on its own scale. */
-export function soakSpec(samples: SoakSample[]): TopLevelSpec {
-  const panels: { field: keyof SoakSample; title: string }[] = [
-    { field: 'serverFds', title: 'open fds, server processes' },
-    { field: 'containerProcesses', title: 'processes in the container' },
-    { field: 'harnessRssMiB', title: 'harness resident memory, MiB' },
-  ];
+export function soakSpec(samples: SoakSample[], heapAfterGc: HeapAfterGc[]): TopLevelSpec {
+  const panel = (values: object[], field: string, title: string) => ({
+    width: 560,
+    height: 80,
+    data: { values },
+    mark: { type: 'line' as const, interpolate: 'step-after' as const, strokeWidth: 1 },
+    encoding: {
+      x: { field: 'restarts', type: 'quantitative' as const, title: 'restarts done' },
+      y: { field, type: 'quantitative' as const, title, scale: { zero: true } },
+    },
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Soak: ${samples.at(-1)?.restarts ?? 0} restarts under load`,
-    data: { values: samples },
-    vconcat: panels
-      .filter((p) => samples.some((s) => s[p.field] !== null))
-      .map((p) => ({
-        width: 560,
-        height: 90,
-        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1 },
-        encoding: {
-          x: { field: 'restarts', type: 'quantitative', title: 'restarts done' },
-          y: { field: p.field, type: 'quantitative', title: p.title, scale: { zero: true } },
-        },
-      })),
+    vconcat: [
+      ...(samples.every((s) => s.serverFds !== null) ? [panel(samples, 'serverFds', 'open fds, servers')] : []),
+      panel(samples, 'containerProcesses', 'container processes'),
+      panel(samples, 'harnessRssMiB', 'harness RSS, MiB'),
+      ...(heapAfterGc.length ? [panel(heapAfterGc, 'heapMiB', 'harness heap after full GC, MiB')] : []),
+    ],
   };
 }

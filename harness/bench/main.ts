@@ -6,6 +6,7 @@
 //   ceiling        the harness's load clients against wrk, identity capture on and off
 //   scale          1, 2, 4 servers on one port; 10 to 1,000 keep-alive connections
 //   soak           500 restarts under load in one run: fds, processes and harness memory sampled
+//   close-race     the rare reset at listener close: ours against a plain reusePort server, 2 × 500 restarts each
 // Writes reports/bench/bench.json and bench.md; the tables go into BENCHMARKS.md by hand, with the text.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ import { soak } from './soak.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DIST = join(ROOT, 'dist', 'harness');
-const SECTIONS = ['server-cost', 'restart-cost', 'migrate', 'ceiling', 'scale', 'soak'] as const;
+const SECTIONS = ['server-cost', 'restart-cost', 'migrate', 'ceiling', 'scale', 'soak', 'close-race'] as const;
 
 const f = (v: number, digits = 0) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const sp = (s: Spread | null, digits = 0, unit = '') => (s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–');
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   const seconds = Number(values.seconds);
   const soakRestarts = Number(values['soak-restarts']);
   if (!(Number.isInteger(rounds) && rounds >= 1 && seconds >= 1)) throw new SetupError('--rounds needs a whole number >= 1 and --seconds a number >= 1');
-  if (!(Number.isInteger(soakRestarts) && soakRestarts >= 1 && soakRestarts <= 1000)) throw new SetupError('--soak-restarts needs a whole number from 1 to 1000');
+  if (!(Number.isInteger(soakRestarts) && soakRestarts >= 1 && soakRestarts <= 1000)) throw new SetupError('--soak-restarts (restarts of soak and close-race) needs a whole number from 1 to 1000');
   const dir = values['report-dir'];
   mkdirSync(dir, { recursive: true });
   const node = await benchNode();
@@ -224,8 +225,8 @@ async function main(argv: string[]): Promise<number> {
     say(`soak: npm run poc with ${soakRestarts} restarts, 2 s apart (about ${Math.ceil((soakRestarts * 2) / 60)} min)...`);
     const result = await soak(runner, { pocScript: join(DIST, 'main.js'), cwd: ROOT, restarts: soakRestarts, intervalSeconds: 2, reportDir: join(dir, 'soak'), onProgress: say });
     const { doc } = result;
-    out.soak = { passed: doc.passed, restarts: doc.restarts.length, totalRequests: doc.totalRequests, failedRequests: doc.failedRequests, seconds: result.seconds, series: result.series, samples: result.samples };
-    writeFileSync(join(dir, 'soak.svg'), await renderSvg(soakSpec(result.samples)));
+    out.soak = { passed: doc.passed, restarts: doc.restarts.length, totalRequests: doc.totalRequests, failedRequests: doc.failedRequests, failuresByCause: doc.failuresByCause, seconds: result.seconds, series: result.series, samples: result.samples, heapAfterGc: result.heapAfterGc };
+    writeFileSync(join(dir, 'soak.svg'), await renderSvg(soakSpec(result.samples, result.heapAfterGc)));
     md.push(
       '### Soak',
       '',
@@ -236,7 +237,34 @@ async function main(argv: string[]): Promise<number> {
         result.series.map((s) => [s.name, sp(s.firstTenth, 1), sp(s.lastTenth, 1), f(s.max, 1)]),
       ),
       '',
-      `\`npm run poc -- --restarts ${soakRestarts} --interval 2\` (both load modes, 50 connections each), watched from outside: the servers' open fds from /proc on the host (PIDs from docker top), the container's processes (docker top), the harness's resident memory (/proc). Median (min–max) of each tenth; the chart is soak.svg.`,
+      `\`npm run poc -- --restarts ${soakRestarts} --interval 2\` (both load modes, 50 connections each), watched from outside: the servers' open fds from /proc on the host (PIDs from docker top), the container's processes (docker top), the harness's resident memory (/proc) and its heap after each full collection (\`--trace-gc\`). Median (min–max) of each tenth; the chart is soak.svg.`,
+      '',
+    );
+  }
+
+  if (only.includes('close-race')) {
+    if (!hasReusePort(node.version)) throw new SetupError(`close-race needs a Node with listen({ reusePort }) for its plain server; ${node.version} has none (set BENCH_NODE)`);
+    const runs: { kind: string; restarts: number; requests: number; failed: number; socketErrors: string | null }[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const kind of ['plain', 'ours']) {
+        say(`close-race: round ${round + 1}/2, ${kind}, ${soakRestarts} restarts...`);
+        const line = await new Promise<string>((resolvePromise, reject) => {
+          const child = spawn(join(ROOT, 'scripts', 'netns-run.sh'), [node.path, join(DIST, 'bench', 'close-race.js'), kind, String(soakRestarts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let text = '';
+          child.stdout.on('data', (c) => (text += c));
+          child.on('error', reject);
+          child.on('close', (code) => (code === 0 ? resolvePromise(text) : reject(new SetupError(code === 97 ? 'close-race needs a private network namespace: run as root' : `close-race ${kind} exited ${code}`))));
+        });
+        runs.push(JSON.parse(line));
+      }
+    }
+    out.closeRace = runs;
+    md.push(
+      '### Resets at listener close, tcp_migrate_req=1',
+      '',
+      table(['server', 'restarts', 'requests', 'failed (wrk socket errors)'], runs.map((r) => [r.kind === 'ours' ? 'reuseport-lab' : "plain, Node's reusePort, closes only its listener", f(r.restarts), f(r.requests), `${f(r.failed)}${r.socketErrors ? ` (${r.socketErrors})` : ''}`])),
+      '',
+      `Back-to-back restarts under \`wrk -c50 -H 'Connection: close'\` in a private network namespace; two interleaved runs each (\`npm run bench -- --only close-race --soak-restarts ${soakRestarts}\`).`,
       '',
     );
   }

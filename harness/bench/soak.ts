@@ -1,7 +1,9 @@
 // Soak: hundreds of restarts under load in one `npm run poc` run, watched
 // from outside for what would leak: the open fds of the server processes
 // (/proc on the host, their PIDs from docker top), the container's process
-// count, and the resident memory of the harness process driving the load.
+// count, and the memory of the harness process driving the load: its RSS,
+// and its live heap after each full garbage collection (--trace-gc), which
+// is what a leak would raise (RSS also holds what V8 has not returned yet).
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
@@ -24,6 +26,13 @@ export interface SoakSample {
   serverFds: number | null;
 }
 
+/** The harness's heap right after one full garbage collection. */
+export interface HeapAfterGc {
+  at: number;
+  restarts: number;
+  heapMiB: number;
+}
+
 export interface SoakSeries {
   name: string;
   /** Median of the first and of the last tenth of the samples taken under restarts, and the largest. */
@@ -34,6 +43,7 @@ export interface SoakSeries {
 
 export interface SoakResult {
   samples: SoakSample[];
+  heapAfterGc: HeapAfterGc[];
   series: SoakSeries[];
   doc: ResultDocument;
   code: number;
@@ -82,9 +92,17 @@ async function sample(container: Docker.Container, harnessPid: number): Promise<
   };
 }
 
-function series(name: string, values: number[]): SoakSeries {
+/** First tenth against last tenth: a leak shows as a last tenth above the first, not as one high sample. */
+export function series(name: string, values: number[]): SoakSeries {
   const tenth = Math.max(1, Math.floor(values.length / 10));
   return { name, firstTenth: spread(values.slice(0, tenth)), lastTenth: spread(values.slice(-tenth)), max: Math.max(...values) };
+}
+
+/** `--trace-gc` lines of full collections: ms since the isolate started, and the heap after it (V8's "MB" is 2^20 bytes). */
+const MARK_COMPACT = /\s([\d.]+) ms: Mark-Compact\b[^\n]*?([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/g;
+
+export function parseMarkCompacts(trace: string, startedAt: number): { at: number; heapMiB: number }[] {
+  return [...trace.matchAll(MARK_COMPACT)].map((m) => ({ at: startedAt + Number(m[1]), heapMiB: Number(m[3]) }));
 }
 
 /** One poc run of `restarts` restarts, sampled every `sampleEveryMs` while its container lives. */
@@ -94,6 +112,9 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
   const startedAt = Date.now();
   const samples: Omit<SoakSample, 'restarts'>[] = [];
   let harnessPid = 0;
+  let harnessStartedAt = 0;
+  let trace = '';
+  let partialLine = '';
   let running = true;
   let lastError: unknown;
   const sampling = (async () => {
@@ -111,25 +132,42 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
     }
   })();
   const args = ['--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--report-dir', options.reportDir];
-  const run = await runner.run(options.pocScript, args, options.cwd, (pid) => (harnessPid = pid));
+  const run = await runner.run(options.pocScript, args, options.cwd, {
+    nodeArgs: ['--trace-gc'],
+    onStart: (pid) => ((harnessPid = pid), (harnessStartedAt = Date.now())),
+    // Only the GC lines are kept: the poc's own terminal view is not needed here.
+    onStdout: (text) => {
+      const lines = (partialLine + text).split('\n');
+      partialLine = lines.pop()!;
+      for (const line of lines) if (line.includes('Mark-Compact')) trace += `${line}\n`;
+    },
+  });
+  trace += partialLine;
   running = false;
   await sampling;
   if (run.code === 2) throw new SetupError(`the soak's poc run could not run: ${run.stderr.trim().split('\n').at(-1)}`);
   if (samples.length === 0) throw new SetupError(`the soak took no samples${lastError ? `: ${(lastError as Error).message}` : ''}`);
   const doc = readResultDocument(`${options.reportDir}/result.json`);
   const triggers = doc.restarts.map((r) => r.triggeredAt);
+  const restartsBy = (at: number) => triggers.filter((t) => t <= at).length;
   // Only while the load runs: before it the container is idle, after it the harness renders the report.
   const withRestarts: SoakSample[] = samples
     .filter((s) => s.at >= doc.startedAt && s.at <= doc.endedAt)
-    .map((s) => ({ ...s, restarts: triggers.filter((t) => t <= s.at).length }));
+    .map((s) => ({ ...s, restarts: restartsBy(s.at) }));
   // Flat is judged from the first restart on: before it the load is still ramping up.
   const underRestarts = withRestarts.filter((s) => s.restarts >= 1);
   if (underRestarts.length === 0) throw new SetupError('the soak took no sample while restarts ran; give it more restarts (--soak-restarts)');
   const fds = underRestarts.map((s) => s.serverFds);
+  const heapAfterGc = parseMarkCompacts(trace, harnessStartedAt)
+    .filter((g) => g.at >= doc.startedAt && g.at <= doc.endedAt)
+    .map((g) => ({ ...g, restarts: restartsBy(g.at) }));
+  const heapUnderRestarts = heapAfterGc.filter((g) => g.restarts >= 1).map((g) => g.heapMiB);
   return {
     samples: withRestarts,
+    heapAfterGc,
     series: [
       series('harness resident memory (MiB)', underRestarts.map((s) => s.harnessRssMiB)),
+      ...(heapUnderRestarts.length ? [series('harness heap after each full GC (MiB)', heapUnderRestarts)] : []),
       series('processes in the container', underRestarts.map((s) => s.containerProcesses)),
       ...(fds.every((n): n is number => n !== null) ? [series('open fds of the server processes', fds)] : []),
     ],
