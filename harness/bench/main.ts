@@ -22,7 +22,7 @@ import { STRATEGY_NAMES } from '../strategies/index.js';
 import { readResultDocument } from '../view/result-json.js';
 import { renderSvg } from '../view/charts.js';
 import { serverCostSpec, soakSpec } from './charts.js';
-import { answering, benchNode, hasReusePort, pinned, wrk } from './measure.js';
+import { answering, benchNode, hasReusePort, jsonFromChild, pinned, wrk } from './measure.js';
 import { restartCost, type RestartCost } from './restart-cost.js';
 import { connectionsScale, perConnectionKiB, processesScale } from './scale.js';
 import { serverCost, type CostSummary, type ServerUnderTest } from './server-cost.js';
@@ -167,20 +167,8 @@ async function main(argv: string[]): Promise<number> {
     const add = (name: string, value: number) => (rows[name] ??= []).push(value);
     try {
       await answering(url, server);
-      const probe = (mode: string, identity: string) =>
-        new Promise<number>((resolvePromise, reject) => {
-          const [pc, ...pa] = pinned(0, [process.execPath, join(DIST, 'bench', 'load-probe.js'), mode, url, '50', String(seconds), identity]);
-          const child = spawn(pc!, pa, { stdio: ['ignore', 'pipe', 'inherit'] });
-          let text = '';
-          child.stdout.on('data', (c) => (text += c));
-          child.on('close', () => {
-            try {
-              resolvePromise((JSON.parse(text) as { perSecond: number }).perSecond);
-            } catch {
-              reject(new Error(`load-probe: ${text}`));
-            }
-          });
-        });
+      const probe = async (mode: string, identity: string) =>
+        (await jsonFromChild<{ perSecond: number }>(pinned(0, [process.execPath, join(DIST, 'bench', 'load-probe.js'), mode, url, '50', String(seconds), identity]))).perSecond;
       for (let round = 0; round < rounds; round++) {
         say(`ceiling: round ${round + 1}/${rounds}`);
         add('wrk, keep-alive', (await wrk(url, { connections: 50, seconds })).perSecond);
@@ -248,14 +236,12 @@ async function main(argv: string[]): Promise<number> {
     for (let round = 0; round < 2; round++) {
       for (const kind of ['plain', 'ours']) {
         say(`close-race: round ${round + 1}/2, ${kind}, ${soakRestarts} restarts...`);
-        const line = await new Promise<string>((resolvePromise, reject) => {
-          const child = spawn(join(ROOT, 'scripts', 'netns-run.sh'), [node.path, join(DIST, 'bench', 'close-race.js'), kind, String(soakRestarts)], { stdio: ['ignore', 'pipe', 'inherit'] });
-          let text = '';
-          child.stdout.on('data', (c) => (text += c));
-          child.on('error', reject);
-          child.on('close', (code) => (code === 0 ? resolvePromise(text) : reject(new SetupError(code === 97 ? 'close-race needs a private network namespace: run as root' : `close-race ${kind} exited ${code}`))));
-        });
-        runs.push(JSON.parse(line));
+        const argv = [join(ROOT, 'scripts', 'netns-run.sh'), node.path, join(DIST, 'bench', 'close-race.js'), kind, String(soakRestarts)];
+        runs.push(
+          await jsonFromChild<(typeof runs)[number]>(argv).catch((error: { exitCode?: number }) => {
+            throw error.exitCode === 97 ? new SetupError('close-race needs a private network namespace: run as root') : error;
+          }),
+        );
       }
     }
     out.closeRace = runs;

@@ -77,6 +77,29 @@ export function wrk(url: string, options: { connections: number; seconds: number
 }
 
 /** Waits until GET url answers 200 (a server just started), up to 10 s. */
+/**
+ * Runs a measuring child (argv[0] is the program) and parses the one JSON
+ * document it prints; its stderr goes to ours. A non-zero exit rejects with
+ * `exitCode` set, so a caller can name a known one.
+ */
+export function jsonFromChild<T>(argv: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (chunk) => (text += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(Object.assign(new Error(`${args.at(0) ?? cmd} exited ${code}: ${text.slice(0, 300)}`), { exitCode: code }));
+      try {
+        resolve(JSON.parse(text) as T);
+      } catch {
+        reject(new Error(`${args.at(0) ?? cmd} printed no JSON: ${text.slice(0, 300)}`));
+      }
+    });
+  });
+}
+
 export async function answering(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode} before it answered`);
