@@ -124,11 +124,13 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
       if (!running || !harnessPid) continue;
       try {
         container ??= await findContainer(docker, startedAt);
-        if (container) samples.push(await sample(container, harnessPid));
+        if (!container) continue;
+        samples.push(await sample(container, harnessPid));
+        // About once a minute, and only on a new sample: a failing probe must not repeat the line.
+        if (samples.length % 30 === 1) options.onProgress?.(`soak: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples.length} samples`);
       } catch (error) {
         lastError = error; // the run is ending (container or harness gone): the samples so far stand
       }
-      if (samples.length % 30 === 1) options.onProgress?.(`soak: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples.length} samples`);
     }
   })();
   const args = ['--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--report-dir', options.reportDir];
