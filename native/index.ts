@@ -19,6 +19,9 @@ interface Addon {
   listenReusePort(host: string, port: number, backlog: number): number;
   sdNotify(socketPath: string, state: string): void;
   inspectSocket(fd: number): SocketInfo;
+  steerReusePort(fd: number, index: number): void;
+  clearReusePortSteering(fd: number): boolean;
+  acceptQueueLength(fd: number): number;
 }
 
 // The same file runs from native/ (vitest) and from dist/native/ (built).
@@ -54,4 +57,25 @@ export function sdNotify(socketPath: string, state: string): void {
 /** Describes an open socket fd: listening or not, SO_REUSEPORT, family, address, port. */
 export function inspectSocket(fd: number): SocketInfo {
   return addon.inspectSocket(fd);
+}
+
+/**
+ * Sends every new connection of fd's SO_REUSEPORT group to the listener at
+ * `index` of the group (a one-instruction classic BPF program; server/steer.ts
+ * explains the order). An index past the group's end falls back to the
+ * kernel's hash. Throws with `code` where the kernel refuses (ENOPROTOOPT off
+ * Linux).
+ */
+export function steerReusePort(fd: number, index: number): void {
+  addon.steerReusePort(fd, index);
+}
+
+/** Detaches the steering program of fd's group; true when there was one. Call right after listen(). */
+export function clearReusePortSteering(fd: number): boolean {
+  return addon.clearReusePortSteering(fd);
+}
+
+/** Connections completed by the kernel for this listener and not yet accepted (Linux). */
+export function acceptQueueLength(fd: number): number {
+  return addon.acceptQueueLength(fd);
 }

@@ -10,6 +10,17 @@
 //       AF_UNIX datagrams.
 //   inspectSocket(fd) -> { listening, reusePort, type, family, address, port }
 //       What an inherited fd really is (LISTEN_FDS, tests).
+//   steerReusePort(fd, index) -> undefined
+//       Attaches a one-instruction classic BPF program (`ret index`) to the
+//       SO_REUSEPORT group fd belongs to: every new connection of the group
+//       goes to the socket at that index (server/steer.ts explains the
+//       group's order). Unprivileged; Linux >= 4.5.
+//   clearReusePortSteering(fd) -> boolean
+//       Detaches the group's program, if any (true when one was removed):
+//       the kernel's hash spreads connections again. Linux >= 5.3.
+//   acceptQueueLength(fd) -> number
+//       Connections the kernel has completed for a listener and nobody has
+//       accepted yet (TCP_INFO on a listening socket).
 //
 // Every failure is a JS exception: argument errors are TypeError/RangeError,
 // system errors are Error with `code` (errno name), `errno` and `syscall`.
@@ -26,6 +37,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -36,6 +48,17 @@
 // same flags with fcntl.
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0
+#endif
+
+#ifdef __linux__
+#include <linux/filter.h>
+// Older libc headers lack the constants; the values are Linux's ABI.
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#endif
+#ifndef SO_DETACH_REUSEPORT_BPF
+#define SO_DETACH_REUSEPORT_BPF 68
+#endif
 #endif
 
 namespace {
@@ -108,6 +131,14 @@ bool ReadString(const Napi::CallbackInfo& info, size_t index, const char* name,
     ThrowType(info.Env(), std::string(name) + " must not contain NUL bytes");
     return false;
   }
+  return true;
+}
+
+// Reads args[0] as a file descriptor.
+bool ReadFd(const Napi::CallbackInfo& info, int* fd) {
+  int64_t value = 0;
+  if (!ReadInt(info, 0, "fd", 0, 2147483647, &value)) return false;
+  *fd = static_cast<int>(value);
   return true;
 }
 
@@ -235,9 +266,8 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
 
 Napi::Value InspectSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t fd64 = 0;
-  if (!ReadInt(info, 0, "fd", 0, 2147483647, &fd64)) return env.Undefined();
-  int fd = static_cast<int>(fd64);
+  int fd = -1;
+  if (!ReadFd(info, &fd)) return env.Undefined();
   std::string where = "fd " + std::to_string(fd);
 
   int type = 0;
@@ -292,10 +322,79 @@ Napi::Value InspectSocket(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value SteerReusePort(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  int64_t index = 0;
+  if (!ReadFd(info, &fd) || !ReadInt(info, 1, "index", 0, 65535, &index)) {
+    return env.Undefined();
+  }
+  std::string where = "fd " + std::to_string(fd);
+#ifdef __linux__
+  // The whole program: return the index. An index past the group's end
+  // makes the kernel fall back to its hash.
+  sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, static_cast<uint32_t>(index)}};
+  sock_fprog program{1, code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) != 0) {
+    ThrowSystemError(env, errno, "setsockopt(SO_ATTACH_REUSEPORT_CBPF)", where);
+  }
+#else
+  ThrowSystemError(env, ENOPROTOOPT, "setsockopt(SO_ATTACH_REUSEPORT_CBPF)", where + " (Linux only)");
+#endif
+  return env.Undefined();
+}
+
+Napi::Value ClearReusePortSteering(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, &fd)) return env.Undefined();
+  std::string where = "fd " + std::to_string(fd);
+#ifdef __linux__
+  // The kernel wants an int-sized value even though it reads none: with
+  // length 0 it answers EINVAL.
+  int unused = 0;
+  if (setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof unused) != 0) {
+    if (errno == ENOENT) return Napi::Boolean::New(env, false);  // nothing attached
+    ThrowSystemError(env, errno, "setsockopt(SO_DETACH_REUSEPORT_BPF)", where);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, true);
+#else
+  ThrowSystemError(env, ENOPROTOOPT, "setsockopt(SO_DETACH_REUSEPORT_BPF)", where + " (Linux only)");
+  return env.Undefined();
+#endif
+}
+
+Napi::Value AcceptQueueLength(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, &fd)) return env.Undefined();
+#ifdef __linux__
+  // For a listener, Linux reports its accept queue in tcpi_unacked.
+  tcp_info tcp{};
+  socklen_t size = sizeof tcp;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &tcp, &size) != 0) {
+    ThrowSystemError(env, errno, "getsockopt(TCP_INFO)", "fd " + std::to_string(fd));
+    return env.Undefined();
+  }
+  if (tcp.tcpi_state != TCP_LISTEN) {
+    ThrowType(env, "fd " + std::to_string(fd) + " is not a listening TCP socket");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, tcp.tcpi_unacked);
+#else
+  ThrowSystemError(env, ENOPROTOOPT, "getsockopt(TCP_INFO)", "fd " + std::to_string(fd) + " (Linux only)");
+  return env.Undefined();
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listenReusePort", Napi::Function::New(env, ListenReusePort, "listenReusePort"));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
   exports.Set("inspectSocket", Napi::Function::New(env, InspectSocket, "inspectSocket"));
+  exports.Set("steerReusePort", Napi::Function::New(env, SteerReusePort, "steerReusePort"));
+  exports.Set("clearReusePortSteering", Napi::Function::New(env, ClearReusePortSteering, "clearReusePortSteering"));
+  exports.Set("acceptQueueLength", Napi::Function::New(env, AcceptQueueLength, "acceptQueueLength"));
   return exports;
 }
 

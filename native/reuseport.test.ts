@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inspectSocket, listenReusePort, sdNotify } from './index.js';
+import { acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, sdNotify, steerReusePort } from './index.js';
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -92,6 +92,68 @@ describe('inspectSocket', () => {
   });
 });
 
+describe('steering a reuseport group', () => {
+  /** Which listener answered each of `count` new connections. */
+  async function tally(port: number, count: number): Promise<Record<string, number>> {
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < count; i++) {
+      const name = await fetchGreeting(port);
+      seen[name] = (seen[name] ?? 0) + 1;
+    }
+    return seen;
+  }
+
+  it('sends every new connection to the listener at the index, through any member, until detached', async () => {
+    const first = listenReusePort('127.0.0.1', 0);
+    const port = inspectSocket(first).port!;
+    const second = listenReusePort('127.0.0.1', port);
+    await serve(first, 'first');
+    await serve(second, 'second');
+
+    steerReusePort(first, 1);
+    expect(await tally(port, 200)).toEqual({ second: 200 });
+    steerReusePort(second, 0);
+    expect(await tally(port, 200)).toEqual({ first: 200 });
+    expect(clearReusePortSteering(second)).toBe(true);
+    expect(clearReusePortSteering(first)).toBe(false); // the group has no program left
+    expect(Object.keys(await tally(port, 200)).sort()).toEqual(['first', 'second']);
+  });
+
+  it('falls back to the hash for an index past the end, and a listener that joins later takes the index', async () => {
+    const first = listenReusePort('127.0.0.1', 0);
+    const port = inspectSocket(first).port!;
+    await serve(first, 'first');
+    steerReusePort(first, 1);
+    expect(await tally(port, 50)).toEqual({ first: 50 });
+
+    const second = listenReusePort('127.0.0.1', port);
+    await serve(second, 'second');
+    expect(await tally(port, 50)).toEqual({ second: 50 });
+  });
+
+  it('is refused for a socket without SO_REUSEPORT', async () => {
+    const plain = net.createServer();
+    servers.push(plain);
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const fd = (plain as unknown as { _handle: { fd: number } })._handle.fd;
+    expect(() => steerReusePort(fd, 0)).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'setsockopt(SO_ATTACH_REUSEPORT_CBPF)' }));
+  });
+
+  it('counts connections the kernel completed that nobody accepted', async () => {
+    const fd = listenReusePort('127.0.0.1', 0);
+    const port = inspectSocket(fd).port!;
+    expect(acceptQueueLength(fd)).toBe(0);
+    const clients = await Promise.all([1, 2, 3].map(() => new Promise<net.Socket>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    })));
+    expect(acceptQueueLength(fd)).toBe(3);
+    const server = await serve(fd, 'late');
+    await Promise.all(clients.map((c) => new Promise((r) => c.on('close', r).resume())));
+    expect(acceptQueueLength(fd)).toBe(0);
+    expect(server.listening).toBe(true);
+  });
+});
+
 // Node core cannot bind an AF_UNIX datagram socket, so the receiving end of
 // the notify socket is a few lines of python3 (on every machine we test on).
 function receiveDatagram(address: string): Promise<{ ready: Promise<void>; message: Promise<string> }> {
@@ -152,6 +214,8 @@ describe('bad arguments', () => {
   const listen = listenReusePort as (...args: unknown[]) => number;
   const inspect = inspectSocket as (...args: unknown[]) => unknown;
   const notify = sdNotify as (...args: unknown[]) => unknown;
+  const steer = steerReusePort as (...args: unknown[]) => unknown;
+  const queue = acceptQueueLength as (...args: unknown[]) => unknown;
 
   it.each([
     ['port above 65535', call(listen, '127.0.0.1', 70000), RangeError],
@@ -165,6 +229,10 @@ describe('bad arguments', () => {
     ['relative notify path', call(notify, 'notify.sock', 'READY=1'), TypeError],
     ['notify path too long', call(notify, '/' + 'x'.repeat(200), 'READY=1'), RangeError],
     ['NUL in state', call(notify, '/tmp/x', 'READY=1\0'), TypeError],
+    ['steer index above 65535', call(steer, 3, 70000), RangeError],
+    ['steer without an index', call(steer, 3), TypeError],
+    ['steer a file', call(steer, 0, 1), Error],
+    ['queue length of a non-socket', call(queue, 0), Error],
   ])('%s throws, never crashes', (_name, thunk, kind) => {
     expect(thunk).toThrow(kind);
   });

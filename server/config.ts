@@ -17,6 +17,10 @@ export interface ServerConfig {
   drainTimeoutMs: number;
   /** Upper bound for /slow?ms=N. */
   slowMaxMs: number;
+  /** Drain line 2: steer new connections to another listener before closing (steer.ts). */
+  steer: boolean;
+  /** How long a steered listener stays open for what was already routed to it. */
+  steerSettleMs: number;
   /** Fault injection for the gate's own tests: block the event loop this long right after ready (0: never). */
   stallAfterReadyMs: number;
   /** systemd's notify socket, when started by systemd with Type=notify. */
@@ -34,6 +38,8 @@ export const DEFAULTS = {
   idleGraceMs: 1_000,
   drainTimeoutMs: 20_000,
   slowMaxMs: 60_000,
+  steer: true,
+  steerSettleMs: 50,
 } as const;
 
 export class ConfigError extends Error {
@@ -47,6 +53,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use a whole number from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use on or off`);
 }
 
 /**
@@ -89,6 +102,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     idleGraceMs: integer(env, 'DRAIN_IDLE_GRACE_MS', DEFAULTS.idleGraceMs, 0, 600_000),
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, 1, 3_600_000),
     slowMaxMs: integer(env, 'SLOW_MAX_MS', DEFAULTS.slowMaxMs, 0, 3_600_000),
+    steer: onOff(env, 'DRAIN_STEER', DEFAULTS.steer),
+    steerSettleMs: integer(env, 'DRAIN_STEER_SETTLE_MS', DEFAULTS.steerSettleMs, 0, 60_000),
     stallAfterReadyMs: integer(env, 'STALL_AFTER_READY_MS', 0, 0, 60_000),
     notifySocket: env.NOTIFY_SOCKET || undefined,
     listenFds: socketActivation(env, pid),

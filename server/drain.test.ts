@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, RawConnection, startReadyServer, tempDir } from '../test/processes.js';
+import { cleanup, RawConnection, startReadyServer, startServer, tempDir } from '../test/processes.js';
 import { processStartTime } from './readiness.js';
 
 afterEach(cleanup);
@@ -17,6 +17,21 @@ function connectionRefused(port: number): Promise<boolean> {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
   });
+}
+
+/** Which PID answered each of `count` GET / on new connections, `parallel` at a time. */
+async function answeredBy(port: number, count: number, parallel = 20): Promise<Map<number, number>> {
+  const tally = new Map<number, number>();
+  let next = 0;
+  const loop = async () => {
+    while (next++ < count) {
+      const answer = await new RawConnection(port).request('/');
+      const pid = Number(answer.headers['x-server-pid']);
+      tally.set(pid, (tally.get(pid) ?? 0) + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+  return tally;
 }
 
 describe('drain contract', () => {
@@ -37,7 +52,75 @@ describe('drain contract', () => {
     expect(health.headers.connection).toBe('close');
   });
 
-  it('2. closes the listener at once but keeps open connections', async () => {
+  describe('2. steers new connections to another listener of the port before it closes', () => {
+    // A settle long enough to keep the steered listener open while the test counts.
+    const LONG_SETTLE = { DRAIN_STEER_SETTLE_MS: '5000', DRAIN_IDLE_GRACE_MS: '5000' };
+
+    it('a replaced server: none of 1,000 new connections reaches it, its successor answers them', async () => {
+      const old = await startReadyServer(LONG_SETTLE);
+      const successor = await startReadyServer({ PORT: String(old.port) });
+      old.child.kill('SIGTERM');
+      expect(await old.waitFor('steered')).toMatchObject({ index: 1, probes: 1 });
+
+      const tally = await answeredBy(old.port, 1000);
+      const counted = Date.now();
+      const closed = await old.waitFor('listener_closed');
+      expect(tally.get(old.child.pid!) ?? 0).toBe(0);
+      expect(tally.get(successor.child.pid!)).toBe(1000);
+      // The count ran while the old listener was still open, and it accepted nothing new.
+      expect(Date.parse(closed.ts as string)).toBeGreaterThanOrEqual(counted);
+      expect(closed).toMatchObject({ steered: true, acceptedWhileDraining: 0 });
+      expect(await old.exited).toBe(0);
+    });
+
+    it('a rolled-back new server steers back to the old one and pulls nothing to itself', async () => {
+      const old = await startReadyServer();
+      const rolledBack = await startReadyServer({ ...LONG_SETTLE, PORT: String(old.port) });
+      rolledBack.child.kill('SIGTERM');
+      expect(await rolledBack.waitFor('steered')).toMatchObject({ index: 0, probes: 2 });
+
+      const tally = await answeredBy(old.port, 1000);
+      const counted = Date.now();
+      expect(tally.get(rolledBack.child.pid!) ?? 0).toBe(0);
+      expect(tally.get(old.child.pid!)).toBe(1000);
+      // Its own probe (the first one, at index 1) is all it accepted while draining.
+      const closed = await rolledBack.waitFor('listener_closed');
+      expect(Date.parse(closed.ts as string)).toBeGreaterThanOrEqual(counted);
+      expect(closed).toMatchObject({ steered: true, acceptedWhileDraining: 1 });
+      expect(await rolledBack.exited).toBe(0);
+    });
+
+    it('the next server detaches the program after listen: old and new answer again', async () => {
+      const first = await startReadyServer({ DRAIN_STEER_SETTLE_MS: '0' });
+      const second = await startReadyServer({ PORT: String(first.port) });
+      first.child.kill('SIGTERM');
+      await first.waitFor('steered');
+      expect(await first.exited).toBe(0);
+
+      const third = await startServer({ PORT: String(first.port) }).waitFor('listening');
+      expect(third).toMatchObject({ clearedSteering: true });
+      const tally = await answeredBy(first.port, 400);
+      expect([...tally.keys()].sort()).toEqual([second.child.pid, third.pid].sort());
+    });
+
+    it('alone on the port: says so and closes at once', async () => {
+      const server = await startReadyServer();
+      server.child.kill('SIGTERM');
+      expect(await server.waitFor('steer_skipped')).toMatchObject({ reason: 'no other listener on the port' });
+      expect(await server.waitFor('listener_closed')).toMatchObject({ steered: false });
+      expect(await server.exited).toBe(0);
+    });
+
+    it('DRAIN_STEER=off: closes without steering, and says why', async () => {
+      const old = await startReadyServer({ DRAIN_STEER: 'off' });
+      await startReadyServer({ PORT: String(old.port) });
+      old.child.kill('SIGTERM');
+      expect(await old.waitFor('steer_skipped')).toMatchObject({ reason: 'DRAIN_STEER=off' });
+      expect(await old.exited).toBe(0);
+    });
+  });
+
+  it('3. closes the listener but keeps open connections', async () => {
     const server = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '5000' });
     const connection = new RawConnection(server.port);
     await connection.request('/');
@@ -50,7 +133,7 @@ describe('drain contract', () => {
     expect(answer.body).toBe(`OK. Handled by PID: ${server.child.pid}\n`);
   });
 
-  it('3. answers a keep-alive client with Connection: close, then closes that socket', async () => {
+  it('4. answers a keep-alive client with Connection: close, then closes that socket', async () => {
     const server = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '5000' });
     const connection = new RawConnection(server.port);
     expect((await connection.request('/')).headers.connection).toBe('keep-alive');
@@ -64,7 +147,7 @@ describe('drain contract', () => {
     expect(await server.exited).toBe(0);
   });
 
-  it('4. closes a keep-alive connection that stays idle for the grace, not before', async () => {
+  it('5. closes a keep-alive connection that stays idle for the grace, not before', async () => {
     const server = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '400' });
     const connection = new RawConnection(server.port);
     await connection.request('/');
@@ -77,7 +160,7 @@ describe('drain contract', () => {
     expect(await server.exited).toBe(0);
   });
 
-  it('5. lets an in-flight request complete after SIGTERM, then exits 0', async () => {
+  it('6. lets an in-flight request complete after SIGTERM, then exits 0', async () => {
     const server = await startReadyServer();
     const connection = new RawConnection(server.port);
     const slow = connection.request('/slow?ms=600');
@@ -92,7 +175,7 @@ describe('drain contract', () => {
     expect(server.logs.map((l) => l.event)).toEqual(expect.arrayContaining(['drain_started', 'listener_closed', 'drained', 'exit']));
   });
 
-  it('6. cuts what is left at the drain deadline, says how much, and exits 1', async () => {
+  it('7. cuts what is left at the drain deadline, says how much, and exits 1', async () => {
     const server = await startReadyServer({ DRAIN_TIMEOUT_MS: '500', DRAIN_IDLE_GRACE_MS: '100' });
     const connection = new RawConnection(server.port);
     const slow = connection.request('/slow?ms=10000').catch((error: Error) => error);

@@ -4,29 +4,40 @@
  *
  *  1. Readiness is withdrawn at once: /healthz answers 503, the ready marker
  *     is removed and systemd is told STOPPING=1 (main.ts, before drain()).
- *  2. The listening socket is closed at once, and only the listener: the
- *     kernel routes new connections to the other SO_REUSEPORT listeners, and
- *     open connections stay up. (Node >= 19's http.Server.close() would also
+ *  2. New connections are steered away before the listener closes: when
+ *     another SO_REUSEPORT listener shares the port, a BPF program sends the
+ *     port's new connections to it, proven by one probe request (steer.ts),
+ *     and what was already routed here is accepted for `steerSettleMs`.
+ *     Alone on the port, on systemd's socket, or where the kernel refuses,
+ *     nothing is steered and the server says why (`steer_skipped`).
+ *  3. Then the listening socket is closed, and only the listener: the
+ *     kernel routes new connections to the other listeners, and open
+ *     connections stay up. (Node >= 19's http.Server.close() would also
  *     close idle keep-alive connections at once, racing clients that are just
  *     sending their next request on them; so it is not called.)
- *  3. Every response from then on carries `Connection: close`, and its socket
- *     closes once the response is flushed: the client learns from the
- *     response itself to open its next connection elsewhere.
- *  4. A connection that stays idle for `idleGraceMs` after draining began (or
+ *  4. Every response from the drain's start on carries `Connection: close`,
+ *     and its socket closes once the response is flushed: the client learns
+ *     from the response itself to open its next connection elsewhere.
+ *  5. A connection that stays idle for `idleGraceMs` after draining began (or
  *     after it was accepted, if later) is closed.
- *  5. In-flight requests complete; the drain resolves 0 when no connection
+ *  6. In-flight requests complete; the drain resolves 0 when no connection
  *     remains.
- *  6. At `deadlineMs` whatever remains is destroyed, the number cut is logged,
+ *  7. At `deadlineMs` whatever remains is destroyed, the number cut is logged,
  *     and the drain resolves 1.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
 
 export interface DrainOptions {
-  /** Line 4: how long an idle connection may stay after draining began. */
+  /** Line 5: how long an idle connection may stay after draining began. */
   idleGraceMs: number;
-  /** Line 6: when the rest is destroyed. */
+  /** Line 7: when the rest is destroyed. */
   deadlineMs: number;
+  /**
+   * Line 2: runs after the drain started and before the listener closes
+   * (steer.ts); what it resolves with is logged with `listener_closed`.
+   */
+  beforeListenerClose?: () => Promise<Record<string, unknown>>;
   /** Lifecycle events, e.g. logEvent. */
   log: (event: string, fields?: Record<string, unknown>) => void;
 }
@@ -53,6 +64,8 @@ export class Drainer {
   /** Draining only: each idle connection's grace timer. */
   private readonly idleTimers = new Map<Socket, NodeJS.Timeout>();
   private drainStarted = false;
+  /** Connections accepted after the drain started, for `listener_closed`: with a steer, what was already routed here. */
+  private acceptedWhileDraining = 0;
   /** Requests received, for the exit line. */
   served = 0;
 
@@ -71,7 +84,10 @@ export class Drainer {
     server.on('connection', (socket: Socket) => {
       connections.set(socket, undefined);
       socket.on('close', forget);
-      if (this.drainStarted) this.armIdleTimer(socket);
+      if (this.drainStarted) {
+        this.acceptedWhileDraining++;
+        this.armIdleTimer(socket);
+      }
     });
   }
 
@@ -87,7 +103,7 @@ export class Drainer {
     return { connections: this.connections.size, inFlight };
   }
 
-  /** Wraps the request handler so every request is tracked (lines 3, 5). */
+  /** Wraps the request handler so every request is tracked (lines 4, 6). */
   handle(handler: Handler): Handler {
     return (req, res) => {
       this.served++;
@@ -102,7 +118,7 @@ export class Drainer {
   }
 
   /**
-   * Starts the drain (lines 2 to 6). Resolves with the exit code: 0 when every
+   * Starts the drain (lines 2 to 7). Resolves with the exit code: 0 when every
    * connection ended by itself, 1 when the deadline cut some.
    */
   drain(): Promise<number> {
@@ -111,30 +127,42 @@ export class Drainer {
     this.options.log('drain_started', this.counts());
 
     return new Promise<number>((resolve) => {
+      let ended = false;
+      const end = (code: number) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(deadline);
+        resolve(code);
+      };
       const deadline = setTimeout(() => {
         const cut = this.counts();
         for (const socket of this.connections.keys()) socket.destroy();
         this.options.log('drain_deadline', { cutConnections: cut.connections, cutRequests: cut.inFlight });
-        resolve(1);
+        end(1);
       }, this.options.deadlineMs);
-
-      // Line 2. net.Server's close (http.Server extends it) stops accepting and
-      // calls back once the last connection has ended (line 5).
-      net.Server.prototype.close.call(this.server, () => {
-        clearTimeout(deadline);
-        this.options.log('drained');
-        resolve(0);
-      });
-      this.options.log('listener_closed');
 
       for (const [socket, latest] of this.connections) {
         if (finished(latest)) {
-          this.armIdleTimer(socket); // line 4
+          this.armIdleTimer(socket); // line 5
         } else {
-          closeAfterResponse(latest!); // line 3
+          closeAfterResponse(latest!); // line 4
           this.busyUntilClosed(socket, latest!);
         }
       }
+
+      const before = this.options.beforeListenerClose?.() ?? Promise.resolve({});
+      // The listener closes whatever happened before: a failed steer only loses the steer.
+      const fields = before.catch((error: unknown) => ({ beforeCloseError: (error as Error).message }));
+      void fields.then((fields) => {
+        if (ended) return;
+        // Line 3. net.Server's close (http.Server extends it) stops accepting and
+        // calls back once the last connection has ended (line 6).
+        net.Server.prototype.close.call(this.server, () => {
+          this.options.log('drained');
+          end(0);
+        });
+        this.options.log('listener_closed', { ...fields, acceptedWhileDraining: this.acceptedWhileDraining });
+      });
     });
   }
 
@@ -156,7 +184,7 @@ export class Drainer {
   }
 }
 
-/** Line 3: ask Node to send `Connection: close` and close the socket once this response is flushed. */
+/** Line 4: ask Node to send `Connection: close` and close the socket once this response is flushed. */
 function closeAfterResponse(res: ServerResponse): void {
   if (!res.headersSent) res.setHeader('Connection', 'close');
 }

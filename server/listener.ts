@@ -1,6 +1,6 @@
 // Where the listening socket comes from: systemd socket activation when
 // LISTEN_FDS names this process, else our own SO_REUSEPORT socket.
-import { inspectSocket, listenReusePort, type SocketInfo } from '../native/index.js';
+import { clearReusePortSteering, inspectSocket, listenReusePort, type SocketInfo } from '../native/index.js';
 import { ConfigError, type ServerConfig } from './config.js';
 
 /** sd_listen_fds(3): passed sockets start at fd 3. */
@@ -11,6 +11,12 @@ export interface Listener {
   /** How the socket was obtained; reported by /info and the logs. */
   source: 'systemd' | 'reuseport';
   info: SocketInfo;
+  /**
+   * A steering program left on the port's group by a server that drained
+   * (steer.ts) was detached right after listen(), so the kernel's hash
+   * spreads new connections over this listener and the others again.
+   */
+  clearedSteering: boolean;
 }
 
 /** Returns a listening socket fd for `server.listen({ fd })`. */
@@ -30,11 +36,11 @@ export function obtainListener(config: ServerConfig, env: NodeJS.ProcessEnv = pr
     if (!info.listening || info.type !== 'stream') {
       throw new ConfigError(`fd ${fd} passed by systemd is not a listening stream socket; use ListenStream= in the .socket unit`);
     }
-    return { fd, source: 'systemd', info };
+    return { fd, source: 'systemd', info, clearedSteering: false };
   }
   try {
     const fd = listenReusePort(config.host, config.port, config.backlog);
-    return { fd, source: 'reuseport', info: inspectSocket(fd) };
+    return { fd, source: 'reuseport', info: inspectSocket(fd), clearedSteering: clearSteering(fd) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const hint =
@@ -44,5 +50,14 @@ export function obtainListener(config: ServerConfig, env: NodeJS.ProcessEnv = pr
           ? ': ports below 1024 need privileges; choose PORT 1024 or above'
           : '';
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}${hint}`);
+  }
+}
+
+/** Detaches the group's steering program right after listen(); false when none, or where the kernel has none to detach. */
+function clearSteering(fd: number): boolean {
+  try {
+    return clearReusePortSteering(fd);
+  } catch {
+    return false;
   }
 }

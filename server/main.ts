@@ -2,17 +2,38 @@
 // PID, and drain by contract (drain.ts) on SIGTERM/SIGINT.
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, readConfig } from './config.js';
+import { ConfigError, readConfig, type ServerConfig } from './config.js';
 import { Drainer } from './drain.js';
-import { obtainListener } from './listener.js';
+import { type Listener, obtainListener } from './listener.js';
 import { logEvent } from './log.js';
 import { Readiness } from './readiness.js';
+import { settle, steerAway } from './steer.js';
 
 /** Blocks the event loop: what a new version that is busy right after it said "ready" looks like to clients. */
 function stallEventLoop(ms: number): void {
   logEvent('stall_injected', { ms });
   const until = Date.now() + ms;
   while (Date.now() < until);
+}
+
+/**
+ * Drain line 2: steer the port's new connections to another listener, then
+ * let what was already routed here be accepted. Resolves with the fields of
+ * `listener_closed`; never rejects.
+ */
+async function steerBeforeClose(listener: Listener, config: ServerConfig): Promise<Record<string, unknown>> {
+  const skip = (reason: string) => {
+    logEvent('steer_skipped', { reason });
+    return { steered: false };
+  };
+  if (!config.steer) return skip('DRAIN_STEER=off');
+  if (listener.source === 'systemd') return skip("the socket is systemd's: closing this process's copy leaves it listening");
+  const { address, port } = listener.info;
+  const outcome = await steerAway({ fd: listener.fd, address: address!, port: port!, pid: process.pid });
+  if (!outcome.steered) return skip(outcome.reason);
+  logEvent('steered', { index: outcome.index, probes: outcome.probes, ms: outcome.ms });
+  const stillQueued = await settle(listener.fd, config.steerSettleMs);
+  return { steered: true, ...(stillQueued ? { stillQueued } : {}) };
 }
 
 function fail(message: string): never {
@@ -32,6 +53,7 @@ function main(): void {
     idleGraceMs: config.idleGraceMs,
     deadlineMs: config.drainTimeoutMs,
     log: logEvent,
+    beforeListenerClose: () => steerBeforeClose(listener, config),
   });
   const app = createApp({
     pid: process.pid,
@@ -68,7 +90,7 @@ function main(): void {
 
   server.listen({ fd: listener.fd }, () => {
     const { address, port, family } = listener.info;
-    logEvent('listening', { source: listener.source, address, port, family, version: config.version });
+    logEvent('listening', { source: listener.source, address, port, family, version: config.version, clearedSteering: listener.clearedSteering });
     readiness.markReady({ version: config.version, port, startedAt });
     logEvent('ready');
     if (config.stallAfterReadyMs) stallEventLoop(config.stallAfterReadyMs);
