@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   say(options, chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
   say(options, chalk.dim(`  runtime: ${runtime.description}`));
   say(options, chalk.dim(`  load: ${describeLoad(options)}`));
-  const scenario = { ...options, restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout } };
+  const scenario = { ...options, restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout, steer: options.steer } };
   const { result, verdict } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say: (text) => say(options, text) });
   if (options.keep && runtime instanceof DockerRuntime) {
     say(options, `container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);

@@ -22,6 +22,8 @@ export interface PocOptions extends ScenarioOptions {
   stopTimeout: number;
   /** Time limit of one restart; past it the harness ends the restart and the run. */
   restartTimeout: number;
+  /** Drain line 2 on or off in every server of the run. */
+  steer: boolean;
   reportDir: string;
   build: boolean;
   keep: boolean;
@@ -56,6 +58,7 @@ const SPECS: Record<string, Spec> = {
   'stall-floor': { flag: '--stall-floor', value: 'SHARE', fallback: String(DEFAULT_STALL_FLOOR), help: 'any 500 ms of a switchover answering less than this share of the warm-up rate is a stall (0 turns it off)' },
   'ready-timeout': { flag: '--ready-timeout', value: 'SECONDS', fallback: '10', help: 'time the new server has to become ready (systemd: TimeoutStartSec)' },
   'stop-timeout': { flag: '--stop-timeout', value: 'SECONDS', fallback: '30', help: 'time the old server has to drain before SIGKILL (systemd: TimeoutStopSec)' },
+  steer: { flag: '--steer', value: 'on|off', fallback: 'on', help: 'old servers steer new connections to the new one before closing their listener; off shows what that saves' },
   'restart-timeout': { flag: '--restart-timeout', value: 'SECONDS', fallback: '', help: 'a restart running longer is ended and fails the run (default: ready + stop timeout + overlap + 30)' },
   'report-dir': { flag: '--report-dir', value: 'DIR', fallback: 'reports', help: 'where result.json is written' },
   'skip-build': { flag: '--skip-build', fallback: false, help: 'docker: use the existing image instead of building it' },
@@ -128,6 +131,7 @@ export function parseOptions(argv: string[]): PocOptions {
     readyTimeout: number('ready-timeout', text('ready-timeout'), 1, 3600),
     stopTimeout: number('stop-timeout', text('stop-timeout'), 1, 3600),
     restartTimeout: 0,
+    steer: choice('steer', text('steer'), ['on', 'off'] as const) === 'on',
     reportDir: text('report-dir'),
     build: !flag('skip-build'),
     keep: flag('keep'),

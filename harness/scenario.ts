@@ -7,6 +7,8 @@ import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import { type Outcome, record, requestOnce, startChurnLoad } from './load/churn-load.js';
 import { type RunningLoad, startKeepAliveLoad } from './load/keepalive-load.js';
 import { type LoadSnapshot, Recorder, tee, type WindowStats } from './load/recorder.js';
+import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
+import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Target } from './runtime/runtime.js';
 import type { ResponseCheck } from './load/response-check.js';
@@ -54,7 +56,14 @@ export interface ScenarioOptions {
   stallFloor: number;
   fault?: FaultName;
   /** How the runtime restarts (for the report; the runtime applies them). */
-  restartSettings?: { overlapMs: number; readyTimeoutSeconds: number; stopTimeoutSeconds: number; restartTimeoutSeconds: number };
+  restartSettings?: {
+    overlapMs: number;
+    readyTimeoutSeconds: number;
+    stopTimeoutSeconds: number;
+    restartTimeoutSeconds: number;
+    /** Our servers steer new connections away before closing their listener (drain line 2); off: DRAIN_STEER=off, the control. */
+    steer: boolean;
+  };
 }
 
 /** What was injected, and what became of the injected long request. */
@@ -97,6 +106,10 @@ export interface ScenarioResult {
   /** How each server ended, from the servers' own log lines; null with the reason when the log could not be read. */
   servers: ServerEnding[] | null;
   serversError: string | null;
+  /** The kernel's TCP counters of the servers' network namespace, per restart (net-counters.ts). */
+  netCounters: NetCounterRecord;
+  /** The harness's own event-loop delay and the machine's CPU, per bucket (harness-monitor.ts). */
+  harness: HarnessBucket[];
   /** Processes, zombies and fds left in the container; null where not checked or when the probe failed. */
   leftovers: Leftovers | null;
   leftoversError: string | null;
@@ -146,8 +159,13 @@ function interruption(error: unknown, signal: AbortSignal | undefined): { reason
 /** Runs the scenario; the caller owns the runtime and closes it. */
 export async function runScenario(runtime: Runtime, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
   const fault = options.fault ? FAULTS[options.fault] : undefined;
-  const target = await runtime.start(fault?.serverEnv);
+  const serverEnv = [...(fault?.serverEnv ?? []), ...(options.restartSettings?.steer === false ? ['DRAIN_STEER=off'] : [])];
+  const target = await runtime.start(serverEnv);
+  const counters = new NetCounterLog(runtime.netCounters());
+  await counters.take('start');
   const startedAt = Date.now();
+  const monitor = new HarnessMonitor(options.bucketMs, startedAt);
+  monitor.start();
   const total = new Recorder(options.bucketMs, options.latencyBudgetMs, startedAt);
   const perMode = new Map(modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, options.latencyBudgetMs, startedAt)]));
   hooks.onRecorder?.(total);
@@ -186,6 +204,7 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
         });
         await sleep(100); // on the wire before the restart begins
       }
+      await counters.take(`before #${index}`);
       const done = await runtime.restart({ index, version: `v${index + 1}`, ...(faulty ? { tweak: fault.tweak, timeoutSeconds: fault.restartTimeoutSeconds } : {}) });
       restarts.push(done);
       hooks.onRestart?.(done);
@@ -196,7 +215,10 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
       await sleep(Math.max(0, pause), undefined, { signal: hooks.signal });
     }
   } catch (error) {
-    if (error instanceof SetupError && !restarts.length && !hooks.signal?.aborted) throw error;
+    if (error instanceof SetupError && !restarts.length && !hooks.signal?.aborted) {
+      monitor.stop();
+      throw error;
+    }
     interrupted = interruption(error, hooks.signal);
   }
 
@@ -205,6 +227,8 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   total.end(stoppedAt);
   for (const recorder of perMode.values()) recorder.end(stoppedAt);
   await Promise.all(loads.map((load) => load.stop()));
+  monitor.stop();
+  await counters.take('end');
   if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
 
   const warmup = { from: startedAt + options.bucketMs, to: restarts[0]?.triggeredAt ?? stoppedAt };
@@ -241,6 +265,8 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
     switchovers: restarts.map((r) => ({ index: r.index, from: r.triggeredAt, to: windowEnd(r), stats: total.window(r.triggeredAt, windowEnd(r)) })),
     restarts,
     fault: faultRecord,
+    netCounters: counters.record(),
+    harness: monitor.snapshot(),
     servers,
     serversError,
     leftovers,

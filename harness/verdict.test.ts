@@ -94,10 +94,10 @@ describe('judge', () => {
   });
 
   it('judges how the old server ended: a drain deadline, a non-zero exit, no word, or an unreadable log', () => {
-    const cut = scenario(healthy, { servers: [{ pid: 1, exitCode: 1, drainDeadline: { cutConnections: 3, cutRequests: 1 } }] });
+    const cut = scenario(healthy, { servers: [{ pid: 1, exitCode: 1, drainDeadline: { cutConnections: 3, cutRequests: 1 }, listenerClose: null }] });
     expect(failing(cut)).toEqual(['old-server-ending']);
     expect(detail(cut, 'old-server-ending')).toBe('restart 1: PID 1 hit its drain deadline and cut 3 connection(s) with 1 request(s) in flight (exit 1)');
-    expect(detail(scenario(healthy, { servers: [{ pid: 1, exitCode: 2, drainDeadline: null }] }), 'old-server-ending')).toBe('restart 1: PID 1 exited 2');
+    expect(detail(scenario(healthy, { servers: [{ pid: 1, exitCode: 2, drainDeadline: null, listenerClose: null }] }), 'old-server-ending')).toBe('restart 1: PID 1 exited 2');
     expect(detail(scenario(healthy, { servers: [] }), 'old-server-ending')).toBe("restart 1: PID 1 left no exit line in the servers' log");
     const unread = scenario(healthy, { servers: null });
     expect(failing(unread)).toEqual(['old-server-ending']);
@@ -107,6 +107,43 @@ describe('judge', () => {
   it('fails a leftovers probe that failed, instead of dropping the check', () => {
     const result = scenario(healthy, { edit: (r) => (r.leftoversError = 'the leftovers probe failed: exec timed out') });
     expect(failing(result)).toEqual(['no-leftovers']);
+  });
+
+  it('a failed request names what its switchover saw: the harness, the kernel counters, the old listener', () => {
+    const lost: Feed = (m, r) => (healthy(m, r), r.written(), r.fail('connection_reset', t0 + 1200));
+    const responsive = scenario(lost, {
+      edit: (r) => {
+        r.harness = [{ start: t0 + 1100, loopDelayMaxMs: 12, harnessCpu: 0.4, machineBusy: 0.9, steal: 0 }];
+        r.netCounters.restarts[0]!.delta.TCPMigrateReqSuccess = 3;
+        r.servers![0]!.listenerClose = { steered: false, reason: 'DRAIN_STEER=off', acceptedWhileDraining: 4 };
+      },
+    });
+    expect(detail(responsive, 'zero-failed-requests')).toBe(
+      '1 of 311 failed (1 connection_reset). restart #1: the harness was responsive (event loop at most 12 ms late; CPUs 90% busy); kernel: TCPMigrateReqSuccess +3; old listener not steered (DRAIN_STEER=off)',
+    );
+
+    const slow: Feed = (m, r) => (healthy(m, r), r.written(), r.answer(2, 'v2', BUDGET + 200, t0 + 1250));
+    const starved = scenario(slow, { edit: (r) => (r.harness = [{ start: t0 + 1200, loopDelayMaxMs: 900, harnessCpu: 1, machineBusy: 1, steal: 0.3 }]) });
+    expect(failing(starved)).toEqual(['zero-failed-requests', 'latency-budget']);
+    expect(detail(starved, 'latency-budget')).toContain(
+      'restart #1: the harness itself was stalled (its event loop up to 900 ms late; CPUs 100% busy, 30% stolen): what it timed includes its own delay; kernel: no counter moved; old listener steered before it closed',
+    );
+    const unread = scenario(slow, { edit: (r) => (r.netCounters = { source: null, error: 'the gate did not start the service (--url)', warmup: null, restarts: [] }) });
+    expect(detail(unread, 'latency-budget')).toContain('kernel counters: the gate did not start the service (--url)');
+  });
+
+  it('a stall in one mode says what the other mode answered meanwhile', () => {
+    const stalled: Feed = (mode, r) => {
+      for (let t = 0; t < 3000; t += 10) {
+        if (mode === 'churn' && t >= 1100 && t < 2100) continue;
+        r.written();
+        r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t);
+      }
+    };
+    const restarts = [{ ...restart(1, 1, 2, t0 + 1000), finishedAt: t0 + 2300, events: [...restart(1, 1, 2, t0 + 1000).events.slice(0, 4), { ts: t0 + 2200, event: 'old_exited' as const, pid: 1 }] }];
+    expect(detail(scenario(stalled, { load: 'both', restarts }), 'no-stall')).toMatch(
+      /^new connection per request: restart #1 answered 0 in 500 ms from 1\.10 s, against 50 in the warm-up \(6 stalled stretches\) \(keep-alive answered 50 meanwhile, against 50 in the warm-up\)\. restart #1: the harness was responsive/,
+    );
   });
 
   it('fails an interrupted run even without failures', () => {

@@ -1,6 +1,7 @@
 // Where a verdict is reached. Pure: a ScenarioResult in, checks out. Every
 // check has a stable id (for tools) apart from its wording (for people), and
 // a check that cannot be made fails with its reason: none disappears.
+import { evidenceText, restartsWhere } from './evidence.js';
 import { FAULTS } from './faults.js';
 import { UNKNOWN_PID } from './gate/identity.js';
 import type { LatencySummary, LoadSnapshot } from './load/recorder.js';
@@ -135,6 +136,18 @@ export function stalls(result: ScenarioResult, mode: LoadMode): Stall[] | string
   return found;
 }
 
+/** What the other load modes answered in the same stretch: a server that answered them was not stalled itself. */
+function othersMeanwhile(result: ScenarioResult, stalled: LoadMode, at: number): string {
+  const others = result.modes.filter((m) => m.mode !== stalled);
+  return others
+    .map(({ mode, load }) => {
+      const answered = load.buckets.filter((b) => b.start >= at && b.start < at + STALL_WINDOW_MS).reduce((sum, b) => sum + b.answered, 0);
+      const warm = medianAnswered(load, load.startedAt + load.bucketMs, result.restarts[0]?.triggeredAt ?? load.endedAt) * Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
+      return ` (${MODE_NAMES[mode]} answered ${answered} meanwhile, against ${warm} in the warm-up)`;
+    })
+    .join('');
+}
+
 /** Judges one run against the gate: every request answered in time, and the right PID distribution over time. */
 export function judge(result: ScenarioResult): Verdict {
   const { load, restarts, options } = result;
@@ -157,7 +170,18 @@ export function judge(result: ScenarioResult): Verdict {
   );
 
   const causes = Object.entries(load.failuresByCause).map(([cause, count]) => `${count} ${cause}`).join(', ');
-  add('zero-failed-requests', 'zero failed requests', load.failed === 0, load.failed === 0 ? `${load.answered} answered, none failed` : `${load.failed} of ${load.answered + load.failed} failed (${causes})`);
+  // A failure names what else the switchovers it fell in saw (evidence.ts).
+  const source = { ...result, bucketMs: load.bucketMs };
+  const seenWith = (holds: Parameters<typeof restartsWhere>[2]) => {
+    const text = evidenceText(source, restartsWhere(source, load, holds));
+    return text ? `. ${text}` : '';
+  };
+  add(
+    'zero-failed-requests',
+    'zero failed requests',
+    load.failed === 0,
+    load.failed === 0 ? `${load.answered} answered, none failed` : `${load.failed} of ${load.answered + load.failed} failed (${causes})${seenWith((b) => Object.keys(b.failures).length > 0)}`,
+  );
 
   const slow = load.failuresByCause.slow ?? 0;
   const worst = result.switchovers.reduce<(typeof result.switchovers)[number] | undefined>((a, b) => ((b.stats.latency?.p99 ?? 0) > (a?.stats.latency?.p99 ?? -1) ? b : a), undefined);
@@ -167,7 +191,8 @@ export function judge(result: ScenarioResult): Verdict {
     `every response within ${ms(options.latencyBudgetMs)}`,
     slow === 0,
     (slow === 0 ? 'none slower' : `${slow} responses slower than the budget`) +
-      (worst ? `; slowest switchover: restart #${worst.index}, ${latencyText(worst.stats.latency)} (${against})` : `; ${against}`),
+      (worst ? `; slowest switchover: restart #${worst.index}, ${latencyText(worst.stats.latency)} (${against})` : `; ${against}`) +
+      (slow === 0 ? '' : seenWith((b) => (b.failures.slow ?? 0) > 0)),
   );
 
   const stallLines: string[] = [];
@@ -181,7 +206,9 @@ export function judge(result: ScenarioResult): Verdict {
       stallPassed = false;
       const first = found[0]!;
       stallLines.push(
-        `${MODE_NAMES[mode]}: restart #${first.restart} answered ${first.answered} in ${STALL_WINDOW_MS} ms from ${((first.at - load.startedAt) / 1000).toFixed(2)} s, against ${first.expected} in the warm-up${found.length > 1 ? ` (${found.length} stalled stretches)` : ''}`,
+        `${MODE_NAMES[mode]}: restart #${first.restart} answered ${first.answered} in ${STALL_WINDOW_MS} ms from ${((first.at - load.startedAt) / 1000).toFixed(2)} s, against ${first.expected} in the warm-up${found.length > 1 ? ` (${found.length} stalled stretches)` : ''}` +
+          othersMeanwhile(result, mode, first.at) +
+          `. ${evidenceText({ ...result, bucketMs: load.bucketMs }, [...new Set(found.map((f) => f.restart))])}`,
       );
     }
   }

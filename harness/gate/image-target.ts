@@ -9,6 +9,8 @@ import { DeadlineError, formatDuration } from '../deadline.js';
 import { SetupError } from '../errors.js';
 import { execIn } from '../runtime/docker/container-runtime.js';
 import { demuxLogs, LABEL } from '../runtime/docker/engine.js';
+import { containerNetCounters } from '../runtime/docker/container-net.js';
+import type { NetCounterSource } from '../runtime/net-counters.js';
 import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime/runtime.js';
 import { FOREIGN_STRATEGY } from '../scenario.js';
 import { waitFor } from '../wait.js';
@@ -36,6 +38,7 @@ export class ImageTarget implements Runtime {
   readonly facts: Record<string, string> = {};
   private container?: Docker.Container;
   private processesAtStart = 0;
+  private hostPid = 0;
   private closed = false;
 
   constructor(
@@ -66,6 +69,7 @@ export class ImageTarget implements Runtime {
     await this.container.start();
     const id = this.container.id.slice(0, 12);
     const info = await this.container.inspect();
+    this.hostPid = info.State.Pid;
     const hostPort = Number(info.NetworkSettings.Ports[port]?.[0]?.HostPort);
     if (!hostPort) throw new SetupError(`container ${id} has no published port for ${port}`);
     const target = { host: '127.0.0.1', port: hostPort };
@@ -121,6 +125,10 @@ export class ImageTarget implements Runtime {
   }
 
   /** A user's server keeps its log its own way: the gate reads no exit lines. */
+  netCounters(): NetCounterSource | string {
+    return containerNetCounters(this.hostPid);
+  }
+
   async serverLog(): Promise<string> {
     return '';
   }

@@ -70,6 +70,10 @@ export class UrlTarget implements Runtime {
     return null;
   }
 
+  netCounters(): string {
+    return 'the gate did not start the service (--url), so it does not know its network namespace';
+  }
+
   async serverLog(): Promise<string> {
     return '';
   }

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
 import { formatDuration } from '../deadline.js';
 import { alive, freePort } from './processes.js';
+import { type NetCounterSource, readNetCounters } from './net-counters.js';
 import type { RestartSettings, RestartStrategy, TargetCommand } from '../strategies/strategy.js';
 import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from './runtime.js';
 
@@ -134,6 +135,12 @@ export class LocalRuntime implements Runtime {
   /** Orphaned servers here belong to whatever reaps this host's orphans, so nothing is judged. */
   async leftovers(): Promise<Leftovers | null> {
     return null;
+  }
+
+  netCounters(): NetCounterSource | string {
+    if (!this.options.inPrivateNetns) return "the servers share this machine's network namespace, whose counters hold every other connection too";
+    // The harness runs in the servers' namespace (netns-run.sh): its own view is theirs.
+    return { describe: "the private network namespace's counters (/proc/self/net)", read: () => readNetCounters('/proc/self/net') };
   }
 
   async serverLog(): Promise<string> {

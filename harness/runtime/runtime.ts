@@ -2,6 +2,7 @@
 // restart it the way its strategy (strategies/) says, and clean up. Docker
 // and local processes run the same strategy commands; only the way in differs.
 import { parseRestartEvents, type RestartEvent } from '../strategies/events.js';
+import type { NetCounterSource } from './net-counters.js';
 import type { RestartTweak, RuntimeKind } from '../strategies/strategy.js';
 
 export interface RestartRecord {
@@ -75,6 +76,8 @@ export interface Runtime {
   restart(request: RestartRequest): Promise<RestartRecord>;
   /** Processes, zombies and fds left after the run, where the runtime can see them; null elsewhere. Throws when the probe fails. */
   leftovers(): Promise<Leftovers | null>;
+  /** Where the servers' network namespace keeps its TCP counters (net-counters.ts), or why they cannot be read. Asked after start(). */
+  netCounters(): NetCounterSource | string;
   /** The servers' own log (server.log): JSON event lines of every server started. */
   serverLog(): Promise<string>;
   /** Ends everything this runtime started. Safe to call more than once. */

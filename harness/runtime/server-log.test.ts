@@ -14,9 +14,24 @@ describe('parseServerLog', () => {
       '{broken json',
     ].join('\n');
     expect(parseServerLog(log)).toEqual([
-      { pid: 10, exitCode: 0, drainDeadline: null },
-      { pid: 11, exitCode: 1, drainDeadline: { cutConnections: 2, cutRequests: 1 } },
-      { pid: 12, exitCode: null, drainDeadline: null },
+      { pid: 10, exitCode: 0, drainDeadline: null, listenerClose: null },
+      { pid: 11, exitCode: 1, drainDeadline: { cutConnections: 2, cutRequests: 1 }, listenerClose: null },
+      { pid: 12, exitCode: null, drainDeadline: null, listenerClose: null },
+    ]);
+  });
+
+  it('reads how each listener closed: steered, or skipped and why, and what it accepted while draining', () => {
+    const log = [
+      '{"ts":"t","pid":20,"event":"steered","index":1,"probes":1,"ms":1.2}',
+      '{"ts":"t","pid":20,"event":"listener_closed","steered":true,"acceptedWhileDraining":3}',
+      '{"ts":"t","pid":21,"event":"steer_skipped","reason":"no other listener on the port"}',
+      '{"ts":"t","pid":21,"event":"listener_closed","steered":false,"acceptedWhileDraining":0}',
+      '{"ts":"t","pid":22,"event":"listener_closed"}',
+    ].join('\n');
+    expect(parseServerLog(log).map((s) => s.listenerClose)).toEqual([
+      { steered: true, reason: null, acceptedWhileDraining: 3 },
+      { steered: false, reason: 'no other listener on the port', acceptedWhileDraining: 0 },
+      { steered: false, reason: 'the server said nothing of steering (an older version)', acceptedWhileDraining: null },
     ]);
   });
 });

@@ -9,6 +9,19 @@ export interface ServerEnding {
   exitCode: number | null;
   /** From a `drain_deadline` line: what the deadline cut. */
   drainDeadline: { cutConnections: number; cutRequests: number } | null;
+  /**
+   * How its listener closed (drain line 2): steered to another listener
+   * first, or why not, and how many connections it accepted while draining;
+   * null when it never closed its listener (still serving, or killed).
+   */
+  listenerClose: ListenerClose | null;
+}
+
+export interface ListenerClose {
+  steered: boolean;
+  /** Why nothing was steered (`steer_skipped`), else null. */
+  reason: string | null;
+  acceptedWhileDraining: number | null;
 }
 
 /** Parses server.log; lines that are not the servers' JSON events are skipped. */
@@ -16,17 +29,23 @@ export function parseServerLog(text: string): ServerEnding[] {
   const servers = new Map<number, ServerEnding>();
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
-    let event: { pid?: unknown; event?: unknown; code?: unknown; cutConnections?: unknown; cutRequests?: unknown };
+    let event: { pid?: unknown; event?: unknown; code?: unknown; cutConnections?: unknown; cutRequests?: unknown; reason?: unknown; acceptedWhileDraining?: unknown };
     try {
       event = JSON.parse(line);
     } catch {
       continue;
     }
     if (typeof event.pid !== 'number' || typeof event.event !== 'string') continue;
-    const server = servers.get(event.pid) ?? { pid: event.pid, exitCode: null, drainDeadline: null };
+    const server: ServerEnding = servers.get(event.pid) ?? { pid: event.pid, exitCode: null, drainDeadline: null, listenerClose: null };
     servers.set(event.pid, server);
     if (event.event === 'exit' && typeof event.code === 'number') server.exitCode = event.code;
     if (event.event === 'drain_deadline') server.drainDeadline = { cutConnections: Number(event.cutConnections ?? 0), cutRequests: Number(event.cutRequests ?? 0) };
+    if (event.event === 'steered') server.listenerClose = { steered: true, reason: null, acceptedWhileDraining: null };
+    if (event.event === 'steer_skipped') server.listenerClose = { steered: false, reason: String(event.reason ?? ''), acceptedWhileDraining: null };
+    if (event.event === 'listener_closed') {
+      server.listenerClose ??= { steered: false, reason: 'the server said nothing of steering (an older version)', acceptedWhileDraining: null };
+      server.listenerClose.acceptedWhileDraining = typeof event.acceptedWhileDraining === 'number' ? event.acceptedWhileDraining : null;
+    }
   }
   return [...servers.values()];
 }

@@ -2,6 +2,7 @@
 // SVG in Node (no browser, no canvas), all on one time axis.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { HARNESS_STALL_MS } from '../evidence.js';
 import { withoutResponse } from '../load/recorder.js';
 import type { ResultDocument } from './result-json.js';
 
@@ -145,6 +146,32 @@ export function latencySpec(doc: ResultDocument): TopLevelSpec {
       },
     },
   ]);
+}
+
+/**
+ * The harness's own health beside the latency: its longest event-loop delay
+ * per bucket (a late harness times its own delay into every response), and
+ * the machine's stolen CPU share where /proc/stat says.
+ */
+export function harnessSpec(doc: ResultDocument): TopLevelSpec {
+  const t = (start: number) => (start - doc.startedAt) / 1000 + doc.bucketMs / 2000;
+  const delay = doc.harness.map((b) => ({ t: t(b.start), ms: b.loopDelayMaxMs }));
+  const steal = doc.harness.filter((b) => b.steal !== null).map((b) => ({ t: t(b.start), share: b.steal }));
+  const x = { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: timeAxis(doc) };
+  const spec = withEvents(doc, `The harness itself: its event-loop delay per bucket (dashed: ${HARNESS_STALL_MS} ms, above which what it timed holds its own delay), and CPU stolen from the machine`, [
+    { data: { values: [{ ms: HARNESS_STALL_MS }] }, mark: { type: 'rule', color: '#d62728', strokeDash: [2, 2] }, encoding: { y: { field: 'ms', type: 'quantitative', scale: { domain: [0, Math.max(HARNESS_STALL_MS * 2, ...delay.map((d) => d.ms))] }, axis: null } } },
+    {
+      data: { values: delay },
+      mark: { type: 'line', interpolate: 'step-after', color: '#6a3d9a' },
+      encoding: { x, y: { field: 'ms', type: 'quantitative', title: 'event-loop delay, max (ms)', scale: { domain: [0, Math.max(HARNESS_STALL_MS * 2, ...delay.map((d) => d.ms))] } } },
+    },
+    {
+      data: { values: steal },
+      mark: { type: 'line', interpolate: 'step-after', color: '#b15928', strokeDash: [6, 2] },
+      encoding: { x, y: { field: 'share', type: 'quantitative', title: 'CPU stolen (dashed)', axis: { format: '%', orient: 'right' }, scale: { domain: [0, 1] } } },
+    },
+  ], 120);
+  return { ...spec, resolve: { scale: { color: 'independent', y: 'independent' } } } as TopLevelSpec;
 }
 
 /** Failed requests per bucket, by cause. */

@@ -1,6 +1,7 @@
 // CI views: a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)
 // and JUnit XML (pass/fail per check and per restart, for any CI).
 import type { ResultDocument } from './result-json.js';
+import { harnessText, kernelText, listenerText } from '../evidence.js';
 import { switchovers } from './switchover.js';
 
 const ms = (value: number | null) => (value === null ? '–' : `${value} ms`);
@@ -18,6 +19,10 @@ export function markdownSummary(doc: ResultDocument): string {
     '| restart | old → new | outcome | new ready | old exit after SIGTERM | switchover p99 / max |',
     '| ---: | --- | --- | ---: | ---: | ---: |',
     ...switchovers(doc).map((s) => `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${s.outcome} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} | ${s.latency ? `${Math.round(s.latency.p99)} / ${Math.round(s.latency.max)} ms` : '–'} |`),
+    '',
+    '| restart | old listener | kernel | harness |',
+    '| ---: | --- | --- | --- |',
+    ...switchovers(doc).map((s) => `| #${s.index} | ${listenerText(s.evidence.oldListener) || '–'} | ${kernelText(s.evidence.kernel)} | ${harnessText(s.evidence.harness)} |`),
     '',
     `Steady state (warm-up): ${doc.steady.latency ? `p99 ${Math.round(doc.steady.latency.p99)} ms, max ${Math.round(doc.steady.latency.max)} ms` : 'no responses'}; latency budget ${doc.parameters.latencyBudgetMs} ms.`,
     '',

@@ -19,15 +19,26 @@ function doc(failures = 0) {
 describe('switchovers', () => {
   it('derives the figures of each restart from its events', () => {
     expect(switchovers(doc())).toEqual([
-      { index: 1, oldPid: 1, newPid: 2, exitCode: 0, outcome: 'ok', readyMs: 100, lastOldAnswerMs: 80, oldGoneMs: 190, latency: { count: 80, p50: 5, p99: 5, max: 5 } },
+      {
+        index: 1,
+        oldPid: 1,
+        newPid: 2,
+        exitCode: 0,
+        outcome: 'ok',
+        readyMs: 100,
+        lastOldAnswerMs: 80,
+        oldGoneMs: 190,
+        latency: { count: 80, p50: 5, p99: 5, max: 5 },
+        evidence: { index: 1, harness: { loopDelayMaxMs: 0, steal: null, machineBusy: null }, kernel: {}, oldListener: { steered: true, reason: null, acceptedWhileDraining: 0 } },
+      },
     ]);
   });
 });
 
 describe('renderHtmlReport', () => {
-  it('draws four SVG charts that name the PIDs, and the verdict', async () => {
+  it('draws five SVG charts that name the PIDs, and the verdict', async () => {
     const html = await renderHtmlReport(doc());
-    expect(html.match(/<figure id="chart-[a-z-]+"><svg/g)).toHaveLength(4);
+    expect(html.match(/<figure id="chart-[a-z-]+"><svg/g)).toHaveLength(5);
     const share = html.slice(html.indexOf('id="chart-pid-share"'), html.indexOf('id="chart-rate"'));
     expect(share).toContain('>1<');
     expect(share).toContain('>2<');
@@ -47,6 +58,16 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('<td>keep-alive</td><td>313</td><td>310</td><td>3 (3 connection_reset)</td>');
     expect(html).toContain('<td>new connection per request</td><td>310</td><td>310</td><td>0</td>');
     expect(html).toMatch(/against the warm-up's steady state: p99 5 ms, max 5 ms\. Budget: 1,000 ms/);
+  });
+
+  it('shows what each switchover saw: the old listener, the kernel counters, the harness', async () => {
+    const document = doc();
+    document.netCounters.restarts[0]!.delta.TCPMigrateReqSuccess = 4;
+    document.harness = [{ start: document.restarts[0]!.triggeredAt, loopDelayMaxMs: 420, harnessCpu: 1, machineBusy: 1, steal: 0.2 }];
+    const html = await renderHtmlReport(document);
+    const table = html.slice(html.indexOf('id="evidence"'), html.indexOf('Per load mode'));
+    expect(table).toContain('<td>old listener steered before it closed</td><td>kernel: TCPMigrateReqSuccess +4</td><td>the harness itself was stalled (its event loop up to 420 ms late; CPUs 100% busy, 20% stolen)');
+    expect(html).toContain('id="chart-harness"');
   });
 });
 

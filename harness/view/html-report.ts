@@ -1,6 +1,7 @@
 // report.html: one self-contained page (inline SVG and CSS, nothing fetched)
 // that a person can open offline or attach to a pull request.
-import { failuresSpec, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
+import { harnessText, kernelText, listenerText } from '../evidence.js';
+import { failuresSpec, harnessSpec, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
 import type { ResultDocument } from './result-json.js';
 import { switchovers } from './switchover.js';
 import { MODE_NAMES, pidChartSkipped } from '../verdict.js';
@@ -19,7 +20,7 @@ function table(headers: string[], rows: (string | number)[][]): string {
 
 /** Renders the whole page from a result document. */
 export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
-  const [share, rate, latency, failures] = await Promise.all([pidShareSpec(doc), rateSpec(doc), latencySpec(doc), failuresSpec(doc)].map(renderSvg));
+  const [share, rate, latency, harness, failures] = await Promise.all([pidShareSpec(doc), rateSpec(doc), latencySpec(doc), harnessSpec(doc), failuresSpec(doc)].map(renderSvg));
   const verdict = doc.passed ? 'PASSED' : 'FAILED';
   const causes = Object.entries(doc.failuresByCause).map(([cause, n]) => `${count(n ?? 0)} ${cause}`).join(', ') || 'none';
   const facts = { ...doc.runtime.facts, load: doc.parameters.loadDescription, strategy: doc.parameters.strategy, connections: doc.parameters.connections, 'bucket width': `${doc.bucketMs} ms` };
@@ -60,12 +61,19 @@ ${doc.checks.map((c) => `<tr><td class="${c.skipped ? 'skip' : c.passed ? 'ok' :
 ${pidChartSkipped(doc.checks) ? `<p id="chart-pid-share" class="muted">PID chart skipped: ${escape(pidChartSkipped(doc.checks))}</p>` : `<figure id="chart-pid-share">${share}</figure>`}
 <figure id="chart-rate">${rate}</figure>
 <figure id="chart-latency">${latency}</figure>
+<figure id="chart-harness">${harness}</figure>
 <figure id="chart-failures">${failures}</figure>
 <h2>Switchover per restart</h2>
 <p class="muted">Latency from the trigger until the old server is gone, against the warm-up's steady state: p99 ${ms(doc.steady.latency?.p99)}, max ${ms(doc.steady.latency?.max)}. Budget: ${ms(doc.parameters.latencyBudgetMs)}.</p>
 ${table(
   ['#', 'old PID', 'new PID', 'outcome', 'trigger → new ready', 'SIGTERM → old PID\'s last answer', 'SIGTERM → old exit', 'switchover p99', 'switchover max'],
   switchovers(doc).map((s) => [s.index, s.oldPid ?? '–', s.newPid ?? '–', s.outcome, ms(s.readyMs), ms(s.lastOldAnswerMs), ms(s.oldGoneMs), ms(s.latency?.p99), ms(s.latency?.max)]),
+)}
+<h2 id="evidence">What else each switchover saw</h2>
+<p class="muted">How the old server's listener closed (drain contract, line 2), the kernel's TCP counters in the servers' network namespace (${escape(doc.netCounters.source ?? doc.netCounters.error ?? 'not read')}) from just before the restart to just before the next, and whether the harness itself was stalled.</p>
+${table(
+  ['#', 'old listener', 'kernel', 'harness'],
+  switchovers(doc).map((s) => [s.index, listenerText(s.evidence.oldListener) || '–', kernelText(s.evidence.kernel), harnessText(s.evidence.harness)]),
 )}
 <h2>Per load mode</h2>
 <p class="muted">Reused keep-alive connections and a new connection per request fail differently: a draining server ends the first, a closed listener refuses or resets the second.</p>

@@ -9,7 +9,7 @@ import { describeLoad, type ScenarioResult } from '../scenario.js';
 import type { Verdict } from '../verdict.js';
 import schema from './result.schema.json' with { type: 'json' };
 
-export const RESULT_SCHEMA_VERSION = 2;
+export const RESULT_SCHEMA_VERSION = 3;
 
 /** The run parameters, and nothing else (no output paths, no flags of the command line). */
 function parameters(options: ScenarioResult['options']) {
@@ -67,6 +67,8 @@ export function toResultDocument(result: ScenarioResult, verdict: Verdict) {
     fault: result.fault ?? null,
     servers: result.servers,
     serversError: result.serversError,
+    netCounters: result.netCounters,
+    harness: result.harness,
     leftovers: result.leftovers,
     leftoversError: result.leftoversError,
     bucketMs: result.load.bucketMs,

@@ -1,5 +1,6 @@
 // Per-restart switchover figures, derived from result.json alone so that
 // every view (HTML, Markdown, JUnit) and a re-render agree.
+import { evidenceOf, type SwitchoverEvidence } from '../evidence.js';
 import type { LatencySummary } from '../load/recorder.js';
 import type { ResultDocument } from './result-json.js';
 
@@ -18,6 +19,8 @@ export interface Switchover {
   oldGoneMs: number | null;
   /** Latency of every response from the trigger until the old server was gone. */
   latency: LatencySummary | null;
+  /** The harness's health, the kernel's counters and the old listener's close, in this switchover. */
+  evidence: SwitchoverEvidence;
 }
 
 export function switchovers(doc: ResultDocument): Switchover[] {
@@ -40,6 +43,7 @@ export function switchovers(doc: ResultDocument): Switchover[] {
       lastOldAnswerMs: signalled === undefined || lastOld === undefined ? null : Math.max(0, lastOld - signalled),
       oldGoneMs: signalled === undefined || gone === undefined ? null : gone - signalled,
       latency: windows.get(r.index)?.stats.latency ?? null,
+      evidence: evidenceOf(doc, r.index),
     };
   });
 }

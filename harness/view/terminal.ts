@@ -7,6 +7,7 @@ import type { LatencySummary } from '../load/recorder.js';
 import { MODE_NAMES, pidChartSkipped, type Verdict } from '../verdict.js';
 import { toRows } from './histogram.js';
 import { UNKNOWN_PID } from '../gate/identity.js';
+import { evidenceOf, harnessText, HARNESS_STALL_MS, kernelText, listenerText } from '../evidence.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 const latency = (l: LatencySummary | null) => (l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses');
@@ -100,6 +101,10 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
     const during = window?.stats.latency ? `; switchover ${latency(window.stats.latency)}` : '';
     lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}${during}`);
     if (r.timedOut) lines.push(chalk.red(`     ${r.timedOut}`));
+    const seen = evidenceOf({ ...result, bucketMs: result.load.bucketMs }, r.index);
+    const stalled = seen.harness.loopDelayMaxMs >= HARNESS_STALL_MS;
+    const parts = [listenerText(seen.oldListener), kernelText(seen.kernel), stalled ? chalk.yellow(harnessText(seen.harness)) : ''].filter(Boolean);
+    lines.push(chalk.dim(`     ${parts.join('; ')}`));
   }
 
   if (result.fault) lines.push('', `${chalk.bold('Injected fault')} ${result.fault.name}: ${result.fault.summary}`);

@@ -10,6 +10,8 @@ import { waitFor, type WaitStrategy } from '../../wait.js';
 import type { ImageTarget, RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
 import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
 import { demuxLogs, LABEL } from './engine.js';
+import { containerNetCounters } from './container-net.js';
+import type { NetCounterSource } from '../net-counters.js';
 
 /** Where the image keeps the scripts and listens. */
 const APP_SCRIPTS = '/app/scripts';
@@ -106,6 +108,8 @@ export class DockerRuntime implements Runtime {
   readonly facts: Record<string, string> = {};
   private container?: Docker.Container;
   private firstServerFds = 0;
+  /** The container's init process, as the host sees it: its /proc/PID/net is the container's namespace. */
+  private hostPid = 0;
   private closed = false;
 
   constructor(
@@ -145,6 +149,7 @@ export class DockerRuntime implements Runtime {
     });
     await this.container.start();
     const info = systemd ? await this.coldStartUnderSystemd(serverEnv) : await this.waitHealthy();
+    this.hostPid = info.State.Pid;
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding) throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
@@ -204,6 +209,10 @@ export class DockerRuntime implements Runtime {
       firstServerFds: this.firstServerFds,
       lastServerFds,
     };
+  }
+
+  netCounters(): NetCounterSource | string {
+    return containerNetCounters(this.hostPid);
   }
 
   async serverLog(): Promise<string> {
