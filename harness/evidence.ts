@@ -67,6 +67,7 @@ export function kernelText(kernel: SwitchoverEvidence['kernel']): string {
 /** How the old listener closed, in words ('' when not known). */
 export function listenerText(listener: ListenerClose | null): string {
   if (!listener) return '';
+  if (listener.handedTo !== null) return `old listener handed to PID ${listener.handedTo}, never closed`;
   return listener.steered ? 'old listener steered before it closed' : `old listener not steered (${listener.reason})`;
 }
 

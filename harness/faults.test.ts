@@ -97,7 +97,7 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
     [['--latency-budget', '20000'], /--latency-budget 20000 ms must be below --timeout \(10 s\)/],
     [['--stall-floor', '2'], /--stall-floor "2" is not valid: use a number from 0 to 1/],
     [['--strategy', 'naive', '--fault', 'crash-at-start'], /--fault crash-at-start does not apply to --strategy naive: the naive control fails the gate already/],
-    [['--strategy', 'bluegreen'], /--strategy "bluegreen" is not one of reuseport, naive/],
+    [['--strategy', 'bluegreen'], /--strategy "bluegreen" is not one of reuseport, handoff, naive/],
     [['--interval', '-1'], /--interval/],
     [['--runtime', 'local', '--keep'], /apply to the docker runtime only/],
   ])('%j', async (args, message) => {

@@ -11,7 +11,7 @@ describe('parseOptions', () => {
     [['--connections', 'many'], /--connections "many" is not valid/],
     [['--connections', '-5'], /--connections/],
     [['--restarts', '2.5'], /--restarts 2.5 must be a whole number/],
-    [['--strategy', 'yolo'], /--strategy "yolo" is not one of reuseport, naive/],
+    [['--strategy', 'yolo'], /--strategy "yolo" is not one of reuseport, handoff, naive/],
     [['--runtime', 'local', '--keep'], /--keep and --skip-build apply to the docker runtime only/],
     [['--overlap', '3000', '--interval', '2'], /--overlap 3000 ms must be shorter than --interval/],
     [['extra'], /Unexpected argument 'extra'|Unexpected/],

@@ -49,6 +49,25 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(run.result!.runtime.facts).toMatchObject({ runtime: 'docker', tcp_migrate_req: '1' });
     expect(run.schemaProblem).toBeNull();
     expect(new Set(run.result!.pids.map((p) => p.pid)).size).toBe(4);
+    // Every old server steered before closing; the kernel's counters and the harness's own delay are in the record.
+    const old = run.result!.restarts.map((r) => run.result!.servers!.find((s) => s.pid === r.oldPid));
+    expect(old.map((s) => s?.listenerClose?.steered)).toEqual([true, true, true]);
+    expect(run.result!.netCounters).toMatchObject({ source: expect.stringContaining("the container's network namespace"), error: null });
+    expect(run.result!.netCounters.restarts.map((r) => r.index)).toEqual([1, 2, 3]);
+    expect(run.result!.harness.length).toBeGreaterThan(10);
+    expect(await containersLeft()).toEqual([]);
+  }, 120_000);
+
+  it('hands the listening socket from server to server (--strategy handoff): zero failed requests, nothing closed or migrated', async () => {
+    const run = await runPoc([...common, '--skip-build', '--strategy', 'handoff', '--load', 'both']);
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.result!.failedRequests).toBe(0);
+    expect(run.schemaProblem).toBeNull();
+    for (const restart of run.result!.restarts) {
+      const old = run.result!.servers!.find((s) => s.pid === restart.oldPid);
+      expect(old?.listenerClose?.handedTo).toBe(restart.newPid);
+    }
+    expect(run.result!.netCounters.restarts.map((r) => r.delta.TCPMigrateReqSuccess)).toEqual([0, 0, 0]);
     expect(await containersLeft()).toEqual([]);
   }, 120_000);
 

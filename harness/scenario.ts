@@ -128,7 +128,7 @@ export interface ScenarioHooks {
 /** How the load was generated, for the report. */
 export function describeLoad(options: Pick<ScenarioOptions, 'load' | 'connections'>): string {
   const keepalive = `autocannon, ${options.connections} keep-alive connections, made to honour Connection: close like a compliant HTTP/1.1 client`;
-  const churn = `${options.connections} loops of one request per new connection (Node http, no agent)`;
+  const churn = `${options.connections} loops of one request per new connection (raw sockets, http-parser-js)`;
   return options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
 }
 

@@ -115,7 +115,7 @@ describe('judge', () => {
       edit: (r) => {
         r.harness = [{ start: t0 + 1100, loopDelayMaxMs: 12, harnessCpu: 0.4, machineBusy: 0.9, steal: 0 }];
         r.netCounters.restarts[0]!.delta.TCPMigrateReqSuccess = 3;
-        r.servers![0]!.listenerClose = { steered: false, reason: 'DRAIN_STEER=off', acceptedWhileDraining: 4 };
+        r.servers![0]!.listenerClose = { steered: false, handedTo: null, reason: 'DRAIN_STEER=off', acceptedWhileDraining: 4 };
       },
     });
     expect(detail(responsive, 'zero-failed-requests')).toBe(

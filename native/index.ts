@@ -22,6 +22,15 @@ interface Addon {
   steerReusePort(fd: number, index: number): void;
   clearReusePortSteering(fd: number): boolean;
   acceptQueueLength(fd: number): number;
+  ListenerOffer: new (path: string, fd: number, onTaken: (taken: ListenerTaken) => void) => { close(): void };
+  takeListener(path: string, timeoutMs: number): number;
+}
+
+/** Who asked an offer for the listener, and whether it got it (only a process of the same user does). */
+export interface ListenerTaken {
+  pid: number;
+  uid: number;
+  given: boolean;
 }
 
 // The same file runs from native/ (vitest) and from dist/native/ (built).
@@ -78,4 +87,28 @@ export function clearReusePortSteering(fd: number): boolean {
 /** Connections completed by the kernel for this listener and not yet accepted (Linux). */
 export function acceptQueueLength(fd: number): number {
   return addon.acceptQueueLength(fd);
+}
+
+/** A listening socket offered to newer servers until close(). */
+export interface ListenerOffer {
+  /** Stops offering and removes the socket path. Safe to call more than once. */
+  close(): void;
+}
+
+/**
+ * Offers the listener `fd` on a unix socket at `path` (mode 0600): every
+ * process of the same user that connects gets a copy of the fd (SCM_RIGHTS)
+ * and `onTaken` hears of it; others get nothing. Runs on Node's event loop.
+ */
+export function offerListener(path: string, fd: number, onTaken: (taken: ListenerTaken) => void): ListenerOffer {
+  return new addon.ListenerOffer(path, fd, onTaken);
+}
+
+/**
+ * Takes the listener an offer at `path` sends, waiting up to `timeoutMs`;
+ * returns its fd. Blocks: call it before the server serves. Throws with
+ * `code` ENOENT or ECONNREFUSED when nobody offers there.
+ */
+export function takeListener(path: string, timeoutMs: number): number {
+  return addon.takeListener(path, timeoutMs);
 }

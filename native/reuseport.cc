@@ -21,6 +21,14 @@
 //   acceptQueueLength(fd) -> number
 //       Connections the kernel has completed for a listener and nobody has
 //       accepted yet (TCP_INFO on a listening socket).
+//   new ListenerOffer(path, fd, onTaken) / offer.close()
+//       Offers a listening socket to newer servers: a unix stream socket at
+//       `path` (mode 0600) answers every connection from a process of the
+//       same user with a copy of fd (SCM_RIGHTS), then calls
+//       onTaken({ pid, uid, given }). Watched on Node's own event loop.
+//   takeListener(path, timeoutMs) -> fd
+//       The other end: connects to an offer and returns the fd it sends
+//       (close-on-exec). Blocks up to timeoutMs: call it before serving.
 //
 // Every failure is a JS exception: argument errors are TypeError/RangeError,
 // system errors are Error with `code` (errno name), `errno` and `syscall`.
@@ -39,7 +47,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -388,6 +398,223 @@ Napi::Value AcceptQueueLength(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// Fills a sockaddr_un for a filesystem path; throws and returns false when it does not fit.
+bool UnixAddress(Napi::Env env, const std::string& path, sockaddr_un* address, socklen_t* length) {
+  if (path.empty() || path[0] != '/') {
+    ThrowType(env, "path must be absolute, got '" + path + "'");
+    return false;
+  }
+  if (path.size() >= sizeof address->sun_path) {
+    ThrowRange(env, "path is longer than " + std::to_string(sizeof address->sun_path - 1) + " bytes: " + path);
+    return false;
+  }
+  *address = sockaddr_un{};
+  address->sun_family = AF_UNIX;
+  std::memcpy(address->sun_path, path.data(), path.size());
+  *length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return true;
+}
+
+// One byte of payload carries the fd: a stream socket sends no ancillary
+// data alone.
+const char kHandoffByte = 'L';
+
+// Sends fd over a connected unix socket; returns errno or 0.
+int SendFd(int socket_fd, int fd) {
+  char payload = kHandoffByte;
+  iovec io{&payload, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &io;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+  return sendmsg(socket_fd, &message, MSG_NOSIGNAL) == 1 ? 0 : errno;
+}
+
+// Offers a listening socket on a unix socket, watched with uv_poll on
+// Node's loop. Every accepted peer of our own uid gets a copy of the fd;
+// a peer of another uid gets nothing.
+class ListenerOffer : public Napi::ObjectWrap<ListenerOffer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "ListenerOffer", {InstanceMethod("close", &ListenerOffer::Close)});
+  }
+
+  explicit ListenerOffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ListenerOffer>(info) {
+    Napi::Env env = info.Env();
+    std::string path;
+    int64_t fd = 0;
+    if (!ReadString(info, 0, "path", &path) || !ReadInt(info, 1, "fd", 0, 2147483647, &fd)) return;
+    if (info.Length() < 3 || !info[2].IsFunction()) {
+      ThrowType(env, "onTaken must be a function");
+      return;
+    }
+    sockaddr_un address{};
+    socklen_t length = 0;
+    // Bound under a temporary name, then renamed: a peer never finds the
+    // path before it listens.
+    std::string temporary = path + ".tmp";
+    if (!UnixAddress(env, temporary, &address, &length)) return;
+    int raw = OpenSocket(AF_UNIX, SOCK_STREAM);
+    if (raw < 0) {
+      ThrowSystemError(env, errno, "socket", path);
+      return;
+    }
+    FdGuard guard(raw);
+    unlink(temporary.c_str());
+    if (bind(raw, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+      ThrowSystemError(env, errno, "bind", temporary);
+      return;
+    }
+    if (chmod(temporary.c_str(), 0600) != 0 || listen(raw, 8) != 0 || rename(temporary.c_str(), path.c_str()) != 0) {
+      int saved = errno;
+      unlink(temporary.c_str());
+      ThrowSystemError(env, saved, "listen", path);
+      return;
+    }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &poll_, raw) != 0) {
+      unlink(path.c_str());
+      Napi::Error::New(env, "cannot watch " + path + " on the event loop").ThrowAsJavaScriptException();
+      return;
+    }
+    poll_.data = this;
+    uv_poll_start(&poll_, UV_READABLE, OnReadable);
+    control_fd_ = guard.Release();
+    listener_fd_ = static_cast<int>(fd);
+    path_ = path;
+    on_taken_ = Napi::Persistent(info[2].As<Napi::Function>());
+    // Kept alive by the poll until close(): a dropped JS handle must not stop the offer.
+    Ref();
+  }
+
+  ~ListenerOffer() override {
+    if (control_fd_ >= 0) close(control_fd_);
+  }
+
+ private:
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<ListenerOffer*>(handle->data);
+    if (status < 0 || self->closing_) return;
+    for (;;) {
+      int peer = accept(self->control_fd_, nullptr, nullptr);
+      if (peer < 0) return;  // EAGAIN: nothing more queued (or an error the next wake retries)
+      FdGuard guard(peer);
+      int peer_pid = 0;
+      int peer_uid = -1;
+      bool given = false;
+#ifdef SO_PEERCRED
+      ucred credentials{};
+      socklen_t size = sizeof credentials;
+      if (getsockopt(peer, SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0) {
+        peer_pid = credentials.pid;
+        peer_uid = static_cast<int>(credentials.uid);
+      }
+#endif
+      if (peer_uid == static_cast<int>(geteuid())) given = SendFd(peer, self->listener_fd_) == 0;
+      self->Report(peer_pid, peer_uid, given);
+    }
+  }
+
+  void Report(int pid, int uid, bool given) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Napi::Object taken = Napi::Object::New(env);
+    taken.Set("pid", Napi::Number::New(env, pid));
+    taken.Set("uid", Napi::Number::New(env, uid));
+    taken.Set("given", Napi::Boolean::New(env, given));
+    on_taken_.MakeCallback(Value(), {taken});
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (control_fd_ >= 0 && !closing_) {
+      closing_ = true;
+      unlink(path_.c_str());
+      uv_poll_stop(&poll_);
+      // The fd is closed once libuv is done with the handle.
+      uv_close(reinterpret_cast<uv_handle_t*>(&poll_), [](uv_handle_t* handle) {
+        auto* self = static_cast<ListenerOffer*>(handle->data);
+        close(self->control_fd_);
+        self->control_fd_ = -1;
+        self->Unref();
+      });
+    }
+    return info.Env().Undefined();
+  }
+
+  uv_poll_t poll_{};
+  bool closing_ = false;
+  int control_fd_ = -1;
+  int listener_fd_ = -1;
+  std::string path_;
+  Napi::FunctionReference on_taken_;
+};
+
+Napi::Value TakeListener(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  int64_t timeout = 0;
+  if (!ReadString(info, 0, "path", &path) || !ReadInt(info, 1, "timeoutMs", 0, 600000, &timeout)) {
+    return env.Undefined();
+  }
+  sockaddr_un address{};
+  socklen_t length = 0;
+  if (!UnixAddress(env, path, &address, &length)) return env.Undefined();
+  int raw = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (raw < 0) {
+    ThrowSystemError(env, errno, "socket", path);
+    return env.Undefined();
+  }
+  FdGuard guard(raw);
+  if (connect(raw, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    ThrowSystemError(env, errno, "connect", path);
+    return env.Undefined();
+  }
+  pollfd wait{raw, POLLIN, 0};
+  int ready = poll(&wait, 1, static_cast<int>(timeout));
+  if (ready <= 0) {
+    ThrowSystemError(env, ready == 0 ? ETIMEDOUT : errno, "poll", path + " (no listener offered)");
+    return env.Undefined();
+  }
+  char payload = 0;
+  iovec io{&payload, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &io;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+#ifdef MSG_CMSG_CLOEXEC
+  const int flags = MSG_CMSG_CLOEXEC;
+#else
+  const int flags = 0;
+#endif
+  ssize_t got = recvmsg(raw, &message, flags);
+  if (got < 0) {
+    ThrowSystemError(env, errno, "recvmsg", path);
+    return env.Undefined();
+  }
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  if (got != 1 || payload != kHandoffByte || header == nullptr || header->cmsg_level != SOL_SOCKET ||
+      header->cmsg_type != SCM_RIGHTS || header->cmsg_len != CMSG_LEN(sizeof(int)) ||
+      (message.msg_flags & MSG_CTRUNC) != 0) {
+    ThrowSystemError(env, EPROTO, "recvmsg", path + " (no listener in the answer)");
+    return env.Undefined();
+  }
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+#ifndef MSG_CMSG_CLOEXEC
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listenReusePort", Napi::Function::New(env, ListenReusePort, "listenReusePort"));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
@@ -395,6 +622,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("steerReusePort", Napi::Function::New(env, SteerReusePort, "steerReusePort"));
   exports.Set("clearReusePortSteering", Napi::Function::New(env, ClearReusePortSteering, "clearReusePortSteering"));
   exports.Set("acceptQueueLength", Napi::Function::New(env, AcceptQueueLength, "acceptQueueLength"));
+  exports.Set("ListenerOffer", ListenerOffer::Define(env));
+  exports.Set("takeListener", Napi::Function::New(env, TakeListener, "takeListener"));
   return exports;
 }
 

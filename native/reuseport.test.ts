@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, sdNotify, steerReusePort } from './index.js';
+import { acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, type ListenerTaken, offerListener, sdNotify, steerReusePort, takeListener } from './index.js';
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -12,7 +12,8 @@ afterEach(async () => {
 });
 
 function serve(fd: number, name: string): Promise<net.Server> {
-  const server = net.createServer((socket) => socket.end(name));
+  // A client that hangs up first resets the connection: not this test's concern.
+  const server = net.createServer((socket) => socket.on('error', () => {}).end(name));
   servers.push(server);
   return new Promise((resolve) => server.listen({ fd }, () => resolve(server)));
 }
@@ -151,6 +152,94 @@ describe('steering a reuseport group', () => {
     await Promise.all(clients.map((c) => new Promise((r) => c.on('close', r).resume())));
     expect(acceptQueueLength(fd)).toBe(0);
     expect(server.listening).toBe(true);
+  });
+});
+
+describe('handing a listener over', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const socketPath = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'handoff-'));
+    dirs.push(dir);
+    return join(dir, 'offer.sock');
+  };
+
+  /** Takes the listener in a child process, serves 'child' on it, and says which socket it got. */
+  function takeInChild(path: string, options: { uid?: number } = {}): Promise<{ out: string; code: number | null }> {
+    const script = `
+      const addon = require(${JSON.stringify(join(import.meta.dirname, '..', 'build', 'Release', 'reuseport.node'))});
+      try {
+        const fd = addon.takeListener(process.argv[1], 2000);
+        const info = addon.inspectSocket(fd);
+        require('net').createServer((s) => s.end('child')).listen({ fd }, () => console.log('serving ' + info.port));
+        setTimeout(() => process.exit(0), 1500);
+      } catch (error) { console.log(error.code); process.exit(3); }`;
+    const child = spawn(process.execPath, ['-e', script, path], { stdio: ['ignore', 'pipe', 'inherit'], ...options });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    return new Promise((resolve) => {
+      child.stdout.on('data', () => out.includes('serving') && resolve({ out, code: null }));
+      child.on('exit', (code) => resolve({ out, code }));
+    });
+  }
+
+  it('gives a copy of the listening socket to a process of the same user: both accept from one queue, and it outlives the giver\'s close', async () => {
+    const fd = listenReusePort('127.0.0.1', 0);
+    const port = inspectSocket(fd).port!;
+    const giver = await serve(fd, 'giver');
+    const path = socketPath();
+    const taken: ListenerTaken[] = [];
+    const offer = offerListener(path, fd, (t) => taken.push(t));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    expect((await takeInChild(path)).out).toBe(`serving ${port}\n`);
+    expect(taken).toEqual([expect.objectContaining({ uid: process.getuid!(), given: true })]);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200 && seen.size < 2; i++) seen.add(await fetchGreeting(port));
+    expect(seen).toEqual(new Set(['giver', 'child']));
+
+    offer.close();
+    offer.close();
+    expect(existsSync(path)).toBe(false);
+    servers.splice(servers.indexOf(giver), 1);
+    await new Promise((r) => giver.close(r));
+    // Closing the giver's copy closed nothing: the child answers every connection.
+    for (let i = 0; i < 50; i++) expect(await fetchGreeting(port)).toBe('child');
+  });
+
+  it('gives nothing to a process of another user', async () => {
+    if (process.getuid!() !== 0) {
+      // Only root can start a process as another user; the same-user path is proven above.
+      expect(process.getuid!()).toBeGreaterThan(0);
+      return;
+    }
+    const fd = listenReusePort('127.0.0.1', 0);
+    await serve(fd, 'giver');
+    const path = socketPath();
+    const taken: ListenerTaken[] = [];
+    const offer = offerListener(path, fd, (t) => taken.push(t));
+    chmodSync(dirname(path), 0o755);
+    chmodSync(path, 0o666); // even with the path open to all, the peer's uid decides
+    const result = await takeInChild(path, { uid: 65534 });
+    offer.close();
+    expect(result.code).toBe(3);
+    expect(result.out.trim()).toBe('EPROTO');
+    expect(taken).toEqual([expect.objectContaining({ uid: 65534, given: false })]);
+  });
+
+  it('says why nothing was taken: no offer, a stale socket file, an offer that sends nothing', async () => {
+    const missing = socketPath();
+    expect(() => takeListener(missing, 100)).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'connect' }));
+    // A server that died leaves its socket file behind.
+    const stale = socketPath();
+    expect(spawnSync('python3', ['-c', 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()', stale]).status).toBe(0);
+    expect(() => takeListener(stale, 100)).toThrow(expect.objectContaining({ code: 'ECONNREFUSED' }));
+    const mutePath = socketPath();
+    const mute = net.createServer(() => {});
+    servers.push(mute);
+    await new Promise<void>((r) => mute.listen(mutePath, r));
+    expect(() => takeListener(mutePath, 100)).toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
+    expect(() => takeListener('relative.sock', 100)).toThrow(TypeError);
   });
 });
 

@@ -36,6 +36,10 @@
 #  11. Each step is one JSON line on stdout with a millisecond timestamp
 #      (new_started, new_ready, old_signalled, old_exited, old_killed,
 #      rolled_back, ...); people read stderr.
+#  12. With --handoff the new server takes the old one's listening socket
+#      (SCM_RIGHTS over the old server's $STATE_DIR/handoff/<pid>-<start>.sock,
+#      server/handoff.ts) instead of binding the port: one socket, never
+#      closed. Lines 1 to 11 hold as they are.
 #
 # Exit codes: 0 restarted (or cold-started), 1 rolled back, 2 bad input or
 # state, 3 another restart is running, 130 interrupted.
@@ -49,13 +53,15 @@ catch_signals
 
 usage() {
   cat <<'EOF'
-Usage: restart.sh [--state-dir DIR] [--ready-timeout S] [--stop-timeout S] [--overlap-ms MS] [-- COMMAND [ARG...]]
+Usage: restart.sh [--handoff] [--state-dir DIR] [--ready-timeout S] [--stop-timeout S] [--overlap-ms MS] [-- COMMAND [ARG...]]
 
 Starts a new server next to the running one, waits until that new PID is
 ready, then stops the old one with SIGTERM (SIGKILL after the stop timeout).
 If the new server fails to become ready, it is killed and the old one keeps
 serving (exit 1).
 
+  --handoff           the new server takes the old one's listening socket
+                      instead of binding the port (first flag only)
   --state-dir DIR     PID file, lock and ready markers ($STATE_DIR, /tmp/reuseport-lab)
   --ready-timeout S   seconds the new server has to become ready ($READY_TIMEOUT, 10)
   --stop-timeout S    seconds the old server has to drain before SIGKILL ($STOP_TIMEOUT, 30)
@@ -64,6 +70,11 @@ serving (exit 1).
 EOF
 }
 
+HANDOFF=''
+if [ "${1:-}" = --handoff ]; then
+  HANDOFF=1
+  shift
+fi
 parse_common_args "$@"
 shift "$PARSED"
 [ $# -gt 0 ] || set -- node "$SCRIPTS_DIR/../dist/server/main.js"
@@ -76,6 +87,10 @@ emit restart_started old_pid="${OLD_PID:-none}"
 find_strays
 [ -z "$INTERRUPTED" ] || die 130 "interrupted ($INTERRUPTED) before anything changed"
 
+# Line 12: the old server offers its socket under its own identity.
+if [ -n "$HANDOFF" ] && [ -n "$OLD_PID" ]; then
+  export HANDOFF_FROM="$STATE_DIR/handoff/$OLD_PID-$OLD_START.sock"
+fi
 start_server "$@"
 emit new_started pid="$NEW_PID"
 

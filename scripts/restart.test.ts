@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestOnce } from '../harness/load/churn-load.js';
+import { requestOnce, startChurnLoad } from '../harness/load/churn-load.js';
+import { Recorder } from '../harness/load/recorder.js';
 import { alive, freePort } from '../harness/runtime/processes.js';
 import { parseRestartEvents, type RestartEvent } from '../harness/strategies/events.js';
 import { processStartTime } from '../server/readiness.js';
@@ -93,6 +94,17 @@ async function setup() {
   const pidFile = () => readFileSync(join(stateDir, 'server.pid'), 'utf8').trim().split(' ')[0]!;
   const answer = async () => (await new RawConnection(Number(env.PORT)).request('/')).headers['x-server-pid'];
   return { stateDir, env, restart, start, pidFile, answer };
+}
+
+/** The inodes of the sockets listening on `port` (/proc/net/tcp: state 0A, local port in hex). */
+function listeningSockets(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A' && f[1]?.endsWith(`:${hexPort}`))
+    .map((f) => f[9]!);
 }
 
 const names = (run: Pick<Run, 'events'>) => run.events.map((e) => e.event);
@@ -243,6 +255,34 @@ describe('restart.sh', () => {
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+
+  it('12. --handoff: the new server takes the old one\'s socket; under new-connection load, 10 restarts lose nothing and the socket is never closed', async () => {
+    const { restart, env, stateDir } = await setup();
+    const port = Number(env.PORT);
+    expect((await restart(['--handoff'])).code).toBe(0);
+    const socket = listeningSockets(port);
+    expect(socket).toHaveLength(1);
+
+    const recorder = new Recorder(250, 5000);
+    const load = startChurnLoad({ host: '127.0.0.1', port, concurrency: 10, maxSeconds: 120, timeoutSeconds: 10, settleMs: 5000 }, recorder);
+    for (let i = 0; i < 10; i++) {
+      const run = await restart(['--handoff']);
+      expect(run.code).toBe(0);
+      expect(names(run)).toContain('old_exited');
+      // One socket all along: the same inode, never closed and bound again.
+      expect(listeningSockets(port)).toEqual(socket);
+    }
+    await load.stop();
+    const result = recorder.snapshot();
+    expect(result.answered).toBeGreaterThan(100);
+    expect(result.failuresByCause).toEqual({});
+    expect(result.written).toBe(result.answered + result.inFlightAtStop);
+    // Each old server says it handed its socket over and closed nothing.
+    const log = readFileSync(join(stateDir, 'server.log'), 'utf8');
+    expect(log.match(/"event":"listener_handed_over"/g)).toHaveLength(10);
+    expect(log.match(/"source":"handoff"/g)).toHaveLength(10);
+    expect(log).not.toMatch(/"event":"steered"/);
   });
 });
 

@@ -27,6 +27,10 @@ export interface ServerConfig {
   notifySocket?: string;
   /** Socket activation: LISTEN_FDS, checked against LISTEN_PID. */
   listenFds?: number;
+  /** Handoff (handoff.ts): take the listener offered at this path instead of binding. */
+  handoffFrom?: string;
+  /** Offer this server's listener to a newer one (handoff.ts, line 1). */
+  offer: boolean;
 }
 
 export const DEFAULTS = {
@@ -107,7 +111,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     stallAfterReadyMs: integer(env, 'STALL_AFTER_READY_MS', 0, 0, 60_000),
     notifySocket: env.NOTIFY_SOCKET || undefined,
     listenFds: socketActivation(env, pid),
+    handoffFrom: env.HANDOFF_FROM || undefined,
+    offer: onOff(env, 'HANDOFF_OFFER', true),
   };
+  if (config.handoffFrom !== undefined && !config.handoffFrom.startsWith('/')) {
+    throw new ConfigError(`HANDOFF_FROM=${JSON.stringify(config.handoffFrom)} is not valid: use the absolute path of the old server's offer (restart.sh --handoff sets it)`);
+  }
   if (config.idleGraceMs >= config.drainTimeoutMs) {
     throw new ConfigError(`DRAIN_IDLE_GRACE_MS (${config.idleGraceMs}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`);
   }

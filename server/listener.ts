@@ -1,7 +1,8 @@
 // Where the listening socket comes from: systemd socket activation when
 // LISTEN_FDS names this process, else our own SO_REUSEPORT socket.
-import { clearReusePortSteering, inspectSocket, listenReusePort, type SocketInfo } from '../native/index.js';
+import { clearReusePortSteering, inspectSocket, listenReusePort, type SocketInfo, takeListener } from '../native/index.js';
 import { ConfigError, type ServerConfig } from './config.js';
+import { TAKE_TIMEOUT_MS } from './handoff.js';
 
 /** sd_listen_fds(3): passed sockets start at fd 3. */
 export const SD_LISTEN_FDS_START = 3;
@@ -9,7 +10,7 @@ export const SD_LISTEN_FDS_START = 3;
 export interface Listener {
   fd: number;
   /** How the socket was obtained; reported by /info and the logs. */
-  source: 'systemd' | 'reuseport';
+  source: 'systemd' | 'reuseport' | 'handoff';
   info: SocketInfo;
   /**
    * A steering program left on the port's group by a server that drained
@@ -17,6 +18,8 @@ export interface Listener {
    * spreads new connections over this listener and the others again.
    */
   clearedSteering: boolean;
+  /** With HANDOFF_FROM: why the port was bound instead (nothing offered there: a cold start). */
+  handoffNote?: string;
 }
 
 /** Returns a listening socket fd for `server.listen({ fd })`. */
@@ -38,9 +41,26 @@ export function obtainListener(config: ServerConfig, env: NodeJS.ProcessEnv = pr
     }
     return { fd, source: 'systemd', info, clearedSteering: false };
   }
+  let handoffNote: string | undefined;
+  if (config.handoffFrom !== undefined) {
+    try {
+      const fd = takeListener(config.handoffFrom, TAKE_TIMEOUT_MS);
+      const info = inspectSocket(fd);
+      if (!info.listening || info.type !== 'stream' || (config.port !== 0 && info.port !== config.port)) {
+        throw new ConfigError(`the socket offered at ${config.handoffFrom} is not a stream listener on port ${config.port} (${JSON.stringify(info)}); check HANDOFF_FROM`);
+      }
+      return { fd, source: 'handoff', info, clearedSteering: false };
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // Nobody offers there (a cold start, or the old server is gone): bind as usual.
+      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw new ConfigError(`cannot take the listener from ${config.handoffFrom}: ${(error as Error).message}`);
+      handoffNote = `nothing offered at ${config.handoffFrom} (${code}): bound the port`;
+    }
+  }
   try {
     const fd = listenReusePort(config.host, config.port, config.backlog);
-    return { fd, source: 'reuseport', info: inspectSocket(fd), clearedSteering: clearSteering(fd) };
+    return { fd, source: 'reuseport', info: inspectSocket(fd), clearedSteering: clearSteering(fd), handoffNote };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const hint =

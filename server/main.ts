@@ -6,7 +6,8 @@ import { ConfigError, readConfig, type ServerConfig } from './config.js';
 import { Drainer } from './drain.js';
 import { type Listener, obtainListener } from './listener.js';
 import { logEvent } from './log.js';
-import { Readiness } from './readiness.js';
+import { Offer, offerPath } from './handoff.js';
+import { processStartTime, Readiness } from './readiness.js';
 import { settle, steerAway } from './steer.js';
 
 /** Blocks the event loop: what a new version that is busy right after it said "ready" looks like to clients. */
@@ -21,13 +22,14 @@ function stallEventLoop(ms: number): void {
  * let what was already routed here be accepted. Resolves with the fields of
  * `listener_closed`; never rejects.
  */
-async function steerBeforeClose(listener: Listener, config: ServerConfig): Promise<Record<string, unknown>> {
+async function steerBeforeClose(listener: Listener, config: ServerConfig, offer: Offer | undefined): Promise<Record<string, unknown>> {
   const skip = (reason: string) => {
     logEvent('steer_skipped', { reason });
     return { steered: false };
   };
   if (!config.steer) return skip('DRAIN_STEER=off');
   if (listener.source === 'systemd') return skip("the socket is systemd's: closing this process's copy leaves it listening");
+  if (offer?.handedTo) return skip(`the socket was handed to PID ${offer.handedTo}: closing this process's copy leaves it listening there`);
   const { address, port } = listener.info;
   const outcome = await steerAway({ fd: listener.fd, address: address!, port: port!, pid: process.pid });
   if (!outcome.steered) return skip(outcome.reason);
@@ -53,8 +55,9 @@ function main(): void {
     idleGraceMs: config.idleGraceMs,
     deadlineMs: config.drainTimeoutMs,
     log: logEvent,
-    beforeListenerClose: () => steerBeforeClose(listener, config),
+    beforeListenerClose: () => steerBeforeClose(listener, config, offer),
   });
+  let offer: Offer | undefined;
   const app = createApp({
     pid: process.pid,
     version: config.version,
@@ -79,6 +82,7 @@ function main(): void {
       return;
     }
     logEvent('stop_requested', { signal });
+    offer?.close();
     readiness.withdraw();
     void drainer.drain().then((code) => {
       logEvent('exit', { code, served: drainer.served });
@@ -90,7 +94,15 @@ function main(): void {
 
   server.listen({ fd: listener.fd }, () => {
     const { address, port, family } = listener.info;
-    logEvent('listening', { source: listener.source, address, port, family, version: config.version, clearedSteering: listener.clearedSteering });
+    logEvent('listening', { source: listener.source, address, port, family, version: config.version, clearedSteering: listener.clearedSteering, ...(listener.handoffNote ? { handoffNote: listener.handoffNote } : {}) });
+    if (config.offer && listener.source !== 'systemd' && !drainer.draining) {
+      try {
+        offer = new Offer(offerPath(config.stateDir, process.pid, processStartTime()), listener.fd, logEvent);
+      } catch (error) {
+        // Serving matters more than offering: a later --handoff restart binds the port instead.
+        logEvent('offer_failed', { error: (error as Error).message });
+      }
+    }
     readiness.markReady({ version: config.version, port, startedAt });
     logEvent('ready');
     if (config.stallAfterReadyMs) stallEventLoop(config.stallAfterReadyMs);

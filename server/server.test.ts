@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenReusePort } from '../native/index.js';
-import { cleanup, RawConnection, SERVER_MAIN, startReadyServer, tempDir, track } from '../test/processes.js';
+import { cleanup, RawConnection, SERVER_MAIN, startReadyServer, startServer, tempDir, track } from '../test/processes.js';
 import { readConfig } from './config.js';
+import { offerPath } from './handoff.js';
+import { processStartTime } from './readiness.js';
 
 afterEach(cleanup);
 
@@ -113,5 +115,28 @@ describe('systemd socket activation', () => {
     expect(info).toMatchObject({ listener: 'systemd', pid: child.pid });
     await receiverDone;
     expect(received).toContain(`READY=1 MAINPID=${child.pid}`);
+  });
+});
+
+describe('handoff (handoff.ts)', () => {
+  it('takes the listener the old server offers at HANDOFF_FROM, and the old one hands it over', async () => {
+    const stateDir = tempDir();
+    const old = await startReadyServer({ STATE_DIR: stateDir });
+    const path = offerPath(stateDir, old.child.pid!, processStartTime(old.child.pid));
+    const taker = startServer({ STATE_DIR: stateDir, PORT: String(old.port), HANDOFF_FROM: path });
+    expect(await taker.waitFor('listening')).toMatchObject({ source: 'handoff', port: old.port });
+    expect(await old.waitFor('listener_handed_over')).toMatchObject({ to: taker.child.pid });
+
+    old.child.kill('SIGTERM');
+    expect((await old.waitFor('steer_skipped')).reason).toBe(`the socket was handed to PID ${taker.child.pid}: closing this process's copy leaves it listening there`);
+    expect(await old.exited).toBe(0);
+    const info = JSON.parse((await new RawConnection(old.port).request('/info')).body);
+    expect(info).toMatchObject({ pid: taker.child.pid, listener: 'handoff' });
+  });
+
+  it('binds the port when nothing is offered at HANDOFF_FROM (a cold start), and refuses a relative path', async () => {
+    const lone = startServer({ HANDOFF_FROM: join(tempDir(), 'nobody.sock') });
+    expect(await lone.waitFor('listening')).toMatchObject({ source: 'reuseport', handoffNote: expect.stringContaining('(ENOENT): bound the port') });
+    expect(() => readConfig({ HANDOFF_FROM: 'offer.sock' }, 1)).toThrow('HANDOFF_FROM="offer.sock" is not valid');
   });
 });

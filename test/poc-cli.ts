@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { schemaProblem } from '../harness/view/result-json.js';
+import { type ResultDocument, schemaProblem } from '../harness/view/result-json.js';
 import { ROOT, tempDir } from './processes.js';
 
 export interface PocRun {
@@ -13,17 +13,7 @@ export interface PocRun {
   /** Null when result.json matches its JSON Schema, else the first problem. */
   schemaProblem?: string | null;
   /** result.json, when the run got that far. */
-  result?: {
-    passed: boolean;
-    totalRequests: number;
-    failedRequests: number;
-    failuresByCause: Record<string, number>;
-    pids: { pid: number; count: number }[];
-    restarts: { exitCode: number; oldPid: number | null; newPid: number | null; events: { event: string }[] }[];
-    runtime: { kind: string; description: string; facts: Record<string, string> };
-    target: { host: string; port: number; pid: number };
-    checks: { id: string; name: string; passed: boolean; detail: string }[];
-  };
+  result?: ResultDocument;
 }
 
 export interface PocHooks {

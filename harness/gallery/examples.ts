@@ -59,6 +59,13 @@ export const EXAMPLES: Example[] = [
     config: 'examples/reuseport-lab/gate.json',
   },
   {
+    name: 'reuseport-lab-handoff',
+    summary: "this project's server, the listening socket handed to the new one (scripts/restart.sh --handoff)",
+    build: { project: true },
+    image: 'reuseport-lab:local',
+    config: 'examples/reuseport-lab/gate.handoff.json',
+  },
+  {
     name: 'reuseport-lab-naive',
     summary: "this project's server, stopped and then started (scripts/naive-restart.sh)",
     build: { project: true },

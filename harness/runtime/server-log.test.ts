@@ -27,11 +27,15 @@ describe('parseServerLog', () => {
       '{"ts":"t","pid":21,"event":"steer_skipped","reason":"no other listener on the port"}',
       '{"ts":"t","pid":21,"event":"listener_closed","steered":false,"acceptedWhileDraining":0}',
       '{"ts":"t","pid":22,"event":"listener_closed"}',
+      '{"ts":"t","pid":23,"event":"listener_handed_over","to":24,"uid":1000}',
+      '{"ts":"t","pid":23,"event":"steer_skipped","reason":"the socket was handed to PID 24"}',
+      '{"ts":"t","pid":23,"event":"listener_closed","steered":false,"acceptedWhileDraining":0}',
     ].join('\n');
     expect(parseServerLog(log).map((s) => s.listenerClose)).toEqual([
-      { steered: true, reason: null, acceptedWhileDraining: 3 },
-      { steered: false, reason: 'no other listener on the port', acceptedWhileDraining: 0 },
-      { steered: false, reason: 'the server said nothing of steering (an older version)', acceptedWhileDraining: null },
+      { steered: true, handedTo: null, reason: null, acceptedWhileDraining: 3 },
+      { steered: false, handedTo: null, reason: 'no other listener on the port', acceptedWhileDraining: 0 },
+      { steered: false, handedTo: null, reason: 'the server said nothing of steering (an older version)', acceptedWhileDraining: null },
+      { steered: false, handedTo: 24, reason: 'the socket was handed to PID 24', acceptedWhileDraining: 0 },
     ]);
   });
 });

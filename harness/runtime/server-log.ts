@@ -19,6 +19,8 @@ export interface ServerEnding {
 
 export interface ListenerClose {
   steered: boolean;
+  /** The PID it handed its listening socket to (handoff): then nothing closed, and nothing needed steering. */
+  handedTo: number | null;
   /** Why nothing was steered (`steer_skipped`), else null. */
   reason: string | null;
   acceptedWhileDraining: number | null;
@@ -27,9 +29,10 @@ export interface ListenerClose {
 /** Parses server.log; lines that are not the servers' JSON events are skipped. */
 export function parseServerLog(text: string): ServerEnding[] {
   const servers = new Map<number, ServerEnding>();
+  const handedTo = new Map<number, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
-    let event: { pid?: unknown; event?: unknown; code?: unknown; cutConnections?: unknown; cutRequests?: unknown; reason?: unknown; acceptedWhileDraining?: unknown };
+    let event: { pid?: unknown; event?: unknown; code?: unknown; cutConnections?: unknown; cutRequests?: unknown; reason?: unknown; acceptedWhileDraining?: unknown; to?: unknown };
     try {
       event = JSON.parse(line);
     } catch {
@@ -40,10 +43,12 @@ export function parseServerLog(text: string): ServerEnding[] {
     servers.set(event.pid, server);
     if (event.event === 'exit' && typeof event.code === 'number') server.exitCode = event.code;
     if (event.event === 'drain_deadline') server.drainDeadline = { cutConnections: Number(event.cutConnections ?? 0), cutRequests: Number(event.cutRequests ?? 0) };
-    if (event.event === 'steered') server.listenerClose = { steered: true, reason: null, acceptedWhileDraining: null };
-    if (event.event === 'steer_skipped') server.listenerClose = { steered: false, reason: String(event.reason ?? ''), acceptedWhileDraining: null };
+    if (event.event === 'listener_handed_over' && typeof event.to === 'number') handedTo.set(event.pid, event.to);
+    const close = (steered: boolean, reason: string | null) => ({ steered, reason, handedTo: handedTo.get(server.pid) ?? null, acceptedWhileDraining: null });
+    if (event.event === 'steered') server.listenerClose = close(true, null);
+    if (event.event === 'steer_skipped') server.listenerClose = close(false, String(event.reason ?? ''));
     if (event.event === 'listener_closed') {
-      server.listenerClose ??= { steered: false, reason: 'the server said nothing of steering (an older version)', acceptedWhileDraining: null };
+      server.listenerClose ??= close(false, 'the server said nothing of steering (an older version)');
       server.listenerClose.acceptedWhileDraining = typeof event.acceptedWhileDraining === 'number' ? event.acceptedWhileDraining : null;
     }
   }

@@ -1,11 +1,12 @@
 // Every restart strategy, by name. A new strategy: one file in this folder,
 // its test, and a line here.
-import { naive, reuseport } from './restart-scripts.js';
+import { handoff, naive, reuseport } from './restart-scripts.js';
 import type { RestartStrategy } from './strategy.js';
 import { systemdBlueGreen, systemdSocket, systemdSocketBlueGreen } from './systemd-units.js';
 
 export const STRATEGIES = {
   reuseport,
+  handoff,
   naive,
   'systemd-bluegreen': systemdBlueGreen,
   'systemd-socket': systemdSocket,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../test/processes.js';
 import { FAULT_NAMES, FAULTS } from '../faults.js';
 import { STRATEGIES, STRATEGY_NAMES } from './index.js';
-import { naive, reuseport } from './restart-scripts.js';
+import { handoff, naive, reuseport } from './restart-scripts.js';
 import { systemdBlueGreen, systemdSocket, systemdSocketBlueGreen } from './systemd-units.js';
 
 const settings = { readyTimeoutSeconds: 10, stopTimeoutSeconds: 30, overlapMs: 500 };
@@ -33,6 +33,9 @@ describe('the script strategies', () => {
       env: [],
     });
     expect(naive.restartCommand('/app/scripts', settings).argv[0]).toBe('/app/scripts/naive-restart.sh');
+    // restart.sh reads --handoff as its first flag only.
+    expect(handoff.restartCommand('/app/scripts', settings).argv.slice(0, 2)).toEqual(['/app/scripts/restart.sh', '--handoff']);
+    expect(handoff.coldStartCommand('/app/scripts', settings).argv.slice(0, 2)).toEqual(['/app/scripts/restart.sh', '--handoff']);
   });
 
   it("turn a fault's intent into flags, a command after --, and environment", () => {

@@ -29,7 +29,7 @@ describe('switchovers', () => {
         lastOldAnswerMs: 80,
         oldGoneMs: 190,
         latency: { count: 80, p50: 5, p99: 5, max: 5 },
-        evidence: { index: 1, harness: { loopDelayMaxMs: 0, steal: null, machineBusy: null }, kernel: {}, oldListener: { steered: true, reason: null, acceptedWhileDraining: 0 } },
+        evidence: { index: 1, harness: { loopDelayMaxMs: 0, steal: null, machineBusy: null }, kernel: {}, oldListener: { steered: true, handedTo: null, reason: null, acceptedWhileDraining: 0 } },
       },
     ]);
   });

@@ -18,7 +18,7 @@ if (!mustRun) console.warn('report-browser: no Chromium found; skipped outside C
 afterAll(cleanup);
 
 describe.runIf(mustRun)('report.html in headless Chromium', () => {
-  it('shows the four charts with the PIDs of a real run', async () => {
+  it('shows the five charts with the PIDs of a real run', async () => {
     expect(chromium, 'Chromium must be installed for this test (apt-get install chromium)').toBeDefined();
     const run = await runPoc(['--runtime', 'local', '--restarts', '2', '--warmup', '1', '--interval', '1.5', '--cooldown', '1', '--load', 'keepalive']);
     expect(run.code, explain(run)).toBe(0);
@@ -28,7 +28,7 @@ describe.runIf(mustRun)('report.html in headless Chromium', () => {
       const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
       // --dump-dom prints the DOM after the page ran: what the browser really built.
       const dom = execFileSync(chromium!, [...flags, '--dump-dom', `file://${join(reportDir, 'report.html')}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
-      for (const id of ['chart-pid-share', 'chart-rate', 'chart-latency', 'chart-failures']) {
+      for (const id of ['chart-pid-share', 'chart-rate', 'chart-latency', 'chart-harness', 'chart-failures']) {
         expect(dom, id).toMatch(new RegExp(`<figure id="${id}"><svg[^]*?<path`));
       }
       const share = dom.slice(dom.indexOf('id="chart-pid-share"'), dom.indexOf('id="chart-rate"'));
