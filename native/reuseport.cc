@@ -503,7 +503,11 @@ class ListenerOffer : public Napi::ObjectWrap<ListenerOffer> {
     auto* self = static_cast<ListenerOffer*>(handle->data);
     if (status < 0 || self->closing_) return;
     for (;;) {
+#ifdef SOCK_CLOEXEC
+      int peer = accept4(self->control_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+#else
       int peer = accept(self->control_fd_, nullptr, nullptr);
+#endif
       if (peer < 0) return;  // EAGAIN: nothing more queued (or an error the next wake retries)
       FdGuard guard(peer);
       int peer_pid = 0;

@@ -90,6 +90,26 @@ describe('drain contract', () => {
       expect(await rolledBack.exited).toBe(0);
     });
 
+    it('a crash of either server while steered leaves the port served', async () => {
+      // The target dies: its index falls off the end of the group, and the kernel's hash picks the old one, still open.
+      const old = await startReadyServer(LONG_SETTLE);
+      const target = await startReadyServer({ PORT: String(old.port) });
+      old.child.kill('SIGTERM');
+      await old.waitFor('steered');
+      target.child.kill('SIGKILL');
+      await target.exited;
+      expect(await answeredBy(old.port, 50)).toEqual(new Map([[old.child.pid, 50]]));
+
+      // The steering server dies: the program stays with the group and sends everything to the one left.
+      const first = await startReadyServer(LONG_SETTLE);
+      const second = await startReadyServer({ PORT: String(first.port) });
+      first.child.kill('SIGTERM');
+      await first.waitFor('steered');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(await answeredBy(first.port, 50)).toEqual(new Map([[second.child.pid, 50]]));
+    });
+
     it('the next server detaches the program after listen: old and new answer again', async () => {
       const first = await startReadyServer({ DRAIN_STEER_SETTLE_MS: '0' });
       const second = await startReadyServer({ PORT: String(first.port) });

@@ -27,9 +27,9 @@ async function steerBeforeClose(listener: Listener, config: ServerConfig, offer:
     logEvent('steer_skipped', { reason });
     return { steered: false };
   };
-  if (!config.steer) return skip('DRAIN_STEER=off');
   if (listener.source === 'systemd') return skip("the socket is systemd's: closing this process's copy leaves it listening");
   if (offer?.handedTo) return skip(`the socket was handed to PID ${offer.handedTo}: closing this process's copy leaves it listening there`);
+  if (!config.steer) return skip('DRAIN_STEER=off');
   const { address, port } = listener.info;
   const outcome = await steerAway({ fd: listener.fd, address: address!, port: port!, pid: process.pid });
   if (!outcome.steered) return skip(outcome.reason);
@@ -51,13 +51,14 @@ function main(): void {
   const listener = obtainListener(config);
 
   const server = createServer();
+  /** Handoff line 1: set once this server listens, closed when it starts draining. */
+  let offer: Offer | undefined;
   const drainer = new Drainer(server, {
     idleGraceMs: config.idleGraceMs,
     deadlineMs: config.drainTimeoutMs,
     log: logEvent,
     beforeListenerClose: () => steerBeforeClose(listener, config, offer),
   });
-  let offer: Offer | undefined;
   const app = createApp({
     pid: process.pid,
     version: config.version,
