@@ -1,39 +1,51 @@
-// The rare reset at listener close that tcp_migrate_req does not cover:
-// servers restarted back to back (start the next, wait for its ready line,
-// SIGTERM the old, wait for its exit) under wrk with a new connection per
-// request, counting wrk's socket errors. Run inside a private network
-// namespace with tcp_migrate_req=1 (scripts/netns-run.sh), once with this
-// project's server and once with a plain Node server that uses Node's own
-// reusePort and, like ours, closes only its listener on SIGTERM: if both
-// lose connections, the cause is below the server.
+// What a listener's close loses: servers restarted back to back (start the
+// next, wait for its ready line, SIGTERM the old, wait for its exit) under
+// wrk with a new connection per request, counting wrk's socket errors and
+// the responses that took a second or more (a dropped SYN, retried by the
+// client a second later). Run inside a private network namespace with
+// tcp_migrate_req=1 (scripts/netns-run.sh), once per kind:
+//   steered    this project's server: steer, then close (drain line 2)
+//   unsteered  the same server with DRAIN_STEER=off: close at once (the control)
+//   handoff    the same server, each new one taking the old one's socket (handoff.ts)
+// The kernel's counters of the namespace are read before and after.
 //
-// Usage (as root): scripts/netns-run.sh NODE dist/harness/bench/close-race.js ours|plain RESTARTS
+// Usage (as root): scripts/netns-run.sh NODE dist/harness/bench/close-race.js KIND RESTARTS
 // Prints one JSON line.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { offerPath } from '../../server/handoff.js';
+import { processStartTime } from '../../server/readiness.js';
+import { counterDelta, readNetCounters } from '../runtime/net-counters.js';
 import { parseWrk, pinned } from './measure.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PORT = '18080';
+const CLOSE_RACE_KINDS = ['steered', 'unsteered', 'handoff'] as const;
+type Kind = (typeof CLOSE_RACE_KINDS)[number];
 
-/** A plain server with Node's reusePort, draining as ours does: listener closed, exit when no connection is left. */
-const PLAIN_DRAINING = `
-import { createServer } from 'node:http';
-import net from 'node:net';
-const body = Buffer.from('OK. Handled by PID: ' + process.pid + '\\n');
-const server = createServer((_req, res) => { res.writeHead(200, { 'Content-Length': body.length }); res.end(body); });
-server.listen({ port: Number(process.env.PORT), host: '127.0.0.1', reusePort: true }, () => console.log('{"event":"ready"}'));
-process.on('SIGTERM', () => net.Server.prototype.close.call(server, () => process.exit(0)));
+/** wrk's Lua hook: how many responses took a second or more, and the slowest, in µs. */
+const SLOW_COUNTER = `
+done = function(summary, latency, requests)
+  local slow = 0
+  for i = 1, #latency do
+    local value, count = latency(i)
+    if value >= 1000000 then slow = slow + count end
+  end
+  io.write(string.format("slow %d max %d\\n", slow, latency.max))
+end
 `;
 
-function start(kind: string, stateDir: string): Promise<ChildProcess> {
-  const args = kind === 'ours' ? [join(HERE, '..', '..', 'server', 'main.js')] : ['--input-type=module', '-e', PLAIN_DRAINING];
+function start(kind: Kind, stateDir: string, previous?: ChildProcess): Promise<ChildProcess> {
+  const args = [join(HERE, '..', '..', 'server', 'main.js')];
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT, HOST: '127.0.0.1', STATE_DIR: stateDir };
+  if (kind === 'unsteered') env.DRAIN_STEER = 'off';
+  if (kind === 'handoff' && previous?.pid) env.HANDOFF_FROM = offerPath(stateDir, previous.pid, processStartTime(previous.pid));
   const [cmd, ...rest] = pinned(1, [process.execPath, ...args]);
-  const child = spawn(cmd!, rest, { env: { ...process.env, PORT, HOST: '127.0.0.1', STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(cmd!, rest, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer) => {
@@ -49,10 +61,13 @@ function start(kind: string, stateDir: string): Promise<ChildProcess> {
 }
 
 async function main(kind: string, restarts: number): Promise<void> {
-  if (!['ours', 'plain'].includes(kind) || !(restarts >= 1)) throw new Error('usage: close-race.js ours|plain RESTARTS');
+  if (!(CLOSE_RACE_KINDS as readonly string[]).includes(kind) || !(restarts >= 1)) throw new Error(`usage: close-race.js ${CLOSE_RACE_KINDS.join('|')} RESTARTS`);
   const stateDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-close-race-'));
-  let current = await start(kind, stateDir);
-  const [wcmd, ...wargs] = pinned(0, ['wrk', '-t1', '-c50', '-d3600s', '--latency', '-H', 'Connection: close', `http://127.0.0.1:${PORT}/`]);
+  const script = join(stateDir, 'slow.lua');
+  writeFileSync(script, SLOW_COUNTER);
+  const before = await readNetCounters('/proc/self/net');
+  let current = await start(kind as Kind, stateDir);
+  const [wcmd, ...wargs] = pinned(0, ['wrk', '-t1', '-c50', '-d3600s', '--latency', '-s', script, '-H', 'Connection: close', `http://127.0.0.1:${PORT}/`]);
   const wrk = spawn(wcmd!, wargs, { stdio: ['ignore', 'pipe', 'inherit'] });
   let report = '';
   wrk.stdout.on('data', (chunk) => (report += chunk));
@@ -60,7 +75,7 @@ async function main(kind: string, restarts: number): Promise<void> {
   try {
     await sleep(500);
     for (let i = 0; i < restarts; i++) {
-      const next = await start(kind, stateDir);
+      const next = await start(kind as Kind, stateDir, current);
       await sleep(50);
       const old = current;
       current = next;
@@ -70,13 +85,27 @@ async function main(kind: string, restarts: number): Promise<void> {
       await sleep(100);
     }
   } finally {
-    wrk.kill('SIGINT'); // wrk prints its totals on SIGINT
+    wrk.kill('SIGINT'); // wrk prints its totals (and runs done()) on SIGINT
     await new Promise((resolve) => wrk.once('exit', resolve));
     current.kill('SIGTERM');
   }
+  const counters = counterDelta(before, await readNetCounters('/proc/self/net'));
   const result = parseWrk(report);
   const socketErrors = /Socket errors: [^\n]*/.exec(report)?.[0] ?? null;
-  console.log(JSON.stringify({ kind, restarts, seconds: (Date.now() - startedAt) / 1000, requests: result.requests, failed: result.errors, socketErrors }));
+  const slow = /^slow (\d+) max (\d+)$/m.exec(report);
+  console.log(
+    JSON.stringify({
+      kind,
+      restarts,
+      seconds: (Date.now() - startedAt) / 1000,
+      requests: result.requests,
+      failed: result.errors,
+      socketErrors,
+      slowResponses: slow ? Number(slow[1]) : null,
+      maxLatencyMs: slow ? Number(slow[2]) / 1000 : null,
+      counters,
+    }),
+  );
 }
 
 main(process.argv[2] ?? '', Number(process.argv[3])).catch((error: unknown) => {

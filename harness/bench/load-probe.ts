@@ -1,8 +1,13 @@
 // Runs one of the harness's own load clients alone for a while and prints
 // what it achieved as one JSON line: how fast the harness can load a server,
 // with per-response identity capture on or off, and its own memory.
-// Usage: node load-probe.js keepalive|churn URL CONNECTIONS SECONDS on|off
-import { startChurnLoad } from '../load/churn-load.js';
+// `churn-node-http` is the new-connection client the harness had before
+// (Node's http with no agent), kept here as the reference it is measured
+// against.
+// Usage: node load-probe.js keepalive|churn|churn-node-http URL CONNECTIONS SECONDS on|off
+import http from 'node:http';
+import { type Outcome, startChurnLoad } from '../load/churn-load.js';
+import type { RunningLoad } from '../load/keepalive-load.js';
 import { startKeepAliveLoad } from '../load/keepalive-load.js';
 import { Recorder } from '../load/recorder.js';
 import { checkOurServer, type ResponseCheck } from '../load/response-check.js';
@@ -16,7 +21,9 @@ const recorder = new Recorder(1000, 10_000, Date.now());
 const common = { maxSeconds: seconds + 30, timeoutSeconds: 10, settleMs: 1000, check };
 const target = new URL(url!);
 const load =
-  mode === 'churn'
+  mode === 'churn-node-http'
+    ? nodeHttpChurn(new URL(url!), connections, recorder)
+    : mode === 'churn'
     ? startChurnLoad({ ...common, host: target.hostname, port: Number(target.port), concurrency: connections }, recorder)
     : startKeepAliveLoad({ ...common, url: url!, connections }, recorder);
 const started = Date.now();
@@ -30,3 +37,38 @@ setTimeout(async () => {
   process.stdout.write(`${JSON.stringify({ answered, failed, seconds: elapsed, perSecond: answered / elapsed, peakRssKiB: Math.round(peakRss / 1024) })}\n`);
   process.exit(0);
 }, seconds * 1000);
+
+/** The reference: Node's http client, no agent, one request per connection, every body checked. */
+function nodeHttpChurn(target: URL, count: number, sink: Recorder): RunningLoad {
+  let stopping = false;
+  const once = () =>
+    new Promise<Outcome>((resolve) => {
+      const started = performance.now();
+      const req = http.get({ host: target.hostname, port: Number(target.port), path: '/', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          const checked = check(res.statusCode ?? 0, (name) => [res.headers[name]].flat()[0], body);
+          const latencyMs = performance.now() - started;
+          resolve(checked.ok ? { ...checked, latencyMs } : { ...checked, connectionFailed: false, latencyMs });
+        });
+      });
+      req.on('error', () => resolve({ ok: false, cause: 'other_error', connectionFailed: true, latencyMs: performance.now() - started }));
+    });
+  const loop = async () => {
+    while (!stopping) {
+      sink.written();
+      const outcome = await once();
+      if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs);
+      else sink.fail(outcome.cause === 'stopped' ? 'other_error' : outcome.cause);
+    }
+  };
+  const loops = Promise.all(Array.from({ length: count }, loop));
+  return {
+    async stop() {
+      stopping = true;
+      await loops;
+    },
+  };
+}

@@ -5,8 +5,8 @@
 //   migrate        tcp_migrate_req 0 against 1: resets per restart in new-connection load
 //   ceiling        the harness's load clients against wrk, identity capture on and off
 //   scale          1, 2, 4 servers on one port; 10 to 1,000 keep-alive connections
-//   soak           500 restarts under load in one run: fds, processes and harness memory sampled
-//   close-race     the rare reset at listener close: ours against a plain reusePort server, 2 × 500 restarts each
+//   soak           N restarts under load in one run, steered then unsteered: fds, processes, harness memory, failures
+//   close-race     what a listener close loses: steered, handed over and unsteered (the control), 3 × N restarts each
 // Writes reports/bench/bench.json and bench.md; the tables go into BENCHMARKS.md by hand, with the text.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { ChildRunner, setupReason } from '../child-run.js';
 import { spread, type Spread } from '../compare/rows.js';
 import { SetupError } from '../errors.js';
 import { freePort } from '../runtime/processes.js';
+import type { NetCounters } from '../runtime/net-counters.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
 import { readResultDocument } from '../view/result-json.js';
 import { renderSvg } from '../view/charts.js';
@@ -30,6 +31,18 @@ import { soak } from './soak.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DIST = join(ROOT, 'dist', 'harness');
+/** One close-race run (close-race.ts prints it). */
+interface CloseRaceRun {
+  kind: string;
+  restarts: number;
+  requests: number;
+  failed: number;
+  socketErrors: string | null;
+  slowResponses: number | null;
+  maxLatencyMs: number | null;
+  counters: NetCounters;
+}
+
 const SECTIONS = ['server-cost', 'restart-cost', 'migrate', 'ceiling', 'scale', 'soak', 'close-race'] as const;
 
 const f = (v: number, digits = 0) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -176,6 +189,7 @@ async function main(argv: string[]): Promise<number> {
         add('harness keep-alive client, identity off', await probe('keepalive', 'off'));
         add('wrk, new connection per request', (await wrk(url, { connections: 50, seconds, newConnectionPerRequest: true })).perSecond);
         add('harness new-connection client, identity on', await probe('churn', 'on'));
+        add("Node's http client, no agent (the harness's client until 2026-12), identity on", await probe('churn-node-http', 'on'));
       }
     } finally {
       server.kill('SIGTERM');
@@ -210,50 +224,67 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (only.includes('soak')) {
-    say(`soak: npm run poc with ${soakRestarts} restarts, 2 s apart (about ${Math.ceil((soakRestarts * 2) / 60)} min)...`);
-    const result = await soak(runner, { pocScript: join(DIST, 'main.js'), cwd: ROOT, restarts: soakRestarts, intervalSeconds: 2, reportDir: join(dir, 'soak'), onProgress: say });
-    const { doc } = result;
-    out.soak = { passed: doc.passed, restarts: doc.restarts.length, totalRequests: doc.totalRequests, failedRequests: doc.failedRequests, failuresByCause: doc.failuresByCause, seconds: result.seconds, series: result.series, samples: result.samples, heapAfterGc: result.heapAfterGc };
-    writeFileSync(join(dir, 'soak.svg'), await renderSvg(soakSpec(result.samples, result.heapAfterGc)));
+    // Steered, then the unsteered control: what steering saves shows in the same run.
+    const soaks: Record<string, unknown>[] = [];
+    for (const steer of [true, false]) {
+      const name = steer ? 'steered' : 'unsteered (--steer off)';
+      say(`soak, ${name}: npm run poc with ${soakRestarts} restarts, 2 s apart (about ${Math.ceil((soakRestarts * 2) / 60)} min)...`);
+      const result = await soak(runner, { pocScript: join(DIST, 'main.js'), cwd: ROOT, restarts: soakRestarts, intervalSeconds: 2, steer, reportDir: join(dir, steer ? 'soak' : 'soak-unsteered'), onProgress: say });
+      const { doc } = result;
+      const migrated = doc.netCounters.restarts.reduce((sum, r) => sum + r.delta.TCPMigrateReqSuccess, 0);
+      soaks.push({ steer, passed: doc.passed, restarts: doc.restarts.length, totalRequests: doc.totalRequests, failedRequests: doc.failedRequests, failuresByCause: doc.failuresByCause, migrated, seconds: result.seconds, series: result.series, samples: result.samples, heapAfterGc: result.heapAfterGc });
+      writeFileSync(join(dir, steer ? 'soak.svg' : 'soak-unsteered.svg'), await renderSvg(soakSpec(result.samples, result.heapAfterGc)));
+      const causes = Object.entries(doc.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
+      md.push(
+        `### Soak, ${name}`,
+        '',
+        `${f(doc.restarts.length)} restarts in ${f(result.seconds / 60, 1)} min: ${f(doc.totalRequests)} requests, ${f(doc.failedRequests)} failed${causes ? ` (${causes})` : ''}, TCPMigrateReqSuccess ${f(migrated)} over the restarts; the gate ${doc.passed ? 'passed' : 'FAILED'}${result.code === 130 ? ' (interrupted)' : ''}.`,
+        '',
+        table(
+          ['sampled every 2 s', 'first tenth of the run', 'last tenth', 'largest sample'],
+          result.series.map((s) => [s.name, sp(s.firstTenth, 1), sp(s.lastTenth, 1), f(s.max, 1)]),
+        ),
+        '',
+      );
+    }
+    out.soak = soaks;
     md.push(
-      '### Soak',
-      '',
-      `${f(doc.restarts.length)} restarts in ${f(result.seconds / 60, 1)} min: ${f(doc.totalRequests)} requests, ${f(doc.failedRequests)} failed; the gate ${doc.passed ? 'passed' : 'FAILED'}${result.code === 130 ? ' (interrupted)' : ''}.`,
-      '',
-      table(
-        ['sampled every 2 s', 'first tenth of the run', 'last tenth', 'largest sample'],
-        result.series.map((s) => [s.name, sp(s.firstTenth, 1), sp(s.lastTenth, 1), f(s.max, 1)]),
-      ),
-      '',
-      `\`npm run poc -- --restarts ${soakRestarts} --interval 2\` (both load modes, 50 connections each), watched from outside: the servers' open fds from /proc on the host (PIDs from docker top), the container's processes (docker top), the harness's resident memory (/proc) and its heap after each full collection (\`--trace-gc\`). Median (min–max) of each tenth; the chart is soak.svg.`,
+      `\`npm run poc -- --restarts ${soakRestarts} --interval 2 --steer on|off\` (both load modes, 50 connections each), watched from outside: the servers' open fds from /proc on the host (PIDs from docker top), the container's processes (docker top), the harness's resident memory (/proc) and its heap after each full collection (\`--trace-gc\`). Median (min–max) of each tenth; the charts are soak.svg and soak-unsteered.svg.`,
       '',
     );
   }
 
   if (only.includes('close-race')) {
-    if (!hasReusePort(node.version)) throw new SetupError(`close-race needs a Node with listen({ reusePort }) for its plain server; ${node.version} has none (set BENCH_NODE)`);
-    const runs: { kind: string; restarts: number; requests: number; failed: number; socketErrors: string | null }[] = [];
-    for (let round = 0; round < 2; round++) {
-      for (const kind of ['plain', 'ours']) {
-        say(`close-race: round ${round + 1}/2, ${kind}, ${soakRestarts} restarts...`);
+    // Interleaved, so that a slow stretch of the machine hits every kind alike.
+    const kinds = ['steered', 'handoff', 'unsteered'] as const;
+    const roundsOfRace = 3;
+    const runs: CloseRaceRun[] = [];
+    for (let round = 0; round < roundsOfRace; round++) {
+      for (const kind of kinds) {
+        say(`close-race: round ${round + 1}/${roundsOfRace}, ${kind}, ${soakRestarts} restarts...`);
         const argv = [join(ROOT, 'scripts', 'netns-run.sh'), node.path, join(DIST, 'bench', 'close-race.js'), kind, String(soakRestarts)];
         runs.push(
-          await jsonFromChild<(typeof runs)[number]>(argv).catch((error: { exitCode?: number }) => {
+          await jsonFromChild<CloseRaceRun>(argv).catch((error: { exitCode?: number }) => {
             throw error.exitCode === 97 ? new SetupError('close-race needs a private network namespace: run as root') : error;
           }),
         );
       }
     }
     out.closeRace = runs;
+    const names: Record<string, string> = { steered: 'reuseport-lab, steer then close', handoff: 'reuseport-lab, socket handed over', unsteered: 'reuseport-lab with DRAIN_STEER=off (the control)' };
     md.push(
-      '### Resets at listener close, tcp_migrate_req=1',
+      '### What a listener close loses, tcp_migrate_req=1',
       '',
-      table(['server', 'restarts', 'requests', 'failed (wrk socket errors)'], runs.map((r) => [r.kind === 'ours' ? 'reuseport-lab' : "plain, Node's reusePort, closes only its listener", f(r.restarts), f(r.requests), `${f(r.failed)}${r.socketErrors ? ` (${r.socketErrors})` : ''}`])),
+      table(
+        ['server', 'restarts', 'requests', 'failed (wrk socket errors)', 'responses ≥ 1 s', 'slowest', 'TCPMigrateReqSuccess', 'OutRsts'],
+        runs.map((r) => [names[r.kind] ?? r.kind, f(r.restarts), f(r.requests), `${f(r.failed)}${r.socketErrors ? ` (${r.socketErrors})` : ''}`, r.slowResponses === null ? '–' : f(r.slowResponses), r.maxLatencyMs === null ? '–' : `${f(r.maxLatencyMs)} ms`, f(r.counters.TCPMigrateReqSuccess), f(r.counters.OutRsts)]),
+      ),
       '',
-      `Back-to-back restarts under \`wrk -c50 -H 'Connection: close'\` in a private network namespace; two interleaved runs each (\`npm run bench -- --only close-race --soak-restarts ${soakRestarts}\`).`,
+      `Back-to-back restarts under \`wrk -c50 -H 'Connection: close'\` in a private network namespace, ${roundsOfRace} interleaved rounds (\`npm run bench -- --only close-race --soak-restarts ${soakRestarts}\`).`,
       '',
     );
   }
+
 
   writeFileSync(join(dir, 'bench.json'), `${JSON.stringify(out, null, 2)}\n`);
   writeFileSync(join(dir, 'bench.md'), `${md.join('\n')}\n`);

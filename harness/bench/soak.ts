@@ -55,6 +55,8 @@ export interface SoakOptions {
   cwd: string;
   restarts: number;
   intervalSeconds: number;
+  /** Old servers steer before closing (drain line 2), or not: `--steer off`, the control. */
+  steer: boolean;
   reportDir: string;
   sampleEveryMs?: number;
   onProgress?: (line: string) => void;
@@ -133,7 +135,7 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
       }
     }
   })();
-  const args = ['--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--report-dir', options.reportDir];
+  const args = ['--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--steer', options.steer ? 'on' : 'off', '--report-dir', options.reportDir];
   const run = await runner.run(options.pocScript, args, options.cwd, {
     nodeArgs: ['--trace-gc'],
     onStart: (pid) => ((harnessPid = pid), (harnessStartedAt = Date.now())),
