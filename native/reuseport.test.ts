@@ -4,29 +4,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeAfterTest, closeGreetersAfterEach, fetchGreeting, serveGreeting as serve } from '../test/fixtures/greeting-listeners.js';
 import { acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, type ListenerTaken, offerListener, sdNotify, steerReusePort, takeListener } from './index.js';
 
-const servers: net.Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-function serve(fd: number, name: string): Promise<net.Server> {
-  // A client that hangs up first resets the connection: not this test's concern.
-  const server = net.createServer((socket) => socket.on('error', () => {}).end(name));
-  servers.push(server);
-  return new Promise((resolve) => server.listen({ fd }, () => resolve(server)));
-}
-
-function fetchGreeting(port: number, host = '127.0.0.1'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, host);
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-  });
-}
+closeGreetersAfterEach();
 
 describe('listenReusePort', () => {
   it('lets two listeners share one port, and both accept', async () => {
@@ -43,7 +24,7 @@ describe('listenReusePort', () => {
 
   it('fails with EADDRINUSE from bind when the port is held without SO_REUSEPORT', async () => {
     const plain = net.createServer();
-    servers.push(plain);
+    closeAfterTest(plain);
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
     const { port } = plain.address() as net.AddressInfo;
 
@@ -76,7 +57,7 @@ describe('inspectSocket', () => {
 
   it('sees that a plain Node listener has no SO_REUSEPORT', async () => {
     const plain = net.createServer();
-    servers.push(plain);
+    closeAfterTest(plain);
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
     const fd = (plain as unknown as { _handle: { fd: number } })._handle.fd;
     expect(inspectSocket(fd)).toMatchObject({ listening: true, reusePort: false });
@@ -134,7 +115,7 @@ describe('steering a reuseport group', () => {
 
   it('is refused for a socket without SO_REUSEPORT', async () => {
     const plain = net.createServer();
-    servers.push(plain);
+    closeAfterTest(plain);
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
     const fd = (plain as unknown as { _handle: { fd: number } })._handle.fd;
     expect(() => steerReusePort(fd, 0)).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'setsockopt(SO_ATTACH_REUSEPORT_CBPF)' }));
@@ -201,7 +182,6 @@ describe('handing a listener over', () => {
     offer.close();
     offer.close();
     expect(existsSync(path)).toBe(false);
-    servers.splice(servers.indexOf(giver), 1);
     await new Promise((r) => giver.close(r));
     // Closing the giver's copy closed nothing: the child answers every connection.
     for (let i = 0; i < 50; i++) expect(await fetchGreeting(port)).toBe('child');
@@ -236,7 +216,7 @@ describe('handing a listener over', () => {
     expect(() => takeListener(stale, 100)).toThrow(expect.objectContaining({ code: 'ECONNREFUSED' }));
     const mutePath = socketPath();
     const mute = net.createServer(() => {});
-    servers.push(mute);
+    closeAfterTest(mute);
     await new Promise<void>((r) => mute.listen(mutePath, r));
     expect(() => takeListener(mutePath, 100)).toThrow(expect.objectContaining({ code: 'ETIMEDOUT' }));
     expect(() => takeListener('relative.sock', 100)).toThrow(TypeError);

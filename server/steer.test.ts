@@ -2,33 +2,18 @@
 // listeners live in this process, so a probe tells them apart by the name
 // each one greets with instead of by PID.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterTest, closeGreetersAfterEach, fetchGreeting, serveGreeting as serve } from '../test/fixtures/greeting-listeners.js';
 import { clearReusePortSteering, inspectSocket, listenReusePort } from '../native/index.js';
 import { type Probe, probeHost, settle, steerAway } from './steer.js';
 
-const servers: net.Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-function serve(fd: number, name: string): Promise<net.Server> {
-  // A client that hangs up first resets the connection: not this test's concern.
-  const server = net.createServer((socket) => socket.on('error', () => {}).end(name));
-  servers.push(server);
-  return new Promise((resolve) => server.listen({ fd }, () => resolve(server)));
-}
+closeGreetersAfterEach();
 
 /** A probe that reads the greeting and maps a listener's name to a stand-in PID. */
 const byName =
   (pids: Record<string, number>): Probe =>
-  (host, port) =>
-    new Promise((resolve, reject) => {
-      const socket = net.connect(port, host);
-      let text = '';
-      socket.on('data', (chunk) => (text += chunk));
-      socket.on('end', () => resolve(pids[text] ?? null));
-      socket.on('error', reject);
-    });
+  async (host, port) =>
+    pids[await fetchGreeting(port, host)] ?? null;
 
 const PIDS = { old: 100, new: 200 };
 
@@ -67,7 +52,7 @@ describe('steerAway', () => {
 
   it('a refused attach changes nothing and says why', async () => {
     const plain = net.createServer();
-    servers.push(plain);
+    closeAfterTest(plain);
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
     const fd = (plain as unknown as { _handle: { fd: number } })._handle.fd;
     const outcome = await steerAway({ fd, address: '127.0.0.1', port: (plain.address() as net.AddressInfo).port, pid: PIDS.old }, byName(PIDS));
