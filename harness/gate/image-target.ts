@@ -11,6 +11,7 @@ import { execIn } from '../runtime/docker/container-runtime.js';
 import { demuxLogs, LABEL } from '../runtime/docker/engine.js';
 import { containerNetCounters } from '../runtime/docker/container-net.js';
 import type { NetCounterSource } from '../runtime/net-counters.js';
+import { lastingZombies } from '../runtime/zombies.js';
 import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime/runtime.js';
 import { FOREIGN_STRATEGY } from '../scenario.js';
 import { waitFor } from '../wait.js';
@@ -110,13 +111,13 @@ export class ImageTarget implements Runtime {
     }
   }
 
-  /** Zombies and processes beyond those at start, from `docker top` (ps on the host). */
+  /** Zombies that stay unreaped and processes beyond those at start, from `docker top` (ps on the host). */
   async leftovers(): Promise<Leftovers | null> {
     if (!this.container) return null;
     const processes = await this.processes();
     return {
       serverProcesses: processes.filter((p) => p.state !== 'Z').map(({ pid, state }) => ({ pid, state })),
-      zombies: processes.filter((p) => p.state === 'Z').length,
+      zombies: await lastingZombies(processes, () => this.processes()),
       // Another process's fds are not visible from the host without privileges.
       firstServerFds: null,
       lastServerFds: null,

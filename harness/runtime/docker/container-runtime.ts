@@ -12,6 +12,7 @@ import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, type RestartRecord, re
 import { demuxLogs, LABEL } from './engine.js';
 import { containerNetCounters } from './container-net.js';
 import type { NetCounterSource } from '../net-counters.js';
+import { lastingZombies, type ScannedProcess } from '../zombies.js';
 
 /** Where the image keeps the scripts and listens. */
 const APP_SCRIPTS = '/app/scripts';
@@ -191,24 +192,31 @@ export class DockerRuntime implements Runtime {
   /** Reads /proc in the container: every process's state, and the last server's open fds. */
   async leftovers(): Promise<Leftovers | null> {
     if (!this.container) return null;
-    // stat for the state letter, cmdline to tell servers from the health check's own node.
+    const { processes, lastServerFds } = await this.scanProcesses();
+    if (!Number.isInteger(this.firstServerFds)) throw new Error('the first server\'s fds were never counted');
+    return {
+      serverProcesses: processes.filter((p) => p.cmdline.includes('dist/server/main.js')).map(({ pid, state }) => ({ pid, state })),
+      zombies: await lastingZombies(processes, async () => (await this.scanProcesses()).processes),
+      firstServerFds: this.firstServerFds,
+      lastServerFds,
+    };
+  }
+
+  private async scanProcesses(): Promise<{ processes: (ScannedProcess & { cmdline: string })[]; lastServerFds: number }> {
+    // stat for the state letter and start time, cmdline to tell servers from the health check's own node.
     const script = `for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; pid=$(${this.options.strategy.servingPidProbe}); echo "fds $(ls "/proc/$pid/fd" | wc -l)"`;
-    const { stdout, stderr, exitCode } = await execIn(this.container, ['sh', '-c', script]);
+    const { stdout, stderr, exitCode } = await execIn(this.container!, ['sh', '-c', script]);
     const lastServerFds = Number(/fds (\d+)/.exec(stdout)?.[1] ?? NaN);
-    if (exitCode !== 0 || !Number.isInteger(lastServerFds) || !Number.isInteger(this.firstServerFds)) {
+    if (exitCode !== 0 || !Number.isInteger(lastServerFds)) {
       throw new Error(`reading /proc in the container gave no fd count (exit ${exitCode}): ${stderr.trim().slice(0, 200)}`);
     }
     const processes = stdout
       .split('\n')
-      .map((line) => /^(\d+) \(.*\) (\S) [^|]*\|(.*)$/.exec(line))
+      .map((line) => /^(\d+) \(.*\) (\S) ([^|]*)\|(.*)$/.exec(line))
       .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ pid: Number(m[1]), state: m[2]!, cmdline: m[3]! }));
-    return {
-      serverProcesses: processes.filter((p) => p.cmdline.includes('dist/server/main.js')).map(({ pid, state }) => ({ pid, state })),
-      zombies: processes.filter((p) => p.state === 'Z').length,
-      firstServerFds: this.firstServerFds,
-      lastServerFds,
-    };
+      // After the state come 18 fields, then the start time (field 22 of proc(5)).
+      .map((m) => ({ pid: Number(m[1]), state: m[2]!, start: m[3]!.split(' ')[18], cmdline: m[4]! }));
+    return { processes, lastServerFds };
   }
 
   netCounters(): NetCounterSource | string {
