@@ -41,8 +41,9 @@
  *
  * N workers per generation (not what this server does; the reasoning for
  * whoever adopts it): the old generation sits at [0, N), the new one is
- * appended at [N, 2N), and `ret N + hash % N` (cBPF can compute a hash of
- * the packet's ports) spreads over the newest N. Each old worker's close
+ * appended at [N, 2N), and `ret N + hash % N` spreads over the newest N
+ * (a hash classic BPF can compute from the packet, such as its source port
+ * modulo N; not tried here). Each old worker's close
  * moves a new worker into its hole, so the program must be recomputed by
  * one coordinator, not by each worker on its own: closing the old workers
  * from the highest index down keeps the new ones contiguous at [k, k + N)
