@@ -14,12 +14,13 @@ export interface ScannedProcess {
   start?: string;
 }
 
-/** How long a zombie must stay unreaped to count: a shim reaps in microseconds to milliseconds. */
+/** How long a zombie must stay unreaped to count: a shim reaps at once; this leaves room for a busy machine. */
 export const ZOMBIE_GRACE_MS = 500;
 
 /**
- * The processes of `first`, and how many of its zombies a second scan after
- * `graceMs` still finds unreaped. No second scan when the first found none.
+ * How many of the zombies in `first` a second scan, `graceMs` later, still
+ * finds unreaped (same PID and start time). No second scan when the first
+ * found none.
  */
 export async function lastingZombies<P extends ScannedProcess>(first: P[], rescan: () => Promise<P[]>, graceMs = ZOMBIE_GRACE_MS): Promise<number> {
   const key = (p: P) => `${p.pid}/${p.start ?? ''}`;
