@@ -56,6 +56,15 @@ describe('drain contract', () => {
     // A settle long enough to keep the steered listener open while the test counts.
     const LONG_SETTLE = { DRAIN_STEER_SETTLE_MS: '5000', DRAIN_IDLE_GRACE_MS: '5000' };
 
+    /** Two servers on one port, the first draining and steered to the second. */
+    async function steeredPair() {
+      const old = await startReadyServer(LONG_SETTLE);
+      const target = await startReadyServer({ PORT: String(old.port) });
+      old.child.kill('SIGTERM');
+      await old.waitFor('steered');
+      return { old, target };
+    }
+
     it('a replaced server: none of 1,000 new connections reaches it, its successor answers them', async () => {
       const old = await startReadyServer(LONG_SETTLE);
       const successor = await startReadyServer({ PORT: String(old.port) });
@@ -92,19 +101,13 @@ describe('drain contract', () => {
 
     it('a crash of either server while steered leaves the port served', async () => {
       // The target dies: its index falls off the end of the group, and the kernel's hash picks the old one, still open.
-      const old = await startReadyServer(LONG_SETTLE);
-      const target = await startReadyServer({ PORT: String(old.port) });
-      old.child.kill('SIGTERM');
-      await old.waitFor('steered');
+      const { old, target } = await steeredPair();
       target.child.kill('SIGKILL');
       await target.exited;
       expect(await answeredBy(old.port, 50)).toEqual(new Map([[old.child.pid, 50]]));
 
       // The steering server dies: the program stays with the group and sends everything to the one left.
-      const first = await startReadyServer(LONG_SETTLE);
-      const second = await startReadyServer({ PORT: String(first.port) });
-      first.child.kill('SIGTERM');
-      await first.waitFor('steered');
+      const { old: first, target: second } = await steeredPair();
       first.child.kill('SIGKILL');
       await first.exited;
       expect(await answeredBy(first.port, 50)).toEqual(new Map([[second.child.pid, 50]]));

@@ -6,7 +6,7 @@
 // against.
 // Usage: node load-probe.js keepalive|churn|churn-node-http URL CONNECTIONS SECONDS on|off
 import http from 'node:http';
-import { type Outcome, startChurnLoad } from '../load/churn-load.js';
+import { type Outcome, record, startChurnLoad } from '../load/churn-load.js';
 import type { RunningLoad } from '../load/keepalive-load.js';
 import { startKeepAliveLoad } from '../load/keepalive-load.js';
 import { Recorder } from '../load/recorder.js';
@@ -59,9 +59,7 @@ function nodeHttpChurn(target: URL, count: number, sink: Recorder): RunningLoad 
   const loop = async () => {
     while (!stopping) {
       sink.written();
-      const outcome = await once();
-      if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs);
-      else sink.fail(outcome.cause === 'stopped' ? 'other_error' : outcome.cause);
+      record(sink, await once());
     }
   };
   const loops = Promise.all(Array.from({ length: count }, loop));
