@@ -4,9 +4,9 @@
 // the terminal view (or result.json on stdout with --json).
 import chalk from 'chalk';
 import type { Runtime } from './runtime/runtime.js';
+import { recordOf, type ResultDocument, toResultDocument } from './result/document.js';
 import { runScenario, type ScenarioHooks, type ScenarioOptions, type ScenarioResult } from './scenario.js';
-import { judge, type Verdict } from './verdict.js';
-import { toResultDocument } from './view/result-json.js';
+import { judge } from './verdict.js';
 import { renderSummary, startProgress } from './view/terminal.js';
 import { writeReport } from './view/write-report.js';
 
@@ -17,7 +17,7 @@ export interface RunOutput {
   say: (text: string) => void;
 }
 
-export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, output: RunOutput, hooks: Pick<ScenarioHooks, 'afterWarmup'> = {}): Promise<{ result: ScenarioResult; verdict: Verdict }> {
+export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, output: RunOutput, hooks: Pick<ScenarioHooks, 'afterWarmup'> = {}): Promise<{ result: ScenarioResult; doc: ResultDocument }> {
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) return;
@@ -34,11 +34,11 @@ export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, out
     stopProgress();
     await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));
   }
-  const verdict = judge(result);
-  const doc = toResultDocument(result, verdict);
+  const record = recordOf(result);
+  const doc = toResultDocument(record, judge(record));
   const files = await writeReport(output.reportDir, doc);
   if (output.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  else console.log(`\n${renderSummary(result, verdict)}`);
+  else console.log(`\n${renderSummary(doc)}`);
   output.say(chalk.dim(`  report: ${files.join(', ')}`));
-  return { result, verdict };
+  return { result, doc };
 }

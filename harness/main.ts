@@ -13,8 +13,8 @@ import { inPrivateNetns, rerunInNetns } from './runtime/netns.js';
 import type { Runtime } from './runtime/runtime.js';
 import { STRATEGIES } from './strategies/index.js';
 import type { RestartSettings } from './strategies/strategy.js';
-import { prepareReportDir } from './view/result-json.js';
-import { describeLoad } from './scenario.js';
+import { prepareReportDir } from './view/write-report.js';
+import { describeLoad } from './load/modes.js';
 import { judgedRun } from './judged-run.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,11 +90,11 @@ async function main(argv: string[]): Promise<number> {
   say(options, chalk.dim(`  runtime: ${runtime.description}`));
   say(options, chalk.dim(`  load: ${describeLoad(options)}`));
   const scenario = { ...options, restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout, steer: options.steer } };
-  const { result, verdict } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say: (text) => say(options, text) });
+  const { result, doc } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say: (text) => say(options, text) });
   if (options.keep && runtime instanceof DockerRuntime) {
     say(options, `container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
   }
-  return verdict.passed ? 0 : 1;
+  return doc.passed ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

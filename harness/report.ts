@@ -3,7 +3,8 @@
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SetupError } from './errors.js';
-import { prepareReportDir, readResultDocument } from './view/result-json.js';
+import { readResultDocument } from './result/document.js';
+import { prepareReportDir } from './view/write-report.js';
 import { writeReport } from './view/write-report.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -11,37 +11,28 @@ import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Target } from './runtime/runtime.js';
+import { type LoadChoice, type LoadMode, modesOf } from './load/modes.js';
 import type { ResponseCheck } from './load/response-check.js';
-import type { StrategyName } from './strategies/index.js';
+import type { Sight } from './runtime/runtime.js';
+import { switchoverWindows } from './strategies/timeline.js';
 
-export type LoadChoice = 'keepalive' | 'churn' | 'both';
-/** The two kinds of load, which fail differently: reused keep-alive connections, and a new connection per request. */
-export type LoadMode = 'keepalive' | 'churn';
-
-/**
- * A server that is not ours (`reuseport-lab gate`): how its responses are
- * judged, and what the gate knows about it, for the verdict and the report.
- */
-export interface ForeignSubject {
+/** How the user described a server that the gate runs (for the report): what is loaded, which process answered, when ready, how restarted. */
+export interface ServerDescription {
   /** `header:NAME`, `body:REGEX` or `none`. */
   identity: string;
   /** The identity was named by the user (a default that never matches means: no identity). */
   identityGiven: boolean;
-  check: ResponseCheck;
   path: string;
   ready: string;
   restart: string;
-  /** Whether the gate started the server and can see its processes (image) or not (url). */
-  seesProcesses: boolean;
 }
 
-/** The strategy name of a restart the user's own command performs. */
-export const FOREIGN_STRATEGY = 'your-command';
-
 export interface ScenarioOptions {
-  strategy: StrategyName | typeof FOREIGN_STRATEGY;
-  /** Set when the server is not ours. */
-  foreign?: ForeignSubject;
+  /** How the server is restarted: a strategy's name, or the user's command (runtime.ts USER_COMMAND). */
+  strategy: string;
+  /** What the load requests and how a response is judged; default: GET / of our own server. */
+  request?: { path: string; check: ResponseCheck };
+  server?: ServerDescription;
   load: LoadChoice;
   connections: number;
   restarts: number;
@@ -93,7 +84,7 @@ export interface SwitchoverWindow {
 
 export interface ScenarioResult {
   options: ScenarioOptions;
-  runtime: { kind: string; description: string; facts: Record<string, string> };
+  runtime: { kind: string; description: string; facts: Record<string, string>; observes: Sight };
   target: Target;
   /** Every request of the run: both modes and the fault's long request. */
   load: LoadSnapshot;
@@ -125,28 +116,6 @@ export interface ScenarioHooks {
   onRestart?: (record: RestartRecord) => void;
 }
 
-/** How the load was generated, for the report. */
-export function describeLoad(options: Pick<ScenarioOptions, 'load' | 'connections'>): string {
-  const keepalive = `autocannon, ${options.connections} keep-alive connections, made to honour Connection: close like a compliant HTTP/1.1 client`;
-  const churn = `${options.connections} loops of one request per new connection (raw sockets, http-parser-js)`;
-  return options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
-}
-
-export function modesOf(load: LoadChoice): LoadMode[] {
-  return load === 'both' ? ['keepalive', 'churn'] : [load];
-}
-
-/**
- * The end of a restart's switchover: its old server's exit (or SIGKILL), or
- * the new one's readiness when that comes later (a design that stops before
- * it starts: clients wait until then), else the restart's end.
- */
-export function switchoverEnd(restart: RestartRecord): number {
-  const oldGone = restart.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed')?.ts;
-  if (oldGone === undefined) return restart.finishedAt;
-  return Math.max(oldGone, restart.events.find((e) => e.event === 'new_ready')?.ts ?? oldGone);
-}
-
 /** Why the run stopped early; the stack only for errors nobody expected, so they can be found. */
 function interruption(error: unknown, signal: AbortSignal | undefined): { reason: string; stack?: string } {
   if (signal?.aborted) return { reason: String(signal.reason ?? 'interrupted') };
@@ -172,8 +141,8 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
   // Hard bound for the load clients in case stop() is never reached.
   const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
-  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.foreign?.check };
-  const path = options.foreign?.path ?? '/';
+  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.request?.check };
+  const path = options.request?.path ?? '/';
 
   const loads: RunningLoad[] = [];
   const keepalive = perMode.get('keepalive');
@@ -232,8 +201,7 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
 
   const warmup = { from: startedAt + options.bucketMs, to: restarts[0]?.triggeredAt ?? stoppedAt };
-  // A user's restart command says nothing of when its switchover ends: watch until the next restart, or the end.
-  const windowEnd = (r: RestartRecord) => (options.foreign ? (restarts.find((next) => next.index === r.index + 1)?.triggeredAt ?? stoppedAt) : switchoverEnd(r));
+  const windows = switchoverWindows(restarts, runtime.observes.restartEvents === true, stoppedAt);
   let servers: ServerEnding[] | null = null;
   let serversError: string | null = null;
   try {
@@ -252,17 +220,17 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
   }
   return {
     options,
-    runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts },
+    runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts, observes: runtime.observes },
     target,
     load: total.snapshot(),
     modes: [...perMode].map(([mode, recorder]) => ({
       mode,
       load: recorder.snapshot(),
       steady: recorder.window(warmup.from, warmup.to),
-      switchovers: restarts.map((r) => ({ index: r.index, stats: recorder.window(r.triggeredAt, windowEnd(r)) })),
+      switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
     })),
     steady: total.window(warmup.from, warmup.to),
-    switchovers: restarts.map((r) => ({ index: r.index, from: r.triggeredAt, to: windowEnd(r), stats: total.window(r.triggeredAt, windowEnd(r)) })),
+    switchovers: windows.map((w) => ({ ...w, stats: total.window(w.from, w.to) })),
     restarts,
     fault: faultRecord,
     netCounters: counters.record(),

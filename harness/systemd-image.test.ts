@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestOnce } from './load/churn-load.js';
 import { buildImage } from './runtime/docker/build-image.js';
-import { execIn } from './runtime/docker/container-runtime.js';
+import { execIn } from './runtime/docker/exec.js';
 import { connect, engineAnswers, LABEL } from './runtime/docker/engine.js';
 import { waitFor } from './wait.js';
 import { isCI } from '../test/ci.js';

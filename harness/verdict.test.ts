@@ -1,11 +1,15 @@
 // Each check of the verdict, failing and passing, on hand-made results.
 import { describe, expect, it } from 'vitest';
 import { BUDGET, type Feed, healthy, restart, scenario, t0 } from '../test/fixtures/scenario-result.js';
-import type { ScenarioResult } from './scenario.js';
+import { UNKNOWN_PID } from './load/response-check.js';
+import type { RunRecord } from './result/document.js';
+import { IMAGE_SIGHT } from './runtime/image.js';
+import type { Sight } from './runtime/runtime.js';
+import { URL_SIGHT } from './runtime/url.js';
 import { EXIT_TOLERANCE_MS, judge, MIN_ANSWERED_PER_MODE, type CheckId } from './verdict.js';
 
-const failing = (result: ScenarioResult) => judge(result).checks.filter((c) => !c.passed).map((c) => c.id);
-const detail = (result: ScenarioResult, id: CheckId) => judge(result).checks.find((c) => c.id === id)?.detail ?? '';
+const failing = (result: RunRecord) => judge(result).checks.filter((c) => !c.passed).map((c) => c.id);
+const detail = (result: RunRecord, id: CheckId) => judge(result).checks.find((c) => c.id === id)?.detail ?? '';
 
 describe('judge', () => {
   it('passes a clean handover, with every check present under a stable id', () => {
@@ -150,5 +154,47 @@ describe('judge', () => {
     const result = scenario(healthy, { edit: (r) => (r.interrupted = { reason: 'interrupted by SIGINT' }) });
     expect(failing(result)).toEqual(['run-completed']);
     expect(detail(result, 'run-completed')).toBe('interrupted: interrupted by SIGINT');
+  });
+});
+
+describe('judge, for a server the gate only knows by its answers', () => {
+  const theirs = (feed: Feed, sight: Partial<Sight> = {}, edit?: (r: RunRecord) => void) =>
+    scenario(feed, {
+      edit: (r) => {
+        r.runtime.observes = { ...IMAGE_SIGHT, ...sight };
+        r.parameters.server = { identity: 'header:x-worker', identityGiven: true, path: '/', ready: 'port', restart: 'kill -HUP 1' };
+        r.servers = null;
+        edit?.(r);
+      },
+    });
+  const check = (record: RunRecord, id: CheckId) => judge(record).checks.find((c) => c.id === id);
+
+  it('skips what its runtime cannot see, with the reason as data, and judges processes by when they first answered', () => {
+    const verdict = judge(theirs(healthy));
+    expect(verdict.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(verdict.checks.filter((c) => c.skipped).map((c) => [c.id, c.skipReason])).toEqual([
+      ['old-server-ending', 'the gate reads no exit lines from your server'],
+      ['old-pid-silent-after-exit', 'the gate cannot see when your processes exit'],
+      ['versions', 'the gate does not start your versions'],
+    ]);
+    expect(check(theirs(healthy), 'new-pids-answered')).toMatchObject({ name: 'each restart brought a new process that answered', detail: '2 processes answered over the run' });
+  });
+
+  it('fails a restart after which no new process answered, and a process from before the last restart still answering at the end', () => {
+    const same: Feed = (_m, r) => { for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(1, '', 5, t0 + t)); };
+    expect(check(theirs(same), 'new-pids-answered')).toMatchObject({ passed: false, detail: 'restart 1: no process answered that had not answered before it' });
+    expect(check(theirs(same), 'only-newest-at-end')).toMatchObject({ passed: false, detail: 'still answering at the end, from before the last restart: 1' });
+  });
+
+  it('skips the process checks when no response named its process, saying what to pass', () => {
+    const anonymous: Feed = (_m, r) => { for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(UNKNOWN_PID, '', 5, t0 + t)); };
+    expect(check(theirs(anonymous), 'only-newest-at-end')).toMatchObject({ skipped: true, skipReason: expect.stringMatching(/^no response carried header:x-worker; name what tells your processes apart with --identity/) });
+    expect(check(theirs(healthy, { identities: '--identity none' }), 'new-pids-answered')).toMatchObject({ skipped: true, skipReason: '--identity none' });
+  });
+
+  it('judges zombies in a container it started, and skips leftovers of a service it did not', () => {
+    const zombie = theirs(healthy, {}, (r) => (r.leftovers = { serverProcesses: [{ pid: 7, state: 'S' }], zombies: 1, firstServerFds: null, lastServerFds: null, processesAtStart: 1 }));
+    expect(check(zombie, 'no-leftovers')).toMatchObject({ name: 'no zombies left in the container', passed: false, detail: '1 zombies; 1 processes in the container at the end (docker top), 1 once it was ready' });
+    expect(check(theirs(healthy, URL_SIGHT), 'no-leftovers')).toMatchObject({ skipped: true, skipReason: 'the gate did not start the service (--url), so it cannot tell which processes are its' });
   });
 });

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ResultDocument, schemaProblem } from '../harness/view/result-json.js';
+import { type ResultDocument, schemaProblem } from '../harness/result/document.js';
 import { ROOT, tempDir } from './processes.js';
 
 export interface PocRun {

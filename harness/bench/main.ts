@@ -20,7 +20,7 @@ import { SetupError } from '../errors.js';
 import { freePort } from '../runtime/processes.js';
 import type { NetCounters } from '../runtime/net-counters.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
-import { readResultDocument } from '../view/result-json.js';
+import { readResultDocument } from '../result/document.js';
 import { renderSvg } from '../view/charts.js';
 import { serverCostSpec, soakSpec } from './charts.js';
 import { answering, benchNode, hasReusePort, jsonFromChild, pinned, wrk } from './measure.js';

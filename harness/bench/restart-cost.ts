@@ -3,7 +3,7 @@
 // switchover answers against the same time in the steady state, and how its
 // latency compares with the steady state's.
 import { spread, type Spread } from '../compare/rows.js';
-import type { ResultDocument } from '../view/result-json.js';
+import type { ResultDocument } from '../result/document.js';
 import { switchovers } from '../view/switchover.js';
 
 export interface RestartCost {

@@ -11,7 +11,7 @@ import type { ChildRunner } from '../child-run.js';
 import { spread, type Spread } from '../compare/rows.js';
 import { SetupError } from '../errors.js';
 import { connect, LABEL } from '../runtime/docker/engine.js';
-import { readResultDocument, type ResultDocument } from '../view/result-json.js';
+import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { rssKiB } from './measure.js';
 
 export interface SoakSample {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
 import { judge } from '../verdict.js';
-import { toResultDocument } from '../view/result-json.js';
+import { toResultDocument } from '../result/document.js';
 import { isCI } from '../../test/ci.js';
 import { healthy, scenario } from '../../test/fixtures/scenario-result.js';
 import { ROOT, tempDir } from '../../test/processes.js';

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { ChildRunner, setupReason } from '../child-run.js';
 import { SetupError } from '../errors.js';
 import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
-import { readResultDocument, type ResultDocument } from '../view/result-json.js';
+import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { compareRows, operationsRows } from './rows.js';
 import { compareHtml, compareMarkdown, type CompareFacts } from './render.js';
 

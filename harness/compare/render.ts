@@ -3,8 +3,8 @@
 import type { LatencySummary } from '../load/recorder.js';
 import { STRATEGIES, type StrategyName } from '../strategies/index.js';
 import { latencySpec, pidShareSpec, renderSvg } from '../view/charts.js';
-import type { ResultDocument } from '../view/result-json.js';
-import { MODE_NAMES } from '../verdict.js';
+import type { ResultDocument } from '../result/document.js';
+import { MODE_NAMES } from '../load/modes.js';
 import type { CompareRow, OperationsRow, Spread } from './rows.js';
 
 /** What the comparison ran with, for the top of each page. */

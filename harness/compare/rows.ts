@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LatencySummary } from '../load/recorder.js';
-import type { LoadMode } from '../scenario.js';
+import type { LoadMode } from '../load/modes.js';
 import { STRATEGIES, type StrategyName } from '../strategies/index.js';
-import type { ResultDocument } from '../view/result-json.js';
+import type { ResultDocument } from '../result/document.js';
 
 /** Median and range of a list of figures; null when there are none. */
 export interface Spread {

@@ -11,7 +11,7 @@ import { ChildRunner, setupReason } from '../child-run.js';
 import { SetupError } from '../errors.js';
 import { buildImage } from '../runtime/docker/build-image.js';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
-import { readResultDocument } from '../view/result-json.js';
+import { readResultDocument } from '../result/document.js';
 import { EXAMPLES, EXAMPLES_DIR } from './examples.js';
 import { galleryRow, type GalleryRow } from './rows.js';
 

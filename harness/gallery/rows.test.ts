@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judge } from '../verdict.js';
-import { toResultDocument } from '../view/result-json.js';
+import { toResultDocument } from '../result/document.js';
 import { healthy, restart, scenario, t0 } from '../../test/fixtures/scenario-result.js';
 import { foreignSwitchoverTimes, galleryRow } from './rows.js';
 

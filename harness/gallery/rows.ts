@@ -1,9 +1,9 @@
 // The gallery table: per example, what each load mode lost per restart, and
 // how long each switchover took, from the gate's result.json.
 import { spread, type Spread } from '../compare/rows.js';
-import { UNKNOWN_PID } from '../gate/identity.js';
-import type { LoadMode } from '../scenario.js';
-import type { ResultDocument } from '../view/result-json.js';
+import type { LoadMode } from '../load/modes.js';
+import { UNKNOWN_PID } from '../load/response-check.js';
+import type { ResultDocument } from '../result/document.js';
 
 export interface GalleryRow {
   example: string;
@@ -42,7 +42,7 @@ export function foreignSwitchoverTimes(doc: ResultDocument): number[] {
 export function galleryRow(example: string, doc: ResultDocument): GalleryRow {
   return {
     example,
-    restart: doc.parameters.foreign?.restart ?? doc.parameters.strategy,
+    restart: doc.parameters.server?.restart ?? doc.parameters.strategy,
     passed: doc.passed,
     restarts: doc.restarts.length,
     failed: Object.fromEntries(doc.modes.map((m) => [m.mode, { failed: m.failed, causes: m.failuresByCause as Record<string, number> }])),

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SetupError } from '../errors.js';
 import { tempDir } from '../../test/processes.js';
-import { CommandLineError, splitCommand } from './command-line.js';
-import { checkForeign, parseIdentity, UNKNOWN_PID } from './identity.js';
+import { checkForeign, parseIdentity } from '../load/identity.js';
+import { UNKNOWN_PID } from '../load/response-check.js';
+import { CommandLineError, splitCommand } from '../runtime/command-line.js';
+import { parseReady } from '../runtime/readiness.js';
+import { checkTargetUrl } from '../runtime/url.js';
 import { gateCommand, resolveGateOptions } from './options.js';
-import { parseReady } from './readiness.js';
-import { checkTargetUrl } from './url-target.js';
 
 const headers = (map: Record<string, string>) => (name: string) => map[name];
 

@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { Command, Option } from 'commander';
 import { SetupError } from '../errors.js';
-import type { LoadChoice, ScenarioOptions } from '../scenario.js';
-import { splitCommand, CommandLineError } from './command-line.js';
-import { DEFAULT_IDENTITY, IdentityError, parseIdentity, type IdentitySpec } from './identity.js';
-import { parseReady, type ReadySpec } from './readiness.js';
-import { checkTargetUrl } from './url-target.js';
+import type { LoadChoice } from '../load/modes.js';
+import { DEFAULT_IDENTITY, IdentityError, parseIdentity, type IdentitySpec } from '../load/identity.js';
+import { splitCommand, CommandLineError } from '../runtime/command-line.js';
+import { parseReady, type ReadySpec } from '../runtime/readiness.js';
+import { checkTargetUrl } from '../runtime/url.js';
+import type { ScenarioOptions } from '../scenario.js';
 import schema from './config.schema.json' with { type: 'json' };
 
 const SCHEMA = schema as { properties: Record<string, unknown> };

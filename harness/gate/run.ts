@@ -6,22 +6,25 @@ import { SetupError } from '../errors.js';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { judgedRun } from '../judged-run.js';
-import { FOREIGN_STRATEGY, describeLoad, type ScenarioOptions } from '../scenario.js';
-import { prepareReportDir } from '../view/result-json.js';
-import { checkForeign, describeIdentity, UNKNOWN_PID } from './identity.js';
-import { ImageTarget } from './image-target.js';
+import { describeLoad } from '../load/modes.js';
+import { checkForeign, describeIdentity } from '../load/identity.js';
+import { UNKNOWN_PID } from '../load/response-check.js';
+import { ImageRuntime } from '../runtime/image.js';
+import { describeReady } from '../runtime/readiness.js';
+import { USER_COMMAND } from '../runtime/runtime.js';
+import { UrlRuntime } from '../runtime/url.js';
+import type { ScenarioOptions } from '../scenario.js';
+import { prepareReportDir } from '../view/write-report.js';
 import type { GateOptions } from './options.js';
-import { describeReady } from './readiness.js';
-import { UrlTarget } from './url-target.js';
 
 const BUCKET_MS = 250;
 
 async function makeTarget(options: GateOptions): Promise<Runtime> {
-  const settings = { ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
-  if (options.target.kind === 'url') return new UrlTarget({ ...settings, url: options.target.url });
+  const settings = { identityNone: options.identity.kind === 'none', ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
+  if (options.target.kind === 'url') return new UrlRuntime({ ...settings, url: options.target.url });
   const docker = connect();
   if (!(await engineAnswers(docker))) throw new SetupError('--image needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)');
-  return new ImageTarget(docker, { ...settings, image: options.target.image, port: options.target.port, restartOn: options.target.restartOn, env: options.env, tcpMigrateReq: options.tcpMigrateReq, keep: options.keep });
+  return new ImageRuntime(docker, { ...settings, image: options.target.image, port: options.target.port, restartOn: options.target.restartOn, env: options.env, tcpMigrateReq: options.tcpMigrateReq, keep: options.keep });
 }
 
 export async function runGate(options: GateOptions): Promise<number> {
@@ -30,16 +33,9 @@ export async function runGate(options: GateOptions): Promise<number> {
   const runtime = await makeTarget(options);
   const identity = describeIdentity(options.identity);
   const scenario: ScenarioOptions = {
-    strategy: FOREIGN_STRATEGY,
-    foreign: {
-      identity,
-      identityGiven: options.identityGiven,
-      check: (status, header, body) => checkForeign(options.identity, status, header, body),
-      path: options.path,
-      ready: describeReady(options.ready),
-      restart: options.restart,
-      seesProcesses: options.target.kind === 'image',
-    },
+    strategy: USER_COMMAND,
+    request: { path: options.path, check: (status, header, body) => checkForeign(options.identity, status, header, body) },
+    server: { identity, identityGiven: options.identityGiven, path: options.path, ready: describeReady(options.ready), restart: options.restart },
     ...options.scenario,
     bucketMs: BUCKET_MS,
   };
@@ -47,13 +43,13 @@ export async function runGate(options: GateOptions): Promise<number> {
   say(chalk.bold(`reuseport-lab gate: ${options.scenario.restarts} × '${options.restart}' under load`));
   say(chalk.dim(`  target: ${runtime.description}`));
   say(chalk.dim(`  load: ${describeLoad(scenario)}, GET ${options.path}; identity ${identity}; ready when ${describeReady(options.ready)}`));
-  const { verdict } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say }, {
+  const { doc } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say }, {
     // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
     afterWarmup: (load) =>
       options.identityGiven && options.identity.kind !== 'none' && load.answered > 0 && !load.pids.some((p) => p.pid !== UNKNOWN_PID)
         ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (its first group must capture a whole number), or use --identity none`
         : undefined,
   });
-  if (options.keep && runtime instanceof ImageTarget) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
-  return verdict.passed ? 0 : 1;
+  if (options.keep && runtime instanceof ImageRuntime) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
+  return doc.passed ? 0 : 1;
 }

@@ -5,6 +5,9 @@ import type { FailureCause } from './recorder.js';
 
 const BODY = /^OK\. Handled by PID: (\d+)\n$/;
 
+/** The PID recorded for a response whose process is not known (a server that does not say, see identity.ts). */
+export const UNKNOWN_PID = 0;
+
 export type Checked = { ok: true; pid: number; version: string } | { ok: false; cause: FailureCause };
 
 /** Classifies one complete HTTP response; `version` is its X-Server-Version ('' when absent). */

@@ -10,7 +10,7 @@ import { formatDuration } from '../deadline.js';
 import { alive, freePort } from './processes.js';
 import { type NetCounterSource, readNetCounters } from './net-counters.js';
 import type { RestartSettings, RestartStrategy, TargetCommand } from '../strategies/strategy.js';
-import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from './runtime.js';
+import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, SEES_ALL, type Sight, type Target } from './runtime.js';
 
 export interface LocalOptions {
   /** scripts/ of this checkout. */
@@ -72,16 +72,27 @@ function tcpMigrateReq(): string {
   }
 }
 
+const SHARED_NETNS = "the servers share this machine's network namespace, whose counters hold every other connection too";
+
+export const AMONG_OTHERS = "local servers run among the machine's other processes; the docker runtime probes what is left";
+
 export class LocalRuntime implements Runtime {
   readonly kind = 'local';
   readonly description: string;
   readonly facts: Record<string, string>;
+  readonly observes: Sight;
   private readonly stateDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-'));
   private readonly pids = new Set<number>();
   private env: NodeJS.ProcessEnv = {};
   private closed = false;
 
   constructor(private readonly options: LocalOptions) {
+    this.observes = {
+      ...SEES_ALL,
+      processes: AMONG_OTHERS,
+      fds: AMONG_OTHERS,
+      kernelCounters: options.inPrivateNetns ? true : SHARED_NETNS,
+    };
     // Last resort if the harness dies without close(): no server outlives it.
     process.once('exit', () => this.killAllNow());
     const migrate = tcpMigrateReq();
@@ -138,7 +149,7 @@ export class LocalRuntime implements Runtime {
   }
 
   netCounters(): NetCounterSource | string {
-    if (!this.options.inPrivateNetns) return "the servers share this machine's network namespace, whose counters hold every other connection too";
+    if (!this.options.inPrivateNetns) return SHARED_NETNS;
     // The harness runs in the servers' namespace (netns-run.sh): its own view is theirs.
     return { describe: "the private network namespace's counters (/proc/self/net)", read: () => readNetCounters('/proc/self/net') };
   }

@@ -44,6 +44,9 @@ export function mergeEnv(base: string[], overrides: string[]): string[] {
   return [...base.filter((pair) => !keys.has(pair.slice(0, pair.indexOf('=')))), ...overrides];
 }
 
+/** The strategy name recorded for a restart that the user's own command performs. */
+export const USER_COMMAND = 'your-command';
+
 /** After the restart time limit, SIGTERM; after this much more, SIGKILL. */
 export const RESTART_KILL_GRACE_MS = 5_000;
 
@@ -64,8 +67,32 @@ export interface Leftovers {
   processesAtStart?: number;
 }
 
+/**
+ * What a runtime can see of the servers it runs. A check that needs one of
+ * these is skipped, with the reason given here, where the runtime cannot.
+ */
+export const OBSERVABLES = {
+  identities: 'which process answered each response',
+  versions: 'the version each server was started with',
+  restartEvents: "the restart's own account of its steps: new PID, ready, old signalled, old gone",
+  exitLines: "each server's last words: how it drained and its exit code",
+  processes: 'the processes left when the run ends',
+  fds: "the servers' open file descriptors",
+  kernelCounters: "the kernel's TCP counters of the servers' network namespace",
+} as const;
+
+export type Observable = keyof typeof OBSERVABLES;
+
+/** Per observable: true, or why this runtime cannot see it (one clause, for a skipped check). */
+export type Sight = Record<Observable, true | string>;
+
+/** Everything seen: our own servers, started by our scripts, in a place the harness owns. */
+export const SEES_ALL: Sight = { identities: true, versions: true, restartEvents: true, exitLines: true, processes: true, fds: true, kernelCounters: true };
+
 export interface Runtime {
   readonly kind: RuntimeKind;
+  /** What this runtime can see of its servers. */
+  readonly observes: Sight;
   /** One line for the top of the output and the report. */
   readonly description: string;
   /** Run parameters worth reporting (image, Node version, kernel, tcp_migrate_req, ...). */

@@ -5,7 +5,7 @@
 export type RuntimeKind = 'docker' | 'local';
 
 /** The Dockerfile target a strategy runs in: the plain server image, or systemd as PID 1. */
-export type ImageTarget = 'runtime' | 'systemd';
+export type ImageVariant = 'runtime' | 'systemd';
 
 /** The restart settings a run passes to every restart. */
 export interface RestartSettings {
@@ -50,7 +50,7 @@ export interface RestartStrategy {
   readonly needs: string;
   readonly runtimes: readonly RuntimeKind[];
   /** The image it runs in, under Docker. */
-  readonly image: ImageTarget;
+  readonly image: ImageVariant;
   /** Who sends SIGKILL when an old server overruns its drain, as the verdict says it. */
   readonly killer: string;
   /**

@@ -4,7 +4,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { HARNESS_STALL_MS } from '../evidence.js';
 import { withoutResponse } from '../load/recorder.js';
-import type { ResultDocument } from './result-json.js';
+import type { ResultDocument } from '../result/document.js';
 
 export const CHART_WIDTH = 860;
 const FAILED = 'failed';

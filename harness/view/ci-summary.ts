@@ -1,6 +1,6 @@
 // CI views: a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)
 // and JUnit XML (pass/fail per check and per restart, for any CI).
-import type { ResultDocument } from './result-json.js';
+import type { ResultDocument } from '../result/document.js';
 import { harnessText, kernelText, listenerText } from '../evidence.js';
 import { switchovers } from './switchover.js';
 

@@ -4,7 +4,7 @@ import { judge } from '../verdict.js';
 import { junitXml, markdownSummary } from './ci-summary.js';
 import { rateSpec } from './charts.js';
 import { renderHtmlReport } from './html-report.js';
-import { schemaProblem, toResultDocument } from './result-json.js';
+import { schemaProblem, toResultDocument } from '../result/document.js';
 import { switchovers } from './switchover.js';
 
 /** A small run in both load modes: PID 1 replaced by PID 2 at t0+1s; `failures` adds failed requests. */

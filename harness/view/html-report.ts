@@ -2,9 +2,10 @@
 // that a person can open offline or attach to a pull request.
 import { harnessText, kernelText, listenerText } from '../evidence.js';
 import { failuresSpec, harnessSpec, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
-import type { ResultDocument } from './result-json.js';
+import type { ResultDocument } from '../result/document.js';
 import { switchovers } from './switchover.js';
-import { MODE_NAMES, pidChartSkipped } from '../verdict.js';
+import { MODE_NAMES } from '../load/modes.js';
+import { pidChartSkipped } from '../verdict.js';
 
 const escape = (text: unknown) =>
   String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

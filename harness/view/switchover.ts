@@ -2,7 +2,8 @@
 // every view (HTML, Markdown, JUnit) and a re-render agree.
 import { evidenceOf, type SwitchoverEvidence } from '../evidence.js';
 import type { LatencySummary } from '../load/recorder.js';
-import type { ResultDocument } from './result-json.js';
+import type { ResultDocument } from '../result/document.js';
+import { timelineOf } from '../strategies/timeline.js';
 
 export interface Switchover {
   index: number;
@@ -27,18 +28,14 @@ export function switchovers(doc: ResultDocument): Switchover[] {
   const lastSeen = new Map(doc.pids.map((p) => [p.pid, p.last]));
   const windows = new Map(doc.switchovers.map((w) => [w.index, w]));
   return doc.restarts.map((r) => {
-    const at = (name: string) => r.events.find((e) => e.event === name)?.ts;
-    const ready = at('new_ready');
-    const signalled = at('old_signalled');
-    const gone = at('old_exited') ?? at('old_killed');
-    const rolledBack = r.events.find((e) => e.event === 'rolled_back');
+    const { newReadyAt: ready, oldSignalledAt: signalled, oldGoneAt: gone, oldGone, rolledBack } = timelineOf(r);
     const lastOld = r.oldPid === null ? undefined : lastSeen.get(r.oldPid);
     return {
       index: r.index,
       oldPid: r.oldPid,
       newPid: r.newPid,
       exitCode: r.exitCode,
-      outcome: rolledBack ? `rolled back: ${rolledBack.reason ?? 'unknown reason'}` : at('old_killed') ? 'old killed' : r.exitCode === 0 ? 'ok' : `failed (exit ${r.exitCode})`,
+      outcome: rolledBack ? `rolled back: ${rolledBack}` : oldGone === 'killed' ? 'old killed' : r.exitCode === 0 ? 'ok' : `failed (exit ${r.exitCode})`,
       readyMs: ready === undefined ? null : ready - r.triggeredAt,
       lastOldAnswerMs: signalled === undefined || lastOld === undefined ? null : Math.max(0, lastOld - signalled),
       oldGoneMs: signalled === undefined || gone === undefined ? null : gone - signalled,

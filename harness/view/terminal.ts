@@ -1,13 +1,14 @@
 // The terminal view: a live progress line (TTY only), then the PID histogram
 // over time and the verdict. Reads the result; decides nothing.
 import chalk from 'chalk';
-import type { Recorder } from '../load/recorder.js';
-import { describeLoad, type ScenarioResult } from '../scenario.js';
-import type { LatencySummary } from '../load/recorder.js';
-import { MODE_NAMES, pidChartSkipped, type Verdict } from '../verdict.js';
-import { toRows } from './histogram.js';
-import { UNKNOWN_PID } from '../gate/identity.js';
 import { evidenceOf, harnessText, HARNESS_STALL_MS, kernelText, listenerText } from '../evidence.js';
+import { MODE_NAMES } from '../load/modes.js';
+import type { LatencySummary, Recorder } from '../load/recorder.js';
+import { UNKNOWN_PID } from '../load/response-check.js';
+import type { ResultDocument } from '../result/document.js';
+import { timelineOf } from '../strategies/timeline.js';
+import { pidChartSkipped } from '../verdict.js';
+import { toRows } from './histogram.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 const latency = (l: LatencySummary | null) => (l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses');
@@ -50,18 +51,18 @@ export function startProgress(recorder: Recorder, stream: NodeJS.WriteStream = p
   };
 }
 
-/** Renders the PID histogram, the restarts and the verdict as text. */
-export function renderSummary(result: ScenarioResult, verdict: Verdict): string {
+/** Renders the PID histogram, the restarts and the verdict of a result document as text. */
+export function renderSummary(doc: ResultDocument): string {
   const lines: string[] = [];
-  const pids = result.load.pids.map((p) => p.pid);
+  const pids = doc.pids.map((p) => p.pid);
   const style = pidStyles(pids);
-  const t0 = result.load.startedAt;
+  const t0 = doc.startedAt;
 
-  const noPids = pidChartSkipped(verdict.checks);
+  const noPids = pidChartSkipped(doc.checks);
   lines.push(chalk.bold(noPids ? `Responses over time (which process answered is not known: ${noPids})` : 'PID share of responses over time'));
   const label = (pid: number) => (pid === UNKNOWN_PID ? 'no identity' : String(pid));
   lines.push(`  legend: ${pids.map((pid) => style.get(pid)!.paint(`${style.get(pid)!.glyph} ${label(pid)}`)).join('  ')}  ${chalk.red('✗ failed')}`);
-  for (const row of toRows(result.load.buckets, result.load.bucketMs, result.restarts, MAX_ROWS)) {
+  for (const row of toRows(doc.buckets, doc.bucketMs, doc.restarts, MAX_ROWS)) {
     const total = [...row.pids.values()].reduce((a, b) => a + b, 0) + row.failed;
     let bar = '';
     let used = 0;
@@ -84,40 +85,39 @@ export function renderSummary(result: ScenarioResult, verdict: Verdict): string 
   }
 
   lines.push('', chalk.bold('Load, per mode'));
-  for (const { mode, load, steady } of result.modes) {
+  for (const load of doc.modes) {
     const causes = Object.entries(load.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
     const failed = load.failed ? chalk.red(`${count(load.failed)} failed (${causes})`) : '0 failed';
-    lines.push(`  ${MODE_NAMES[mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(steady.latency)}`);
+    lines.push(`  ${MODE_NAMES[load.mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(load.steady.latency)}`);
   }
 
   lines.push('', chalk.bold('Restarts'));
-  const windows = new Map(result.switchovers.map((w) => [w.index, w]));
-  for (const r of result.restarts) {
+  const windows = new Map(doc.switchovers.map((w) => [w.index, w]));
+  for (const r of doc.restarts) {
     const ok = r.exitCode === 0 ? chalk.green('ok') : chalk.red(`exit ${r.exitCode}`);
-    const ready = r.events.find((e) => e.event === 'new_ready');
-    const gone = r.events.find((e) => e.event === 'old_exited' || e.event === 'old_killed');
-    const timing = [ready && `ready after ${ready.ts - r.triggeredAt} ms`, gone && `old ${gone.event === 'old_killed' ? 'killed' : 'exited'} after ${gone.ts - r.triggeredAt} ms`].filter(Boolean).join(', ');
+    const { newReadyAt, oldGoneAt, oldGone } = timelineOf(r);
+    const timing = [newReadyAt !== undefined && `ready after ${newReadyAt - r.triggeredAt} ms`, oldGoneAt !== undefined && `old ${oldGone} after ${oldGoneAt - r.triggeredAt} ms`].filter(Boolean).join(', ');
     const window = windows.get(r.index);
     const during = window?.stats.latency ? `; switchover ${latency(window.stats.latency)}` : '';
     lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}${during}`);
     if (r.timedOut) lines.push(chalk.red(`     ${r.timedOut}`));
-    const seen = evidenceOf({ ...result, bucketMs: result.load.bucketMs }, r.index);
+    const seen = evidenceOf(doc, r.index);
     const stalled = seen.harness.loopDelayMaxMs >= HARNESS_STALL_MS;
     const parts = [listenerText(seen.oldListener), kernelText(seen.kernel), stalled ? chalk.yellow(harnessText(seen.harness)) : ''].filter(Boolean);
     lines.push(chalk.dim(`     ${parts.join('; ')}`));
   }
 
-  if (result.fault) lines.push('', `${chalk.bold('Injected fault')} ${result.fault.name}: ${result.fault.summary}`);
+  if (doc.fault) lines.push('', `${chalk.bold('Injected fault')} ${doc.fault.name}: ${doc.fault.summary}`);
 
   lines.push('', chalk.bold('Verdict'));
-  for (const check of verdict.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : chalk.red('✗')} ${check.name}: ${check.detail}`);
+  for (const check of doc.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : chalk.red('✗')} ${check.name}: ${check.detail}`);
   lines.push('');
   lines.push(
-    verdict.passed
-      ? chalk.green.bold(`PASSED: ${verdict.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${result.restarts.length} restarts`)
-      : chalk.red.bold(`FAILED: ${verdict.failedRequests.toLocaleString('en-US')} of ${verdict.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${verdict.checks.filter((c) => !c.passed).map((c) => c.id).join(', ')}`),
+    doc.passed
+      ? chalk.green.bold(`PASSED: ${doc.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${doc.restarts.length} restarts`)
+      : chalk.red.bold(`FAILED: ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${doc.checks.filter((c) => !c.passed).map((c) => c.id).join(', ')}`),
   );
-  lines.push(chalk.dim(`  runtime: ${result.runtime.description}`));
-  lines.push(chalk.dim(`  load: ${describeLoad(result.options)}`));
+  lines.push(chalk.dim(`  runtime: ${doc.runtime.description}`));
+  lines.push(chalk.dim(`  load: ${doc.parameters.loadDescription}`));
   return lines.join('\n');
 }

@@ -1,9 +1,10 @@
 // Writes every file view of a run into the report directory.
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SetupError } from '../errors.js';
+import type { ResultDocument } from '../result/document.js';
 import { junitXml, markdownSummary } from './ci-summary.js';
 import { renderHtmlReport } from './html-report.js';
-import type { ResultDocument } from './result-json.js';
 
 export const REPORT_FILES = { result: 'result.json', html: 'report.html', markdown: 'summary.md', junit: 'junit.xml' } as const;
 
@@ -21,4 +22,16 @@ export async function writeReport(dir: string, doc: ResultDocument, withResult =
   writeFileSync(path(REPORT_FILES.junit), junitXml(doc));
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary);
   return Object.values(REPORT_FILES).filter((name) => withResult || name !== REPORT_FILES.result).map(path);
+}
+
+/** Checks up front that the report directory can be written, so a long run does not end in an error. */
+export function prepareReportDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, '.write-test');
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (error) {
+    throw new SetupError(`--report-dir ${dir} cannot be written (${(error as NodeJS.ErrnoException).code}); choose a writable directory`);
+  }
 }

@@ -2,14 +2,14 @@
 // restart is the strategy's command run inside it through exec. In the
 // plain image the entrypoint starts the first server; with systemd as PID 1
 // the strategy's cold start does.
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { DeadlineError, formatDuration, withDeadline } from '../../deadline.js';
+import { DeadlineError, formatDuration } from '../../deadline.js';
 import { SetupError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
-import type { ImageTarget, RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
-import { type Leftovers, mergeEnv, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
+import type { ImageVariant, RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
+import { type Leftovers, mergeEnv, SEES_ALL, type Sight, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
 import { demuxLogs, LABEL } from './engine.js';
+import { execIn } from './exec.js';
 import { containerNetCounters } from './container-net.js';
 import type { NetCounterSource } from '../net-counters.js';
 import { lastingZombies, type ScannedProcess } from '../zombies.js';
@@ -20,15 +20,13 @@ const CONTAINER_PORT = '8080/tcp';
 const HEALTHY_TIMEOUT_MS = 60_000;
 /** Where the systemd units read settings shared by every server (systemd/*.service). */
 const SYSTEMD_SERVER_ENV = '/etc/reuseport-lab/server.env';
-/** Time limit of a probe (reading /proc, versions) run through exec. */
-const PROBE_TIMEOUT_MS = 30_000;
 /** How long past the in-container limit the exec itself may take before the harness gives up on it. */
 const EXEC_SLACK_MS = 15_000;
 /** coreutils timeout(1)'s exit code when it ended the command. */
 const TIMEOUT_EXIT_CODES = [124, 137];
 
 /** The tag of a strategy's image: the systemd target is `<tag>-systemd` beside the plain image's `<tag>`. */
-export function imageFor(image: string, target: ImageTarget): string {
+export function imageFor(image: string, target: ImageVariant): string {
   if (target === 'runtime') return image;
   const colon = image.lastIndexOf(':');
   return colon > image.lastIndexOf('/') ? `${image}-systemd` : `${image}:latest-systemd`;
@@ -40,7 +38,7 @@ export function imageFor(image: string, target: ImageTarget): string {
  * tree writable and tmpfs on /run, with Docker's default capabilities, which
  * systemd needs to set up the services' sandboxes (README, Security).
  */
-function hostConfigFor(target: ImageTarget): Docker.HostConfig {
+function hostConfigFor(target: ImageVariant): Docker.HostConfig {
   const common: Docker.HostConfig = {
     PortBindings: { [CONTAINER_PORT]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
     // Per network namespace: the host's own setting is untouched.
@@ -68,44 +66,11 @@ export interface ContainerOptions {
   keep: boolean;
 }
 
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
-/**
- * Runs a command in a running container and collects its output and exit
- * code. Throws DeadlineError when it has not finished within `timeoutMs`
- * (the exec's stream is then dropped; the engine ends the process with the
- * container).
- */
-export async function execIn(container: Docker.Container, cmd: string[], env: string[] = [], timeoutMs = PROBE_TIMEOUT_MS): Promise<ExecResult> {
-  let stream: NodeJS.ReadWriteStream | undefined;
-  const run = async () => {
-    const exec = await container.exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
-    stream = await exec.start({ hijack: true, stdin: false });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (chunk) => (out += chunk));
-    stderr.on('data', (chunk) => (err += chunk));
-    container.modem.demuxStream(stream, stdout, stderr);
-    await new Promise<void>((resolve, reject) => {
-      stream!.on('end', resolve);
-      stream!.on('close', resolve);
-      stream!.on('error', reject);
-    });
-    const { ExitCode } = await exec.inspect();
-    return { stdout: out, stderr: err, exitCode: ExitCode ?? 1 };
-  };
-  return withDeadline(run(), timeoutMs, `docker exec ${cmd.join(' ').slice(0, 60)}`, () => (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.());
-}
-
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker';
   readonly description: string;
+  /** Our servers in a container of our own: everything. */
+  readonly observes: Sight = SEES_ALL;
   readonly facts: Record<string, string> = {};
   private container?: Docker.Container;
   private firstServerFds = 0;

@@ -3,18 +3,33 @@
 // it cannot see its processes: no leftovers probe, no exit lines.
 import { DeadlineError, formatDuration } from '../deadline.js';
 import { SetupError } from '../errors.js';
-import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime/runtime.js';
+import { UNKNOWN_PID } from '../load/response-check.js';
 import { waitFor } from '../wait.js';
-import { FOREIGN_STRATEGY } from '../scenario.js';
+import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from './runtime.js';
 import { runHostCommand, said } from './host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
 
-export interface UrlTargetOptions {
+const NOT_STARTED = 'the gate did not start the service (--url), so it cannot tell which processes are its';
+
+/** What the gate sees of a service it did not start: only the answers. */
+export const URL_SIGHT: Sight = {
+  identities: true,
+  versions: 'the gate does not start your versions',
+  restartEvents: 'the gate cannot see when your processes exit',
+  exitLines: 'the gate reads no exit lines from your server',
+  processes: NOT_STARTED,
+  fds: NOT_STARTED,
+  kernelCounters: 'the gate did not start the service (--url), so it does not know its network namespace',
+};
+
+export interface UrlRuntimeOptions {
   url: URL;
   restart: string;
   ready: ReadySpec;
   readyTimeoutSeconds: number;
   restartTimeoutSeconds: number;
+  /** --identity none: responses say nothing of their process. */
+  identityNone: boolean;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[?::1\]?|localhost)$/i;
@@ -34,12 +49,14 @@ export function checkTargetUrl(text: string, ownsTarget: boolean): URL {
   return url;
 }
 
-export class UrlTarget implements Runtime {
+export class UrlRuntime implements Runtime {
   readonly kind = 'local';
   readonly description: string;
   readonly facts: Record<string, string>;
+  readonly observes: Sight;
 
-  constructor(private readonly options: UrlTargetOptions) {
+  constructor(private readonly options: UrlRuntimeOptions) {
+    this.observes = { ...URL_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
     this.description = `the service at ${options.url.origin} (already running; restarted on the host with: ${options.restart})`;
     this.facts = { runtime: 'url', url: options.url.href, restart: options.restart, 'restart runs': 'on the host' };
   }
@@ -55,7 +72,7 @@ export class UrlTarget implements Runtime {
       }
       throw error;
     }
-    return { host, port, pid: 0 };
+    return { host, port, pid: UNKNOWN_PID };
   }
 
   async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
@@ -63,7 +80,7 @@ export class UrlTarget implements Runtime {
     const limitMs = this.options.restartTimeoutSeconds * 1000;
     const run = await runHostCommand(this.options.restart, { TARGET_URL: this.options.url.href }, limitMs, RESTART_KILL_GRACE_MS);
     const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; it was ended` : null;
-    return restartRecord({ index, strategy: FOREIGN_STRATEGY, version, triggeredAt }, run.stdout, said(run), run.exitCode, timedOut);
+    return restartRecord({ index, strategy: USER_COMMAND, version, triggeredAt }, run.stdout, said(run), run.exitCode, timedOut);
   }
 
   async leftovers(): Promise<null> {
@@ -71,7 +88,7 @@ export class UrlTarget implements Runtime {
   }
 
   netCounters(): string {
-    return 'the gate did not start the service (--url), so it does not know its network namespace';
+    return URL_SIGHT.kernelCounters as string;
   }
 
   async serverLog(): Promise<string> {

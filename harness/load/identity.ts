@@ -1,15 +1,12 @@
 // Which process answered a response, for a server that is not ours: a header
 // or a regular expression over the body, or nothing at all. Our own server's
-// check (load/response-check.ts) is stricter: it also insists on its body.
-import type { Checked } from '../load/response-check.js';
+// check (response-check.ts) is stricter: it also insists on its body.
+import { type Checked, UNKNOWN_PID } from './response-check.js';
 
 export type IdentitySpec = { kind: 'header'; name: string } | { kind: 'body'; pattern: RegExp; source: string } | { kind: 'none' };
 
 /** The default: the header our server sends, used when the user's server sends it too. */
 export const DEFAULT_IDENTITY: IdentitySpec = { kind: 'header', name: 'x-server-pid' };
-
-/** The PID recorded for a response whose process is not known. */
-export const UNKNOWN_PID = 0;
 
 export class IdentityError extends Error {
   override name = 'IdentityError';

@@ -1,21 +1,25 @@
-// result.json: the run as data for other tools. Its shape is the JSON Schema
-// in result.schema.json (documented in README.md, "result.json"); bump
-// RESULT_SCHEMA_VERSION and the schema on any incompatible change.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// result.json: the run as data for other tools, in two parts. The record is
+// what was measured (recordOf); the verdict is what the checks made of it
+// (checks/). A saved result.json can be judged again: its record is all the
+// checks read. Its shape is the JSON Schema in result.schema.json
+// (documented in README.md, "result.json"); bump RESULT_SCHEMA_VERSION and
+// the schema on any incompatible change, and upgrade the older version here.
+import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { SetupError } from '../errors.js';
-import { describeLoad, type ScenarioResult } from '../scenario.js';
-import type { Verdict } from '../verdict.js';
+import { describeLoad } from '../load/modes.js';
+import type { Check, Verdict } from '../checks/check.js';
+import type { ScenarioResult } from '../scenario.js';
+import { upgradeV3 } from './upgrade.js';
 import schema from './result.schema.json' with { type: 'json' };
 
-export const RESULT_SCHEMA_VERSION = 3;
+export const RESULT_SCHEMA_VERSION = 4;
 
 /** The run parameters, and nothing else (no output paths, no flags of the command line). */
 function parameters(options: ScenarioResult['options']) {
   return {
     strategy: options.strategy,
-    ...(options.foreign ? { foreign: { identity: options.foreign.identity, identityGiven: options.foreign.identityGiven, path: options.foreign.path, ready: options.foreign.ready, restart: options.foreign.restart, seesProcesses: options.foreign.seesProcesses } } : {}),
+    ...(options.server ? { server: options.server } : {}),
     load: options.load,
     loadDescription: describeLoad(options),
     connections: options.connections,
@@ -32,17 +36,15 @@ function parameters(options: ScenarioResult['options']) {
   };
 }
 
-/** The result.json document: one plain object, every time in ms since the epoch. */
-export function toResultDocument(result: ScenarioResult, verdict: Verdict) {
+/** What a run measured, as one plain object: every time in ms since the epoch. */
+export function recordOf(result: ScenarioResult) {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
-    passed: verdict.passed,
-    totalRequests: verdict.totalRequests,
-    failedRequests: verdict.failedRequests,
+    answered: result.load.answered,
+    failed: result.load.failed,
     failuresByCause: result.load.failuresByCause,
     written: result.load.written,
     inFlightAtStop: result.load.inFlightAtStop,
-    checks: verdict.checks,
     interrupted: result.interrupted ?? null,
     startedAt: result.load.startedAt,
     endedAt: result.load.endedAt,
@@ -76,7 +78,34 @@ export function toResultDocument(result: ScenarioResult, verdict: Verdict) {
   };
 }
 
+export type RunRecord = ReturnType<typeof recordOf>;
+
+/** result.json: the record with its verdict. */
+export function toResultDocument(record: RunRecord, verdict: Verdict) {
+  const { schemaVersion, answered, failed, failuresByCause, written, inFlightAtStop, interrupted, ...rest } = record;
+  return {
+    schemaVersion,
+    passed: verdict.passed,
+    totalRequests: verdict.totalRequests,
+    failedRequests: verdict.failedRequests,
+    answered,
+    failed,
+    failuresByCause,
+    written,
+    inFlightAtStop,
+    checks: verdict.checks as Check[],
+    interrupted,
+    ...rest,
+  };
+}
+
 export type ResultDocument = ReturnType<typeof toResultDocument>;
+
+/** The record a saved document was judged from: the document without its verdict. */
+export function recordIn(doc: ResultDocument): RunRecord {
+  const { passed: _passed, totalRequests: _total, failedRequests: _failed, checks: _checks, ...record } = doc;
+  return record;
+}
 
 const validate = new Ajv({ allErrors: false, strict: true }).compile(schema);
 
@@ -87,30 +116,19 @@ export function schemaProblem(doc: unknown): string | null {
   return `${error.instancePath || '(top level)'} ${error.message}${error.params && 'additionalProperty' in error.params ? ` (${String(error.params.additionalProperty)})` : ''}`;
 }
 
-/** Checks up front that the report directory can be written, so a long run does not end in an error. */
-export function prepareReportDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    const probe = join(dir, '.write-test');
-    writeFileSync(probe, '');
-    rmSync(probe);
-  } catch (error) {
-    throw new SetupError(`--report-dir ${dir} cannot be written (${(error as NodeJS.ErrnoException).code}); choose a writable directory`);
-  }
-}
-
-/** Reads a saved result.json; throws SetupError if it is not one this version can read. */
+/** Reads a saved result.json, of this version or the one before; throws SetupError if it is not one this version can read. */
 export function readResultDocument(path: string): ResultDocument {
-  let doc: ResultDocument;
+  let doc: { schemaVersion?: unknown };
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8')) as ResultDocument;
+    doc = JSON.parse(readFileSync(path, 'utf8')) as { schemaVersion?: unknown };
   } catch (error) {
     throw new SetupError(`cannot read ${path} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the result.json of a run`);
   }
+  if (doc?.schemaVersion === 3) doc = upgradeV3(doc as Parameters<typeof upgradeV3>[0]);
   if (doc?.schemaVersion !== RESULT_SCHEMA_VERSION) {
-    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}`);
+    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION} and 3`);
   }
   const problem = schemaProblem(doc);
   if (problem) throw new SetupError(`${path} is not a valid result.json: ${problem}`);
-  return doc;
+  return doc as ResultDocument;
 }

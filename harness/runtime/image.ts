@@ -7,19 +7,30 @@
 import type Docker from 'dockerode';
 import { DeadlineError, formatDuration } from '../deadline.js';
 import { SetupError } from '../errors.js';
-import { execIn } from '../runtime/docker/container-runtime.js';
-import { demuxLogs, LABEL } from '../runtime/docker/engine.js';
-import { containerNetCounters } from '../runtime/docker/container-net.js';
-import type { NetCounterSource } from '../runtime/net-counters.js';
-import { lastingZombies } from '../runtime/zombies.js';
-import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime/runtime.js';
-import { FOREIGN_STRATEGY } from '../scenario.js';
+import { UNKNOWN_PID } from '../load/response-check.js';
 import { waitFor } from '../wait.js';
 import { splitCommand } from './command-line.js';
+import { execIn } from './docker/exec.js';
+import { demuxLogs, LABEL } from './docker/engine.js';
+import { containerNetCounters } from './docker/container-net.js';
+import type { NetCounterSource } from './net-counters.js';
+import { lastingZombies } from './zombies.js';
+import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from './runtime.js';
 import { runHostCommand, said } from './host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
 
-export interface ImageTargetOptions {
+/** What the gate sees of a user's image: the processes in the container (docker top), not what they are or how they end. */
+export const IMAGE_SIGHT: Sight = {
+  identities: true,
+  versions: 'the gate does not start your versions',
+  restartEvents: 'the gate cannot see when your processes exit',
+  exitLines: 'the gate reads no exit lines from your server',
+  processes: true,
+  fds: "another process's fds are not visible from the host without privileges",
+  kernelCounters: true,
+};
+
+export interface ImageRuntimeOptions {
   image: string;
   port: number;
   restart: string;
@@ -31,11 +42,14 @@ export interface ImageTargetOptions {
   /** net.ipv4.tcp_migrate_req in the container's network namespace. */
   tcpMigrateReq: 0 | 1;
   keep: boolean;
+  /** --identity none: responses say nothing of their process. */
+  identityNone: boolean;
 }
 
-export class ImageTarget implements Runtime {
+export class ImageRuntime implements Runtime {
   readonly kind = 'docker';
   readonly description: string;
+  readonly observes: Sight;
   readonly facts: Record<string, string> = {};
   private container?: Docker.Container;
   private processesAtStart = 0;
@@ -44,8 +58,9 @@ export class ImageTarget implements Runtime {
 
   constructor(
     private readonly docker: Docker,
-    private readonly options: ImageTargetOptions,
+    private readonly options: ImageRuntimeOptions,
   ) {
+    this.observes = { ...IMAGE_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
     this.description = `docker container from ${options.image} (your image, as it is; port ${options.port} published on 127.0.0.1, tcp_migrate_req=${options.tcpMigrateReq})`;
   }
 
@@ -86,14 +101,14 @@ export class ImageTarget implements Runtime {
     }
     this.processesAtStart = (await this.processes()).length;
     Object.assign(this.facts, { runtime: 'docker', image: this.options.image, container: id, port: String(this.options.port), tcp_migrate_req: String(this.options.tcpMigrateReq), restart: this.options.restart, 'restart runs': `in the ${this.options.restartOn}` });
-    return { ...target, pid: 0 };
+    return { ...target, pid: UNKNOWN_PID };
   }
 
   async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
     if (!this.container) throw new Error('restart() before start()');
     const triggeredAt = Date.now();
     const limitMs = this.options.restartTimeoutSeconds * 1000;
-    const base = { index, strategy: FOREIGN_STRATEGY, version, triggeredAt };
+    const base = { index, strategy: USER_COMMAND, version, triggeredAt };
     const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
     if (this.options.restartOn === 'host') {
       const run = await runHostCommand(this.options.restart, { CONTAINER: this.container.id }, limitMs, RESTART_KILL_GRACE_MS);
@@ -118,7 +133,6 @@ export class ImageTarget implements Runtime {
     return {
       serverProcesses: processes.filter((p) => p.state !== 'Z').map(({ pid, state }) => ({ pid, state })),
       zombies: await lastingZombies(processes, () => this.processes()),
-      // Another process's fds are not visible from the host without privileges.
       firstServerFds: null,
       lastServerFds: null,
       processesAtStart: this.processesAtStart,

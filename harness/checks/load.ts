@@ -1,0 +1,180 @@
+// The checks on what the load saw: it ran, nothing failed, nothing was slow,
+// no switchover stalled, and every request written is accounted for. They
+// need nothing from the runtime but the load itself.
+import { evidenceText, restartsWhere } from '../evidence.js';
+import { MODE_NAMES, modesOf, type LoadMode } from '../load/modes.js';
+import type { Bucket, LatencySummary } from '../load/recorder.js';
+import type { RunRecord } from '../result/document.js';
+import type { CheckDefinition } from './check.js';
+
+/** Each load mode must answer at least this many requests, or the load did not run. */
+export const MIN_ANSWERED_PER_MODE = 100;
+
+/**
+ * Stalls are judged over this much time (whole buckets, at least one): a
+ * single 250 ms bucket dips to 8% of the warm-up rate in normal restarts on
+ * 2 cores (the burst of reconnects after SIGTERM), then the backlog catches
+ * up; over 500 ms normal runs stayed above 43%, while a 1 s stall holds every
+ * 500 ms inside it near 0. See README, "Latency and stalls".
+ */
+export const STALL_WINDOW_MS = 500;
+
+export const ms = (value: number) => `${Math.round(value)} ms`;
+export const latencyText = (l: LatencySummary | null) => (l ? `p99 ${ms(l.p99)}, max ${ms(l.max)}` : 'no responses');
+
+/** One load mode's figures, with the run's clock (every mode shares it). */
+export function modeLoad(run: RunRecord, mode: LoadMode) {
+  const m = run.modes.find((x) => x.mode === mode)!;
+  return { ...m, bucketMs: run.bucketMs, startedAt: run.startedAt, endedAt: run.endedAt };
+}
+
+type Load = { buckets: readonly Bucket[]; bucketMs: number; startedAt: number; endedAt: number };
+
+/** The median of the buckets' answered counts in [from, to). */
+function medianAnswered(load: Load, from: number, to: number): number {
+  const counts = load.buckets.filter((b) => b.start >= from && b.start + load.bucketMs <= to).map((b) => b.answered).sort((a, b) => a - b);
+  return counts.length ? counts[Math.floor(counts.length / 2)]! : NaN;
+}
+
+export interface Stall {
+  restart: number;
+  /** Start of the stalled stretch, ms since the epoch. */
+  at: number;
+  answered: number;
+  /** What the warm-up answered in as long. */
+  expected: number;
+}
+
+/**
+ * Stretches of STALL_WINDOW_MS overlapping a switchover window that answered
+ * fewer than `stallFloor` times what the warm-up's median bucket answers in
+ * as long. The warm-up's first bucket (ramp-up) and a last bucket cut short
+ * by the end of the load are left out. A string when there is nothing to
+ * compare with.
+ */
+export function stalls(run: RunRecord, mode: LoadMode): Stall[] | string {
+  const load = modeLoad(run, mode);
+  const firstRestart = run.restarts[0]?.triggeredAt ?? load.endedAt;
+  const median = medianAnswered(load, load.startedAt + load.bucketMs, firstRestart);
+  if (!(median > 0)) return `no warm-up to compare with (${MODE_NAMES[mode]} answered nothing before restart #1)`;
+  const span = Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
+  const expected = median * span;
+  const found: Stall[] = [];
+  for (const window of run.switchovers) {
+    for (let i = 0; i + span <= load.buckets.length; i++) {
+      const start = load.buckets[i]!.start;
+      const end = start + span * load.bucketMs;
+      if (end <= window.from || start >= window.to || end > load.endedAt) continue;
+      const answered = load.buckets.slice(i, i + span).reduce((sum, b) => sum + b.answered, 0);
+      if (answered < run.parameters.stallFloor * expected) found.push({ restart: window.index, at: start, answered, expected });
+    }
+  }
+  return found;
+}
+
+/** What the other load modes answered in the same stretch: a server that answered them was not stalled itself. */
+function othersMeanwhile(run: RunRecord, stalled: LoadMode, at: number): string {
+  return run.modes
+    .filter((m) => m.mode !== stalled)
+    .map(({ mode }) => {
+      const load = modeLoad(run, mode);
+      const answered = load.buckets.filter((b) => b.start >= at && b.start < at + STALL_WINDOW_MS).reduce((sum, b) => sum + b.answered, 0);
+      const warm = medianAnswered(load, load.startedAt + load.bucketMs, run.restarts[0]?.triggeredAt ?? load.endedAt) * Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
+      return ` (${MODE_NAMES[mode]} answered ${answered} meanwhile, against ${warm} in the warm-up)`;
+    })
+    .join('');
+}
+
+/** A failure names what else the switchovers it fell in saw (evidence.ts); '' when it fell in none. */
+function seenWith(run: RunRecord, holds: (bucket: Bucket) => boolean): string {
+  const text = evidenceText(run, restartsWhere(run, run, holds));
+  return text ? `. ${text}` : '';
+}
+
+export const LOAD_CHECKS: CheckDefinition[] = [
+  {
+    id: 'load-ran',
+    name: 'the load ran',
+    needs: [],
+    judge: (run) => {
+      const modes = modesOf(run.parameters.load);
+      const answered = (mode: LoadMode) => modeLoad(run, mode).answered;
+      const thin = modes.filter((mode) => answered(mode) < MIN_ANSWERED_PER_MODE);
+      return [
+        {
+          passed: thin.length === 0,
+          detail:
+            thin.length === 0
+              ? modes.map((mode) => `${MODE_NAMES[mode]}: ${answered(mode)} answered`).join('; ')
+              : `the load did not run: ${thin.map((mode) => `${MODE_NAMES[mode]} answered only ${answered(mode)} requests (at least ${MIN_ANSWERED_PER_MODE} needed)`).join('; ')}`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'zero-failed-requests',
+    name: 'zero failed requests',
+    needs: [],
+    judge: (run) => {
+      const causes = Object.entries(run.failuresByCause).map(([cause, count]) => `${count} ${cause}`).join(', ');
+      return [
+        {
+          passed: run.failed === 0,
+          detail: run.failed === 0 ? `${run.answered} answered, none failed` : `${run.failed} of ${run.answered + run.failed} failed (${causes})${seenWith(run, (b) => Object.keys(b.failures).length > 0)}`,
+        },
+      ];
+    },
+  },
+  {
+    id: 'latency-budget',
+    name: (run) => `every response within ${ms(run.parameters.latencyBudgetMs)}`,
+    needs: [],
+    judge: (run) => {
+      const slow = run.failuresByCause.slow ?? 0;
+      const worst = run.switchovers.reduce<(typeof run.switchovers)[number] | undefined>((a, b) => ((b.stats.latency?.p99 ?? 0) > (a?.stats.latency?.p99 ?? -1) ? b : a), undefined);
+      const against = `steady ${latencyText(run.steady.latency)}`;
+      return [
+        {
+          passed: slow === 0,
+          detail:
+            (slow === 0 ? 'none slower' : `${slow} responses slower than the budget`) +
+            (worst ? `; slowest switchover: restart #${worst.index}, ${latencyText(worst.stats.latency)} (${against})` : `; ${against}`) +
+            (slow === 0 ? '' : seenWith(run, (b) => (b.failures.slow ?? 0) > 0)),
+        },
+      ];
+    },
+  },
+  {
+    id: 'no-stall',
+    name: (run) => `no stall during a switchover (no ${STALL_WINDOW_MS} ms below ${Math.round(run.parameters.stallFloor * 100)}% of the warm-up rate)`,
+    needs: [],
+    judge: (run) => {
+      const modes = modesOf(run.parameters.load);
+      const lines: string[] = [];
+      for (const mode of modes) {
+        const found = stalls(run, mode);
+        if (typeof found === 'string') lines.push(found);
+        else if (found.length) {
+          const first = found[0]!;
+          lines.push(
+            `${MODE_NAMES[mode]}: restart #${first.restart} answered ${first.answered} in ${STALL_WINDOW_MS} ms from ${((first.at - run.startedAt) / 1000).toFixed(2)} s, against ${first.expected} in the warm-up${found.length > 1 ? ` (${found.length} stalled stretches)` : ''}` +
+              othersMeanwhile(run, mode, first.at) +
+              `. ${evidenceText(run, [...new Set(found.map((f) => f.restart))])}`,
+          );
+        }
+      }
+      return [{ passed: lines.length === 0, detail: lines.length === 0 ? `every switchover above the floor in ${modes.map((m) => MODE_NAMES[m]).join(' and ')} load` : lines.join('; ') }];
+    },
+  },
+  {
+    id: 'accounting',
+    name: 'every request accounted for',
+    needs: [],
+    judge: (run) => {
+      type Ledger = { written: number; answered: number; failed: number; inFlightAtStop: number };
+      const ledger = (name: string, l: Ledger) => ({ ok: l.written === l.answered + l.failed + l.inFlightAtStop, text: `${name}: ${l.written} written = ${l.answered} answered + ${l.failed} failed + ${l.inFlightAtStop} in flight at stop` });
+      const ledgers = [...modesOf(run.parameters.load).map((mode) => ledger(MODE_NAMES[mode], modeLoad(run, mode))), ledger('all', run)];
+      return [{ passed: ledgers.every((l) => l.ok), detail: ledgers.map((l) => (l.ok ? l.text : `MISMATCH ${l.text}`)).join('; ') }];
+    },
+  },
+];

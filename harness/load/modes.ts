@@ -1,0 +1,19 @@
+// The load modes: which ones a run drives, and what each is called for people.
+// Two kinds of load fail differently: keep-alive connections are cut at a
+// server's exit; a new connection per request meets a closing listener.
+
+export type LoadChoice = 'keepalive' | 'churn' | 'both';
+export type LoadMode = 'keepalive' | 'churn';
+
+export const MODE_NAMES: Record<LoadMode, string> = { keepalive: 'keep-alive', churn: 'new connection per request' };
+
+export function modesOf(load: LoadChoice): LoadMode[] {
+  return load === 'both' ? ['keepalive', 'churn'] : [load];
+}
+
+/** How the load was generated, for the report. */
+export function describeLoad(options: { load: LoadChoice; connections: number }): string {
+  const keepalive = `autocannon, ${options.connections} keep-alive connections, made to honour Connection: close like a compliant HTTP/1.1 client`;
+  const churn = `${options.connections} loops of one request per new connection (raw sockets, http-parser-js)`;
+  return options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
+}
