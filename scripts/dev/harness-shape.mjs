@@ -21,7 +21,7 @@ const files = [];
 })(root);
 
 const COMMAND = /^(cli|main|report|judged-run|child-run|options|defaults)\.ts$|^(gate|compare|gallery|bench|commands)\//;
-const JUDGEMENT = /^(scenario|verdict|evidence|timeline)\.ts$|^(checks|scenario)\//;
+const JUDGEMENT = /^(scenario|verdict|evidence)\.ts$|^(checks|result)\//;
 const layerOf = (file) => {
   const rel = relative(root, file);
   if (COMMAND.test(rel)) return 3;
