@@ -5,6 +5,7 @@
 import chalk from 'chalk';
 import type { Runtime } from './runtime/runtime.js';
 import { recordOf, type ResultDocument, toResultDocument } from './result/document.js';
+import { LOAD_CLIENTS } from './load/clients.js';
 import { runScenario, type ScenarioHooks, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 import { judge } from './verdict.js';
 import { renderSummary, startProgress } from './view/terminal.js';
@@ -29,7 +30,7 @@ export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, out
   let stopProgress = () => {};
   let result: ScenarioResult;
   try {
-    result = await runScenario(runtime, scenario, { ...hooks, signal: abort.signal, onRecorder: (recorder) => (stopProgress = startProgress(recorder)) });
+    result = await runScenario(runtime, LOAD_CLIENTS, scenario, { ...hooks, signal: abort.signal, onRecorder: (recorder) => (stopProgress = startProgress(recorder)) });
   } finally {
     stopProgress();
     await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));

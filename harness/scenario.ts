@@ -1,12 +1,14 @@
 // One run: start the server, drive load, restart it N times at an interval,
-// stop the load, and hand back everything measured as one plain object.
+// stop the load, and hand back everything measured as one plain object. The
+// runtime and the load clients are given: judged-run.ts passes the real ones
+// (load/clients.ts), scenario.test.ts fakes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineError } from './deadline.js';
 import { SetupError } from './errors.js';
 import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
-import { type Outcome, record, requestOnce, startChurnLoad } from './load/churn-load.js';
-import { type RunningLoad, startKeepAliveLoad } from './load/keepalive-load.js';
-import { type LoadSnapshot, Recorder, tee, type WindowStats } from './load/recorder.js';
+import type { LoadClients } from './load/clients.js';
+import type { RunningLoad } from './load/keepalive-load.js';
+import { type LoadSnapshot, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
@@ -126,7 +128,7 @@ function interruption(error: unknown, signal: AbortSignal | undefined): { reason
 }
 
 /** Runs the scenario; the caller owns the runtime and closes it. */
-export async function runScenario(runtime: Runtime, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
+export async function runScenario(runtime: Runtime, clients: LoadClients, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
   const fault = options.fault ? FAULTS[options.fault] : undefined;
   const serverEnv = [...(fault?.serverEnv ?? []), ...(options.restartSettings?.steer === false ? ['DRAIN_STEER=off'] : [])];
   const target = await runtime.start(serverEnv);
@@ -146,9 +148,9 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
 
   const loads: RunningLoad[] = [];
   const keepalive = perMode.get('keepalive');
-  if (keepalive) loads.push(startKeepAliveLoad({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
+  if (keepalive) loads.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
   const churn = perMode.get('churn');
-  if (churn) loads.push(startChurnLoad({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
+  if (churn) loads.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
 
   const restarts: RestartRecord[] = [];
   const faultRecord: FaultRecord | undefined = options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
@@ -167,7 +169,7 @@ export async function runScenario(runtime: Runtime, options: ScenarioOptions, ho
         const path = `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`;
         // Counted like any request, but long on purpose: its own check judges it, not the latency budget.
         total.written();
-        slowRequest = requestOnce({ ...target, timeoutSeconds: options.requestTimeoutSeconds + 60 }, path).then((outcome) => {
+        slowRequest = clients.once({ ...target, timeoutSeconds: options.requestTimeoutSeconds + 60 }, path).then((outcome) => {
           record(total, outcome, false);
           return { path, outcome };
         });

@@ -6,7 +6,8 @@
 // against.
 // Usage: node load-probe.js keepalive|churn|churn-node-http URL CONNECTIONS SECONDS on|off
 import http from 'node:http';
-import { type Outcome, record, startChurnLoad } from '../load/churn-load.js';
+import { startChurnLoad } from '../load/churn-load.js';
+import { type Outcome, record } from '../load/recorder.js';
 import type { RunningLoad } from '../load/keepalive-load.js';
 import { startKeepAliveLoad } from '../load/keepalive-load.js';
 import { Recorder } from '../load/recorder.js';

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HTTPParser } from 'http-parser-js';
 import { RECONNECT_DELAY_MS } from './compliant-client.js';
 import type { RunningLoad } from './keepalive-load.js';
-import { causeOfError, type FailureCause, type LoadSink } from './recorder.js';
+import { causeOfError, type FailureCause, type LoadSink, type Outcome, record } from './recorder.js';
 import { type Checked, checkOurServer, type ResponseCheck } from './response-check.js';
 
 export interface ChurnOptions {
@@ -30,8 +30,6 @@ export interface ChurnOptions {
   check?: ResponseCheck;
 }
 
-/** How one request ended. `stopped`: still unanswered when the load stopped. */
-export type Outcome = ({ ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped'; connectionFailed: boolean }) & { latencyMs: number };
 
 /** What a new connection writes: one GET that asks the server to close after answering. */
 export function requestBytes(host: string, port: number, path: string): Buffer {
@@ -193,13 +191,6 @@ export function requestOnce(
     const stop = () => request.abort('stopped');
     signal?.addEventListener('abort', stop, { once: true });
   });
-}
-
-/** Accounts for one outcome of a written request; `judged` false exempts a deliberately long one from the latency budget. */
-export function record(sink: LoadSink, outcome: Outcome, judged = true): void {
-  if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs, undefined, judged);
-  else if (outcome.cause === 'stopped') sink.stoppedWith([outcome.latencyMs]);
-  else sink.fail(outcome.cause);
 }
 
 /** Starts `concurrency` request loops; each sends its next request when the last one is accounted for. */

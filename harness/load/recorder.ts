@@ -299,3 +299,13 @@ export function tee(...sinks: LoadSink[]): LoadSink {
     stoppedWith: (ages, at = Date.now()) => sinks.forEach((s) => s.stoppedWith(ages, at)),
   };
 }
+
+/** How one request ended. `stopped`: still unanswered when the load stopped. */
+export type Outcome = ({ ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped'; connectionFailed: boolean }) & { latencyMs: number };
+
+/** Accounts for one outcome of a written request; `judged` false exempts a deliberately long one from the latency budget. */
+export function record(sink: LoadSink, outcome: Outcome, judged = true): void {
+  if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs, undefined, judged);
+  else if (outcome.cause === 'stopped') sink.stoppedWith([outcome.latencyMs]);
+  else sink.fail(outcome.cause);
+}

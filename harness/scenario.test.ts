@@ -1,0 +1,107 @@
+// runScenario on its own: a fake runtime whose "servers" are PIDs, and fake
+// load clients that answer from the PID serving at the moment. No process,
+// socket or container: what is tested is the stage itself (warm-up, restarts
+// at an interval, windows, fault's long request, early ends).
+import { describe, expect, it } from 'vitest';
+import { SetupError } from './errors.js';
+import type { LoadClients } from './load/clients.js';
+import type { LoadSink } from './load/recorder.js';
+import { restartRecord, type RestartRecord, type RestartRequest, type Runtime, SEES_ALL } from './runtime/runtime.js';
+import { runScenario, type ScenarioOptions } from './scenario.js';
+
+/** PIDs 100, 101, ...: each restart starts the next and reports the steps restart.sh would. */
+class FakeRuntime implements Runtime {
+  readonly kind = 'local';
+  readonly description = 'fake';
+  readonly facts = {};
+  readonly observes = SEES_ALL;
+  serving = 100;
+  closed = false;
+  constructor(private readonly hang = false) {}
+  async start() {
+    return { host: '127.0.0.1', port: 1, pid: this.serving };
+  }
+  async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
+    const triggeredAt = Date.now();
+    const old = this.serving;
+    const next = old + 1;
+    const line = (event: string, fields: Record<string, unknown>) => JSON.stringify({ ts: Date.now(), event, ...fields });
+    const out = [line('restart_started', { old_pid: old }), line('new_started', { pid: next }), line('new_ready', { pid: next })];
+    this.serving = next;
+    out.push(line('old_signalled', { pid: old }), line('old_exited', { pid: old }));
+    return restartRecord({ index, strategy: 'fake', version, triggeredAt }, out.join('\n'), '', this.hang ? 124 : 0, this.hang ? `restart #${index} did not finish within 1 s` : null);
+  }
+  async leftovers() {
+    return null;
+  }
+  netCounters() {
+    return 'a fake has no kernel';
+  }
+  async serverLog() {
+    return '';
+  }
+  async close() {
+    this.closed = true;
+  }
+}
+
+/** Every 2 ms a request, answered at once by whoever serves. */
+function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
+  const load = (name: string) => (_options: unknown, sink: LoadSink) => {
+    started.push(name);
+    const timer = setInterval(() => (sink.written(), sink.answer(runtime.serving, `v${runtime.serving - 99}`, 1)), 2);
+    return { stop: async () => clearInterval(timer) };
+  };
+  return { keepalive: load('keepalive'), churn: load('churn'), once: async () => ({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }) };
+}
+
+const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05 };
+
+describe('runScenario', () => {
+  it('drives each load mode, restarts at the interval, and records every request and restart', async () => {
+    const runtime = new FakeRuntime();
+    const started: string[] = [];
+    const result = await runScenario(runtime, fakeClients(runtime, started), options);
+    expect(started).toEqual(['keepalive', 'churn']);
+    expect(result.restarts.map((r) => [r.index, r.oldPid, r.newPid, r.version])).toEqual([[1, 100, 101, 'v2'], [2, 101, 102, 'v3']]);
+    expect(result.restarts[1]!.triggeredAt - result.restarts[0]!.triggeredAt).toBeGreaterThanOrEqual(options.intervalMs - 5);
+    expect(result.load.pids.map((p) => p.pid)).toEqual([100, 101, 102]);
+    expect(result.load.written).toBe(result.load.answered);
+    expect(result.modes.map((m) => m.load.answered).reduce((a, b) => a + b)).toBe(result.load.answered);
+    expect(result.switchovers.map((w) => w.index)).toEqual([1, 2]);
+    expect(result.netCounters.error).toBe('a fake has no kernel');
+    expect(result.interrupted).toBeUndefined();
+  });
+
+  it('ends the run at a hung restart and says so', async () => {
+    const runtime = new FakeRuntime(true);
+    const result = await runScenario(runtime, fakeClients(runtime, []), options);
+    expect(result.restarts).toHaveLength(1);
+    expect(result.interrupted?.reason).toBe('restart #1 did not finish within 1 s');
+  });
+
+  it('stops the load and throws a usage error when the warm-up says the run cannot be judged', async () => {
+    const runtime = new FakeRuntime();
+    let stopped = 0;
+    const clients = fakeClients(runtime, []);
+    const counting: LoadClients = { ...clients, keepalive: (o, sink) => { const load = clients.keepalive(o, sink); return { stop: async () => (stopped++, load.stop()) }; } };
+    await expect(runScenario(runtime, counting, options, { afterWarmup: () => 'nothing to judge' })).rejects.toThrow(SetupError);
+    expect(stopped).toBe(1);
+  });
+
+  it('stops early when aborted, and keeps what was measured', async () => {
+    const runtime = new FakeRuntime();
+    const abort = new AbortController();
+    setTimeout(() => abort.abort('interrupted by SIGINT'), 60);
+    const result = await runScenario(runtime, fakeClients(runtime, []), options, { signal: abort.signal });
+    expect(result.interrupted?.reason).toBe('interrupted by SIGINT');
+    expect(result.restarts).toEqual([]);
+    expect(result.load.answered).toBeGreaterThan(0);
+  });
+
+  it("sends a fault's long request across restart #1 and records what became of it", async () => {
+    const runtime = new FakeRuntime();
+    const result = await runScenario(runtime, fakeClients(runtime, []), { ...options, fault: 'slow-request' });
+    expect(result.fault).toMatchObject({ name: 'slow-request', restartIndex: 1, slowRequest: { path: expect.stringMatching(/^\/slow\?ms=\d+$/), outcome: { ok: true, pid: 100 } } });
+  });
+});
