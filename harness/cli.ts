@@ -1,35 +1,54 @@
-// reuseport-lab: the command-line tool. `reuseport-lab gate` judges any
-// server restarted any way; `npm run poc` stays the one-command demo of ours.
+// reuseport-lab: one program, six commands. `npm run poc` and the other npm
+// scripts call it. One error handler: a usage or setup error is one line and
+// exit code 2; anything else also shows its stack, so it can be found.
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './bench/command.js';
+import { gateCommand, resolveGateOptions, runGate } from './commands/gate.js';
+import { usageError } from './commands/parse.js';
+import { pocCommand, resolvePocOptions, runPoc } from './commands/poc.js';
+import { reportCommand } from './commands/report.js';
+import { compareCommand } from './compare/command.js';
 import { SetupError } from './errors.js';
-import { gateCommand, resolveGateOptions } from './gate/options.js';
-import { runGate } from './gate/run.js';
+import { galleryCommand } from './gallery/command.js';
 
 const program = new Command('reuseport-lab')
-  .description('Proves under load that a restart loses no request, and fails when one does.\nThe demo of this project\'s own server is `npm run poc`; `npm run compare` measures every restart design.')
+  .description('Proves under load that a restart loses no request, and fails when one does.')
   .showHelpAfterError('(see --help)')
+  .configureOutput({ writeErr: () => {} })
   .exitOverride();
 
-const gate = gateCommand()
-  .exitOverride()
-  .action(async (_options, command: Command) => {
+program.addCommand(
+  pocCommand().action(async (_options, command: Command) => {
+    process.exitCode = await runPoc(resolvePocOptions(command), process.argv.slice(3));
+  }),
+);
+program.addCommand(
+  gateCommand().action(async (_options, command: Command) => {
     process.exitCode = await runGate(resolveGateOptions(command));
-  });
-program.addCommand(gate);
-program.addHelpText('after', '\nExit codes: 0 passed, 1 the gate failed, 2 usage or setup error.');
+  }),
+);
+for (const command of [compareCommand(), galleryCommand(), benchCommand(), reportCommand()]) program.addCommand(command);
+for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
+program.addHelpText('after', '\nExit codes: 0 passed, 1 the gate failed, 2 usage or setup error, 130 interrupted.');
+
+/** poc and gate speak as the tool; the commands that run them name themselves, so their children's words stay apart. */
+function speaker(): string {
+  const name = process.argv[2];
+  return name && ['compare', 'gallery', 'bench', 'report'].includes(name) ? `reuseport-lab ${name}` : 'reuseport-lab';
+}
 
 program.parseAsync(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
-  (error: unknown) => {
-    if (error instanceof CommanderError) {
-      // Help and version are not errors; commander has printed what it had to say.
-      process.exit(error.exitCode === 0 ? 0 : 2);
-    }
+  (caught: unknown) => {
+    const active = program.commands.find((c) => c.name() === process.argv[2]);
+    const error = usageError(caught, active);
+    // Help and version are not errors; commander has printed them.
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
     if (error instanceof SetupError) {
-      process.stderr.write(`reuseport-lab: ${error.message}\n`);
+      process.stderr.write(`${speaker()}: ${error.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`reuseport-lab: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`${speaker()}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(2);
   },
 );

@@ -25,7 +25,7 @@ export interface PocHooks {
 
 export function runPoc(args: string[], options: PocHooks = {}): Promise<PocRun> {
   const reportDir = tempDir('reuseport-lab-report-');
-  return runReporting(process.execPath, [join(ROOT, 'dist/harness/main.js'), '--report-dir', reportDir, ...args], reportDir, options);
+  return runReporting(process.execPath, [join(ROOT, 'dist/harness/cli.js'), 'poc', '--report-dir', reportDir, ...args], reportDir, options);
 }
 
 /** Runs a command that writes result.json into `reportDir`, and reads it (and checks it against its schema) once the command ends. */

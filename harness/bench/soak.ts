@@ -51,7 +51,8 @@ export interface SoakResult {
 }
 
 export interface SoakOptions {
-  pocScript: string;
+  /** dist/harness/cli.js: the soak is one `poc` run. */
+  cli: string;
   cwd: string;
   restarts: number;
   intervalSeconds: number;
@@ -135,8 +136,8 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
       }
     }
   })();
-  const args = ['--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--steer', options.steer ? 'on' : 'off', '--report-dir', options.reportDir];
-  const run = await runner.run(options.pocScript, args, options.cwd, {
+  const args = ['poc', '--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--steer', options.steer ? 'on' : 'off', '--report-dir', options.reportDir];
+  const run = await runner.run(options.cli, args, options.cwd, {
     nodeArgs: ['--trace-gc'],
     onStart: (pid) => ((harnessPid = pid), (harnessStartedAt = Date.now())),
     // Only the GC lines are kept: the poc's own terminal view is not needed here.

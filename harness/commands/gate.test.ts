@@ -11,7 +11,7 @@ import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
 import { parseReady } from '../runtime/readiness.js';
 import { checkTargetUrl } from '../runtime/url.js';
-import { gateCommand, resolveGateOptions } from './options.js';
+import { gateCommand, resolveGateOptions } from './gate.js';
 
 const headers = (map: Record<string, string>) => (name: string) => map[name];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { helpText, parseOptions } from './options.js';
+import { helpText, parseOptions } from './poc.js';
 
 describe('parseOptions', () => {
   it('has defaults for everything', () => {

@@ -9,8 +9,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
 import { ChildRunner, setupReason } from '../child-run.js';
+import { numberOption } from '../commands/run-options.js';
+import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
 import { readResultDocument, type ResultDocument } from '../result/document.js';
@@ -18,21 +20,7 @@ import { compareRows, operationsRows } from './rows.js';
 import { compareHtml, compareMarkdown, type CompareFacts } from './render.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const POC = join(ROOT, 'dist', 'harness', 'main.js');
-
-const HELP = `Usage: npm run compare -- [options]
-
-Runs every restart strategy under the same load in Docker, one after the
-other, and writes one table (compare.md, compare.json, compare.html).
-
-  --strategies LIST   comma-separated (default: ${STRATEGY_NAMES.join(',')})
-  --restarts N        restarts per strategy (default: 3)
-  --interval SECONDS  between restarts (default: 3)
-  --connections N     per load mode (default: 50)
-  --image NAME        image tag to build and run (default: reuseport-lab:local)
-  --skip-build        use the existing images
-  --report-dir DIR    where the table and each run's report go (default: reports/compare)
-  --help              show this help`;
+const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
 
 interface CompareOptions {
   strategies: StrategyName[];
@@ -44,54 +32,37 @@ interface CompareOptions {
   reportDir: string;
 }
 
-function wholeNumber(flag: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new SetupError(`${flag} needs a whole number from ${min} to ${max}, got '${text}'`);
-  return value;
+export function compareCommand(): Command {
+  return new Command('compare')
+    .description('run every restart strategy under the same load in Docker, one after the other, and write one table (compare.md, compare.json, compare.html)')
+    .addOption(new Option('--strategies <list>', 'comma-separated').default(STRATEGY_NAMES.join(',')))
+    .addOption(new Option('--restarts <n>', 'restarts per strategy').default(RUN_DEFAULTS.restarts))
+    .addOption(new Option('--interval <seconds>', 'between restarts').default(RUN_DEFAULTS.intervalSeconds))
+    .addOption(new Option('--connections <n>', 'per load mode').default(RUN_DEFAULTS.connections))
+    .addOption(new Option('--image <name>', 'image tag to build and run').default(IMAGE_DEFAULTS.image))
+    .option('--skip-build', 'use the existing images')
+    .addOption(new Option('--report-dir <dir>', "where the table and each run's report go").default(REPORT_DIRS.compare))
+    .action(async (_options, command: Command) => {
+      process.exitCode = await runCompare(resolveCompareOptions(command.opts()));
+    });
 }
 
-export function parseCompareOptions(argv: string[]): CompareOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        strategies: { type: 'string', default: STRATEGY_NAMES.join(',') },
-        restarts: { type: 'string', default: '3' },
-        interval: { type: 'string', default: '3' },
-        connections: { type: 'string', default: '50' },
-        image: { type: 'string', default: 'reuseport-lab:local' },
-        'skip-build': { type: 'boolean', default: false },
-        'report-dir': { type: 'string', default: 'reports/compare' },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (error) {
-    throw new SetupError(`${(error as Error).message}; see --help`);
-  }
-  if (parsed.help) return 'help';
-  const strategies = parsed.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+function resolveCompareOptions(o: Record<string, unknown>): CompareOptions {
+  const strategies = String(o.strategies).split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = strategies.filter((s) => !(s in STRATEGIES));
   if (unknown.length || strategies.length === 0) throw new SetupError(`--strategies: unknown '${unknown.join(',')}'; choose from ${STRATEGY_NAMES.join(', ')}`);
-  const interval = Number(parsed.interval);
-  if (!(interval >= 1 && interval <= 600)) throw new SetupError(`--interval needs seconds from 1 to 600, got '${parsed.interval}'`);
   return {
     strategies: [...new Set(strategies)] as StrategyName[],
-    restarts: wholeNumber('--restarts', parsed.restarts, 1, 100),
-    intervalSeconds: interval,
-    connections: wholeNumber('--connections', parsed.connections, 1, 1000),
-    image: parsed.image,
-    skipBuild: parsed['skip-build'],
-    reportDir: parsed['report-dir'],
+    restarts: numberOption('--restarts', o.restarts, { min: 1, max: 100, whole: true }),
+    intervalSeconds: numberOption('--interval', o.interval, { min: 1, max: 600 }),
+    connections: numberOption('--connections', o.connections, { min: 1, max: 1000, whole: true }),
+    image: String(o.image),
+    skipBuild: o.skipBuild === true,
+    reportDir: String(o.reportDir),
   };
 }
 
-async function main(argv: string[]): Promise<number> {
-  const options = parseCompareOptions(argv);
-  if (options === 'help') {
-    console.log(HELP);
-    return 0;
-  }
+async function runCompare(options: CompareOptions): Promise<number> {
   mkdirSync(options.reportDir, { recursive: true });
   const runner = new ChildRunner();
 
@@ -102,11 +73,11 @@ async function main(argv: string[]): Promise<number> {
     if (runner.interrupted) break;
     const target = STRATEGIES[strategy].image;
     const dir = join(options.reportDir, strategy);
-    const args = ['--runtime', 'docker', '--strategy', strategy, '--load', 'both', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--connections', String(options.connections), '--image', options.image, '--report-dir', dir];
+    const args = ['poc', '--runtime', 'docker', '--strategy', strategy, '--load', 'both', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--connections', String(options.connections), '--image', options.image, '--report-dir', dir];
     if (options.skipBuild || built.has(target)) args.push('--skip-build');
     process.stdout.write(`[${i + 1}/${options.strategies.length}] ${strategy}... `);
     const t0 = Date.now();
-    const outcome = await runner.run(POC, args, ROOT);
+    const outcome = await runner.run(CLI, args, ROOT);
     if (outcome.code === 2) {
       process.stdout.write('\n');
       throw new SetupError(`the ${strategy} run could not run: ${setupReason(outcome.stderr)}`);
@@ -147,11 +118,3 @@ async function main(argv: string[]): Promise<number> {
   }
   return 0;
 }
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`reuseport-lab compare: ${error instanceof SetupError ? error.message : ((error as Error).stack ?? String(error))}\n`);
-    process.exit(2);
-  },
-);

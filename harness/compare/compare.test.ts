@@ -63,7 +63,7 @@ if (!mustRun) console.warn('compare: no Docker engine answers; skipped outside C
 describe.runIf(mustRun)('npm run compare in Docker', () => {
   it('runs every strategy one after the other and writes one table with a row per strategy and load mode', async () => {
     const dir = tempDir('reuseport-lab-compare-');
-    const args = ['dist/harness/compare/main.js', '--restarts', '1', '--interval', '2', '--image', 'reuseport-lab:test', '--report-dir', dir];
+    const args = ['dist/harness/cli.js', 'compare', '--restarts', '1', '--interval', '2', '--image', 'reuseport-lab:test', '--report-dir', dir];
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -83,7 +83,7 @@ describe.runIf(mustRun)('npm run compare in Docker', () => {
   }, 900_000);
 
   it('refuses an unknown strategy in one line, before running anything', async () => {
-    const child = spawn(process.execPath, ['dist/harness/compare/main.js', '--strategies', 'reuseport,yolo'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/harness/cli.js', 'compare', '--strategies', 'reuseport,yolo'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (chunk) => (err += chunk));
     const code = await new Promise((resolve) => child.on('close', resolve));

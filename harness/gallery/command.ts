@@ -6,8 +6,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
 import { ChildRunner, setupReason } from '../child-run.js';
+import { numberOption } from '../commands/run-options.js';
+import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import { buildImage } from '../runtime/docker/build-image.js';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
@@ -17,16 +19,6 @@ import { galleryRow, type GalleryRow } from './rows.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
-
-const HELP = `Usage: npm run gallery -- [options]
-
-Builds each example of examples/ and gates it with its gate.json.
-
-  --examples LIST     comma-separated (default: ${EXAMPLES.map((e) => e.name).join(',')})
-  --restarts N        restarts per example (default: 3)
-  --skip-build        use the existing images
-  --report-dir DIR    where the table and each example's report go (default: reports/gallery)
-  --help              show this help`;
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -62,50 +54,43 @@ export function galleryMarkdown(rows: GalleryRow[], command: string): string {
   ].join('\n');
 }
 
-async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        examples: { type: 'string', default: EXAMPLES.map((e) => e.name).join(',') },
-        restarts: { type: 'string', default: '3' },
-        'skip-build': { type: 'boolean', default: false },
-        'report-dir': { type: 'string', default: 'reports/gallery' },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (error) {
-    throw new SetupError(`${(error as Error).message}; see --help`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const names = values.examples.split(',').map((s) => s.trim()).filter(Boolean);
+export function galleryCommand(): Command {
+  return new Command('gallery')
+    .description('build each example of examples/ and gate it with its gate.json; one table (gallery.md, gallery.json)')
+    .addOption(new Option('--examples <list>', 'comma-separated').default(EXAMPLES.map((e) => e.name).join(',')))
+    .addOption(new Option('--restarts <n>', 'restarts per example').default(RUN_DEFAULTS.restarts))
+    .option('--skip-build', 'use the existing images')
+    .addOption(new Option('--report-dir <dir>', "where the table and each example's report go").default(REPORT_DIRS.gallery))
+    .action(async (_options, command: Command) => {
+      process.exitCode = await runGallery(command.opts());
+    });
+}
+
+async function runGallery(values: Record<string, unknown>): Promise<number> {
+  const names = String(values.examples).split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = names.filter((n) => !EXAMPLES.some((e) => e.name === n));
   if (unknown.length || !names.length) throw new SetupError(`--examples: unknown '${unknown.join(',')}'; choose from ${EXAMPLES.map((e) => e.name).join(', ')}`);
-  const restarts = Number(values.restarts);
-  if (!Number.isInteger(restarts) || restarts < 1 || restarts > 100) throw new SetupError(`--restarts needs a whole number from 1 to 100, got '${values.restarts}'`);
+  const restarts = numberOption('--restarts', values.restarts, { min: 1, max: 100, whole: true });
+  const reportDir = String(values.reportDir);
   const chosen = EXAMPLES.filter((e) => names.includes(e.name));
 
   const docker = connect();
   if (!(await engineAnswers(docker))) throw new SetupError('the gallery needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)');
-  mkdirSync(values['report-dir'], { recursive: true });
+  mkdirSync(reportDir, { recursive: true });
   const runner = new ChildRunner();
   const built = new Set<string>();
   const rows: GalleryRow[] = [];
   for (const [i, example] of chosen.entries()) {
     if (runner.interrupted) break;
     process.stdout.write(`[${i + 1}/${chosen.length}] ${example.name}: `);
-    if (!values['skip-build'] && !built.has(example.image)) {
+    if (values.skipBuild !== true && !built.has(example.image)) {
       process.stdout.write('building... ');
       const build = example.build;
-      await buildImage(docker, 'project' in build ? { contextDir: ROOT, image: example.image, nodeVersion: '24' } : { contextDir: EXAMPLES_DIR(ROOT), dockerfile: build.dockerfile, target: 'example', image: example.image, nodeVersion: '24' });
+      await buildImage(docker, 'project' in build ? { contextDir: ROOT, image: example.image, nodeVersion: IMAGE_DEFAULTS.nodeVersion } : { contextDir: EXAMPLES_DIR(ROOT), dockerfile: build.dockerfile, target: 'example', image: example.image, nodeVersion: IMAGE_DEFAULTS.nodeVersion });
       built.add(example.image);
     }
     process.stdout.write('gating... ');
-    const dir = join(values['report-dir'], example.name);
+    const dir = join(reportDir, example.name);
     const outcome = await runner.run(CLI, ['gate', '--config', join(ROOT, example.config), '--restarts', String(restarts), '--report-dir', dir], ROOT);
     if (outcome.code === 2) {
       process.stdout.write('\n');
@@ -117,8 +102,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = `npm run gallery -- --restarts ${restarts}${chosen.length < EXAMPLES.length ? ` --examples ${names.join(',')}` : ''}`;
   const markdown = galleryMarkdown(rows, command);
-  writeFileSync(join(values['report-dir'], 'gallery.md'), markdown);
-  writeFileSync(join(values['report-dir'], 'gallery.json'), `${JSON.stringify({ command, rows }, null, 2)}\n`);
+  writeFileSync(join(reportDir, 'gallery.md'), markdown);
+  writeFileSync(join(reportDir, 'gallery.json'), `${JSON.stringify({ command, rows }, null, 2)}\n`);
   console.log(`\n${markdown}`);
   if (runner.interrupted) {
     process.stderr.write(`${runner.interrupted}: stopped after ${rows.length} of ${chosen.length} examples; the table holds those\n`);
@@ -126,11 +111,3 @@ async function main(argv: string[]): Promise<number> {
   }
   return 0;
 }
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`reuseport-lab gallery: ${error instanceof SetupError ? error.message : ((error as Error).stack ?? String(error))}\n`);
-    process.exit(2);
-  },
-);

@@ -1,0 +1,198 @@
+// `reuseport-lab gate`: the same scenario, checks and report as `poc`, against
+// a server that is not ours: a user's image, or a service already running.
+// Options come from flags, a JSON config file (--config, checked against
+// gate-config.schema.json, errors naming the field), and the defaults, in
+// that order of precedence. Exit codes: 0 passed, 1 the gate failed (a
+// failed restart command included), 2 usage or setup error.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import chalk from 'chalk';
+import { Command, Option } from 'commander';
+import { GATE_DEFAULTS, REPORT_DIRS } from '../defaults.js';
+import { SetupError } from '../errors.js';
+import { judgedRun } from '../judged-run.js';
+import { checkForeign, DEFAULT_IDENTITY, describeIdentity, IdentityError, parseIdentity, type IdentitySpec } from '../load/identity.js';
+import { describeLoad } from '../load/modes.js';
+import { UNKNOWN_PID } from '../load/response-check.js';
+import { CommandLineError, splitCommand } from '../runtime/command-line.js';
+import { connect, engineAnswers } from '../runtime/docker/engine.js';
+import { ImageRuntime } from '../runtime/image.js';
+import { describeReady, parseReady, type ReadySpec } from '../runtime/readiness.js';
+import { type Runtime, USER_COMMAND } from '../runtime/runtime.js';
+import { checkTargetUrl, UrlRuntime } from '../runtime/url.js';
+import type { ScenarioOptions } from '../scenario.js';
+import { prepareReportDir } from '../view/write-report.js';
+import { addRunOptions, type Budgets, numberOption, readRunOptions, type RunSettings } from './run-options.js';
+import schema from './gate-config.schema.json' with { type: 'json' };
+
+const SCHEMA = schema as { properties: Record<string, unknown> };
+
+export interface GateOptions {
+  target: { kind: 'image'; image: string; port: number; restartOn: 'container' | 'host' } | { kind: 'url'; url: URL };
+  restart: string;
+  ready: ReadySpec;
+  /** Given by the user, or the default (used only when the server sends it). */
+  identity: IdentitySpec;
+  identityGiven: boolean;
+  path: string;
+  env: string[];
+  /** The load and the verdict's budgets, read by the same model as `poc`'s. */
+  scenario: RunSettings & Budgets;
+  readyTimeoutSeconds: number;
+  restartTimeoutSeconds: number;
+  tcpMigrateReq: 0 | 1;
+  reportDir: string;
+  keep: boolean;
+  json: boolean;
+}
+
+/** Every flag; its config-file key is the camelCase of its name. */
+export function gateCommand(): Command {
+  const command = new Command('gate')
+    .description('load your server, restart it your way, and fail when a request is lost, too slow, or the restart stalls it')
+    .addOption(new Option('--image <image>', 'your image, run as it is (never built, retagged or changed)').conflicts('url'))
+    .addOption(new Option('--url <url>', 'a service already running on this machine (loopback only)'))
+    .option('--port <n>', '--image: the port it listens on')
+    .option('--restart <command>', 'the restart command: in the container through docker exec, split like a shell line but run without one; on the host through sh -c')
+    .addOption(new Option('--restart-on <where>', '--image: where the restart command runs (default: container)').choices(['container', 'host']))
+    .option('--ready <spec>', 'when the server is ready at start: port | http:/PATH | log:REGEX | delay:MS (default: http:PATH answers 2xx)')
+    .option('--identity <spec>', 'which process answered: header:NAME | body:REGEX | none (default: header:X-Server-Pid, when the server sends it)')
+    .option('--path <path>', 'the path the load requests (default: /, or the path of --url)')
+    .option('--env <KEY=VALUE...>', '--image: environment for the container');
+  addRunOptions(command);
+  return command
+    .addOption(new Option('--ready-timeout <seconds>', 'time the server has to be ready at start').default(GATE_DEFAULTS.readyTimeoutSeconds))
+    .addOption(new Option('--restart-timeout <seconds>', 'a restart running longer is ended and fails the run').default(GATE_DEFAULTS.restartTimeoutSeconds))
+    .addOption(new Option('--tcp-migrate-req <0|1>', '--image: net.ipv4.tcp_migrate_req in the container (default: 1)').choices(['0', '1']))
+    .addOption(new Option('--report-dir <dir>', 'where result.json and the report go').default(REPORT_DIRS.gate))
+    .option('--config <file>', 'a JSON file with any of these settings (harness/commands/gate-config.schema.json); flags override it')
+    .option('--i-own-this-target', '--url: allow a target that is not on this machine')
+    .option('--keep', '--image: leave the container running')
+    .option('--json', 'print result.json to stdout instead of the terminal view');
+}
+
+/** The options as given: flags over the config file over the defaults. */
+function merged(command: Command): Record<string, unknown> {
+  const flags = command.opts();
+  let file: Record<string, unknown> = {};
+  if (typeof flags.config === 'string') {
+    let text: string;
+    try {
+      text = readFileSync(flags.config, 'utf8');
+    } catch (error) {
+      throw new SetupError(`--config ${flags.config}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    try {
+      file = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new SetupError(`--config ${flags.config}: not JSON (${(error as Error).message})`);
+    }
+    const ajv = new Ajv({ allErrors: false });
+    if (!ajv.validate(SCHEMA, file)) {
+      const e = ajv.errors![0]!;
+      const field = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty: string }).additionalProperty) : e.instancePath.replace(/^\//, '') || '(top level)';
+      const why = e.keyword === 'additionalProperties' ? `unknown field; the fields are ${Object.keys(SCHEMA.properties).filter((k) => k !== '$schema').join(', ')}` : e.message;
+      throw new SetupError(`--config ${flags.config}: ${field}: ${why}`);
+    }
+  }
+  const given = (key: string) => command.getOptionValueSource(key) === 'cli';
+  const defaults = Object.fromEntries(Object.entries(flags).filter(([key]) => !given(key)));
+  const cli = Object.fromEntries(Object.entries(flags).filter(([key]) => given(key)));
+  return { ...defaults, ...file, ...cli };
+}
+
+export function resolveGateOptions(command: Command): GateOptions {
+  const o = merged(command);
+  const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (o.image !== undefined && o.url !== undefined) throw new SetupError('give --image or --url, not both');
+  if (o.image === undefined && o.url === undefined) throw new SetupError('name the server to gate: --image IMAGE --port N, or --url http://127.0.0.1:PORT/');
+  if (typeof o.restart !== 'string' || !o.restart.trim()) throw new SetupError("--restart is required: the command that restarts your server (e.g. --restart 'kill -HUP 1')");
+  const pathText = (o.path as string | undefined) ?? '/';
+  if (!pathText.startsWith('/')) throw new SetupError(`--path must start with /, got '${pathText}'`);
+
+  let target: GateOptions['target'];
+  let path = pathText;
+  if (o.image !== undefined) {
+    if (o.port === undefined) throw new SetupError('--image needs --port: the port the server listens on inside the container');
+    const restartOn = (o.restartOn as 'container' | 'host' | undefined) ?? 'container';
+    if (restartOn === 'container') {
+      try {
+        splitCommand(o.restart);
+      } catch (error) {
+        if (error instanceof CommandLineError) throw new SetupError(`--restart: ${error.message}`);
+        throw error;
+      }
+    }
+    target = { kind: 'image', image: String(o.image), port: numberOption('--port', o.port, { min: 1, max: 65535, whole: true }), restartOn };
+  } else {
+    for (const key of ['port', 'restartOn', 'env', 'tcpMigrateReq', 'keep'] as const) {
+      if (o[key] !== undefined) throw new SetupError(`${flag(key)} is for --image; with --url the service runs as it is`);
+    }
+    const url = checkTargetUrl(String(o.url), o.iOwnThisTarget === true);
+    target = { kind: 'url', url };
+    if (o.path === undefined) path = url.pathname + url.search;
+  }
+
+  let identity: IdentitySpec = DEFAULT_IDENTITY;
+  let ready: ReadySpec = { kind: 'http', path };
+  try {
+    if (o.identity !== undefined) identity = parseIdentity(String(o.identity));
+    if (o.ready !== undefined) ready = parseReady(String(o.ready));
+  } catch (error) {
+    if (error instanceof IdentityError) throw new SetupError(error.message);
+    throw error;
+  }
+  const env = (o.env as string[] | undefined) ?? [];
+  for (const pair of env) if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair)) throw new SetupError(`--env needs KEY=VALUE, got '${pair}'`);
+
+  return {
+    target,
+    restart: String(o.restart),
+    ready,
+    identity,
+    identityGiven: o.identity !== undefined,
+    path,
+    env,
+    scenario: readRunOptions(o),
+    readyTimeoutSeconds: numberOption('--ready-timeout', o.readyTimeout, { min: 0.1, max: 3600 }),
+    restartTimeoutSeconds: numberOption('--restart-timeout', o.restartTimeout, { min: 0.1, max: 7200 }),
+    tcpMigrateReq: Number(o.tcpMigrateReq ?? GATE_DEFAULTS.tcpMigrateReq) === 0 ? 0 : 1,
+    reportDir: String(o.reportDir),
+    keep: o.keep === true,
+    json: o.json === true,
+  };
+}
+
+async function makeRuntime(options: GateOptions): Promise<Runtime> {
+  const settings = { identityNone: options.identity.kind === 'none', ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
+  if (options.target.kind === 'url') return new UrlRuntime({ ...settings, url: options.target.url });
+  const docker = connect();
+  if (!(await engineAnswers(docker))) throw new SetupError('--image needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)');
+  return new ImageRuntime(docker, { ...settings, image: options.target.image, port: options.target.port, restartOn: options.target.restartOn, env: options.env, tcpMigrateReq: options.tcpMigrateReq, keep: options.keep });
+}
+
+export async function runGate(options: GateOptions): Promise<number> {
+  const say = (text: string) => (options.json ? process.stderr : process.stdout).write(`${text}\n`);
+  prepareReportDir(options.reportDir);
+  const runtime = await makeRuntime(options);
+  const identity = describeIdentity(options.identity);
+  const scenario: ScenarioOptions = {
+    strategy: USER_COMMAND,
+    request: { path: options.path, check: (status, header, body) => checkForeign(options.identity, status, header, body) },
+    server: { identity, identityGiven: options.identityGiven, path: options.path, ready: describeReady(options.ready), restart: options.restart },
+    ...options.scenario,
+  };
+
+  say(chalk.bold(`reuseport-lab gate: ${options.scenario.restarts} × '${options.restart}' under load`));
+  say(chalk.dim(`  target: ${runtime.description}`));
+  say(chalk.dim(`  load: ${describeLoad(scenario)}, GET ${options.path}; identity ${identity}; ready when ${describeReady(options.ready)}`));
+  const { doc } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say }, {
+    // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
+    afterWarmup: (load) =>
+      options.identityGiven && options.identity.kind !== 'none' && load.answered > 0 && !load.pids.some((p) => p.pid !== UNKNOWN_PID)
+        ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (its first group must capture a whole number), or use --identity none`
+        : undefined,
+  });
+  if (options.keep && runtime instanceof ImageRuntime) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
+  return doc.passed ? 0 : 1;
+}

@@ -1,0 +1,108 @@
+// The options model: the run settings every command that drives load shares
+// (poc, gate), declared once with their defaults (defaults.ts) and ranges,
+// and read into exactly what the scenario and the verdict take. Numbers are
+// checked here, with one wording: `--restarts "0" is not valid: use a number
+// from 1 to 1000`.
+import { type Command, Option } from 'commander';
+import { BUDGET_DEFAULTS, RUN_DEFAULTS } from '../defaults.js';
+import { SetupError } from '../errors.js';
+import type { LoadChoice } from '../load/modes.js';
+
+/** What the scenario takes from the command line: the load and its timing. */
+export interface RunSettings {
+  load: LoadChoice;
+  connections: number;
+  restarts: number;
+  intervalMs: number;
+  warmupMs: number;
+  cooldownMs: number;
+  bucketMs: number;
+  requestTimeoutSeconds: number;
+}
+
+/** What the verdict takes: the budgets a run is judged against. */
+export interface Budgets {
+  latencyBudgetMs: number;
+  /** Any 500 ms of a switchover answering fewer than this share of what the warm-up answers in as long is a stall. */
+  stallFloor: number;
+}
+
+/** A number-valued flag: its range and whether it must be whole. */
+export interface NumberSpec {
+  min: number;
+  max: number;
+  whole?: boolean;
+}
+
+/** Reads `text` as a number within `spec`, or says in one line what would do. */
+export function numberOption(flag: string, text: unknown, spec: NumberSpec): number {
+  const raw = String(text);
+  const value = typeof text === 'number' ? text : /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= spec.min && value <= spec.max)) throw new SetupError(`${flag} ${JSON.stringify(raw)} is not valid: use a number from ${spec.min} to ${spec.max}`);
+  if (spec.whole && !Number.isInteger(value)) throw new SetupError(`${flag} ${raw} must be a whole number`);
+  return value;
+}
+
+export function choiceOption<T extends string>(flag: string, text: unknown, allowed: readonly T[]): T {
+  if ((allowed as readonly unknown[]).includes(text)) return text as T;
+  throw new SetupError(`${flag} ${JSON.stringify(String(text))} is not one of ${allowed.join(', ')}`);
+}
+
+const RANGES = {
+  connections: { min: 1, max: 1000, whole: true },
+  restarts: { min: 1, max: 1000, whole: true },
+  interval: { min: 0.1, max: 3600 },
+  warmup: { min: 1, max: 3600 },
+  cooldown: { min: 0, max: 3600 },
+  bucket: { min: 10, max: 60_000, whole: true },
+  timeout: { min: 1, max: 600 },
+  latencyBudget: { min: 1, max: 600_000, whole: true },
+  stallFloor: { min: 0, max: 1 },
+} satisfies Record<string, NumberSpec>;
+
+/** Adds the run settings and budgets to `command`, each with its default. */
+export function addRunOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--load <mode>', 'keep-alive connections (autocannon), a new connection per request, or both at once').default(RUN_DEFAULTS.load))
+    .addOption(new Option('--connections <n>', 'connections per load mode').default(RUN_DEFAULTS.connections))
+    .addOption(new Option('--restarts <n>', 'restarts under load (1 or more)').default(RUN_DEFAULTS.restarts))
+    .addOption(new Option('--interval <seconds>', 'time from one restart to the next').default(RUN_DEFAULTS.intervalSeconds))
+    .addOption(new Option('--warmup <seconds>', 'load before the first restart (1 or more: the steady state that latency and stalls are judged against)').default(RUN_DEFAULTS.warmupSeconds))
+    .addOption(new Option('--cooldown <seconds>', 'load after the last restart').default(RUN_DEFAULTS.cooldownSeconds))
+    .addOption(new Option('--bucket <ms>', 'width of a histogram time bucket').default(RUN_DEFAULTS.bucketMs))
+    .addOption(new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(RUN_DEFAULTS.requestTimeoutSeconds))
+    .addOption(budgetOptions.latencyBudget())
+    .addOption(budgetOptions.stallFloor());
+}
+
+/** The budgets' flags: `report` takes them too, to judge a saved run again. */
+export const budgetOptions = {
+  latencyBudget: () => new Option('--latency-budget <ms>', 'a response slower than this fails the gate (slow)').default(BUDGET_DEFAULTS.latencyBudgetMs),
+  stallFloor: () => new Option('--stall-floor <share>', 'any 500 ms of a switchover answering less than this share of the warm-up rate is a stall (0 turns it off)').default(BUDGET_DEFAULTS.stallFloor),
+};
+
+export function readBudgets(values: Record<string, unknown>): Budgets {
+  return {
+    latencyBudgetMs: numberOption('--latency-budget', values.latencyBudget, RANGES.latencyBudget),
+    stallFloor: numberOption('--stall-floor', values.stallFloor, RANGES.stallFloor),
+  };
+}
+
+/** The run settings and budgets from parsed option values (commander's camelCase keys, or a config file's). */
+export function readRunOptions(values: Record<string, unknown>): RunSettings & Budgets {
+  const settings: RunSettings & Budgets = {
+    load: choiceOption('--load', values.load, ['keepalive', 'churn', 'both'] as const),
+    connections: numberOption('--connections', values.connections, RANGES.connections),
+    restarts: numberOption('--restarts', values.restarts, RANGES.restarts),
+    intervalMs: numberOption('--interval', values.interval, RANGES.interval) * 1000,
+    warmupMs: numberOption('--warmup', values.warmup, RANGES.warmup) * 1000,
+    cooldownMs: numberOption('--cooldown', values.cooldown, RANGES.cooldown) * 1000,
+    bucketMs: numberOption('--bucket', values.bucket, RANGES.bucket),
+    requestTimeoutSeconds: numberOption('--timeout', values.timeout, RANGES.timeout),
+    ...readBudgets(values),
+  };
+  if (settings.latencyBudgetMs >= settings.requestTimeoutSeconds * 1000) {
+    throw new SetupError(`--latency-budget ${settings.latencyBudgetMs} ms must be below --timeout (${settings.requestTimeoutSeconds} s)`);
+  }
+  return settings;
+}
