@@ -3,7 +3,7 @@
 // budget (--stall-floor), it judges the run again from its record first.
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { readResultDocument, recordIn, toResultDocument } from '../result/document.js';
+import { readResultDocument, recordIn, type ResultDocument, toResultDocument } from '../result/document.js';
 import { judge } from '../verdict.js';
 import { renderSummary } from '../view/terminal.js';
 import { prepareReportDir, writeReport } from '../view/write-report.js';
@@ -20,16 +20,18 @@ export function reportCommand(): Command {
     });
 }
 
+/** A saved run judged again with another stall floor: what was measured stays, only the verdict's budget changes. */
+export function judgeAgain(doc: ResultDocument, stallFloorText: unknown): ResultDocument {
+  const record = recordIn(doc);
+  const { stallFloor } = readBudgets({ latencyBudget: record.parameters.latencyBudgetMs, stallFloor: stallFloorText });
+  const rejudged = { ...record, parameters: { ...record.parameters, stallFloor } };
+  return toResultDocument(rejudged, judge(rejudged));
+}
+
 async function runReport(input: string, command: Command): Promise<number> {
   const o = command.opts();
   let doc = readResultDocument(input);
-  if (o.stallFloor !== undefined) {
-    // What the run was measured with stays; only the verdict's budget changes.
-    const record = recordIn(doc);
-    const { stallFloor } = readBudgets({ latencyBudget: record.parameters.latencyBudgetMs, stallFloor: o.stallFloor });
-    const rejudged = { ...record, parameters: { ...record.parameters, stallFloor } };
-    doc = toResultDocument(rejudged, judge(rejudged));
-  }
+  if (o.stallFloor !== undefined) doc = judgeAgain(doc, o.stallFloor);
   const out = (o.out as string | undefined) ?? dirname(input);
   prepareReportDir(out);
   // Judged again: the new result.json goes beside the views; rendered only: the views alone.
