@@ -29,12 +29,8 @@ export interface ServerDescription {
   restart: string;
 }
 
-export interface ScenarioOptions {
-  /** How the server is restarted: a strategy's name, or the user's command (runtime.ts USER_COMMAND). */
-  strategy: string;
-  /** What the load requests and how a response is judged; default: GET / of our own server. */
-  request?: { path: string; check: ResponseCheck };
-  server?: ServerDescription;
+/** The load and its timing: what a command's options give the scenario (commands/run-options.ts). */
+export interface RunSettings {
   load: LoadChoice;
   connections: number;
   restarts: number;
@@ -43,10 +39,22 @@ export interface ScenarioOptions {
   cooldownMs: number;
   bucketMs: number;
   requestTimeoutSeconds: number;
+}
+
+/** The budgets a run is judged against. */
+export interface Budgets {
   /** A response slower than this fails the gate (cause `slow`). */
   latencyBudgetMs: number;
-  /** Any 500 ms of a switchover answering fewer than this share of what the warm-up answers in as long is a stall (verdict.ts). */
+  /** Any 500 ms of a switchover answering fewer than this share of what the warm-up answers in as long is a stall (checks/load.ts). */
   stallFloor: number;
+}
+
+export interface ScenarioOptions extends RunSettings, Budgets {
+  /** How the server is restarted: a strategy's name, or the user's command (runtime.ts USER_COMMAND). */
+  strategy: string;
+  /** What the load requests and how a response is judged; default: GET / of our own server. */
+  request?: { path: string; check: ResponseCheck };
+  server?: ServerDescription;
   fault?: FaultName;
   /** How the runtime restarts (for the report; the runtime applies them). */
   restartSettings?: {

@@ -20,9 +20,9 @@ import { ImageRuntime } from '../runtime/image.js';
 import { describeReady, parseReady, type ReadySpec } from '../runtime/readiness.js';
 import { type Runtime, USER_COMMAND } from '../runtime/runtime.js';
 import { checkTargetUrl, UrlRuntime } from '../runtime/url.js';
-import type { ScenarioOptions } from '../scenario.js';
+import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { prepareReportDir } from '../view/write-report.js';
-import { addRunOptions, type Budgets, numberOption, readRunOptions, type RunSettings } from './run-options.js';
+import { addRunOptions, numberOption, readRunOptions } from './run-options.js';
 import schema from './gate-config.schema.json' with { type: 'json' };
 
 const SCHEMA = schema as { properties: Record<string, unknown> };

@@ -16,12 +16,12 @@ import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import { LocalRuntime } from '../runtime/local.js';
 import { inPrivateNetns, rerunInNetns } from '../runtime/netns.js';
 import { defaultRestartTimeoutSeconds, type Runtime } from '../runtime/runtime.js';
-import type { ScenarioOptions } from '../scenario.js';
+import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
 import type { RestartSettings } from '../strategies/strategy.js';
 import { prepareReportDir } from '../view/write-report.js';
 import { parseWith } from './parse.js';
-import { addRunOptions, type Budgets, choiceOption, numberOption, readRunOptions, type RunSettings } from './run-options.js';
+import { addRunOptions, choiceOption, numberOption, readRunOptions } from './run-options.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SCRIPTS_DIR = join(ROOT, 'scripts');

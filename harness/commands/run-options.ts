@@ -6,26 +6,7 @@
 import { type Command, Option } from 'commander';
 import { BUDGET_DEFAULTS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
-import type { LoadChoice } from '../load/modes.js';
-
-/** What the scenario takes from the command line: the load and its timing. */
-export interface RunSettings {
-  load: LoadChoice;
-  connections: number;
-  restarts: number;
-  intervalMs: number;
-  warmupMs: number;
-  cooldownMs: number;
-  bucketMs: number;
-  requestTimeoutSeconds: number;
-}
-
-/** What the verdict takes: the budgets a run is judged against. */
-export interface Budgets {
-  latencyBudgetMs: number;
-  /** Any 500 ms of a switchover answering fewer than this share of what the warm-up answers in as long is a stall. */
-  stallFloor: number;
-}
+import type { Budgets, RunSettings } from '../scenario.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
 export interface NumberSpec {
