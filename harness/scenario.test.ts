@@ -52,7 +52,7 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
     const timer = setInterval(() => (sink.written(), sink.answer(runtime.serving, `v${runtime.serving - 99}`, 1)), 2);
     return { stop: async () => clearInterval(timer) };
   };
-  return { keepalive: load('keepalive'), churn: load('churn'), once: async () => ({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }) };
+  return { keepalive: load('keepalive'), churn: load('churn'), longRequest: () => ({ sent: Promise.resolve(), outcome: Promise.resolve({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }) }) };
 }
 
 const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05 };

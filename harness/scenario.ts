@@ -177,11 +177,14 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
         const path = `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`;
         // Counted like any request, but long on purpose: its own check judges it, not the latency budget.
         total.written();
-        slowRequest = clients.once({ ...target, timeoutSeconds: options.requestTimeoutSeconds + 60 }, path).then((outcome) => {
+        const long = clients.longRequest({ ...target, timeoutSeconds: options.requestTimeoutSeconds + 60 }, path);
+        slowRequest = long.outcome.then((outcome) => {
           record(total, outcome, false);
           return { path, outcome };
         });
-        await sleep(100); // on the wire before the restart begins
+        // In a server's hands before the restart begins, and a moment to start on it.
+        await long.sent;
+        await sleep(100);
       }
       await counters.take(`before #${index}`);
       const done = await runtime.restart({ index, version: `v${index + 1}`, ...(faulty ? { tweak: fault.tweak, timeoutSeconds: fault.restartTimeoutSeconds } : {}) });

@@ -1,8 +1,9 @@
 // The load clients a scenario drives, and the real ones. scenario.ts imports
 // only the type, so that it runs with fakes in its tests.
-import { type ChurnOptions, requestOnce, startChurnLoad } from './churn-load.js';
+import { type ChurnOptions, startChurnLoad } from './churn-load.js';
+import { type HeldRequest, heldRequest } from './held-request.js';
 import { type LoadOptions, type RunningLoad, startKeepAliveLoad } from './keepalive-load.js';
-import type { LoadSink, Outcome } from './recorder.js';
+import type { LoadSink } from './recorder.js';
 
 /** The load clients a scenario drives. */
 export interface LoadClients {
@@ -10,12 +11,12 @@ export interface LoadClients {
   keepalive: (options: LoadOptions, sink: LoadSink) => RunningLoad;
   /** A new connection per request. */
   churn: (options: ChurnOptions, sink: LoadSink) => RunningLoad;
-  /** One request on a connection of its own: a fault's long request. */
-  once: (target: { host: string; port: number; timeoutSeconds: number }, path: string) => Promise<Outcome>;
+  /** A fault's long request, sent once a server holds its connection (held-request.ts). */
+  longRequest: (target: { host: string; port: number; timeoutSeconds: number }, path: string) => HeldRequest;
 }
 
 export const LOAD_CLIENTS: LoadClients = {
   keepalive: startKeepAliveLoad,
   churn: startChurnLoad,
-  once: (target, path) => requestOnce(target, path),
+  longRequest: heldRequest,
 };
