@@ -12,10 +12,9 @@ import { type LoadSnapshot, type Outcome, record, Recorder, tee, type WindowStat
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
-import type { Leftovers, RestartRecord, Runtime, Target } from './runtime/runtime.js';
+import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime/runtime.js';
 import { type LoadChoice, type LoadMode, modesOf } from './load/modes.js';
 import type { ResponseCheck } from './load/response-check.js';
-import type { Sight } from './runtime/runtime.js';
 import { switchoverWindows } from './strategies/timeline.js';
 
 /** How the user described a server that the gate runs (for the report): what is loaded, which process answered, when ready, how restarted. */
