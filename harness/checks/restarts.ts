@@ -33,7 +33,8 @@ export const RESTART_CHECKS: CheckDefinition[] = [
   },
   {
     id: 'rolled-back',
-    name: 'an injected fault rolled the restart back',
+    // Named per restart by its judgement; this name is never shown.
+    name: 'rolled back',
     // Only our own runs inject faults: where there is none, there is nothing to judge.
     needs: [],
     judge: (run) => {
@@ -54,7 +55,8 @@ export const RESTART_CHECKS: CheckDefinition[] = [
   },
   {
     id: 'long-request',
-    name: 'a long request spanning the restart answered by the old PID',
+    // Named per fault by its judgement; this name is never shown.
+    name: 'long request',
     // Only our own runs inject faults: where there is none, there is nothing to judge.
     needs: [],
     judge: (run) => {

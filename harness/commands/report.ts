@@ -7,7 +7,7 @@ import { readResultDocument, recordIn, type ResultDocument, toResultDocument } f
 import { judge } from '../verdict.js';
 import { renderSummary } from '../view/terminal.js';
 import { prepareReportDir, writeReport } from '../view/write-report.js';
-import { budgetOptions, readBudgets } from './run-options.js';
+import { budgetOptions, readStallFloor } from './run-options.js';
 
 export function reportCommand(): Command {
   return new Command('report')
@@ -23,8 +23,7 @@ export function reportCommand(): Command {
 /** A saved run judged again with another stall floor: what was measured stays, only the verdict's budget changes. */
 export function judgeAgain(doc: ResultDocument, stallFloorText: unknown): ResultDocument {
   const record = recordIn(doc);
-  const { stallFloor } = readBudgets({ latencyBudget: record.parameters.latencyBudgetMs, stallFloor: stallFloorText });
-  const rejudged = { ...record, parameters: { ...record.parameters, stallFloor } };
+  const rejudged = { ...record, parameters: { ...record.parameters, stallFloor: readStallFloor(stallFloorText) } };
   return toResultDocument(rejudged, judge(rejudged));
 }
 

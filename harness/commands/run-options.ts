@@ -62,10 +62,14 @@ export const budgetOptions = {
   stallFloor: () => new Option('--stall-floor <share>', 'any 500 ms of a switchover answering less than this share of the warm-up rate is a stall (0 turns it off)').default(BUDGET_DEFAULTS.stallFloor),
 };
 
-export function readBudgets(values: Record<string, unknown>): Budgets {
+export function readStallFloor(text: unknown): number {
+  return numberOption('--stall-floor', text, RANGES.stallFloor);
+}
+
+function readBudgets(values: Record<string, unknown>): Budgets {
   return {
     latencyBudgetMs: numberOption('--latency-budget', values.latencyBudget, RANGES.latencyBudget),
-    stallFloor: numberOption('--stall-floor', values.stallFloor, RANGES.stallFloor),
+    stallFloor: readStallFloor(values.stallFloor),
   };
 }
 
