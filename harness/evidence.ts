@@ -78,7 +78,7 @@ export function describeEvidence(e: SwitchoverEvidence): string {
 }
 
 /** The restarts whose switchover windows hold a bucket for which `holds` is true. */
-export function restartsWhere(result: EvidenceSource, load: LoadSnapshot, holds: (bucket: Bucket) => boolean): number[] {
+export function restartsWhere(result: EvidenceSource, load: Pick<LoadSnapshot, 'buckets' | 'bucketMs'>, holds: (bucket: Bucket) => boolean): number[] {
   return result.switchovers
     .filter((w) => load.buckets.some((b) => holds(b) && b.start < w.to && b.start + load.bucketMs > w.from))
     .map((w) => w.index);

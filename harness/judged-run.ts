@@ -30,7 +30,7 @@ export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, out
   let stopProgress = () => {};
   let result: ScenarioResult;
   try {
-    result = await runScenario(runtime, LOAD_CLIENTS, scenario, { ...hooks, signal: abort.signal, onRecorder: (recorder) => (stopProgress = startProgress(recorder)) });
+    result = await runScenario(runtime, LOAD_CLIENTS, scenario, { ...hooks, signal: abort.signal, onRecorder: (recorder) => (stopProgress = startProgress(recorder, scenario.latencyBudgetMs)) });
   } finally {
     stopProgress();
     await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));

@@ -8,14 +8,14 @@ import { SetupError } from './errors.js';
 import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import type { LoadClients } from './load/clients.js';
 import type { RunningLoad } from './load/keepalive-load.js';
-import { type LoadSnapshot, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
+import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime/runtime.js';
 import { type LoadChoice, type LoadMode, modesOf } from './load/modes.js';
 import type { ResponseCheck } from './load/response-check.js';
-import { switchoverWindows } from './strategies/timeline.js';
+import { switchoverWindows, warmupWindow } from './strategies/timeline.js';
 
 /** How the user described a server that the gate runs (for the report): what is loaded, which process answered, when ready, how restarted. */
 export interface ServerDescription {
@@ -144,8 +144,10 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const total = new Recorder(options.bucketMs, options.latencyBudgetMs, startedAt);
-  const perMode = new Map(modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, options.latencyBudgetMs, startedAt)]));
+  // Exact latencies from the budget down, at least: the verdict applies the budget to them.
+  const exactAboveMs = Math.min(EXACT_LATENCY_ABOVE_MS, options.latencyBudgetMs);
+  const total = new Recorder(options.bucketMs, exactAboveMs, startedAt);
+  const perMode = new Map(modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, exactAboveMs, startedAt)]));
   hooks.onRecorder?.(total);
   const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
   // Hard bound for the load clients in case stop() is never reached.
@@ -212,7 +214,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   await counters.take('end');
   if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
 
-  const warmup = { from: startedAt + options.bucketMs, to: restarts[0]?.triggeredAt ?? stoppedAt };
+  const warmup = warmupWindow(startedAt, options.bucketMs, restarts, stoppedAt);
   const windows = switchoverWindows(restarts, runtime.observes.restartEvents === true, stoppedAt);
   let servers: ServerEnding[] | null = null;
   let serversError: string | null = null;

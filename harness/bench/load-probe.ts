@@ -18,6 +18,7 @@ const connections = Number(connectionsText);
 const seconds = Number(secondsText);
 // Off: any 2xx counts, and nothing of the response is read or parsed.
 const check: ResponseCheck = identity === 'off' ? (status) => (status >= 200 && status < 300 ? { ok: true, pid: 0, version: '' } : { ok: false, cause: 'non_2xx' }) : checkOurServer;
+// Throughput only: no latency budget, and no tail worth keeping below 10 s.
 const recorder = new Recorder(1000, 10_000, Date.now());
 const common = { maxSeconds: seconds + 30, timeoutSeconds: 10, settleMs: 1000, check };
 const target = new URL(url!);

@@ -2,28 +2,49 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../test/processes.js';
-import { readResultDocument } from '../result/document.js';
+import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { judgeAgain } from './report.js';
 
 const recorded = (name: string) => readResultDocument(join(ROOT, 'test/fixtures/results', name, 'result.json'));
+/** A schema 5 run of the stall-after-ready fault (npm run poc -- --restarts 2 --interval 2 --warmup 1.5 --cooldown 1.5 --fault stall-after-ready): 100 responses over 1000 ms, none over 3000 ms. */
+const withTail = () => readResultDocument(join(ROOT, 'test/fixtures/latency-tail/fault-stall-after-ready.json'));
+const failing = (doc: ResultDocument) => doc.checks.filter((c) => !c.passed).map((c) => c.id);
 
 describe('report, judging again', () => {
   it('gives the same verdict at the floor the run was judged with', () => {
     const doc = recorded('fault-stall-after-ready');
-    expect(judgeAgain(doc, String(doc.parameters.stallFloor)).checks).toEqual(doc.checks);
+    expect(judgeAgain(doc, { stallFloor: String(doc.parameters.stallFloor) }).checks).toEqual(doc.checks);
   });
 
   it('changes only what the new floor changes: a floor of 0 lets the stall pass, and the slow responses still fail', () => {
     const doc = recorded('fault-stall-after-ready');
-    const failing = (d: typeof doc) => d.checks.filter((c) => !c.passed).map((c) => c.id);
     expect(failing(doc)).toContain('no-stall');
-    const again = judgeAgain(doc, '0');
+    const again = judgeAgain(doc, { stallFloor: '0' });
     expect(again.parameters.stallFloor).toBe(0);
     expect(failing(again)).toEqual(failing(doc).filter((id) => id !== 'no-stall'));
     expect(again.totalRequests).toBe(doc.totalRequests);
   });
 
   it('refuses a floor out of range in one line', () => {
-    expect(() => judgeAgain(recorded('poc-reuseport'), '2')).toThrow('--stall-floor "2" is not valid: use a number from 0 to 1');
+    expect(() => judgeAgain(recorded('poc-reuseport'), { stallFloor: '2' })).toThrow('--stall-floor "2" is not valid: use a number from 0 to 1');
+  });
+
+  it('judges a run at another latency budget from its tail: the slow responses pass at 3500 ms, the stall still fails', () => {
+    const doc = withTail();
+    expect(failing(doc)).toEqual(['zero-failed-requests', 'latency-budget', 'no-stall']);
+    expect(doc.failuresByCause).toEqual({ slow: 100 });
+    const again = judgeAgain(doc, { latencyBudget: '3500' });
+    expect(again.parameters.latencyBudgetMs).toBe(3500);
+    expect(failing(again)).toEqual(['no-stall']);
+    expect(again).toMatchObject({ totalRequests: doc.totalRequests, failedRequests: 0, failuresByCause: {} });
+    expect(judgeAgain(again, { latencyBudget: '1000' })).toEqual(doc);
+  });
+
+  it('refuses a latency budget the record cannot judge, in one line', () => {
+    expect(() => judgeAgain(withTail(), { latencyBudget: '99' })).toThrow('--latency-budget 99 ms is below 100 ms, the latency above which this run kept every response exactly; use 100 or more');
+    expect(() => judgeAgain(recorded('poc-reuseport'), { latencyBudget: '2000' })).toThrow(
+      'this result.json was written before runs kept their slowest latencies exactly (schema 5); it can be judged only at its own latency budget, 1000 ms',
+    );
+    expect(judgeAgain(recorded('poc-reuseport'), { latencyBudget: '1000' }).checks).toEqual(recorded('poc-reuseport').checks);
   });
 });

@@ -66,9 +66,13 @@ export function readStallFloor(text: unknown): number {
   return numberOption('--stall-floor', text, RANGES.stallFloor);
 }
 
+export function readLatencyBudget(text: unknown): number {
+  return numberOption('--latency-budget', text, RANGES.latencyBudget);
+}
+
 function readBudgets(values: Record<string, unknown>): Budgets {
   return {
-    latencyBudgetMs: numberOption('--latency-budget', values.latencyBudget, RANGES.latencyBudget),
+    latencyBudgetMs: readLatencyBudget(values.latencyBudget),
     stallFloor: readStallFloor(values.stallFloor),
   };
 }

@@ -1,10 +1,13 @@
 // Measurement only: every request a load client writes ends here exactly
 // once, as an answer from a PID or as a failure with a cause, or is still in
-// flight when the load stops. Verdict and presentation read the snapshot;
-// they never touch the clients.
+// flight when the load stops. No budget is applied here: the slowest answers
+// and the ages of what was unanswered at stop are kept exactly (the tail), so
+// the verdict can apply any latency budget to the record, at the run or
+// later (checks/latency-budget.ts). Verdict and presentation read the
+// snapshot; they never touch the clients.
 import * as hdr from 'hdr-histogram-js';
 
-/** Why a request did not count as answered. */
+/** Why a request did not count as answered. `slow` and the `timeout`s at stop are the latency budget's (checks/latency-budget.ts). */
 export type FailureCause =
   | 'connection_reset'
   | 'connection_refused'
@@ -27,7 +30,7 @@ export interface LatencySummary {
 export interface Bucket {
   /** Start of the bucket, ms since the epoch. */
   start: number;
-  /** Requests answered in time with a valid body. */
+  /** Requests answered with a valid body (in time, once a budget is applied). */
   answered: number;
   /** Responses per PID (answered or slow). */
   pids: Record<string, number>;
@@ -45,6 +48,23 @@ export interface PidSeen {
   versions: string[];
 }
 
+/**
+ * What a latency budget is applied to: every judged response at least
+ * `aboveMs` slow, exactly, and the age of every request unanswered at stop.
+ * A budget of `aboveMs` or more can be applied from it; below that, the
+ * histograms alone cannot say which responses were over.
+ */
+export interface LatencyTail {
+  aboveMs: number;
+  /** [when answered, latency ms] of each response at or above `aboveMs`. */
+  responses: [number, number][];
+  /** Age in ms of each request still unanswered when the load stopped. */
+  unansweredAtStop: number[];
+}
+
+/** Responses slower than this are listed exactly (a budget can be at most this strict to be applied later). */
+export const EXACT_LATENCY_ABOVE_MS = 100;
+
 export interface LoadSnapshot {
   startedAt: number;
   /** When the load was told to stop; buckets end here. */
@@ -54,25 +74,26 @@ export interface LoadSnapshot {
   written: number;
   answered: number;
   failed: number;
-  /** Written, neither answered nor failed when the load stopped, and younger than the latency budget. */
+  /** Written, neither answered nor failed when the load stopped (and, once a budget is applied, younger than it). */
   inFlightAtStop: number;
   failuresByCause: Partial<Record<FailureCause, number>>;
   pids: PidSeen[];
   buckets: Bucket[];
+  tail: LatencyTail;
 }
 
 /** Where a load client reports each request. `at` is ms since the epoch. */
 export interface LoadSink {
   written(at?: number): void;
   /**
-   * A complete, valid 2xx response from `pid`; slower than the budget it
-   * counts as failed (`slow`) unless `judged` is false (a deliberately long
-   * request that a check of its own judges).
+   * A complete, valid 2xx response from `pid`. `judged` false: a
+   * deliberately long request that a check of its own judges, never put to
+   * the latency budget (left out of the tail).
    */
   answer(pid: number, version: string, latencyMs: number, at?: number, judged?: boolean): void;
   fail(cause: FailureCause, at?: number): void;
   /** Requests still unanswered when the load stopped, by age in ms. */
-  stoppedWith(agesMs: number[], at?: number): void;
+  stoppedWith(agesMs: number[]): void;
 }
 
 /**
@@ -148,6 +169,13 @@ function settle(histogram: hdr.Histogram, maxMicros = histogram.maxValue): Settl
   return { encoded: hdr.encodeIntoCompressedBase64(histogram), summary: summarize(histogram, maxMicros), maxMicros };
 }
 
+/** The buckets [first, last) a window [from, to) overlaps: windows count whole buckets. */
+export function bucketsOverlapping(from: number, to: number, startedAt: number, bucketMs: number, count: number): { first: number; last: number } {
+  const first = Math.max(0, Math.floor((from - startedAt) / bucketMs));
+  const last = Math.max(0, Math.min(count, Math.ceil((to - startedAt) / bucketMs)));
+  return { first, last };
+}
+
 /** What happened in a time window: for switchover and warm-up figures. */
 export interface WindowStats {
   answered: number;
@@ -164,13 +192,14 @@ export class Recorder implements LoadSink {
   private writtenCount = 0;
   private answeredCount = 0;
   private failedCount = 0;
-  private inFlight = 0;
+  private readonly slowest: [number, number][] = [];
+  private readonly unansweredAges: number[] = [];
   private endedAt?: number;
 
   constructor(
     readonly bucketMs: number,
-    /** A response slower than this counts as failed (`slow`); a request in flight longer at stop, as `timeout`. */
-    readonly latencyBudgetMs: number,
+    /** Responses at least this slow are kept exactly, in the tail. */
+    readonly exactAboveMs = EXACT_LATENCY_ABOVE_MS,
     readonly startedAt = Date.now(),
     private readonly now: () => number = Date.now,
   ) {}
@@ -193,7 +222,7 @@ export class Recorder implements LoadSink {
       recordLatency(bucket, Math.max(1, Math.round(latencyMs * 1000)));
       bucket.pids.set(pid, (bucket.pids.get(pid) ?? 0) + 1);
     }
-    if (judged && latencyMs > this.latencyBudgetMs) return this.fail('slow', at);
+    if (judged && latencyMs >= this.exactAboveMs) this.slowest.push([at, Math.round(latencyMs * 1000) / 1000]);
     if (bucket) bucket.answered++;
     this.answeredCount++;
   }
@@ -205,14 +234,16 @@ export class Recorder implements LoadSink {
     this.failedCount++;
   }
 
-  stoppedWith(agesMs: number[], at = this.now()): void {
-    for (const age of agesMs) {
-      if (age > this.latencyBudgetMs) this.fail('timeout', at);
-      else this.inFlight++;
-    }
+  stoppedWith(agesMs: number[]): void {
+    for (const age of agesMs) this.unansweredAges.push(Math.round(age));
   }
 
-  /** Totals so far, for a progress line. */
+  /** Judged responses so far slower than `budgetMs` (at least the tail's floor), for a progress line. */
+  slowerThan(budgetMs: number): number {
+    return this.slowest.filter(([, latencyMs]) => latencyMs > budgetMs).length;
+  }
+
+  /** Totals so far, for a progress line; no budget applied. */
   totals(): { answered: number; failed: number; pids: number[] } {
     return { answered: this.answeredCount, failed: this.failedCount, pids: [...this.seen.keys()] };
   }
@@ -232,8 +263,7 @@ export class Recorder implements LoadSink {
     let answered = 0;
     let failed = 0;
     let maxMicros = 0;
-    const first = Math.max(0, Math.floor((from - this.startedAt) / this.bucketMs));
-    const last = Math.max(0, Math.min(this.raw.length, Math.ceil((to - this.startedAt) / this.bucketMs)));
+    const { first, last } = bucketsOverlapping(from, to, this.startedAt, this.bucketMs, this.raw.length);
     for (const bucket of this.raw.slice(first, last)) {
       answered += bucket.answered;
       for (const count of bucket.failures.values()) failed += count;
@@ -262,10 +292,11 @@ export class Recorder implements LoadSink {
       written: this.writtenCount,
       answered: this.answeredCount,
       failed: this.failedCount,
-      inFlightAtStop: this.inFlight,
+      inFlightAtStop: this.unansweredAges.length,
       failuresByCause: Object.fromEntries(this.causes) as Partial<Record<FailureCause, number>>,
       pids: [...this.seen.values()].sort((a, b) => a.first - b.first),
       buckets,
+      tail: { aboveMs: this.exactAboveMs, responses: [...this.slowest], unansweredAtStop: [...this.unansweredAges] },
     };
   }
 
@@ -296,14 +327,14 @@ export function tee(...sinks: LoadSink[]): LoadSink {
     written: (at = Date.now()) => sinks.forEach((s) => s.written(at)),
     answer: (pid, version, latencyMs, at = Date.now(), judged = true) => sinks.forEach((s) => s.answer(pid, version, latencyMs, at, judged)),
     fail: (cause, at = Date.now()) => sinks.forEach((s) => s.fail(cause, at)),
-    stoppedWith: (ages, at = Date.now()) => sinks.forEach((s) => s.stoppedWith(ages, at)),
+    stoppedWith: (ages) => sinks.forEach((s) => s.stoppedWith(ages)),
   };
 }
 
 /** How one request ended. `stopped`: still unanswered when the load stopped. */
 export type Outcome = ({ ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped'; connectionFailed: boolean }) & { latencyMs: number };
 
-/** Accounts for one outcome of a written request; `judged` false exempts a deliberately long one from the latency budget. */
+/** Accounts for one outcome of a written request; `judged` false keeps a deliberately long one away from the latency budget. */
 export function record(sink: LoadSink, outcome: Outcome, judged = true): void {
   if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs, undefined, judged);
   else if (outcome.cause === 'stopped') sink.stoppedWith([outcome.latencyMs]);

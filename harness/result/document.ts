@@ -7,13 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { SetupError } from '../errors.js';
+import type { LatencyTail } from '../load/recorder.js';
 import { describeLoad } from '../load/modes.js';
 import type { Check, Verdict } from '../checks/check.js';
+import { moveLatencyBudget } from '../checks/latency-budget.js';
 import type { ScenarioResult } from '../scenario.js';
-import { upgradeV3 } from './upgrade.js';
+import { upgradeV3, upgradeV4 } from './upgrade.js';
 import schema from './result.schema.json' with { type: 'json' };
 
-export const RESULT_SCHEMA_VERSION = 4;
+export const RESULT_SCHEMA_VERSION = 5;
 
 /** The run parameters, and nothing else (no output paths, no flags of the command line). */
 function parameters(options: ScenarioResult['options']) {
@@ -36,8 +38,17 @@ function parameters(options: ScenarioResult['options']) {
   };
 }
 
-/** What a run measured, as one plain object: every time in ms since the epoch. */
-export function recordOf(result: ScenarioResult) {
+/**
+ * What a run measured, as one plain object (every time in ms since the
+ * epoch), judged at the run's latency budget: the counts say which responses
+ * were too slow; the tail keeps what any other budget needs.
+ */
+export function recordOf(result: ScenarioResult): RunRecord {
+  return moveLatencyBudget(measured(result), Infinity, result.options.latencyBudgetMs);
+}
+
+/** The record as the recorders left it: no latency budget applied (its parameters name the one to apply). */
+function measured(result: ScenarioResult) {
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     answered: result.load.answered,
@@ -62,6 +73,7 @@ export function recordOf(result: ScenarioResult) {
       steady,
       switchovers,
       buckets: load.buckets,
+      latencyTail: load.tail as LatencyTail | null,
     })),
     steady: result.steady,
     switchovers: result.switchovers,
@@ -75,10 +87,12 @@ export function recordOf(result: ScenarioResult) {
     leftoversError: result.leftoversError,
     bucketMs: result.load.bucketMs,
     buckets: result.load.buckets,
+    /** Null in a run recorded before schema 5: it can be judged only at its own budget. */
+    latencyTail: result.load.tail as LatencyTail | null,
   };
 }
 
-export type RunRecord = ReturnType<typeof recordOf>;
+export type RunRecord = ReturnType<typeof measured>;
 
 /** result.json: the record with its verdict. */
 export function toResultDocument(record: RunRecord, verdict: Verdict) {
@@ -125,8 +139,9 @@ export function readResultDocument(path: string): ResultDocument {
     throw new SetupError(`cannot read ${path} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the result.json of a run`);
   }
   if (doc?.schemaVersion === 3) doc = upgradeV3(doc as Parameters<typeof upgradeV3>[0]);
+  if (doc?.schemaVersion === 4) doc = upgradeV4(doc as Parameters<typeof upgradeV4>[0]);
   if (doc?.schemaVersion !== RESULT_SCHEMA_VERSION) {
-    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION} and 3`);
+    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}, 4 and 3`);
   }
   const problem = schemaProblem(doc);
   if (problem) throw new SetupError(`${path} is not a valid result.json: ${problem}`);

@@ -1,7 +1,9 @@
-// result.json of schema version 3, read as version 4: what the runtime could
-// see was implied by a `foreign` block (a server the gate did not start) and
-// is now stated (runtime.observes); a skipped check's reason was only in its
-// detail. Nothing measured changes, so a v3 run is judged again as it was.
+// Older result.json files, read as the current version. Version 3: what the
+// runtime could see was implied by a `foreign` block (a server the gate did
+// not start) and is now stated (runtime.observes); a skipped check's reason
+// was only in its detail. Version 4: no latency tail, so such a run can be
+// judged again only at its own latency budget. Nothing measured changes: an
+// older run is judged again as it was.
 import { IMAGE_SIGHT } from '../runtime/image.js';
 import { AMONG_OTHERS } from '../runtime/local.js';
 import { SEES_ALL, type Sight } from '../runtime/runtime.js';
@@ -45,4 +47,14 @@ export function upgradeV3(doc: V3): { schemaVersion: 4 } & Record<string, unknow
     parameters: foreign ? { strategy: parameters.strategy, server, ...parameters } : parameters,
     runtime: { ...doc.runtime, observes: sightOf(doc) },
   };
+}
+
+interface V4 {
+  schemaVersion: 4;
+  modes: Record<string, unknown>[];
+  [key: string]: unknown;
+}
+
+export function upgradeV4(doc: V4): { schemaVersion: 5 } & Record<string, unknown> {
+  return { ...doc, schemaVersion: 5, modes: doc.modes.map((mode) => ({ ...mode, latencyTail: null })), latencyTail: null };
 }

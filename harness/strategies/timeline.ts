@@ -57,3 +57,11 @@ export function switchoverWindows(restarts: readonly RestartSteps[], reportsStep
     to: reportsSteps ? switchoverEnd(r) : (restarts.find((next) => next.index === r.index + 1)?.triggeredAt ?? endedAt),
   }));
 }
+
+/**
+ * The warm-up the steady state is measured over: its first bucket left out
+ * (connections still opening), until the first restart, or the end.
+ */
+export function warmupWindow(startedAt: number, bucketMs: number, restarts: readonly { triggeredAt: number }[], endedAt: number): { from: number; to: number } {
+  return { from: startedAt + bucketMs, to: restarts[0]?.triggeredAt ?? endedAt };
+}

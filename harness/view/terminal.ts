@@ -29,13 +29,15 @@ function pidStyles(pids: number[]): Map<number, PidStyle> {
   return new Map(pids.map((pid, i) => [pid, { paint: PALETTE[i % PALETTE.length]!, glyph: coloured ? '█' : GLYPHS[i % GLYPHS.length]! }]));
 }
 
-/** Starts a progress line on stderr, redrawn every 250 ms while `stream` is a TTY. Returns a stop function. */
-export function startProgress(recorder: Recorder, stream: NodeJS.WriteStream = process.stderr): () => void {
+/** Starts a progress line on stderr, redrawn every 250 ms while `stream` is a TTY; slow responses count as failed, as the verdict will. Returns a stop function. */
+export function startProgress(recorder: Recorder, latencyBudgetMs: number, stream: NodeJS.WriteStream = process.stderr): () => void {
   if (!stream.isTTY) return () => {};
   let previous = 0;
   let previousAt = Date.now();
   const draw = () => {
-    const { answered, failed, pids } = recorder.totals();
+    const totals = recorder.totals();
+    const slow = recorder.slowerThan(latencyBudgetMs);
+    const [answered, failed, pids] = [totals.answered - slow, totals.failed + slow, totals.pids];
     const now = Date.now();
     const rate = Math.round(((answered + failed - previous) * 1000) / Math.max(1, now - previousAt));
     previous = answered + failed;
