@@ -12,6 +12,8 @@ set -eu
 
 SCRIPT_NAME=entrypoint.sh
 SCRIPTS_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=lib/script.sh
+. "$SCRIPTS_DIR/lib/script.sh"
 # shellcheck source=lib/server-process.sh
 . "$SCRIPTS_DIR/lib/server-process.sh"
 init_state

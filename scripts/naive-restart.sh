@@ -8,6 +8,8 @@ set -eu
 
 SCRIPT_NAME=naive-restart.sh
 SCRIPTS_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=lib/script.sh
+. "$SCRIPTS_DIR/lib/script.sh"
 # shellcheck source=lib/server-process.sh
 . "$SCRIPTS_DIR/lib/server-process.sh"
 catch_signals
@@ -17,7 +19,7 @@ usage() {
   echo 'Stops the running server, then starts a new one: deliberately not zero-downtime.'
 }
 
-parse_common_args "$@"
+parse_options 'state-dir ready-timeout stop-timeout overlap-ms' "$@"
 shift "$PARSED"
 [ $# -gt 0 ] || set -- node "$SCRIPTS_DIR/../dist/server/main.js"
 init_state

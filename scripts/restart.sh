@@ -47,6 +47,8 @@ set -eu
 
 SCRIPT_NAME=restart.sh
 SCRIPTS_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=lib/script.sh
+. "$SCRIPTS_DIR/lib/script.sh"
 # shellcheck source=lib/server-process.sh
 . "$SCRIPTS_DIR/lib/server-process.sh"
 catch_signals
@@ -75,7 +77,7 @@ if [ "${1:-}" = --handoff ]; then
   HANDOFF=1
   shift
 fi
-parse_common_args "$@"
+parse_options 'state-dir ready-timeout stop-timeout overlap-ms' "$@"
 shift "$PARSED"
 [ $# -gt 0 ] || set -- node "$SCRIPTS_DIR/../dist/server/main.js"
 init_state

@@ -419,7 +419,7 @@ describe('scripts/lib/server-process.sh', () => {
     const fakeBin = tempDir();
     writeFileSync(join(fakeBin, 'mv'), '#!/bin/sh\nexit 1\n');
     chmodSync(join(fakeBin, 'mv'), 0o755);
-    const run = spawnSync('sh', ['-c', `. "${SCRIPTS}/lib/server-process.sh"; SCRIPT_NAME=test; init_state; write_identity "$PID_FILE" 123 456`], {
+    const run = spawnSync('sh', ['-c', `. "${SCRIPTS}/lib/script.sh"; . "${SCRIPTS}/lib/server-process.sh"; SCRIPT_NAME=test; init_state; write_identity "$PID_FILE" 123 456`], {
       env: { PATH: `${fakeBin}:${process.env.PATH}`, STATE_DIR: stateDir },
       encoding: 'utf8',
       timeout: 10_000,

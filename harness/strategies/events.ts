@@ -1,5 +1,5 @@
-// The restart events: one vocabulary for the scripts' JSON lines (scripts/lib/
-// server-process.sh emits them) and the harness that reads them.
+// The restart events: one vocabulary for the scripts' JSON lines (written by
+// emit in scripts/lib/script.sh) and the harness that reads them.
 // events.test.ts checks that the scripts emit no other name.
 
 export const RESTART_EVENT_NAMES = [

@@ -34,7 +34,7 @@ function scriptStrategy(spec: Pick<RestartStrategy, 'name' | 'summary' | 'needs'
     operations: {
       logs: 'each server appends JSON lines to $STATE_DIR/server.log; in Docker the entrypoint streams that file to `docker logs`',
       reboot: "the container's restart policy: the entrypoint cold-starts a server and exits when the serving one dies",
-      files: [`scripts/${script}`, 'scripts/lib/server-process.sh', 'scripts/entrypoint.sh'],
+      files: [`scripts/${script}`, 'scripts/lib/script.sh', 'scripts/lib/server-process.sh', 'scripts/entrypoint.sh'],
     },
     runtimes: ['docker', 'local'],
     image: 'runtime',

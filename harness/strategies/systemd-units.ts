@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { settingsFlags } from './restart-scripts.js';
 import type { RestartSettings, RestartStrategy, RestartTweak, TargetCommand } from './strategy.js';
 
-/** Where the scripts keep per-unit state in the image (scripts/systemd/lib.sh, UNIT_STATE). */
+/** Where the scripts keep per-unit state in the image (scripts/systemd/units.sh, UNIT_STATE). */
 const UNIT_STATE = '/var/lib/reuseport-lab';
 
 /** Every server of every design logs to journald under a unit named reuseport-lab*. */
@@ -35,7 +35,7 @@ const SOCKET_FROM_SYSTEMD = 'systemd binds the socket and passes it to the serve
 const KILLER = 'systemd (TimeoutStopSec)';
 const JOURNALD = "journald: `journalctl -u 'reuseport-lab*'` (the harness reads each server's exit line from it)";
 /** Every systemd design's scripts share these. */
-const SCRIPT_FILES = ['scripts/systemd/lib.sh', 'scripts/systemd/exec-server.sh', 'scripts/lib/server-process.sh'];
+const SCRIPT_FILES = ['scripts/systemd/units.sh', 'scripts/systemd/exec-server.sh', 'scripts/lib/script.sh'];
 const SYSTEMD_NEEDS = 'systemd as PID 1: in Docker a writable cgroup mount, --cgroupns=host and tmpfs on /run and /run/lock (README, Security); unit files';
 
 function blueGreen(spec: { name: string; template: string; summary: string; needs: string; units: string[]; refuses: RestartStrategy['refuses'] }): RestartStrategy {

@@ -1,5 +1,6 @@
 # shellcheck shell=sh
-# Shared by restart.sh, naive-restart.sh and entrypoint.sh (POSIX sh, sourced).
+# Shared by restart.sh, naive-restart.sh and entrypoint.sh (POSIX sh, sourced
+# after script.sh, whose say, die, emit, clock and signal flags it uses).
 # Knows how to start a server outside the caller's session, tell a process by
 # its identity (PID and start time), wait for that process's own readiness,
 # and stop processes within a timeout. Nothing here reads input as code:
@@ -12,20 +13,15 @@
 # never signalled and a dead server's marker never counts as ready. Without
 # /proc (not Linux) START is 0 and a process is assumed to be the one its PID
 # named: a reused PID cannot be told apart there.
+#
+# Every function here hands back what it finds in named globals (START,
+# NEW_PID, EXIT_CODE, FILE_PID, OLD_PID, STRAYS, ...), as script.sh explains:
+# each either starts or reaps this shell's own children, may end the script
+# on bad state, or must not be cut short by a Ctrl-C.
 
 STATE_DIR=${STATE_DIR:-/tmp/reuseport-lab}
-READY_TIMEOUT=${READY_TIMEOUT:-10}
-STOP_TIMEOUT=${STOP_TIMEOUT:-30}
-OVERLAP_MS=${OVERLAP_MS:-0}
-POLL_INTERVAL=0.05
 # How long a server that failed its start gets between SIGTERM and SIGKILL.
 KILL_NEW_GRACE_MS=2000
-
-# Set by the signal traps (catch_signals); acted on at safe points only.
-INTERRUPTED=''
-# Set once the restart has passed its point of no return: from then on a
-# signal no longer aborts it, the restart completes and then exits 130.
-COMMITTED=''
 
 # init_state: derives the paths from STATE_DIR (after argument parsing) and
 # makes sure the directory is there.
@@ -42,82 +38,11 @@ init_state() {
   export STATE_DIR
 }
 
-# say and emit are best effort: a caller that went away (closed pipe, dropped
-# ssh session) must not kill a restart half-way.
-say() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2 2>/dev/null || :; }
-
-# die CODE MESSAGE: says why and exits. A group signal (Ctrl-C) also kills
-# this shell's helpers (mkdir, flock), so a helper that failed before any
-# server was started is reported as the interruption it was, not as its own
-# misleading error.
-die() {
-  code=$1
-  shift
-  if [ -n "$INTERRUPTED" ] && [ -z "${NEW_PID:-}" ] && [ "$code" != 130 ]; then
-    say "interrupted ($INTERRUPTED) before anything changed"
-    exit 130
-  fi
-  say "$*"
-  exit "$code"
-}
-
 require_tools() {
   for tool in setsid flock; do
     command -v "$tool" >/dev/null 2>&1 || die 2 "$tool(1) is missing; install util-linux"
   done
 }
-
-# catch_signals: from here on SIGINT, SIGTERM and SIGHUP only set INTERRUPTED
-# (the script decides what they mean at its safe points), and a closed stdout
-# or stderr makes writes fail instead of killing the script. A group signal
-# (Ctrl-C) also hits short helpers such as sleep or date; every such call
-# below tolerates dying.
-catch_signals() {
-  trap 'INTERRUPTED=${INTERRUPTED:-INT}' INT
-  trap 'INTERRUPTED=${INTERRUPTED:-TERM}' TERM
-  trap 'INTERRUPTED=${INTERRUPTED:-HUP}' HUP
-  # A caught (not ignored) SIGPIPE is reset for the commands started later.
-  trap ': stdout or stderr reader is gone' PIPE
-}
-
-# clock: sets NOW to milliseconds since the epoch (GNU date). Never in a
-# $(...) of its own and never fatal: a group signal (Ctrl-C) kills the helper
-# processes of this shell too, and under `set -e` a killed command
-# substitution in an assignment would end the script. NOW then keeps its
-# last value.
-NOW=0
-clock() {
-  now=$(date +%s%3N 2>/dev/null) || now=''
-  case $now in '' | *[!0-9]*) ;; *) NOW=$now ;; esac
-}
-
-# since START_MS: sets ELAPSED to the milliseconds from START_MS to now.
-since() { clock; ELAPSED=$((NOW - $1)); }
-
-# discard FILE...: removes files; a signal that kills rm changes nothing here.
-discard() { rm -f "$@" 2>/dev/null || :; }
-
-# emit EVENT [key=value ...]: one JSON line on stdout for the harness.
-# Whole numbers are written as numbers, `none` as null, the rest as strings
-# (values come from this script, never from outside input).
-emit() {
-  clock
-  line="{\"ts\":$NOW,\"event\":\"$1\""
-  shift
-  for pair in "$@"; do
-    key=${pair%%=*}
-    value=${pair#*=}
-    case $value in
-      none) line="$line,\"$key\":null" ;;
-      '' | *[!0-9]*) line="$line,\"$key\":\"$value\"" ;;
-      *) line="$line,\"$key\":$value" ;;
-    esac
-  done
-  printf '%s}\n' "$line" 2>/dev/null || :
-}
-
-is_pid() { case $1 in '' | *[!0-9]* | 0*) return 1 ;; *) return 0 ;; esac; }
-is_count() { case $1 in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 
 # proc_start PID: sets START to the start time of the running process PID;
 # fails if there is none, or only a zombie (exited, not reaped yet). Builtins
@@ -146,8 +71,6 @@ same_process() { proc_start "$1" && [ "$START" = "$2" ]; }
 signal_process() { same_process "$2" "$3" && kill "-$1" "$2" 2>/dev/null; }
 
 is_ready() { [ -f "$STATE_DIR/ready/$1-$2" ] && same_process "$1" "$2"; }
-
-pause() { sleep "$POLL_INTERVAL" 2>/dev/null || :; }
 
 # start_server COMMAND...: runs it in a session of its own (setsid), so that
 # a Ctrl-C or hang-up aimed at the caller never reaches a server: only these
@@ -233,14 +156,6 @@ stop_processes() {
     remaining=$still
     [ -z "$remaining" ] || pause
   done
-}
-
-# sleep_ms MS: a pause of MS milliseconds (0 returns at once), cut short by a
-# signal.
-sleep_ms() {
-  clock
-  started=$NOW
-  while [ -z "$INTERRUPTED" ] && since "$started" && [ "$ELAPSED" -lt "$1" ]; do pause; done
 }
 
 # write_identity FILE PID START: atomically (temp file, then rename). The
@@ -341,22 +256,4 @@ take_lock() {
   printf '%s\n' "$$" >"$RESTART_LOCK.owner"
   exec 8>>"$STATE_LOCK"
   flock -w 30 8 || die 2 "the state lock $STATE_LOCK is held by another process for more than 30s"
-}
-
-# parse_common_args "$@": reads --state-dir, --ready-timeout, --stop-timeout
-# and an optional `--`, and sets PARSED to the number of arguments consumed.
-# The caller shifts them; what remains is the server command.
-parse_common_args() {
-  PARSED=0
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --state-dir) [ $# -ge 2 ] || die 2 "--state-dir needs a directory"; STATE_DIR=$2; shift 2; PARSED=$((PARSED + 2)) ;;
-      --ready-timeout) { [ $# -ge 2 ] && is_pid "$2"; } || die 2 "--ready-timeout needs a whole number of seconds (1 or more)"; READY_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
-      --stop-timeout) { [ $# -ge 2 ] && is_pid "$2"; } || die 2 "--stop-timeout needs a whole number of seconds (1 or more)"; STOP_TIMEOUT=$2; shift 2; PARSED=$((PARSED + 2)) ;;
-      --overlap-ms) { [ $# -ge 2 ] && is_count "$2"; } || die 2 "--overlap-ms needs a whole number of milliseconds"; OVERLAP_MS=$2; shift 2; PARSED=$((PARSED + 2)) ;;
-      -h | --help) usage; exit 0 ;;
-      --) PARSED=$((PARSED + 1)); return 0 ;;
-      *) die 2 "unknown argument '$1'; see --help" ;;
-    esac
-  done
 }

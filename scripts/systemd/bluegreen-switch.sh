@@ -25,10 +25,10 @@ set -u
 
 SCRIPT_NAME=bluegreen-switch.sh
 SCRIPTS_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
-# shellcheck source=../lib/server-process.sh
-. "$SCRIPTS_DIR/lib/server-process.sh"
-# shellcheck source=lib.sh
-. "$SCRIPTS_DIR/systemd/lib.sh"
+# shellcheck source=../lib/script.sh
+. "$SCRIPTS_DIR/lib/script.sh"
+# shellcheck source=units.sh
+. "$SCRIPTS_DIR/systemd/units.sh"
 catch_signals
 
 usage() {
@@ -49,7 +49,7 @@ case $1 in
   *) die 2 "unknown template '$1'; use reuseport-lab or reuseport-lab-shared" ;;
 esac
 shift
-parse_unit_args "$@"
+parse_options 'ready-timeout stop-timeout overlap-ms env' "$@"
 shift "$PARSED"
 require_systemd
 take_switch_lock
@@ -67,8 +67,7 @@ OLD_UNIT=''
 OLD_PID=''
 if [ -n "$live" ]; then
   OLD_UNIT=$TEMPLATE@$live.service
-  main_pid "$OLD_UNIT"
-  OLD_PID=$MAIN
+  OLD_PID=$(main_pid "$OLD_UNIT")
   [ -n "$OLD_PID" ] || say "$OLD_UNIT is recorded as live but has no running process; cold start"
 fi
 NEW_UNIT=$TEMPLATE@$next.service
@@ -115,8 +114,7 @@ if [ -n "$OLD_UNIT" ]; then
   systemctl stop "$OLD_UNIT" || say "systemctl stop $OLD_UNIT failed"
   since "$stopping"
   if [ -n "$OLD_PID" ]; then
-    ended "$OLD_UNIT" "$OLD_PID" "$stop_from"
-    if [ "$HOW" = killed ]; then
+    if [ "$(how_it_ended "$OLD_UNIT" "$stop_from")" = killed ]; then
       emit old_killed pid="$OLD_PID" after_ms="$ELAPSED" by=systemd
       say "$OLD_UNIT (PID $OLD_PID) did not exit within TimeoutStopSec=${STOP_TIMEOUT}s; systemd sent SIGKILL"
     else

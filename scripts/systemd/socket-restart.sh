@@ -20,10 +20,10 @@ set -u
 
 SCRIPT_NAME=socket-restart.sh
 SCRIPTS_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
-# shellcheck source=../lib/server-process.sh
-. "$SCRIPTS_DIR/lib/server-process.sh"
-# shellcheck source=lib.sh
-. "$SCRIPTS_DIR/systemd/lib.sh"
+# shellcheck source=../lib/script.sh
+. "$SCRIPTS_DIR/lib/script.sh"
+# shellcheck source=units.sh
+. "$SCRIPTS_DIR/systemd/units.sh"
 catch_signals
 
 UNIT=reuseport-lab.service
@@ -39,13 +39,12 @@ the environment) and each --env go to the new server; COMMAND replaces it
 USAGE
 }
 
-parse_unit_args "$@"
+parse_options 'ready-timeout stop-timeout overlap-ms env' "$@"
 shift "$PARSED"
 require_systemd
 take_switch_lock
 
-main_pid "$UNIT"
-OLD_PID=$MAIN
+OLD_PID=$(main_pid "$UNIT")
 emit restart_started old_pid="${OLD_PID:-none}" unit="$UNIT"
 prepare_unit "$UNIT" "$@"
 set_timeouts "$UNIT"
@@ -70,8 +69,7 @@ if [ -n "$OLD_PID" ]; then
   done
   since "$stopping"
   gone_after=$ELAPSED
-  ended "$UNIT" "$OLD_PID" "$stop_from"
-  if [ "$HOW" = killed ]; then
+  if [ "$(how_it_ended "$UNIT" "$stop_from")" = killed ]; then
     emit old_killed pid="$OLD_PID" after_ms="$gone_after" by=systemd
     say "PID $OLD_PID did not exit within TimeoutStopSec=${STOP_TIMEOUT}s; systemd sent SIGKILL"
   else

@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # Shared by the systemd restart scripts (POSIX sh, sourced after
-# ../lib/server-process.sh, whose say, die, emit, clock and catch_signals they
-# use). Here systemd starts, signals and kills the servers; these helpers only
-# ask it to and read back what it did.
+# ../lib/script.sh, whose say, die, emit, clock and options they use). Here
+# systemd starts, signals and kills the servers; these helpers only ask it to
+# and read back what it did.
 #
 # Per-unit files, named after the unit (e.g. reuseport-lab@green.service):
 #   $UNIT_STATE/UNIT.env    APP_VERSION and --env pairs (the unit's EnvironmentFile)
@@ -16,33 +16,6 @@ SWITCH_LOCK=/run/lock/reuseport-lab-restart.lock
 # systemd's unit_process_exit message ("Main process exited, code=..."), see
 # systemd's catalog: its EXIT_CODE and EXIT_STATUS fields say how a process ended.
 PROCESS_EXIT_MESSAGE=98e322203f7a4ed290d09fe03c09fe15
-EXTRA_ENV=''
-
-# parse_unit_args "$@": --ready-timeout, --stop-timeout, --overlap-ms,
-# --env KEY=VALUE (repeatable) and `--`. Sets PARSED like parse_common_args.
-# shellcheck disable=SC2034 # OVERLAP_MS is read by the scripts that source this file
-parse_unit_args() {
-  PARSED=0
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --ready-timeout) { [ $# -ge 2 ] && is_pid "$2"; } || die 2 "--ready-timeout needs a whole number of seconds (1 or more)"; READY_TIMEOUT=$2 ;;
-      --stop-timeout) { [ $# -ge 2 ] && is_pid "$2"; } || die 2 "--stop-timeout needs a whole number of seconds (1 or more)"; STOP_TIMEOUT=$2 ;;
-      --overlap-ms) { [ $# -ge 2 ] && is_count "$2"; } || die 2 "--overlap-ms needs a whole number of milliseconds"; OVERLAP_MS=$2 ;;
-      --env)
-        [ $# -ge 2 ] || die 2 "--env needs KEY=VALUE"
-        case $2 in [A-Za-z_]*=*) ;; *) die 2 "--env needs KEY=VALUE, got '$2'" ;; esac
-        case $2 in *'
-'*) die 2 "--env values cannot span lines" ;; esac
-        EXTRA_ENV="$EXTRA_ENV$2
-" ;;
-      -h | --help) usage; exit 0 ;;
-      --) PARSED=$((PARSED + 1)); return 0 ;;
-      *) die 2 "unknown argument '$1'; see --help" ;;
-    esac
-    shift 2
-    PARSED=$((PARSED + 2))
-  done
-}
 
 require_systemd() {
   [ -d /run/systemd/system ] || die 2 "systemd is not running here (no /run/systemd/system); use the image's systemd target"
@@ -57,15 +30,14 @@ take_switch_lock() {
   flock -n 9 || { [ -z "$INTERRUPTED" ] || exit 130; die 3 "another restart is in progress; wait for it to finish, then retry"; }
 }
 
-# show UNIT PROPERTY: sets SHOWN to the property's value (empty if systemctl
-# failed, e.g. killed by a group signal).
-show() { SHOWN=$(systemctl show -p "$2" --value "$1" 2>/dev/null) || SHOWN=''; }
+# unit_property UNIT PROPERTY: prints the property's value (nothing if
+# systemctl failed, e.g. killed by a group signal).
+unit_property() { systemctl show -p "$2" --value "$1" 2>/dev/null || :; }
 
-# main_pid UNIT: sets MAIN to the unit's main PID, or empty when it has none.
+# main_pid UNIT: prints the unit's main PID, or nothing when it has none.
 main_pid() {
-  show "$1" MainPID
-  MAIN=$SHOWN
-  is_pid "$MAIN" || MAIN=''
+  main=$(unit_property "$1" MainPID)
+  ! is_pid "$main" || printf '%s\n' "$main"
 }
 
 # prepare_unit UNIT [COMMAND...]: writes the unit's environment (APP_VERSION
@@ -123,21 +95,20 @@ wait_active() {
   while :; do
     [ -z "$INTERRUPTED" ] || [ -n "$COMMITTED" ] || return 3
     if [ -z "$NEW_PID" ]; then
-      main_pid "$1"
-      if [ -n "$MAIN" ] && [ "$MAIN" != "${OLD_PID:-}" ]; then
-        NEW_PID=$MAIN
+      main=$(main_pid "$1")
+      if [ -n "$main" ] && [ "$main" != "${OLD_PID:-}" ]; then
+        NEW_PID=$main
         emit new_started pid="$NEW_PID" unit="$1"
       fi
     fi
-    show "$1" ActiveState
-    case $SHOWN in
+    state=$(unit_property "$1" ActiveState)
+    case $state in
       active) [ -n "$NEW_PID" ] && return 0 ;;
       failed | inactive)
-        state=$SHOWN
-        show "$1" Result
-        WHY="systemd reports $1 $state (result: ${SHOWN:-?}"
-        show "$1" ExecMainStatus
-        [ "${SHOWN:-0}" = 0 ] || WHY="$WHY, status $SHOWN"
+        result=$(unit_property "$1" Result)
+        main_status=$(unit_property "$1" ExecMainStatus)
+        WHY="systemd reports $1 $state (result: ${result:-?}"
+        [ "${main_status:-0}" = 0 ] || WHY="$WHY, status $main_status"
         WHY="$WHY)"
         return 1 ;;
     esac
@@ -150,15 +121,15 @@ wait_active() {
   done
 }
 
-# ended UNIT PID SINCE_S: sets HOW to `killed` when systemd's journal says the
-# unit's main process died of SIGKILL since SINCE_S (epoch seconds), else to
+# how_it_ended UNIT SINCE_S: prints `killed` when systemd's journal says the
+# unit's main process died of SIGKILL since SINCE_S (epoch seconds), else
 # `exited`. The journal is synced first: systemd logs the exit before it
 # finishes the stop job, but journald may not have stored it yet.
-ended() {
-  # shellcheck disable=SC2034 # read by the scripts that source this file
-  HOW=exited
+how_it_ended() {
   journalctl --sync 2>/dev/null || :
-  record=$(journalctl -q --no-pager -o export -u "$1" --since "@$3" MESSAGE_ID="$PROCESS_EXIT_MESSAGE" 2>/dev/null) || record=''
-  # shellcheck disable=SC2034 # read by the scripts that source this file
-  case $record in *"EXIT_CODE=killed"*"EXIT_STATUS=9"* | *"EXIT_STATUS=9"*"EXIT_CODE=killed"*) HOW=killed ;; esac
+  record=$(journalctl -q --no-pager -o export -u "$1" --since "@$2" MESSAGE_ID="$PROCESS_EXIT_MESSAGE" 2>/dev/null) || record=''
+  case $record in
+    *"EXIT_CODE=killed"*"EXIT_STATUS=9"* | *"EXIT_STATUS=9"*"EXIT_CODE=killed"*) echo killed ;;
+    *) echo exited ;;
+  esac
 }
