@@ -134,6 +134,67 @@ function interruption(error: unknown, signal: AbortSignal | undefined): { reason
   return expected ? { reason: error.message } : { reason: error.message, stack: error.stack };
 }
 
+/** The recorders of a run (all requests, and each load mode on its own) and the loads writing to them. */
+interface Loads {
+  total: Recorder;
+  perMode: Map<LoadMode, Recorder>;
+  running: RunningLoad[];
+}
+
+/** Starts one load per mode against `target`, each reporting to its mode's recorder and the total. */
+function startLoads(clients: LoadClients, options: ScenarioOptions, target: Target, startedAt: number): Loads {
+  // Exact latencies from the budget down, at least: the verdict applies the budget to them.
+  const exactAboveMs = Math.min(EXACT_LATENCY_ABOVE_MS, options.latencyBudgetMs);
+  const total = new Recorder(options.bucketMs, exactAboveMs, startedAt);
+  const perMode = new Map(modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, exactAboveMs, startedAt)]));
+  const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
+  // Hard bound for the load clients in case stop() is never reached.
+  const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
+  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.request?.check };
+  const path = options.request?.path ?? '/';
+  const running: RunningLoad[] = [];
+  const keepalive = perMode.get('keepalive');
+  if (keepalive) running.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
+  const churn = perMode.get('churn');
+  if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
+  return { total, perMode, running };
+}
+
+/**
+ * The fault's long request, sent on a connection the server has already
+ * accepted and given a moment to start on, before the restart begins.
+ * Counted like any request, but long on purpose: its own check judges it,
+ * not the latency budget.
+ */
+async function sendLongRequest(clients: LoadClients, target: Target, total: Recorder, path: string, timeoutSeconds: number): Promise<{ settled: Promise<{ path: string; outcome: Outcome }> }> {
+  total.written();
+  const long = clients.longRequest({ ...target, timeoutSeconds }, path);
+  const settled = long.outcome.then((outcome) => {
+    record(total, outcome, false);
+    return { path, outcome };
+  });
+  await long.sent;
+  await sleep(100);
+  return { settled };
+}
+
+/** What the runtime can tell after the load: how each server ended, and (unless the run was cut short) what was left behind. */
+async function probeAfterRun(runtime: Runtime, interrupted: boolean): Promise<Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'>> {
+  const probed: Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'> = { servers: null, serversError: null, leftovers: null, leftoversError: null };
+  try {
+    probed.servers = parseServerLog(await runtime.serverLog());
+  } catch (error) {
+    probed.serversError = `the servers' log could not be read: ${(error as Error).message}`;
+  }
+  if (interrupted) return probed;
+  try {
+    probed.leftovers = await runtime.leftovers();
+  } catch (error) {
+    probed.leftoversError = `the leftovers probe failed: ${(error as Error).message}`;
+  }
+  return probed;
+}
+
 /** Runs the scenario; the caller owns the runtime and closes it. */
 export async function runScenario(runtime: Runtime, clients: LoadClients, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
   const fault = options.fault ? FAULTS[options.fault] : undefined;
@@ -144,22 +205,8 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  // Exact latencies from the budget down, at least: the verdict applies the budget to them.
-  const exactAboveMs = Math.min(EXACT_LATENCY_ABOVE_MS, options.latencyBudgetMs);
-  const total = new Recorder(options.bucketMs, exactAboveMs, startedAt);
-  const perMode = new Map(modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, exactAboveMs, startedAt)]));
+  const { total, perMode, running: loads } = startLoads(clients, options, target, startedAt);
   hooks.onRecorder?.(total);
-  const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
-  // Hard bound for the load clients in case stop() is never reached.
-  const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
-  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.request?.check };
-  const path = options.request?.path ?? '/';
-
-  const loads: RunningLoad[] = [];
-  const keepalive = perMode.get('keepalive');
-  if (keepalive) loads.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
-  const churn = perMode.get('churn');
-  if (churn) loads.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
 
   const restarts: RestartRecord[] = [];
   const faultRecord: FaultRecord | undefined = options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
@@ -175,17 +222,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
     for (let index = 1; index <= options.restarts; index++) {
       const faulty = index === FAULTY_RESTART && fault !== undefined;
       if (faulty && fault.slowRequestMs) {
-        const path = `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`;
-        // Counted like any request, but long on purpose: its own check judges it, not the latency budget.
-        total.written();
-        const long = clients.longRequest({ ...target, timeoutSeconds: options.requestTimeoutSeconds + 60 }, path);
-        slowRequest = long.outcome.then((outcome) => {
-          record(total, outcome, false);
-          return { path, outcome };
-        });
-        // In a server's hands before the restart begins, and a moment to start on it.
-        await long.sent;
-        await sleep(100);
+        ({ settled: slowRequest } = await sendLongRequest(clients, target, total, `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`, options.requestTimeoutSeconds + 60));
       }
       await counters.take(`before #${index}`);
       const done = await runtime.restart({ index, version: `v${index + 1}`, ...(faulty ? { tweak: fault.tweak, timeoutSeconds: fault.restartTimeoutSeconds } : {}) });
@@ -216,22 +253,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
 
   const warmup = warmupWindow(startedAt, options.bucketMs, restarts, stoppedAt);
   const windows = switchoverWindows(restarts, runtime.observes.restartEvents === true, stoppedAt);
-  let servers: ServerEnding[] | null = null;
-  let serversError: string | null = null;
-  try {
-    servers = parseServerLog(await runtime.serverLog());
-  } catch (error) {
-    serversError = `the servers' log could not be read: ${(error as Error).message}`;
-  }
-  let leftovers: Leftovers | null = null;
-  let leftoversError: string | null = null;
-  if (!interrupted) {
-    try {
-      leftovers = await runtime.leftovers();
-    } catch (error) {
-      leftoversError = `the leftovers probe failed: ${(error as Error).message}`;
-    }
-  }
+  const probed = await probeAfterRun(runtime, interrupted !== undefined);
   return {
     options,
     runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts, observes: runtime.observes },
@@ -249,10 +271,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
     fault: faultRecord,
     netCounters: counters.record(),
     harness: monitor.snapshot(),
-    servers,
-    serversError,
-    leftovers,
-    leftoversError,
+    ...probed,
     interrupted,
   };
 }
