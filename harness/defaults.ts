@@ -12,6 +12,8 @@ export const RUN_DEFAULTS = {
   bucketMs: 250,
   /** A request unanswered this long is given up on (cause `timeout`). */
   requestTimeoutSeconds: 10,
+  /** Connections of the long-request lane, when --long names its path. */
+  longConnections: 2,
 } as const;
 
 /** The verdict's budgets. Chosen from measurements on a 2-core machine: see README "Latency and stalls". */

@@ -45,6 +45,16 @@ describe('--fault on the local runtime', () => {
     expect(checkById(poc.result!, 'old-server-ending')).toMatchObject({ passed: false, detail: expect.stringMatching(/PID \d+ hit its drain deadline and cut 1 connection\(s\) with 1 request\(s\) in flight \(exit 1\)/) });
   }, 60_000);
 
+  it('short-drain: requests the server had are cut 300 ms after SIGTERM; the long lane names cut_in_flight and the restart', async () => {
+    const poc = await run('short-drain');
+    expect(poc.code, explain(poc)).toBe(1);
+    const result = poc.result!;
+    expect(result.parameters.longLane).toEqual({ path: '/slow?ms=5000', connections: 2 });
+    expect(failingIds(result)).toContain('long-lane');
+    expect(checkById(result, 'long-lane')!.detail).toMatch(/long requests failed \(\d+ cut_in_flight\); cut at restart #1/);
+    expect(checkById(result, 'zero-failed-requests')!.detail).toContain('cut_in_flight');
+  }, 60_000);
+
   it('stop-timeout: an old server still draining at the stop timeout is killed, and the report says by whom', async () => {
     const poc = await run('stop-timeout');
     expect(poc.code, explain(poc)).toBe(1);
@@ -82,6 +92,15 @@ describe('--fault on the local runtime', () => {
     expect(checkById(poc.result!, 'versions')!.detail).toBe(`PID ${poc.result!.restarts[0]!.newPid} answered as v1, expected v2`);
   }, 60_000);
 
+  it('a 2 s long lane through every restart of ours: none cut, each answered by a server that drained it', async () => {
+    const poc = await runPoc(['--runtime', 'local', '--long', '/slow?ms=2000', '--restarts', '3', '--interval', '2.5', '--warmup', '1', '--cooldown', '2.5', '--load', 'both']);
+    expect(poc.code, explain(poc)).toBe(0);
+    const lane = checkById(poc.result!, 'long-lane')!;
+    expect(lane).toMatchObject({ passed: true, name: 'no long request cut at a restart (2 × /slow?ms=2000)' });
+    expect(poc.result!.longLane).toMatchObject({ failed: 0, inFlightAtStop: 0 });
+    expect(poc.result!.longLane!.answered).toBeGreaterThanOrEqual(8);
+  }, 90_000);
+
   it('lists every fault in --help', async () => {
     const help = await runPoc(['--help']);
     for (const name of FAULT_NAMES) expect(help.stdout).toContain(name);
@@ -98,6 +117,8 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
     [['--stall-floor', '2'], /--stall-floor "2" is not valid: use a number from 0 to 1/],
     [['--strategy', 'naive', '--fault', 'crash-at-start'], /--fault crash-at-start does not apply to --strategy naive: the naive control fails the gate already/],
     [['--strategy', 'bluegreen'], /--strategy "bluegreen" is not one of reuseport, handoff, naive/],
+    [['--long', 'slow?ms=2000'], /--long "slow\?ms=2000" is not a path: give one that starts with \//],
+    [['--long', '/slow', '--long-connections', '0'], /--long-connections "0" is not valid: use a number from 1 to 100/],
     [['--interval', '-1'], /--interval/],
     [['--runtime', 'local', '--keep'], /apply to the docker runtime only/],
   ])('%j', async (args, message) => {

@@ -2,9 +2,10 @@
 // so a user can watch what a restart does when things go wrong. A fault says
 // what should go wrong (a RestartTweak); each strategy turns that into its
 // own mechanics, or refuses a fault that does not apply to it.
+import type { LongLaneSettings } from './scenario.js';
 import type { RestartTweak } from './strategies/strategy.js';
 
-export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version'] as const;
+export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version', 'short-drain'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** The restart a fault applies to. */
@@ -23,6 +24,8 @@ export interface Fault {
   slowRequestMs?: (intervalMs: number) => number;
   /** The harness's time limit for restart #1. */
   restartTimeoutSeconds?: number;
+  /** The long-request lane the fault shows itself through, unless --long names one. */
+  longLane?: LongLaneSettings;
 }
 
 export const FAULTS: Record<FaultName, Fault> = {
@@ -67,5 +70,10 @@ export const FAULTS: Record<FaultName, Fault> = {
   'wrong-version': {
     summary: 'the new version reports the previous version (v1), as a restart that started the old build would; the version check fails the gate',
     tweak: { newEnv: ['APP_VERSION=v1'] },
+  },
+  'short-drain': {
+    summary: 'the server gives up on what is in flight 300 ms after SIGTERM (DRAIN_TIMEOUT_MS=300); the long-request lane (2 × /slow?ms=5000 unless --long names one: every SIGTERM finds requests with seconds to go) sees requests cut, and the gate fails naming cut_in_flight',
+    serverEnv: ['DRAIN_TIMEOUT_MS=300', 'DRAIN_IDLE_GRACE_MS=100'],
+    longLane: { path: '/slow?ms=5000', connections: 2 },
   },
 };

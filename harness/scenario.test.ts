@@ -52,10 +52,25 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
     const timer = setInterval(() => (sink.written(), sink.answer(runtime.serving, `v${runtime.serving - 99}`, 1)), 2);
     return { stop: async () => clearInterval(timer) };
   };
-  return { keepalive: load('keepalive'), churn: load('churn'), longRequest: () => ({ sent: Promise.resolve(), outcome: Promise.resolve({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }) }) };
+  return {
+    keepalive: load('keepalive'),
+    churn: load('churn'),
+    longRequest: () => ({ sent: Promise.resolve(), outcome: Promise.resolve({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }) }),
+    longLane: (lane, sink) => {
+      started.push(`long ${lane.path} × ${lane.connections}`);
+      // One long request at a time, 40 ms each; one of them cut.
+      let sent = 0;
+      const timer = setInterval(() => {
+        sink.written();
+        if (++sent === 3) sink.fail('cut_in_flight');
+        else sink.answer(runtime.serving, 'v1', 400);
+      }, 40);
+      return { stop: async () => clearInterval(timer) };
+    },
+  };
 }
 
-const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05 };
+const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, longLane: null };
 
 describe('runScenario', () => {
   it('drives each load mode, restarts at the interval, and records every request and restart', async () => {
@@ -97,6 +112,22 @@ describe('runScenario', () => {
     expect(result.interrupted?.reason).toBe('interrupted by SIGINT');
     expect(result.restarts).toEqual([]);
     expect(result.load.answered).toBeGreaterThan(0);
+  });
+
+  it('runs a long lane beside the load modes, counted in the whole run and on its own', async () => {
+    const runtime = new FakeRuntime();
+    const started: string[] = [];
+    const result = await runScenario(runtime, fakeClients(runtime, started), { ...options, longLane: { path: '/slow?ms=40', connections: 2 } });
+    expect(started).toEqual(['keepalive', 'churn', 'long /slow?ms=40 × 2']);
+    const lane = result.longLane!;
+    expect(lane).toMatchObject({ path: '/slow?ms=40', connections: 2, load: { failed: 1, failuresByCause: { cut_in_flight: 1 } } });
+    expect(lane.load.answered).toBeGreaterThan(3);
+    expect(result.load.failuresByCause).toEqual({ cut_in_flight: 1 });
+    // Long on purpose in the whole run: not put to the latency budget, not in its latency figures; the lane's own has them.
+    expect(result.load.tail.responses).toEqual([]);
+    expect(Math.max(...result.load.buckets.map((b) => b.latency?.max ?? 0))).toBeLessThan(400);
+    expect(lane.latency).toMatchObject({ max: 400 });
+    expect(result.modes.map((m) => m.load.answered).reduce((a, b) => a + b) + lane.load.answered).toBe(result.load.answered);
   });
 
   it("sends a fault's long request across restart #1 and records what became of it", async () => {

@@ -8,13 +8,13 @@ import { SetupError } from './errors.js';
 import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import type { LoadClients } from './load/clients.js';
 import type { RunningLoad } from './load/keepalive-load.js';
-import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
+import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, longOnPurpose, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime/runtime.js';
 import { type LoadChoice, type LoadMode, modesOf } from './load/modes.js';
-import type { ResponseCheck } from './load/response-check.js';
+import { checkOurServer, type ResponseCheck } from './load/response-check.js';
 import { switchoverWindows, warmupWindow } from './strategies/timeline.js';
 
 /** How the user described a server that the gate runs (for the report): what is loaded, which process answered, when ready, how restarted. */
@@ -38,6 +38,13 @@ export interface RunSettings {
   cooldownMs: number;
   bucketMs: number;
   requestTimeoutSeconds: number;
+  /** A few connections that keep a long request in flight through every restart (load/long-lane.ts); null: none. */
+  longLane: LongLaneSettings | null;
+}
+
+export interface LongLaneSettings {
+  path: string;
+  connections: number;
 }
 
 /** The budgets a run is judged against. */
@@ -98,6 +105,8 @@ export interface ScenarioResult {
   /** Every request of the run: both modes and the fault's long request. */
   load: LoadSnapshot;
   modes: ModeResult[];
+  /** The long-request lane's own accounting (its requests are in `load` too); null without one. */
+  longLane: (LongLaneSettings & { load: LoadSnapshot; latency: WindowStats['latency'] }) | null;
   /** The warm-up over all modes. */
   steady: WindowStats;
   switchovers: SwitchoverWindow[];
@@ -134,10 +143,11 @@ function interruption(error: unknown, signal: AbortSignal | undefined): { reason
   return expected ? { reason: error.message } : { reason: error.message, stack: error.stack };
 }
 
-/** The recorders of a run (all requests, and each load mode on its own) and the loads writing to them. */
+/** The recorders of a run (all requests, each load mode on its own, the long lane) and the loads writing to them. */
 interface Loads {
   total: Recorder;
   perMode: Map<LoadMode, Recorder>;
+  lane?: Recorder;
   running: RunningLoad[];
 }
 
@@ -157,7 +167,11 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   if (keepalive) running.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
   const churn = perMode.get('churn');
   if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
-  return { total, perMode, running };
+  if (!options.longLane) return { total, perMode, running };
+  const lane = new Recorder(options.bucketMs, exactAboveMs, startedAt);
+  const check = options.request?.check ?? checkOurServer;
+  running.push(clients.longLane({ host: target.host, port: target.port, ...options.longLane, timeoutSeconds: options.requestTimeoutSeconds, check }, tee(longOnPurpose(total), lane)));
+  return { total, perMode, lane, running };
 }
 
 /**
@@ -205,7 +219,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const { total, perMode, running: loads } = startLoads(clients, options, target, startedAt);
+  const { total, perMode, lane, running: loads } = startLoads(clients, options, target, startedAt);
   hooks.onRecorder?.(total);
 
   const restarts: RestartRecord[] = [];
@@ -244,8 +258,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
 
   // Buckets end when the load is told to stop: stragglers count, but draw no rate.
   const stoppedAt = Date.now();
-  total.end(stoppedAt);
-  for (const recorder of perMode.values()) recorder.end(stoppedAt);
+  for (const recorder of [total, ...perMode.values(), ...(lane ? [lane] : [])]) recorder.end(stoppedAt);
   await Promise.all(loads.map((load) => load.stop()));
   monitor.stop();
   await counters.take('end');
@@ -265,6 +278,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
       steady: recorder.window(warmup.from, warmup.to),
       switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
     })),
+    longLane: lane && options.longLane ? { ...options.longLane, load: lane.snapshot(), latency: lane.window(startedAt, stoppedAt).latency } : null,
     steady: total.window(warmup.from, warmup.to),
     switchovers: windows.map((w) => ({ ...w, stats: total.window(w.from, w.to) })),
     restarts,

@@ -150,6 +150,32 @@ describe('judge', () => {
     );
   });
 
+  it('judges a long lane: passes when none was cut, and names the restart a cut request belonged to', () => {
+    // Its buckets: only the one holding the failures, inside restart #1's switchover (t0+1000..1300).
+    const lane = (failures: Record<string, number>) => (record: RunRecord) => {
+      const failed = Object.values(failures).reduce((a, b) => a + b, 0);
+      record.longLane = {
+        path: '/slow?ms=2000',
+        connections: 2,
+        written: 6 + failed,
+        answered: 6,
+        failed,
+        inFlightAtStop: 0,
+        failuresByCause: failures,
+        latency: { count: 6, p50: 2001, p99: 2010, max: 2010 },
+        buckets: failed ? [{ start: t0 + 1100, answered: 0, pids: {}, failures, latency: null }] : [],
+      };
+    };
+    const clean = scenario(healthy, { edit: lane({}) });
+    expect(failing(clean)).toEqual([]);
+    expect(judge(clean).checks.find((c) => c.id === 'long-lane')).toMatchObject({ name: 'no long request cut at a restart (2 × /slow?ms=2000)', passed: true, detail: '6 long requests answered, none cut, p50 2001 ms, max 2010 ms' });
+    expect(detail(clean, 'accounting')).toContain('long lane: 6 written = 6 answered + 0 failed + 0 in flight at stop');
+    const cut = scenario(healthy, { edit: lane({ cut_in_flight: 2 }) });
+    expect(failing(cut)).toEqual(['long-lane']);
+    expect(detail(cut, 'long-lane')).toMatch(/^2 of 8 long requests failed \(2 cut_in_flight\); cut at restart #1; 6 answered, p50 2001 ms, max 2010 ms\. restart #1: /);
+    expect(judge(scenario(healthy)).checks.map((c) => c.id)).not.toContain('long-lane');
+  });
+
   it('fails an interrupted run even without failures', () => {
     const result = scenario(healthy, { edit: (r) => (r.interrupted = { reason: 'interrupted by SIGINT' }) });
     expect(failing(result)).toEqual(['run-completed']);

@@ -16,6 +16,7 @@ export type CheckId =
   | 'restarts-exited-0'
   | 'rolled-back'
   | 'long-request'
+  | 'long-lane'
   | 'old-server-ending'
   | 'new-pids-answered'
   | 'old-pid-silent-after-exit'

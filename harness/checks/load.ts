@@ -167,13 +167,33 @@ export const LOAD_CHECKS: CheckDefinition[] = [
     },
   },
   {
+    id: 'long-lane',
+    name: (run) => `no long request cut at a restart (${run.longLane?.connections} × ${run.longLane?.path})`,
+    needs: [],
+    // A lane only where the run had one (--long, or a fault that brings it).
+    judge: (run) => {
+      const lane = run.longLane;
+      if (!lane) return [];
+      const latency = lane.latency ? `, p50 ${ms(lane.latency.p50)}, max ${ms(lane.latency.max)}` : '';
+      if (lane.failed === 0) {
+        const passed = lane.answered > 0;
+        return [{ passed, detail: passed ? `${lane.answered} long requests answered, none cut${latency}` : `no long request was answered: the lane did not run (${lane.inFlightAtStop} in flight at stop)` }];
+      }
+      const causes = Object.entries(lane.failuresByCause).map(([cause, count]) => `${count} ${cause}`).join(', ');
+      const cutAt = restartsWhere(run, { buckets: lane.buckets, bucketMs: run.bucketMs }, (b) => (b.failures.cut_in_flight ?? 0) > 0);
+      const where = cutAt.length ? `; cut at restart ${cutAt.map((i) => `#${i}`).join(', ')}` : '';
+      return [{ passed: false, detail: `${lane.failed} of ${lane.written} long requests failed (${causes})${where}; ${lane.answered} answered${latency}${cutAt.length ? `. ${evidenceText(run, cutAt)}` : ''}` }];
+    },
+  },
+  {
     id: 'accounting',
     name: 'every request accounted for',
     needs: [],
     judge: (run) => {
       type Ledger = { written: number; answered: number; failed: number; inFlightAtStop: number };
       const ledger = (name: string, l: Ledger) => ({ ok: l.written === l.answered + l.failed + l.inFlightAtStop, text: `${name}: ${l.written} written = ${l.answered} answered + ${l.failed} failed + ${l.inFlightAtStop} in flight at stop` });
-      const ledgers = [...modesOf(run.parameters.load).map((mode) => ledger(MODE_NAMES[mode], modeLoad(run, mode))), ledger('all', run)];
+      const lane = run.longLane ? [ledger('long lane', run.longLane)] : [];
+      const ledgers = [...modesOf(run.parameters.load).map((mode) => ledger(MODE_NAMES[mode], modeLoad(run, mode))), ...lane, ledger('all', run)];
       return [{ passed: ledgers.every((l) => l.ok), detail: ledgers.map((l) => (l.ok ? l.text : `MISMATCH ${l.text}`)).join('; ') }];
     },
   },

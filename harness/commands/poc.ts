@@ -7,7 +7,7 @@ import chalk from 'chalk';
 import { Command, Option } from 'commander';
 import { IMAGE_DEFAULTS, POC_DEFAULTS, REPORT_DIRS, RESTART_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
-import { FAULT_NAMES, type FaultName } from '../faults.js';
+import { FAULT_NAMES, FAULTS, type FaultName } from '../faults.js';
 import { judgedRun } from '../judged-run.js';
 import { describeLoad } from '../load/modes.js';
 import { buildImage } from '../runtime/docker/build-image.js';
@@ -127,6 +127,8 @@ function scenarioOf(options: PocOptions): ScenarioOptions {
   return {
     strategy: options.strategy,
     load, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor,
+    // A fault that shows itself through the long lane brings one, unless --long names its own.
+    longLane: options.longLane ?? (options.fault ? (FAULTS[options.fault].longLane ?? null) : null),
     fault: options.fault,
     restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout, steer: options.steer },
   };

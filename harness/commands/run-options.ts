@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import { BUDGET_DEFAULTS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
-import type { Budgets, RunSettings } from '../scenario.js';
+import type { Budgets, LongLaneSettings, RunSettings } from '../scenario.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
 export interface NumberSpec {
@@ -38,6 +38,7 @@ const RANGES = {
   bucket: { min: 10, max: 60_000, whole: true },
   timeout: { min: 1, max: 600 },
   latencyBudget: { min: 1, max: 600_000, whole: true },
+  longConnections: { min: 1, max: 100, whole: true },
   stallFloor: { min: 0, max: 1 },
 } satisfies Record<string, NumberSpec>;
 
@@ -52,6 +53,8 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--cooldown <seconds>', 'load after the last restart').default(RUN_DEFAULTS.cooldownSeconds))
     .addOption(new Option('--bucket <ms>', 'width of a histogram time bucket').default(RUN_DEFAULTS.bucketMs))
     .addOption(new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(RUN_DEFAULTS.requestTimeoutSeconds))
+    .addOption(new Option('--long <path>', 'a long-request lane: keep requests to this path (one that takes seconds, e.g. /slow?ms=2000) in flight through every restart; one cut is cut_in_flight'))
+    .addOption(new Option('--long-connections <n>', 'connections of the long-request lane').default(RUN_DEFAULTS.longConnections))
     .addOption(budgetOptions.latencyBudget())
     .addOption(budgetOptions.stallFloor());
 }
@@ -77,6 +80,14 @@ function readBudgets(values: Record<string, unknown>): Budgets {
   };
 }
 
+function readLongLane(values: Record<string, unknown>): LongLaneSettings | null {
+  const connections = numberOption('--long-connections', values.longConnections ?? RUN_DEFAULTS.longConnections, RANGES.longConnections);
+  if (values.long === undefined) return null;
+  const path = String(values.long);
+  if (!path.startsWith('/')) throw new SetupError(`--long ${JSON.stringify(path)} is not a path: give one that starts with /, e.g. --long '/slow?ms=2000'`);
+  return { path, connections };
+}
+
 /** The run settings and budgets from parsed option values (commander's camelCase keys, or a config file's). */
 export function readRunOptions(values: Record<string, unknown>): RunSettings & Budgets {
   const settings: RunSettings & Budgets = {
@@ -88,6 +99,7 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     cooldownMs: numberOption('--cooldown', values.cooldown, RANGES.cooldown) * 1000,
     bucketMs: numberOption('--bucket', values.bucket, RANGES.bucket),
     requestTimeoutSeconds: numberOption('--timeout', values.timeout, RANGES.timeout),
+    longLane: readLongLane(values),
     ...readBudgets(values),
   };
   if (settings.latencyBudgetMs >= settings.requestTimeoutSeconds * 1000) {

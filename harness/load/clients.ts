@@ -3,6 +3,7 @@
 import { type ChurnOptions, startChurnLoad } from './churn-load.js';
 import { type HeldRequest, heldRequest } from './held-request.js';
 import { type LoadOptions, type RunningLoad, startKeepAliveLoad } from './keepalive-load.js';
+import { type LongLaneOptions, startLongLane } from './long-lane.js';
 import type { LoadSink } from './recorder.js';
 
 /** The load clients a scenario drives. */
@@ -13,10 +14,13 @@ export interface LoadClients {
   churn: (options: ChurnOptions, sink: LoadSink) => RunningLoad;
   /** A fault's long request, sent once a server holds its connection (held-request.ts). */
   longRequest: (target: { host: string; port: number; timeoutSeconds: number }, path: string) => HeldRequest;
+  /** Long requests kept in flight through every restart (long-lane.ts). */
+  longLane: (options: LongLaneOptions, sink: LoadSink) => RunningLoad;
 }
 
 export const LOAD_CLIENTS: LoadClients = {
   keepalive: startKeepAliveLoad,
   churn: startChurnLoad,
   longRequest: heldRequest,
+  longLane: startLongLane,
 };

@@ -6,33 +6,9 @@
 // keep-alive connection is answered first: whoever answered it has accepted
 // the connection, and the long request follows on it.
 import http from 'node:http';
-import { causeOfError, type Outcome } from './recorder.js';
+import { getOnce } from './http-get.js';
+import type { Outcome } from './recorder.js';
 import { checkOurServer } from './response-check.js';
-
-function get(agent: http.Agent, target: { host: string; port: number }, path: string, timeoutMs: number, onWritten?: () => void): Promise<Outcome> {
-  const started = performance.now();
-  const latency = () => performance.now() - started;
-  return new Promise((resolve) => {
-    const request = http.get({ host: target.host, port: target.port, path, agent, timeout: timeoutMs }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        const header = (name: string) => {
-          const value = response.headers[name];
-          return Array.isArray(value) ? value[0] : value;
-        };
-        const checked = checkOurServer(response.statusCode ?? 0, header, body);
-        resolve(checked.ok ? { ...checked, latencyMs: latency() } : { ok: false, cause: checked.cause, connectionFailed: false, latencyMs: latency() });
-      });
-      response.on('error', (error) => resolve({ ok: false, cause: causeOfError(error), connectionFailed: false, latencyMs: latency() }));
-    });
-    // 'finish': the request is handed to the socket, which the first request proved a server accepted.
-    if (onWritten) request.on('finish', onWritten);
-    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    request.on('error', (error) => resolve({ ok: false, cause: causeOfError(error), connectionFailed: true, latencyMs: latency() }));
-  });
-}
 
 export interface HeldRequest {
   /** Resolves once `path` is written on a connection a server has accepted. */
@@ -52,8 +28,8 @@ export function heldRequest(target: { host: string; port: number; timeoutSeconds
   const outcome = (async () => {
     try {
       // A healthy server answers this in milliseconds; past 10 s the long request goes all the same.
-      await get(agent, target, '/', Math.min(10_000, target.timeoutSeconds * 1000));
-      const long = get(agent, target, path, target.timeoutSeconds * 1000, sent);
+      await getOnce(agent, target, '/', Math.min(10_000, target.timeoutSeconds * 1000), checkOurServer);
+      const long = getOnce(agent, target, path, target.timeoutSeconds * 1000, checkOurServer, sent);
       return await long;
     } finally {
       sent();

@@ -12,8 +12,10 @@ export function modesOf(load: LoadChoice): LoadMode[] {
 }
 
 /** How the load was generated, for the report. */
-export function describeLoad(options: { load: LoadChoice; connections: number }): string {
+export function describeLoad(options: { load: LoadChoice; connections: number; longLane?: { path: string; connections: number } | null }): string {
   const keepalive = `autocannon, ${options.connections} keep-alive connections, made to honour Connection: close like a compliant HTTP/1.1 client`;
   const churn = `${options.connections} loops of one request per new connection (raw sockets, http-parser-js)`;
-  return options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
+  const modes = options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
+  const lane = options.longLane ? `; and a long-request lane: ${options.longLane.connections} connections each keeping GET ${options.longLane.path} in flight` : '';
+  return modes + lane;
 }

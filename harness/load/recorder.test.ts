@@ -75,6 +75,8 @@ describe('Recorder: every request accounted for', () => {
     expect(snapshot).toMatchObject({ written: 4, answered: 3, failed: 0, inFlightAtStop: 2, failuresByCause: {} });
     expect(snapshot.tail).toEqual({ aboveMs: 100, responses: [[t0 + 20, 2500.123]], unansweredAtStop: [10, 1500] });
     expect([recorder.slowerThan(1000), recorder.slowerThan(2500.123)]).toEqual([1, 0]);
+    // The one long on purpose is counted, but in no latency figure.
+    expect(snapshot.buckets[0]!.latency!.count).toBe(2);
   });
 
   it('keeps what settles after the end out of the buckets, but in the totals and causes', () => {

@@ -13,6 +13,8 @@ export type FailureCause =
   | 'connection_refused'
   | 'broken_pipe'
   | 'timeout'
+  /** Written on a connection a server accepted, and the connection ended before the whole answer. */
+  | 'cut_in_flight'
   | 'silent_loss'
   | 'slow'
   | 'non_2xx'
@@ -87,8 +89,9 @@ export interface LoadSink {
   written(at?: number): void;
   /**
    * A complete, valid 2xx response from `pid`. `judged` false: a
-   * deliberately long request that a check of its own judges, never put to
-   * the latency budget (left out of the tail).
+   * deliberately long request that a check of its own judges: counted, but
+   * left out of this recorder's latency figures and its tail, so it is
+   * never put to the latency budget nor read as a slow switchover.
    */
   answer(pid: number, version: string, latencyMs: number, at?: number, judged?: boolean): void;
   fail(cause: FailureCause, at?: number): void;
@@ -219,7 +222,7 @@ export class Recorder implements LoadSink {
     }
     const bucket = this.bucketAt(at);
     if (bucket) {
-      recordLatency(bucket, Math.max(1, Math.round(latencyMs * 1000)));
+      if (judged) recordLatency(bucket, Math.max(1, Math.round(latencyMs * 1000)));
       bucket.pids.set(pid, (bucket.pids.get(pid) ?? 0) + 1);
     }
     if (judged && latencyMs >= this.exactAboveMs) this.slowest.push([at, Math.round(latencyMs * 1000) / 1000]);
@@ -328,6 +331,16 @@ export function tee(...sinks: LoadSink[]): LoadSink {
     answer: (pid, version, latencyMs, at = Date.now(), judged = true) => sinks.forEach((s) => s.answer(pid, version, latencyMs, at, judged)),
     fail: (cause, at = Date.now()) => sinks.forEach((s) => s.fail(cause, at)),
     stoppedWith: (ages) => sinks.forEach((s) => s.stoppedWith(ages)),
+  };
+}
+
+/** `sink`, told that every answer is long on purpose (judged false): the whole run's view of a long lane. */
+export function longOnPurpose(sink: LoadSink): LoadSink {
+  return {
+    written: (at) => sink.written(at),
+    answer: (pid, version, latencyMs, at) => sink.answer(pid, version, latencyMs, at, false),
+    fail: (cause, at) => sink.fail(cause, at),
+    stoppedWith: (ages) => sink.stoppedWith(ages),
   };
 }
 

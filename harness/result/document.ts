@@ -35,6 +35,7 @@ function parameters(options: ScenarioResult['options']) {
     stallFloor: options.stallFloor,
     fault: options.fault ?? null,
     restartSettings: options.restartSettings ?? null,
+    longLane: options.longLane,
   };
 }
 
@@ -75,6 +76,19 @@ function measured(result: ScenarioResult) {
       buckets: load.buckets,
       latencyTail: load.tail as LatencyTail | null,
     })),
+    longLane: result.longLane
+      ? {
+          path: result.longLane.path,
+          connections: result.longLane.connections,
+          written: result.longLane.load.written,
+          answered: result.longLane.load.answered,
+          failed: result.longLane.load.failed,
+          inFlightAtStop: result.longLane.load.inFlightAtStop,
+          failuresByCause: result.longLane.load.failuresByCause,
+          latency: result.longLane.latency,
+          buckets: result.longLane.load.buckets,
+        }
+      : null,
     steady: result.steady,
     switchovers: result.switchovers,
     restarts: result.restarts,

@@ -92,6 +92,12 @@ export function renderSummary(doc: ResultDocument): string {
     const failed = load.failed ? chalk.red(`${count(load.failed)} failed (${causes})`) : '0 failed';
     lines.push(`  ${MODE_NAMES[load.mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(load.steady.latency)}`);
   }
+  const lane = doc.longLane;
+  if (lane) {
+    const causes = Object.entries(lane.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
+    const failed = lane.failed ? chalk.red(`${count(lane.failed)} failed (${causes})`) : '0 failed';
+    lines.push(`  ${`long requests (${lane.connections} × ${lane.path})`.padEnd(27)} ${count(lane.answered).padStart(9)} answered, ${failed}, ${lane.inFlightAtStop} in flight at stop; ${latency(lane.latency)}`);
+  }
 
   lines.push('', chalk.bold('Restarts'));
   const windows = new Map(doc.switchovers.map((w) => [w.index, w]));

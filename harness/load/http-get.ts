@@ -1,0 +1,48 @@
+// One GET on an agent's connection, as an Outcome. A request the server had
+// (written on a connection, nothing or part of the answer back) whose
+// connection then ends is `cut_in_flight`: the server dropped work it had
+// accepted, which is what a shutdown that does not drain does. Before the
+// request is written, a failure is the connection's (refused, reset).
+import http from 'node:http';
+import { causeOfError, type Outcome } from './recorder.js';
+import type { ResponseCheck } from './response-check.js';
+
+export interface GetTarget {
+  host: string;
+  port: number;
+}
+
+export function getOnce(agent: http.Agent, target: GetTarget, path: string, timeoutMs: number, check: ResponseCheck, onWritten?: () => void): Promise<Outcome> {
+  const started = performance.now();
+  const latency = () => performance.now() - started;
+  let written = false;
+  const broken = (error: unknown): Outcome => {
+    const cause = causeOfError(error);
+    return { ok: false, cause: written && cause !== 'timeout' ? 'cut_in_flight' : cause, connectionFailed: !written, latencyMs: latency() };
+  };
+  return new Promise((resolve) => {
+    const request = http.get({ host: target.host, port: target.port, path, agent, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        // An answer cut short ends too (Node marks it incomplete): cut, not a corrupt body.
+        if (!response.complete) return resolve(broken(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+        const header = (name: string) => {
+          const value = response.headers[name];
+          return Array.isArray(value) ? value[0] : value;
+        };
+        const checked = check(response.statusCode ?? 0, header, body);
+        resolve(checked.ok ? { ...checked, latencyMs: latency() } : { ok: false, cause: checked.cause, connectionFailed: false, latencyMs: latency() });
+      });
+      response.on('error', (error) => resolve(broken(error)));
+    });
+    // 'finish': the request is handed to the socket, which a server accepted.
+    request.on('finish', () => {
+      written = true;
+      onWritten?.();
+    });
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    request.on('error', (error) => resolve(broken(error)));
+  });
+}
