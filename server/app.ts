@@ -1,6 +1,7 @@
 // Where a request is answered. Every answer names the PID that served it, so
 // the harness can tell old from new server across a restart.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readEvery, streamEvents } from './events.js';
 
 export interface AppContext {
   pid: number;
@@ -11,6 +12,8 @@ export interface AppContext {
   slowMaxMs: number;
   isDraining: () => boolean;
   counts: () => { connections: number; inFlight: number };
+  /** Hands a stream to the drain, which ends it gracefully (drain.ts, line 8). */
+  holdStream: (res: ServerResponse, end: () => void) => void;
 }
 
 /** The body of GET /; the harness validates responses against it. */
@@ -18,7 +21,7 @@ export function pidBody(pid: number): string {
   return `OK. Handled by PID: ${pid}\n`;
 }
 
-/** Creates the request handler for GET /, /healthz, /slow?ms=N and /info. */
+/** Creates the request handler for GET /, /healthz, /slow?ms=N, /events and /info. */
 export function createApp(context: AppContext): (req: IncomingMessage, res: ServerResponse) => void {
   // Built once: the hot path only writes prepared bytes. Its headers are one
   // object reused for every response too: a fresh object per response (a
@@ -60,6 +63,13 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
         }
         const timer = setTimeout(() => send(res, 200, body), ms);
         res.once('close', () => clearTimeout(timer));
+        return;
+      }
+      case '/events': {
+        const everyMs = readEvery(query === -1 ? '' : url.slice(query + 1));
+        if (typeof everyMs === 'string') return send(res, 400, `${everyMs}\n`);
+        const stream = streamEvents(req, res, { pid: context.pid, everyMs, headers: identity });
+        context.holdStream(res, () => stream.end());
         return;
       }
       case '/info':

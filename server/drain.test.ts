@@ -1,5 +1,6 @@
 // The drain contract (drain.ts), line by line, against a real server process.
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +33,44 @@ async function answeredBy(port: number, count: number, parallel = 20): Promise<M
   };
   await Promise.all(Array.from({ length: parallel }, loop));
   return tally;
+}
+
+/** A Server-Sent Events client: its events as they come, and how the stream ended. */
+async function openEvents(port: number, path: string, lastEventId?: number) {
+  const events: { id: number; pid: number }[] = [];
+  const state = { rest: '', retryMs: NaN };
+  const waiters: (() => void)[] = [];
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path, headers: lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) } }, resolve);
+    request.on('error', reject);
+  });
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    const blocks = (state.rest + chunk).split('\n\n');
+    state.rest = blocks.pop()!;
+    for (const block of blocks) {
+      const retry = /^retry: (\d+)$/m.exec(block);
+      if (retry) state.retryMs = Number(retry[1]);
+      const data = /^data: (\d+) (\d+)$/m.exec(block);
+      if (data) events.push({ id: Number(data[1]), pid: Number(data[2]) });
+    }
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const ended = new Promise<void>((resolve) => response.on('end', resolve));
+  return {
+    events,
+    ended,
+    get rest() {
+      return state.rest;
+    },
+    get retryMs() {
+      return state.retryMs;
+    },
+    async until(enough: (e: typeof events) => boolean) {
+      while (!enough(events)) await new Promise<void>((wake) => waiters.push(wake));
+    },
+    close: () => response.destroy(),
+  };
 }
 
 describe('drain contract', () => {
@@ -208,6 +247,31 @@ describe('drain contract', () => {
     expect(await slow).toBeInstanceOf(Error);
     expect(await server.exited).toBe(1);
     expect(server.logs.find((l) => l.event === 'drain_deadline')).toMatchObject({ cutConnections: 1, cutRequests: 1 });
+  });
+
+  it('8. ends an event stream at the drain\'s start after a whole event; the next server continues it from Last-Event-ID', async () => {
+    const old = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '200' });
+    const next = await startReadyServer({ PORT: String(old.port) });
+    const first = await openEvents(old.port, '/events?every=20');
+    await first.until((events) => events.length >= 5);
+    expect(first.events[0]).toMatchObject({ pid: old.child.pid });
+
+    old.child.kill('SIGTERM');
+    await first.ended;
+    // The stream ended by itself, after a whole event with no gap before it, well before the drain deadline.
+    expect(first.rest).toBe('');
+    expect(first.events.map((e) => e.id)).toEqual(first.events.map((_, i) => first.events[0]!.id + i));
+    const last = first.events.at(-1)!.id;
+    expect(first.retryMs).toBe(100);
+    expect(await old.exited).toBe(0);
+
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await openEvents(next.port, '/events?every=20', last);
+    await second.until((events) => events.length >= 3);
+    second.close();
+    // Caught up: the next id after the last one seen, from the other server, none twice.
+    expect(second.events[0]).toEqual({ id: last + 1, pid: next.child.pid });
+    expect(second.events.map((e) => e.id)).toEqual(second.events.map((_, i) => last + 1 + i));
   });
 
   it('ignores a second signal while draining', async () => {

@@ -24,6 +24,11 @@
  *     remains.
  *  7. At `deadlineMs` whatever remains is destroyed, the number cut is logged,
  *     and the drain resolves 1.
+ *  8. Streams (Server-Sent Events, events.ts) end at the drain's start, each
+ *     after a whole event, and a stream opened while draining ends at once
+ *     after its first events: a response that never finishes by itself
+ *     would otherwise hold the drain until its deadline. The client comes
+ *     back with Last-Event-ID, and the next server continues the sequence.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
@@ -66,6 +71,8 @@ export class Drainer {
   private drainStarted = false;
   /** Connections accepted after the drain started, for `listener_closed`: with a steer, what was already routed here. */
   private acceptedWhileDraining = 0;
+  /** Line 8: the open streams, each with its graceful end. */
+  private readonly streams = new Map<ServerResponse, () => void>();
   /** Requests received, for the exit line. */
   served = 0;
 
@@ -101,6 +108,13 @@ export class Drainer {
     let inFlight = 0;
     for (const latest of this.connections.values()) if (!finished(latest)) inFlight++;
     return { connections: this.connections.size, inFlight };
+  }
+
+  /** Line 8: `res` is a stream that `end` ends gracefully; ended at the drain's start, or at once when it already began. */
+  holdStream(res: ServerResponse, end: () => void): void {
+    if (this.drainStarted) return void setImmediate(end);
+    this.streams.set(res, end);
+    res.once('close', () => this.streams.delete(res));
   }
 
   /** Wraps the request handler so every request is tracked (lines 4, 6). */
@@ -141,6 +155,8 @@ export class Drainer {
         end(1);
       }, this.options.deadlineMs);
 
+      for (const end of this.streams.values()) end(); // line 8
+      this.streams.clear();
       for (const [socket, latest] of this.connections) {
         if (finished(latest)) {
           this.armIdleTimer(socket); // line 5

@@ -67,6 +67,7 @@ function main(): void {
     slowMaxMs: config.slowMaxMs,
     isDraining: () => drainer.draining,
     counts: () => drainer.counts(),
+    holdStream: (res, end) => drainer.holdStream(res, end),
   });
   server.on('request', drainer.handle(app));
   // Malformed requests and oversized headers: answer 400/431 and close, as

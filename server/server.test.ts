@@ -29,6 +29,9 @@ describe('routes', () => {
     for (const bad of ['/slow', '/slow?ms=abc', '/slow?ms=-1', '/slow?ms=99999999999', '/slow?ms=1.5']) {
       expect((await connection.request(bad)).status, bad).toBe(400);
     }
+    for (const bad of ['/events?every=5', '/events?every=x', '/events?every=60001']) {
+      expect((await connection.request(bad)).status, bad).toBe(400);
+    }
     expect((await connection.request('/nope')).status).toBe(404);
   });
 

@@ -13,6 +13,11 @@ const escape = (text: unknown) =>
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${Math.round(value).toLocaleString('en-US')} ms`);
 const count = (value: number) => value.toLocaleString('en-US');
 
+/** A ledger's failures, with their causes. */
+function failedText(load: { failed: number; failuresByCause: Record<string, number | undefined> }): string {
+  return `${count(load.failed)}${load.failed ? ` (${Object.entries(load.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ')})` : ''}`;
+}
+
 function table(headers: string[], rows: (string | number)[][]): string {
   const head = headers.map((h) => `<th>${escape(h)}</th>`).join('');
   const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('\n');
@@ -80,7 +85,11 @@ ${table(
 <p class="muted">Reused keep-alive connections and a new connection per request fail differently: a draining server ends the first, a closed listener refuses or resets the second.</p>
 ${table(
   ['load', 'written', 'answered', 'failed', 'in flight at stop', 'steady p99', 'steady max'],
-  doc.modes.map((m) => [MODE_NAMES[m.mode], count(m.written), count(m.answered), `${count(m.failed)}${m.failed ? ` (${Object.entries(m.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ')})` : ''}`, count(m.inFlightAtStop), ms(m.steady.latency?.p99), ms(m.steady.latency?.max)]),
+  [
+    ...doc.modes.map((m) => [MODE_NAMES[m.mode], count(m.written), count(m.answered), failedText(m), count(m.inFlightAtStop), ms(m.steady.latency?.p99), ms(m.steady.latency?.max)]),
+    // The long lane: its latency is that of the whole run (its requests are long on purpose, there is no steady state to speak of).
+    ...(doc.longLane ? [[`long requests (${doc.longLane.connections} × ${doc.longLane.path})`, count(doc.longLane.written), count(doc.longLane.answered), failedText(doc.longLane), count(doc.longLane.inFlightAtStop), ms(doc.longLane.latency?.p99), ms(doc.longLane.latency?.max)]] : []),
+  ],
 )}
 <h2>Responses per PID</h2>
 ${table(['PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [p.pid, count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}
