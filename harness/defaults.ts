@@ -14,6 +14,8 @@ export const RUN_DEFAULTS = {
   requestTimeoutSeconds: 10,
   /** Connections of the long-request lane, when --long names its path. */
   longConnections: 2,
+  /** Clients of the stream lane, when --stream names one. */
+  streamConnections: 2,
 } as const;
 
 /** The verdict's budgets. Chosen from measurements on a 2-core machine: see README "Latency and stalls". */

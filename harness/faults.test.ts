@@ -101,6 +101,18 @@ describe('--fault on the local runtime', () => {
     expect(poc.result!.longLane!.answered).toBeGreaterThanOrEqual(8);
   }, 90_000);
 
+  it('event streams through every restart of ours: each ended by the drain and back at the next id, none lost or twice', async () => {
+    const poc = await runPoc(['--runtime', 'local', '--stream', 'sse:/events?every=50', '--restarts', '3', '--interval', '2', '--warmup', '1', '--cooldown', '1.5', '--load', 'both']);
+    expect(poc.code, explain(poc)).toBe(0);
+    const stream = poc.result!.stream!;
+    expect(checkById(poc.result!, 'streams')).toMatchObject({ passed: true, name: 'every stream back within 1000 ms, no event lost (2 × sse:/events?every=50)' });
+    // Each restart ended each client's stream once, gracefully.
+    expect(stream.breaks.map((b) => b.how)).toEqual(Array(6).fill('end'));
+    expect(stream.breaks.every((b) => b.backAfterMs !== null && b.lost === 0 && b.duplicated === 0)).toBe(true);
+    expect([stream.lostInStream, stream.duplicatedInStream, stream.unnumbered]).toEqual([0, 0, 0]);
+    expect(stream.events).toBeGreaterThan(100);
+  }, 90_000);
+
   it('lists every fault in --help', async () => {
     const help = await runPoc(['--help']);
     for (const name of FAULT_NAMES) expect(help.stdout).toContain(name);
@@ -119,6 +131,9 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
     [['--strategy', 'bluegreen'], /--strategy "bluegreen" is not one of reuseport, handoff, naive/],
     [['--long', 'slow?ms=2000'], /--long "slow\?ms=2000" is not a path: give one that starts with \//],
     [['--long', '/slow', '--long-connections', '0'], /--long-connections "0" is not valid: use a number from 1 to 100/],
+    [['--stream', 'ws:/socket'], /--stream ws: WebSocket streams are not built yet; use sse:\/socket for Server-Sent Events/],
+    [['--stream', 'gopher:/x'], /--stream "gopher:\/x": unknown kind "gopher"; use sse:\/PATH/],
+    [['--stream', '/events'], /--stream "\/events" is not KIND:PATH; use e.g. --stream sse:\/events/],
     [['--interval', '-1'], /--interval/],
     [['--runtime', 'local', '--keep'], /apply to the docker runtime only/],
   ])('%j', async (args, message) => {

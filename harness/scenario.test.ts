@@ -67,10 +67,14 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
       }, 40);
       return { stop: async () => clearInterval(timer) };
     },
+    sseLane: (lane) => {
+      started.push(`sse ${lane.path} × ${lane.connections}`);
+      return { stop: async () => {}, record: () => ({ connections: lane.connections, events: 10, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: [] }) };
+    },
   };
 }
 
-const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, longLane: null };
+const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, longLane: null, stream: null };
 
 describe('runScenario', () => {
   it('drives each load mode, restarts at the interval, and records every request and restart', async () => {

@@ -7,6 +7,7 @@ import { DeadlineError } from './deadline.js';
 import { SetupError } from './errors.js';
 import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import type { LoadClients } from './load/clients.js';
+import type { RunningStreams, StreamLaneRecord } from './load/sse-lane.js';
 import type { RunningLoad } from './load/keepalive-load.js';
 import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, longOnPurpose, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
@@ -40,6 +41,14 @@ export interface RunSettings {
   requestTimeoutSeconds: number;
   /** A few connections that keep a long request in flight through every restart (load/long-lane.ts); null: none. */
   longLane: LongLaneSettings | null;
+  /** A few event streams kept open through every restart (load/sse-lane.ts); null: none. */
+  stream: StreamSettings | null;
+}
+
+export interface StreamSettings {
+  kind: 'sse';
+  path: string;
+  connections: number;
 }
 
 export interface LongLaneSettings {
@@ -107,6 +116,8 @@ export interface ScenarioResult {
   modes: ModeResult[];
   /** The long-request lane's own accounting (its requests are in `load` too); null without one. */
   longLane: (LongLaneSettings & { load: LoadSnapshot; latency: WindowStats['latency'] }) | null;
+  /** The stream lane: its events and each time a stream ended; null without one. */
+  stream: ({ kind: 'sse'; path: string } & StreamLaneRecord) | null;
   /** The warm-up over all modes. */
   steady: WindowStats;
   switchovers: SwitchoverWindow[];
@@ -148,6 +159,7 @@ interface Loads {
   total: Recorder;
   perMode: Map<LoadMode, Recorder>;
   lane?: Recorder;
+  streams?: RunningStreams;
   running: RunningLoad[];
 }
 
@@ -167,11 +179,15 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   if (keepalive) running.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
   const churn = perMode.get('churn');
   if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
-  if (!options.longLane) return { total, perMode, running };
-  const lane = new Recorder(options.bucketMs, exactAboveMs, startedAt);
-  const check = options.request?.check ?? checkOurServer;
-  running.push(clients.longLane({ host: target.host, port: target.port, ...options.longLane, timeoutSeconds: options.requestTimeoutSeconds, check }, tee(longOnPurpose(total), lane)));
-  return { total, perMode, lane, running };
+  let lane: Recorder | undefined;
+  if (options.longLane) {
+    lane = new Recorder(options.bucketMs, exactAboveMs, startedAt);
+    const check = options.request?.check ?? checkOurServer;
+    running.push(clients.longLane({ host: target.host, port: target.port, ...options.longLane, timeoutSeconds: options.requestTimeoutSeconds, check }, tee(longOnPurpose(total), lane)));
+  }
+  const streams = options.stream ? clients.sseLane({ host: target.host, port: target.port, path: options.stream.path, connections: options.stream.connections }) : undefined;
+  if (streams) running.push(streams);
+  return { total, perMode, lane, streams, running };
 }
 
 /**
@@ -219,7 +235,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const { total, perMode, lane, running: loads } = startLoads(clients, options, target, startedAt);
+  const { total, perMode, lane, streams, running: loads } = startLoads(clients, options, target, startedAt);
   hooks.onRecorder?.(total);
 
   const restarts: RestartRecord[] = [];
@@ -279,6 +295,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
       switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
     })),
     longLane: lane && options.longLane ? { ...options.longLane, load: lane.snapshot(), latency: lane.window(startedAt, stoppedAt).latency } : null,
+    stream: streams && options.stream ? { kind: options.stream.kind, path: options.stream.path, ...streams.record() } : null,
     steady: total.window(warmup.from, warmup.to),
     switchovers: windows.map((w) => ({ ...w, stats: total.window(w.from, w.to) })),
     restarts,

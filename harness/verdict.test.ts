@@ -176,6 +176,26 @@ describe('judge', () => {
     expect(judge(scenario(healthy)).checks.map((c) => c.id)).not.toContain('long-lane');
   });
 
+  it('judges a stream lane: back within the budget and nothing lost passes; a late return or a lost event fails, naming the restart', () => {
+    const streams = (breaks: { at: number; how: 'end' | 'cut'; backAfterMs: number | null; lost: number }[]) => (record: RunRecord) => {
+      record.stream = { kind: 'sse', path: '/events', connections: 1, events: 50, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: breaks.map((b) => ({ ...b, duplicated: 0 })) };
+    };
+    const clean = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'end', backAfterMs: 120, lost: 0 }]) });
+    expect(failing(clean)).toEqual([]);
+    expect(judge(clean).checks.find((c) => c.id === 'streams')).toMatchObject({
+      name: 'every stream back within 1000 ms, no event lost (1 × sse:/events)',
+      detail: '50 events; 1 ended (1 end of stream), back after p50 120 ms, max 120 ms; 0 lost, 0 seen twice',
+    });
+    const late = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'cut', backAfterMs: 1500, lost: 0 }]) });
+    expect(failing(late)).toEqual(['streams']);
+    expect(detail(late, 'streams')).toMatch(/^a stream that ended \(closed without ending the stream\) at 1\.11 s in restart #1 was back only after 1500 ms\. /);
+    const gone = scenario(healthy, { edit: streams([{ at: t0 + 2500, how: 'end', backAfterMs: null, lost: 0 }]) });
+    expect(detail(gone, 'streams')).toMatch(/^a stream that ended \(end of stream\) at 2\.50 s was not back by the end\. /);
+    const lost = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'end', backAfterMs: 120, lost: 3 }]) });
+    expect(failing(lost)).toEqual(['streams']);
+    expect(detail(lost, 'streams')).toContain('; 3 lost, 0 seen twice');
+  });
+
   it('fails an interrupted run even without failures', () => {
     const result = scenario(healthy, { edit: (r) => (r.interrupted = { reason: 'interrupted by SIGINT' }) });
     expect(failing(result)).toEqual(['run-completed']);

@@ -250,9 +250,10 @@ describe('drain contract', () => {
   });
 
   it('8. ends an event stream at the drain\'s start after a whole event; the next server continues it from Last-Event-ID', async () => {
+    // The stream is opened while the old server is alone on the port: it is the old one's.
     const old = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '200' });
-    const next = await startReadyServer({ PORT: String(old.port) });
     const first = await openEvents(old.port, '/events?every=20');
+    const next = await startReadyServer({ PORT: String(old.port) });
     await first.until((events) => events.length >= 5);
     expect(first.events[0]).toMatchObject({ pid: old.child.pid });
 

@@ -22,6 +22,9 @@ export const STALL_WINDOW_MS = 500;
 export const ms = (value: number) => `${Math.round(value)} ms`;
 export const latencyText = (l: LatencySummary | null) => (l ? `p99 ${ms(l.p99)}, max ${ms(l.max)}` : 'no responses');
 
+/** How a stream ended, in words (load/sse-lane.ts). */
+const STREAM_ENDINGS = { end: 'end of stream', cut: 'closed without ending the stream', reset: 'reset', refused: 'refused', error: 'failed to open' } as const;
+
 /** One load mode's figures, with the run's clock (every mode shares it). */
 export function modeLoad(run: RunRecord, mode: LoadMode) {
   const m = run.modes.find((x) => x.mode === mode)!;
@@ -183,6 +186,36 @@ export const LOAD_CHECKS: CheckDefinition[] = [
       const cutAt = restartsWhere(run, { buckets: lane.buckets, bucketMs: run.bucketMs }, (b) => (b.failures.cut_in_flight ?? 0) > 0);
       const where = cutAt.length ? `; cut at restart ${cutAt.map((i) => `#${i}`).join(', ')}` : '';
       return [{ passed: false, detail: `${lane.failed} of ${lane.written} long requests failed (${causes})${where}; ${lane.answered} answered${latency}${cutAt.length ? `. ${evidenceText(run, cutAt)}` : ''}` }];
+    },
+  },
+  {
+    id: 'streams',
+    name: (run) => `every stream back within ${ms(run.parameters.latencyBudgetMs)}, no event lost (${run.stream?.connections} × ${run.stream?.kind}:${run.stream?.path})`,
+    needs: [],
+    // A stream lane only where the run had one (--stream).
+    judge: (run) => {
+      const stream = run.stream;
+      if (!stream) return [];
+      const budget = run.parameters.latencyBudgetMs;
+      const restartOf = (at: number) => run.switchovers.find((w) => at >= w.from && at < w.to)?.index;
+      const byHow = new Map<keyof typeof STREAM_ENDINGS, number>();
+      for (const b of stream.breaks) byHow.set(b.how, (byHow.get(b.how) ?? 0) + 1);
+      const hows = [...byHow].map(([how, n]) => `${n} ${STREAM_ENDINGS[how]}`);
+      const back = stream.breaks.flatMap((b) => (b.backAfterMs === null ? [] : [b.backAfterMs])).sort((a, b) => a - b);
+      const lost = stream.lostInStream + stream.breaks.reduce((n, b) => n + b.lost, 0);
+      const duplicated = stream.duplicatedInStream + stream.breaks.reduce((n, b) => n + b.duplicated, 0);
+      const late = stream.breaks.filter((b) => b.backAfterMs === null || b.backAfterMs > budget);
+      const summary =
+        `${stream.events} events; ${stream.breaks.length ? `${stream.breaks.length} ended (${hows.join(', ')})` : 'none ended'}` +
+        (back.length ? `, back after p50 ${ms(back[Math.floor(back.length / 2)]!)}, max ${ms(back.at(-1)!)}` : '') +
+        `; ${lost} lost, ${duplicated} seen twice` +
+        (stream.unnumbered ? ` (${stream.unnumbered} events without a numeric id: loss not judged for them)` : '');
+      const problems = [
+        ...(stream.events === 0 ? ['no event was received: the stream lane did not run'] : []),
+        ...late.map((b) => `a stream that ended (${STREAM_ENDINGS[b.how]}) at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${restartOf(b.at) ? ` in restart #${restartOf(b.at)}` : ''} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`),
+      ];
+      const passed = problems.length === 0 && lost === 0 && duplicated === 0;
+      return [{ passed, detail: problems.length ? `${problems.join('; ')}. ${summary}` : summary }];
     },
   },
   {

@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander';
 import { BUDGET_DEFAULTS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
-import type { Budgets, LongLaneSettings, RunSettings } from '../scenario.js';
+import type { Budgets, LongLaneSettings, RunSettings, StreamSettings } from '../scenario.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
 export interface NumberSpec {
@@ -39,6 +39,7 @@ const RANGES = {
   timeout: { min: 1, max: 600 },
   latencyBudget: { min: 1, max: 600_000, whole: true },
   longConnections: { min: 1, max: 100, whole: true },
+  streamConnections: { min: 1, max: 100, whole: true },
   stallFloor: { min: 0, max: 1 },
 } satisfies Record<string, NumberSpec>;
 
@@ -55,6 +56,8 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(RUN_DEFAULTS.requestTimeoutSeconds))
     .addOption(new Option('--long <path>', 'a long-request lane: keep requests to this path (one that takes seconds, e.g. /slow?ms=2000) in flight through every restart; one cut is cut_in_flight'))
     .addOption(new Option('--long-connections <n>', 'connections of the long-request lane').default(RUN_DEFAULTS.longConnections))
+    .addOption(new Option('--stream <sse:path>', 'a stream lane: Server-Sent Events clients kept connected through every restart, coming back with Last-Event-ID; judged on how soon they are back and on ids lost'))
+    .addOption(new Option('--stream-connections <n>', 'clients of the stream lane').default(RUN_DEFAULTS.streamConnections))
     .addOption(budgetOptions.latencyBudget())
     .addOption(budgetOptions.stallFloor());
 }
@@ -88,6 +91,17 @@ function readLongLane(values: Record<string, unknown>): LongLaneSettings | null 
   return { path, connections };
 }
 
+function readStream(values: Record<string, unknown>): StreamSettings | null {
+  const connections = numberOption('--stream-connections', values.streamConnections ?? RUN_DEFAULTS.streamConnections, RANGES.streamConnections);
+  if (values.stream === undefined) return null;
+  const text = String(values.stream);
+  const match = /^([a-z]+):(\/.*)$/.exec(text);
+  if (!match) throw new SetupError(`--stream ${JSON.stringify(text)} is not KIND:PATH; use e.g. --stream sse:/events`);
+  if (match[1] === 'ws') throw new SetupError(`--stream ws: WebSocket streams are not built yet; use sse:${match[2]} for Server-Sent Events`);
+  if (match[1] !== 'sse') throw new SetupError(`--stream ${JSON.stringify(text)}: unknown kind ${JSON.stringify(match[1])}; use sse:/PATH`);
+  return { kind: 'sse', path: match[2]!, connections };
+}
+
 /** The run settings and budgets from parsed option values (commander's camelCase keys, or a config file's). */
 export function readRunOptions(values: Record<string, unknown>): RunSettings & Budgets {
   const settings: RunSettings & Budgets = {
@@ -100,6 +114,7 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     bucketMs: numberOption('--bucket', values.bucket, RANGES.bucket),
     requestTimeoutSeconds: numberOption('--timeout', values.timeout, RANGES.timeout),
     longLane: readLongLane(values),
+    stream: readStream(values),
     ...readBudgets(values),
   };
   if (settings.latencyBudgetMs >= settings.requestTimeoutSeconds * 1000) {

@@ -5,6 +5,7 @@ import { type HeldRequest, heldRequest } from './held-request.js';
 import { type LoadOptions, type RunningLoad, startKeepAliveLoad } from './keepalive-load.js';
 import { type LongLaneOptions, startLongLane } from './long-lane.js';
 import type { LoadSink } from './recorder.js';
+import { type RunningStreams, startSseLane, type StreamLaneOptions } from './sse-lane.js';
 
 /** The load clients a scenario drives. */
 export interface LoadClients {
@@ -16,6 +17,8 @@ export interface LoadClients {
   longRequest: (target: { host: string; port: number; timeoutSeconds: number }, path: string) => HeldRequest;
   /** Long requests kept in flight through every restart (long-lane.ts). */
   longLane: (options: LongLaneOptions, sink: LoadSink) => RunningLoad;
+  /** Event streams kept open through every restart (sse-lane.ts). */
+  sseLane: (options: StreamLaneOptions) => RunningStreams;
 }
 
 export const LOAD_CLIENTS: LoadClients = {
@@ -23,4 +26,5 @@ export const LOAD_CLIENTS: LoadClients = {
   churn: startChurnLoad,
   longRequest: heldRequest,
   longLane: startLongLane,
+  sseLane: startSseLane,
 };

@@ -36,6 +36,7 @@ function parameters(options: ScenarioResult['options']) {
     fault: options.fault ?? null,
     restartSettings: options.restartSettings ?? null,
     longLane: options.longLane,
+    stream: options.stream,
   };
 }
 
@@ -89,6 +90,7 @@ function measured(result: ScenarioResult) {
           buckets: result.longLane.load.buckets,
         }
       : null,
+    stream: result.stream,
     steady: result.steady,
     switchovers: result.switchovers,
     restarts: result.restarts,

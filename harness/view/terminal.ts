@@ -98,6 +98,10 @@ export function renderSummary(doc: ResultDocument): string {
     const failed = lane.failed ? chalk.red(`${count(lane.failed)} failed (${causes})`) : '0 failed';
     lines.push(`  ${`long requests (${lane.connections} × ${lane.path})`.padEnd(27)} ${count(lane.answered).padStart(9)} answered, ${failed}, ${lane.inFlightAtStop} in flight at stop; ${latency(lane.latency)}`);
   }
+  if (doc.stream) {
+    const lost = doc.stream.lostInStream + doc.stream.breaks.reduce((n, b) => n + b.lost, 0);
+    lines.push(`  ${`streams (${doc.stream.connections} × ${doc.stream.kind}:${doc.stream.path})`.padEnd(27)} ${count(doc.stream.events).padStart(9)} events, ${doc.stream.breaks.length} ended, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`);
+  }
 
   lines.push('', chalk.bold('Restarts'));
   const windows = new Map(doc.switchovers.map((w) => [w.index, w]));
