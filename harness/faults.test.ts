@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { explain, runPoc } from '../test/poc-cli.js';
 import { cleanup } from '../test/processes.js';
 import { FAULT_NAMES } from './faults.js';
+import { schemaProblem } from './result/document.js';
 import { alive } from './runtime/processes.js';
 
 afterEach(cleanup);
@@ -53,6 +54,7 @@ describe('--fault on the local runtime', () => {
     expect(failingIds(result)).toContain('long-lane');
     expect(checkById(result, 'long-lane')!.detail).toMatch(/long requests failed \(\d+ cut_in_flight\); cut at restart #1/);
     expect(checkById(result, 'zero-failed-requests')!.detail).toContain('cut_in_flight');
+    expect(schemaProblem(result)).toBeNull();
   }, 60_000);
 
   it('stop-timeout: an old server still draining at the stop timeout is killed, and the report says by whom', async () => {
@@ -99,6 +101,7 @@ describe('--fault on the local runtime', () => {
     expect(lane).toMatchObject({ passed: true, name: 'no long request cut at a restart (2 × /slow?ms=2000)' });
     expect(poc.result!.longLane).toMatchObject({ failed: 0, inFlightAtStop: 0 });
     expect(poc.result!.longLane!.answered).toBeGreaterThanOrEqual(8);
+    expect(schemaProblem(poc.result)).toBeNull();
   }, 90_000);
 
   it('event streams through every restart of ours: each ended by the drain and back at the next id, none lost or twice', async () => {
@@ -111,6 +114,7 @@ describe('--fault on the local runtime', () => {
     expect(stream.breaks.every((b) => b.backAfterMs !== null && b.lost === 0 && b.duplicated === 0)).toBe(true);
     expect([stream.lostInStream, stream.duplicatedInStream, stream.unnumbered]).toEqual([0, 0, 0]);
     expect(stream.events).toBeGreaterThan(100);
+    expect(schemaProblem(poc.result)).toBeNull();
   }, 90_000);
 
   it('lists every fault in --help', async () => {

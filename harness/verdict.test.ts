@@ -2,14 +2,21 @@
 import { describe, expect, it } from 'vitest';
 import { BUDGET, type Feed, healthy, restart, scenario, t0 } from '../test/fixtures/scenario-result.js';
 import { UNKNOWN_PID } from './load/response-check.js';
-import type { RunRecord } from './result/document.js';
 import { IMAGE_SIGHT } from './runtime/image.js';
 import type { Sight } from './runtime/runtime.js';
 import { URL_SIGHT } from './runtime/url.js';
-import { EXIT_TOLERANCE_MS, judge, MIN_ANSWERED_PER_MODE, type CheckId } from './verdict.js';
+import { CHECKS, EXIT_TOLERANCE_MS, judge, MIN_ANSWERED_PER_MODE, type CheckId } from './verdict.js';
+import { type RunRecord, schemaProblem, toResultDocument } from './result/document.js';
+import schema from './result/result.schema.json' with { type: 'json' };
 
 const failing = (result: RunRecord) => judge(result).checks.filter((c) => !c.passed).map((c) => c.id);
 const detail = (result: RunRecord, id: CheckId) => judge(result).checks.find((c) => c.id === id)?.detail ?? '';
+
+describe('the check table and the result schema', () => {
+  it('every check id is one that result.json allows: a new check cannot write a file its own schema refuses', () => {
+    expect([...schema.definitions.check.properties.id.enum].sort()).toEqual(CHECKS.map((c) => c.id).sort());
+  });
+});
 
 describe('judge', () => {
   it('passes a clean handover, with every check present under a stable id', () => {
@@ -172,6 +179,7 @@ describe('judge', () => {
     expect(detail(clean, 'accounting')).toContain('long lane: 6 written = 6 answered + 0 failed + 0 in flight at stop');
     const cut = scenario(healthy, { edit: lane({ cut_in_flight: 2 }) });
     expect(failing(cut)).toEqual(['long-lane']);
+    expect(schemaProblem(toResultDocument(cut, judge(cut)))).toBeNull();
     expect(detail(cut, 'long-lane')).toMatch(/^2 of 8 long requests failed \(2 cut_in_flight\); cut at restart #1; 6 answered, p50 2001 ms, max 2010 ms\. restart #1: /);
     expect(judge(scenario(healthy)).checks.map((c) => c.id)).not.toContain('long-lane');
   });
@@ -193,6 +201,7 @@ describe('judge', () => {
     expect(detail(gone, 'streams')).toMatch(/^a stream that ended \(end of stream\) at 2\.50 s was not back by the end\. /);
     const lost = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'end', backAfterMs: 120, lost: 3 }]) });
     expect(failing(lost)).toEqual(['streams']);
+    expect(schemaProblem(toResultDocument(lost, judge(lost)))).toBeNull();
     expect(detail(lost, 'streams')).toContain('; 3 lost, 0 seen twice');
   });
 

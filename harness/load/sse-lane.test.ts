@@ -67,6 +67,20 @@ describe('startSseLane', () => {
     await sleep(150);
     await lane.stop();
     expect(lane.record().breaks).toEqual([expect.objectContaining({ how: 'cut', lost: 3, duplicated: 0 })]);
+    // Counted once, as the break's, not again as a gap within the stream.
+    expect(lane.record().lostInStream).toBe(0);
+  });
+
+  it('counts the ids a server sends again after a reconnect once each, as that break\'s', async () => {
+    const server = await serve(-3);
+    const lane = startSseLane({ host: '127.0.0.1', port: server.port, path: '/events', connections: 1 });
+    await sleep(100);
+    server.end('end');
+    await sleep(150);
+    await lane.stop();
+    const record = lane.record();
+    expect(record.breaks).toEqual([expect.objectContaining({ how: 'end', lost: 0, duplicated: 3 })]);
+    expect([record.lostInStream, record.duplicatedInStream]).toEqual([0, 0]);
   });
 
   it('keeps one break open while the server refuses, and says it never came back', async () => {

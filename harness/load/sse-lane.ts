@@ -65,21 +65,30 @@ export function startSseLane(options: StreamLaneOptions): RunningStreams {
     let retryMs = DEFAULT_RETRY_MS;
     /** The break this client has not come back from yet. */
     let pending: StreamBreak | undefined;
+    /** After a break whose stream resumed at an id already seen: the repeats up to the last id before it are that break's. */
+    let repeating: { of: StreamBreak; upTo: number } | undefined;
     const event = (id: number | undefined) => {
       record.events++;
-      if (pending) {
-        pending.backAfterMs = Date.now() - pending.at;
-        if (id !== undefined && lastId !== undefined) {
-          pending.lost = Math.max(0, id - lastId - 1);
-          pending.duplicated = id <= lastId ? lastId - id + 1 : 0;
-        }
+      const afterBreak = pending;
+      if (afterBreak) {
+        afterBreak.backAfterMs = Date.now() - afterBreak.at;
         pending = undefined;
-      } else if (id !== undefined && lastId !== undefined) {
-        if (id > lastId + 1) record.lostInStream += id - lastId - 1;
-        if (id <= lastId) record.duplicatedInStream++;
       }
-      if (id === undefined) record.unnumbered++;
-      else lastId = Math.max(lastId ?? id, id);
+      if (id === undefined) return void record.unnumbered++;
+      if (lastId !== undefined) {
+        if (afterBreak) {
+          afterBreak.lost = Math.max(0, id - lastId - 1);
+          repeating = id <= lastId ? { of: afterBreak, upTo: lastId } : undefined;
+        }
+        if (repeating && id <= repeating.upTo) {
+          repeating.of.duplicated++;
+        } else {
+          repeating = undefined;
+          if (!afterBreak && id > lastId + 1) record.lostInStream += id - lastId - 1;
+          if (!afterBreak && id <= lastId) record.duplicatedInStream++;
+        }
+      }
+      lastId = Math.max(lastId ?? id, id);
     };
     while (!stopping) {
       const how = await new Promise<StreamEnding>((resolve) => {
