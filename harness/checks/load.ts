@@ -210,9 +210,11 @@ export const LOAD_CHECKS: CheckDefinition[] = [
         (back.length ? `, back after p50 ${ms(back[Math.floor(back.length / 2)]!)}, max ${ms(back.at(-1)!)}` : '') +
         `; ${lost} lost, ${duplicated} seen twice` +
         (stream.unnumbered ? ` (${stream.unnumbered} events without a numeric id: loss not judged for them)` : '');
+      const ended = (b: (typeof stream.breaks)[number]) => `a stream that ended (${STREAM_ENDINGS[b.how]}) at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${restartOf(b.at) ? ` in restart #${restartOf(b.at)}` : ''}`;
       const problems = [
         ...(stream.events === 0 ? ['no event was received: the stream lane did not run'] : []),
-        ...late.map((b) => `a stream that ended (${STREAM_ENDINGS[b.how]}) at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${restartOf(b.at) ? ` in restart #${restartOf(b.at)}` : ''} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`),
+        ...late.map((b) => `${ended(b)} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`),
+        ...stream.breaks.filter((b) => b.lost || b.duplicated).map((b) => `${ended(b)} came back with ${[b.lost ? `${b.lost} ids lost` : '', b.duplicated ? `${b.duplicated} ids again` : ''].filter(Boolean).join(' and ')}`),
       ];
       const passed = problems.length === 0 && lost === 0 && duplicated === 0;
       return [{ passed, detail: problems.length ? `${problems.join('; ')}. ${summary}` : summary }];
