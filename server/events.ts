@@ -37,7 +37,7 @@ export function streamEvents(req: IncomingMessage, res: ServerResponse, options:
   const { pid, everyMs } = options;
   const now = eventId(Date.now(), everyMs);
   const last = Number(req.headers['last-event-id']);
-  let next = Number.isSafeInteger(last) && last >= 0 && last < now + 1 ? Math.max(last + 1, now - MAX_CATCH_UP) : now;
+  let next = Number.isSafeInteger(last) && last >= 0 && last <= now ? Math.max(last + 1, now - MAX_CATCH_UP) : now;
   res.writeHead(200, { ...options.headers, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
   res.write(`retry: ${RETRY_MS}\n\n`);
   const due = () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type ChildRunner, setupReason } from '../child-run.js';
 import { spread, type Spread } from '../compare/rows.js';
 import { SetupError } from '../errors.js';
+import { causesText } from '../load/recorder.js';
 import { readResultDocument } from '../result/document.js';
 import type { NetCounters } from '../runtime/net-counters.js';
 import { freePort } from '../runtime/processes.js';
@@ -248,7 +249,7 @@ const soakSection: Section<SoakRun[]> = {
     const md: string[] = [];
     for (const run of runs) {
       writeFileSync(join(dir, run.steer ? 'soak.svg' : 'soak-unsteered.svg'), await renderSvg(soakSpec(run.samples, run.heapAfterGc)));
-      const causes = Object.entries(run.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
+      const causes = causesText(run.failuresByCause);
       md.push(
         `### Soak, ${run.steer ? 'steered' : 'unsteered (--steer off)'}`,
         '',

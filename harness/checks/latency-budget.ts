@@ -6,7 +6,7 @@
 // and each window. A record keeps the budget it was last judged at, so a
 // saved run can be judged at another one: the move is exact both ways.
 import { SetupError } from '../errors.js';
-import { bucketsOverlapping, type Bucket, type FailureCause, type LatencyTail, type WindowStats } from '../load/recorder.js';
+import { bucketIndex, bucketsOverlapping, type Bucket, type FailureCause, type LatencyTail, type WindowStats } from '../load/recorder.js';
 import type { RunRecord } from '../result/document.js';
 import { warmupWindow } from '../strategies/timeline.js';
 
@@ -30,7 +30,7 @@ function shiftOf(tail: LatencyTail, fromMs: number, toMs: number, clock: { start
     slow += change;
     // As the recorder files it: nothing after the end is in a bucket.
     if (at >= clock.endedAt) continue;
-    const index = Math.max(0, Math.floor((at - clock.startedAt) / clock.bucketMs));
+    const index = bucketIndex(at, clock.startedAt, clock.bucketMs);
     slowByBucket.set(index, (slowByBucket.get(index) ?? 0) + change);
   }
   let timeouts = 0;

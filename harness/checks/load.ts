@@ -3,8 +3,9 @@
 // need nothing from the runtime but the load itself.
 import { evidenceText, restartsWhere } from '../evidence.js';
 import { MODE_NAMES, modesOf, type LoadMode } from '../load/modes.js';
-import type { Bucket, LatencySummary } from '../load/recorder.js';
+import { type Bucket, causesText, type LatencySummary } from '../load/recorder.js';
 import type { RunRecord } from '../result/document.js';
+import { warmupWindow } from '../strategies/timeline.js';
 import type { CheckDefinition } from './check.js';
 
 /** Each load mode must answer at least this many requests, or the load did not run. */
@@ -33,8 +34,9 @@ export function modeLoad(run: RunRecord, mode: LoadMode) {
 
 type Load = { buckets: readonly Bucket[]; bucketMs: number; startedAt: number; endedAt: number };
 
-/** The median of the buckets' answered counts in [from, to). */
-function medianAnswered(load: Load, from: number, to: number): number {
+/** The median of the answered counts of the warm-up's whole buckets (timeline.ts, warmupWindow). */
+function warmupMedian(run: RunRecord, load: Load): number {
+  const { from, to } = warmupWindow(load.startedAt, load.bucketMs, run.restarts, load.endedAt);
   const counts = load.buckets.filter((b) => b.start >= from && b.start + load.bucketMs <= to).map((b) => b.answered).sort((a, b) => a - b);
   return counts.length ? counts[Math.floor(counts.length / 2)]! : NaN;
 }
@@ -57,8 +59,7 @@ export interface Stall {
  */
 export function stalls(run: RunRecord, mode: LoadMode): Stall[] | string {
   const load = modeLoad(run, mode);
-  const firstRestart = run.restarts[0]?.triggeredAt ?? load.endedAt;
-  const median = medianAnswered(load, load.startedAt + load.bucketMs, firstRestart);
+  const median = warmupMedian(run, load);
   if (!(median > 0)) return `no warm-up to compare with (${MODE_NAMES[mode]} answered nothing before restart #1)`;
   const span = Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
   const expected = median * span;
@@ -82,7 +83,7 @@ function othersMeanwhile(run: RunRecord, stalled: LoadMode, at: number): string 
     .map(({ mode }) => {
       const load = modeLoad(run, mode);
       const answered = load.buckets.filter((b) => b.start >= at && b.start < at + STALL_WINDOW_MS).reduce((sum, b) => sum + b.answered, 0);
-      const warm = medianAnswered(load, load.startedAt + load.bucketMs, run.restarts[0]?.triggeredAt ?? load.endedAt) * Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
+      const warm = warmupMedian(run, load) * Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
       return ` (${MODE_NAMES[mode]} answered ${answered} meanwhile, against ${warm} in the warm-up)`;
     })
     .join('');
@@ -119,7 +120,7 @@ export const LOAD_CHECKS: CheckDefinition[] = [
     name: 'zero failed requests',
     needs: [],
     judge: (run) => {
-      const causes = Object.entries(run.failuresByCause).map(([cause, count]) => `${count} ${cause}`).join(', ');
+      const causes = causesText(run.failuresByCause);
       return [
         {
           passed: run.failed === 0,
@@ -182,7 +183,7 @@ export const LOAD_CHECKS: CheckDefinition[] = [
         const passed = lane.answered > 0;
         return [{ passed, detail: passed ? `${lane.answered} long requests answered, none cut${latency}` : `no long request was answered: the lane did not run (${lane.inFlightAtStop} in flight at stop)` }];
       }
-      const causes = Object.entries(lane.failuresByCause).map(([cause, count]) => `${count} ${cause}`).join(', ');
+      const causes = causesText(lane.failuresByCause);
       const cutAt = restartsWhere(run, { buckets: lane.buckets, bucketMs: run.bucketMs }, (b) => (b.failures.cut_in_flight ?? 0) > 0);
       const where = cutAt.length ? `; cut at restart ${cutAt.map((i) => `#${i}`).join(', ')}` : '';
       return [{ passed: false, detail: `${lane.failed} of ${lane.written} long requests failed (${causes})${where}; ${lane.answered} answered${latency}${cutAt.length ? `. ${evidenceText(run, cutAt)}` : ''}` }];

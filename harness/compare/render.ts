@@ -1,6 +1,6 @@
 // compare.md and compare.html: the table of `npm run compare`, and each
 // strategy's charts side by side.
-import type { LatencySummary } from '../load/recorder.js';
+import { causesText, type LatencySummary } from '../load/recorder.js';
 import { STRATEGIES, type StrategyName } from '../strategies/index.js';
 import { latencySpec, pidShareSpec, renderSvg } from '../view/charts.js';
 import type { ResultDocument } from '../result/document.js';
@@ -23,7 +23,7 @@ const ms = (v: number) => `${Math.round(v).toLocaleString('en-US')} ms`;
 const latency = (l: LatencySummary | null) => (l ? `${ms(l.p99)} / ${ms(l.max)}` : '–');
 const spreadText = (s: Spread | null) => (s ? (s.n > 1 ? `${ms(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : ms(s.median)) : '–');
 const failedText = (row: CompareRow) => {
-  const causes = Object.entries(row.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
+  const causes = causesText(row.failuresByCause);
   return row.failed === 0 ? '0' : `${row.failed.toLocaleString('en-US')} (${causes})`;
 };
 const gateText = (row: CompareRow) => (row.passed ? 'passed' : `failed: ${row.failedChecks.join(', ')}`);

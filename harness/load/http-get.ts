@@ -26,8 +26,6 @@ export function getOnce(agent: http.Agent, target: GetTarget, path: string, time
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
       response.on('end', () => {
-        // An answer cut short ends too (Node marks it incomplete): cut, not a corrupt body.
-        if (!response.complete) return resolve(broken(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
         const header = (name: string) => {
           const value = response.headers[name];
           return Array.isArray(value) ? value[0] : value;
@@ -35,6 +33,7 @@ export function getOnce(agent: http.Agent, target: GetTarget, path: string, time
         const checked = check(response.statusCode ?? 0, header, body);
         resolve(checked.ok ? { ...checked, latencyMs: latency() } : { ok: false, cause: checked.cause, connectionFailed: false, latencyMs: latency() });
       });
+      // An answer cut short never ends: Node says 'aborted' here.
       response.on('error', (error) => resolve(broken(error)));
     });
     // 'finish': the request is handed to the socket, which a server accepted.

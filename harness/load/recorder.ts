@@ -110,6 +110,11 @@ export function withoutResponse(failures: Partial<Record<FailureCause, number>>)
   return total;
 }
 
+/** Failures by cause for people: `2 connection_reset, 1 slow` ('' for none). */
+export function causesText(failures: Partial<Record<FailureCause, number>>): string {
+  return Object.entries(failures).map(([cause, count]) => `${count} ${cause}`).join(', ');
+}
+
 /** Maps a socket error code to a failure cause. */
 export function causeOfError(error: unknown): FailureCause {
   switch ((error as NodeJS.ErrnoException | undefined)?.code) {
@@ -170,6 +175,11 @@ const decoded = (settled: SettledLatency) => hdr.decodeFromCompressedBase64(sett
 
 function settle(histogram: hdr.Histogram, maxMicros = histogram.maxValue): SettledLatency {
   return { encoded: hdr.encodeIntoCompressedBase64(histogram), summary: summarize(histogram, maxMicros), maxMicros };
+}
+
+/** The index of the bucket an event at `at` is filed in (none after the end: the caller checks). */
+export function bucketIndex(at: number, startedAt: number, bucketMs: number): number {
+  return Math.max(0, Math.floor((at - startedAt) / bucketMs));
 }
 
 /** The buckets [first, last) a window [from, to) overlaps: windows count whole buckets. */
@@ -306,7 +316,7 @@ export class Recorder implements LoadSink {
   /** The bucket for `at`, or undefined after the end. */
   private bucketAt(at: number): RawBucket | undefined {
     if (this.endedAt !== undefined && at >= this.endedAt) return undefined;
-    const index = Math.max(0, Math.floor((at - this.startedAt) / this.bucketMs));
+    const index = bucketIndex(at, this.startedAt, this.bucketMs);
     while (this.raw.length <= index) {
       const settling = this.raw[this.raw.length - LIVE_BUCKETS];
       if (settling && isLive(settling.latency)) settling.latency = settle(settling.latency);

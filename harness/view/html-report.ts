@@ -5,6 +5,7 @@ import { failuresSpec, harnessSpec, latencySpec, pidShareSpec, rateSpec, renderS
 import type { ResultDocument } from '../result/document.js';
 import { switchovers } from './switchover.js';
 import { MODE_NAMES } from '../load/modes.js';
+import { causesText } from '../load/recorder.js';
 import { pidChartSkipped } from '../verdict.js';
 
 const escape = (text: unknown) =>
@@ -15,7 +16,7 @@ const count = (value: number) => value.toLocaleString('en-US');
 
 /** A ledger's failures, with their causes. */
 function failedText(load: { failed: number; failuresByCause: Record<string, number | undefined> }): string {
-  return `${count(load.failed)}${load.failed ? ` (${Object.entries(load.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ')})` : ''}`;
+  return `${count(load.failed)}${load.failed ? ` (${causesText(load.failuresByCause)})` : ''}`;
 }
 
 function table(headers: string[], rows: (string | number)[][]): string {

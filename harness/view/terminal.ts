@@ -3,7 +3,7 @@
 import chalk from 'chalk';
 import { evidenceOf, harnessText, HARNESS_STALL_MS, kernelText, listenerText } from '../evidence.js';
 import { MODE_NAMES } from '../load/modes.js';
-import type { LatencySummary, Recorder } from '../load/recorder.js';
+import { causesText, type LatencySummary, type Recorder } from '../load/recorder.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import type { ResultDocument } from '../result/document.js';
 import { timelineOf } from '../strategies/timeline.js';
@@ -88,14 +88,12 @@ export function renderSummary(doc: ResultDocument): string {
 
   lines.push('', chalk.bold('Load, per mode'));
   for (const load of doc.modes) {
-    const causes = Object.entries(load.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
-    const failed = load.failed ? chalk.red(`${count(load.failed)} failed (${causes})`) : '0 failed';
+    const failed = load.failed ? chalk.red(`${count(load.failed)} failed (${causesText(load.failuresByCause)})`) : '0 failed';
     lines.push(`  ${MODE_NAMES[load.mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(load.steady.latency)}`);
   }
   const lane = doc.longLane;
   if (lane) {
-    const causes = Object.entries(lane.failuresByCause).map(([cause, n]) => `${n} ${cause}`).join(', ');
-    const failed = lane.failed ? chalk.red(`${count(lane.failed)} failed (${causes})`) : '0 failed';
+    const failed = lane.failed ? chalk.red(`${count(lane.failed)} failed (${causesText(lane.failuresByCause)})`) : '0 failed';
     lines.push(`  ${`long requests (${lane.connections} × ${lane.path})`.padEnd(27)} ${count(lane.answered).padStart(9)} answered, ${failed}, ${lane.inFlightAtStop} in flight at stop; ${latency(lane.latency)}`);
   }
   if (doc.stream) {
