@@ -29,6 +29,8 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/build/Release/reuseport.node build/Release/
 COPY --from=build /src/dist/ dist/
+# The server's one runtime dependency (GET /ws); it has none of its own.
+COPY --from=build /src/node_modules/ws/ node_modules/ws/
 COPY scripts/ scripts/
 USER node
 EXPOSE 8080

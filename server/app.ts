@@ -21,7 +21,7 @@ export function pidBody(pid: number): string {
   return `OK. Handled by PID: ${pid}\n`;
 }
 
-/** Creates the request handler for GET /, /healthz, /slow?ms=N, /events and /info. */
+/** Creates the request handler for GET /, /healthz, /slow?ms=N, /events and /info (and /ws's answer to a GET that is no upgrade). */
 export function createApp(context: AppContext): (req: IncomingMessage, res: ServerResponse) => void {
   // Built once: the hot path only writes prepared bytes. Its headers are one
   // object reused for every response too: a fresh object per response (a
@@ -72,6 +72,10 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
         context.holdStream(res, () => stream.end());
         return;
       }
+      case '/ws':
+        // Upgrades go to websocket.ts; a plain GET learns what to do.
+        res.setHeader('Upgrade', 'websocket');
+        return send(res, 426, 'upgrade required: /ws is a WebSocket\n');
       case '/info':
         return send(
           res,

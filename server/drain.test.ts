@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { cleanup, RawConnection, startReadyServer, startServer, tempDir } from '../test/processes.js';
 import { processStartTime } from './readiness.js';
 
@@ -70,6 +71,29 @@ async function openEvents(port: number, path: string, lastEventId?: number) {
       while (!enough(events)) await new Promise<void>((wake) => waiters.push(wake));
     },
     close: () => response.destroy(),
+  };
+}
+
+/** A WebSocket client of /ws: its messages as they come, and the close it got. */
+async function openSocket(port: number, path: string, lastEventId?: number, createConnection?: () => net.Socket) {
+  const messages: { id: number; pid: number }[] = [];
+  const waiters: (() => void)[] = [];
+  const headers = lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) };
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers, ...(createConnection ? { createConnection } : {}) });
+  ws.on('message', (data) => {
+    const [id, pid] = String(data).split(' ').map(Number);
+    messages.push({ id: id!, pid: pid! });
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return {
+    messages,
+    closed,
+    async until(enough: (m: typeof messages) => boolean) {
+      while (!enough(messages)) await new Promise<void>((wake) => waiters.push(wake));
+    },
+    close: () => ws.terminate(),
   };
 }
 
@@ -273,6 +297,39 @@ describe('drain contract', () => {
     // Caught up: the next id after the last one seen, from the other server, none twice.
     expect(second.events[0]).toEqual({ id: last + 1, pid: next.child.pid });
     expect(second.events.map((e) => e.id)).toEqual(second.events.map((_, i) => last + 1 + i));
+  });
+
+  it('9. closes a WebSocket at the drain\'s start with 1012 after what was due; the next server continues it from Last-Event-ID', async () => {
+    const old = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '100' });
+    const first = await openSocket(old.port, '/ws?every=20');
+    const next = await startReadyServer({ PORT: String(old.port) });
+    await first.until((messages) => messages.length >= 5);
+    expect(first.messages[0]).toMatchObject({ pid: old.child.pid });
+
+    old.child.kill('SIGTERM');
+    expect(await first.closed).toEqual({ code: 1012, reason: 'server restart' });
+    const ids = first.messages.map((m) => m.id);
+    expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
+    expect(await old.exited).toBe(0);
+
+    const second = await openSocket(next.port, '/ws?every=20', ids.at(-1));
+    await second.until((messages) => messages.length >= 3);
+    second.close();
+    expect(second.messages[0]).toEqual({ id: ids.at(-1)! + 1, pid: next.child.pid });
+    expect(second.messages.map((m) => m.id)).toEqual(second.messages.map((_, i) => ids.at(-1)! + 1 + i));
+  });
+
+  it('9. closes a WebSocket upgraded while draining at once with 1012, after its first messages', async () => {
+    const server = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '2000' });
+    // A connection accepted before the drain, upgraded after it began (the listener is closed by then).
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    server.child.kill('SIGTERM');
+    await server.waitFor('listener_closed');
+    const late = await openSocket(server.port, '/ws?every=20', undefined, () => socket);
+    expect((await late.closed).code).toBe(1012);
+    expect(late.messages.length).toBeGreaterThanOrEqual(1);
+    expect(await server.exited).toBe(0);
   });
 
   it('ignores a second signal while draining', async () => {

@@ -29,9 +29,14 @@
  *     after its first events: a response that never finishes by itself
  *     would otherwise hold the drain until its deadline. The client comes
  *     back with Last-Event-ID, and the next server continues the sequence.
+ *  9. WebSockets (websocket.ts) get the same: at the drain's start each sends
+ *     what is due and closes with 1012 Service Restart, and one upgraded
+ *     while draining is closed so at once. An upgraded connection is never
+ *     idle (line 5): its close handshake ends it, or the deadline (line 7).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface DrainOptions {
   /** Line 5: how long an idle connection may stay after draining began. */
@@ -71,8 +76,10 @@ export class Drainer {
   private drainStarted = false;
   /** Connections accepted after the drain started, for `listener_closed`: with a steer, what was already routed here. */
   private acceptedWhileDraining = 0;
-  /** Line 8: the open streams, each with its graceful end. */
-  private readonly streams = new Map<ServerResponse, () => void>();
+  /** Lines 8 and 9: the open streams and WebSockets, each with its graceful end. */
+  private readonly streams = new Map<ServerResponse | Duplex, () => void>();
+  /** Line 9: connections upgraded to WebSockets, never idle. */
+  private readonly upgraded = new Set<Duplex>();
   /** Requests received, for the exit line. */
   served = 0;
 
@@ -117,6 +124,17 @@ export class Drainer {
     res.once('close', () => this.streams.delete(res));
   }
 
+  /** Line 9: `socket` was upgraded to a WebSocket that `end` closes gracefully; closed at the drain's start, or at once when it already began. */
+  holdSocket(socket: Duplex, end: () => void): void {
+    this.served++;
+    this.upgraded.add(socket);
+    clearTimeout(this.idleTimers.get(socket as Socket));
+    socket.once('close', () => this.upgraded.delete(socket));
+    if (this.drainStarted) return void setImmediate(end);
+    this.streams.set(socket, end);
+    socket.once('close', () => this.streams.delete(socket));
+  }
+
   /** Wraps the request handler so every request is tracked (lines 4, 6). */
   handle(handler: Handler): Handler {
     return (req, res) => {
@@ -155,7 +173,7 @@ export class Drainer {
         end(1);
       }, this.options.deadlineMs);
 
-      for (const end of this.streams.values()) end(); // line 8
+      for (const end of this.streams.values()) end(); // lines 8 and 9
       this.streams.clear();
       for (const [socket, latest] of this.connections) {
         if (finished(latest)) {
@@ -189,7 +207,7 @@ export class Drainer {
   }
 
   private armIdleTimer(socket: Socket): void {
-    if (!this.drainStarted || !finished(this.connections.get(socket)) || socket.destroyed) return;
+    if (!this.drainStarted || !finished(this.connections.get(socket)) || socket.destroyed || this.upgraded.has(socket)) return;
     clearTimeout(this.idleTimers.get(socket));
     this.idleTimers.set(
       socket,

@@ -9,6 +9,7 @@ import { logEvent } from './log.js';
 import { Offer, offerPath } from './handoff.js';
 import { processStartTime, Readiness } from './readiness.js';
 import { settle, steerAway } from './steer.js';
+import { createUpgradeHandler } from './websocket.js';
 
 /** Blocks the event loop: what a new version that is busy right after it said "ready" looks like to clients. */
 function stallEventLoop(ms: number): void {
@@ -70,6 +71,7 @@ function main(): void {
     holdStream: (res, end) => drainer.holdStream(res, end),
   });
   server.on('request', drainer.handle(app));
+  server.on('upgrade', createUpgradeHandler({ pid: process.pid, holdSocket: (socket, end) => drainer.holdSocket(socket, end) }));
   // Malformed requests and oversized headers: answer 400/431 and close, as
   // Node does by default, without a log line per attacker byte.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {

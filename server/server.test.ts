@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { listenReusePort } from '../native/index.js';
 import { cleanup, RawConnection, SERVER_MAIN, startReadyServer, startServer, tempDir, track } from '../test/processes.js';
 import { readConfig } from './config.js';
@@ -33,6 +34,28 @@ describe('routes', () => {
       expect((await connection.request(bad)).status, bad).toBe(400);
     }
     expect((await connection.request('/nope')).status).toBe(404);
+    expect((await connection.request('/ws')).status).toBe(426);
+  });
+
+  it('upgrades /ws to a WebSocket of numbered messages; other paths and bad ?every= are refused before the handshake', async () => {
+    const server = await startReadyServer();
+    const open = (path: string) =>
+      new Promise<{ messages: string[]; status?: number }>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`);
+        const messages: string[] = [];
+        ws.on('message', (data) => {
+          messages.push(String(data));
+          if (messages.length === 2) ws.close();
+        });
+        ws.on('close', () => resolve({ messages }));
+        ws.on('unexpected-response', (_request, response) => resolve({ messages, status: response.statusCode }));
+      });
+    const { messages } = await open('/ws?every=10');
+    const [first, second] = messages.map((m) => m.split(' ').map(Number));
+    expect(first![1]).toBe(server.child.pid);
+    expect(second![0]).toBe(first![0]! + 1);
+    expect((await open('/nope')).status).toBe(404);
+    expect((await open('/ws?every=5')).status).toBe(400);
   });
 
   it('rejects malformed requests, oversized headers and other methods, and keeps serving', async () => {
