@@ -5,7 +5,7 @@
 // these so that a reader can tell a server that stalled from a machine that
 // starved the harness; the check fails either way.
 import { harnessIn, type HarnessBucket } from './load/harness-monitor.js';
-import type { Bucket, LoadSnapshot } from './load/recorder.js';
+import { type Bucket, bucketIndex, type LoadSnapshot } from './load/recorder.js';
 import { moved, type NetCounterRecord, type NetCounters } from './runtime/net-counters.js';
 import type { ListenerClose, ServerEnding } from './runtime/server-log.js';
 
@@ -82,6 +82,16 @@ export function restartsWhere(result: EvidenceSource, load: Pick<LoadSnapshot, '
   return result.switchovers
     .filter((w) => load.buckets.some((b) => holds(b) && b.start < w.to && b.start + load.bucketMs > w.from))
     .map((w) => w.index);
+}
+
+/**
+ * The restart whose switchover window holds the bucket of the moment `at`:
+ * a client sees a server's exit a few ms after the restart script does, so
+ * a moment is judged by its bucket, as failures are.
+ */
+export function restartAt(result: EvidenceSource & { startedAt: number; bucketMs: number }, at: number): number | undefined {
+  const start = result.startedAt + bucketIndex(at, result.startedAt, result.bucketMs) * result.bucketMs;
+  return result.switchovers.find((w) => start < w.to && start + result.bucketMs > w.from)?.index;
 }
 
 /** The evidence of each restart in `indexes`, as one string ('' for none). */

@@ -108,7 +108,7 @@ describe('--fault on the local runtime', () => {
     const poc = await runPoc(['--runtime', 'local', '--stream', 'sse:/events?every=50', '--restarts', '3', '--interval', '2', '--warmup', '1', '--cooldown', '1.5', '--load', 'both']);
     expect(poc.code, explain(poc)).toBe(0);
     const stream = poc.result!.stream!;
-    expect(checkById(poc.result!, 'streams')).toMatchObject({ passed: true, name: 'every stream back within 1000 ms, no event lost (2 × sse:/events?every=50)' });
+    expect(checkById(poc.result!, 'streams')).toMatchObject({ passed: true, name: 'every stream ended gracefully and was back within 1000 ms, no message lost (2 × sse:/events?every=50)' });
     // Each restart ended each client's stream once, gracefully.
     expect(stream.breaks.map((b) => b.how)).toEqual(Array(6).fill('end'));
     expect(stream.breaks.every((b) => b.backAfterMs !== null && b.lost === 0 && b.duplicated === 0)).toBe(true);
@@ -116,6 +116,30 @@ describe('--fault on the local runtime', () => {
     expect(stream.events).toBeGreaterThan(100);
     expect(schemaProblem(poc.result)).toBeNull();
   }, 90_000);
+
+  it('WebSockets through every restart of ours: each closed 1012 by the drain and back at the next number, none lost or twice', async () => {
+    const poc = await runPoc(['--runtime', 'local', '--stream', 'ws:/ws?every=50', '--restarts', '3', '--interval', '2', '--warmup', '1', '--cooldown', '1.5', '--load', 'both']);
+    expect(poc.code, explain(poc)).toBe(0);
+    const stream = poc.result!.stream!;
+    expect(checkById(poc.result!, 'streams')).toMatchObject({ passed: true, name: 'every stream ended gracefully and was back within 1000 ms, no message lost (2 × ws:/ws?every=50)' });
+    expect(stream.breaks.map((b) => [b.how, b.code])).toEqual(Array(6).fill(['close', 1012]));
+    expect(stream.breaks.every((b) => b.backAfterMs !== null && b.lost === 0 && b.duplicated === 0)).toBe(true);
+    expect([stream.lostInStream, stream.duplicatedInStream, stream.unnumbered]).toEqual([0, 0, 0]);
+    expect(stream.events).toBeGreaterThan(100);
+    expect(schemaProblem(poc.result)).toBeNull();
+  }, 90_000);
+
+  it.each([
+    ['sse:/events?every=50', /^a stream ended without a graceful end \((EOF mid-stream|reset)\) at [\d.]+ s in restart #1/],
+    ['ws:/ws?every=50', /^a stream ended without a graceful close \((EOF without a close frame|reset)\) at [\d.]+ s in restart #1/],
+  ])('exit-at-sigterm: a server that just exits at SIGTERM fails the gate; the %s streams check names how each ended', async (stream, named) => {
+    const poc = await runPoc(['--runtime', 'local', '--fault', 'exit-at-sigterm', '--stream', stream, '--restarts', '1', '--interval', '2', '--warmup', '1', '--cooldown', '1.5', '--load', 'both']);
+    expect(poc.code, explain(poc)).toBe(1);
+    expect(failingIds(poc.result!)).toContain('streams');
+    expect(checkById(poc.result!, 'streams')!.detail).toMatch(named);
+    // Both clients' streams were the old server's: both ended with it, neither gracefully.
+    expect(poc.result!.stream!.breaks.filter((b) => b.how === 'cut' || b.how === 'reset')).toHaveLength(2);
+  }, 60_000);
 
   it('lists every fault in --help', async () => {
     const help = await runPoc(['--help']);
@@ -135,8 +159,7 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
     [['--strategy', 'bluegreen'], /--strategy "bluegreen" is not one of reuseport, handoff, naive/],
     [['--long', 'slow?ms=2000'], /--long "slow\?ms=2000" is not a path: give one that starts with \//],
     [['--long', '/slow', '--long-connections', '0'], /--long-connections "0" is not valid: use a number from 1 to 100/],
-    [['--stream', 'ws:/socket'], /--stream ws: WebSocket streams are not built yet; use sse:\/socket for Server-Sent Events/],
-    [['--stream', 'gopher:/x'], /--stream "gopher:\/x": unknown kind "gopher"; use sse:\/PATH/],
+    [['--stream', 'gopher:/x'], /--stream "gopher:\/x": unknown kind "gopher"; use sse:\/PATH \(Server-Sent Events\) or ws:\/PATH \(WebSocket\)/],
     [['--stream', '/events'], /--stream "\/events" is not KIND:PATH; use e.g. --stream sse:\/events/],
     [['--interval', '-1'], /--interval/],
     [['--runtime', 'local', '--keep'], /apply to the docker runtime only/],

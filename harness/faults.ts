@@ -5,7 +5,7 @@
 import type { LongLaneSettings } from './scenario.js';
 import type { RestartTweak } from './strategies/strategy.js';
 
-export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version', 'short-drain'] as const;
+export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version', 'short-drain', 'exit-at-sigterm'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** The restart a fault applies to. */
@@ -75,5 +75,9 @@ export const FAULTS: Record<FaultName, Fault> = {
     summary: 'the server gives up on what is in flight 300 ms after SIGTERM (DRAIN_TIMEOUT_MS=300); the long-request lane (2 × /slow?ms=5000 unless --long names one: every SIGTERM finds requests with seconds to go) sees requests cut, and the gate fails naming cut_in_flight',
     serverEnv: ['DRAIN_TIMEOUT_MS=300', 'DRAIN_IDLE_GRACE_MS=100'],
     longLane: { path: '/slow?ms=5000', connections: 2 },
+  },
+  'exit-at-sigterm': {
+    summary: "the old server exits at SIGTERM without draining, as a server with no handler does (DRAIN_ON_SIGTERM=off): open connections end with an EOF or a reset, and the gate fails naming them, streams included",
+    serverEnv: ['DRAIN_ON_SIGTERM=off'],
   },
 };

@@ -67,8 +67,8 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
       }, 40);
       return { stop: async () => clearInterval(timer) };
     },
-    sseLane: (lane) => {
-      started.push(`sse ${lane.path} × ${lane.connections}`);
+    streamLane: (kind, lane) => {
+      started.push(`${kind} ${lane.path} × ${lane.connections}`);
       return { stop: async () => {}, record: () => ({ connections: lane.connections, events: 10, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: [] }) };
     },
   };

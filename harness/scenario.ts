@@ -7,7 +7,7 @@ import { DeadlineError } from './deadline.js';
 import { SetupError } from './errors.js';
 import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import type { LoadClients } from './load/clients.js';
-import type { RunningStreams, StreamLaneRecord } from './load/sse-lane.js';
+import type { RunningStreams, StreamKind, StreamLaneRecord } from './load/stream-lane.js';
 import type { RunningLoad } from './load/keepalive-load.js';
 import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, longOnPurpose, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
@@ -46,7 +46,7 @@ export interface RunSettings {
 }
 
 export interface StreamSettings {
-  kind: 'sse';
+  kind: StreamKind;
   path: string;
   connections: number;
 }
@@ -117,7 +117,7 @@ export interface ScenarioResult {
   /** The long-request lane's own accounting (its requests are in `load` too); null without one. */
   longLane: (LongLaneSettings & { load: LoadSnapshot; latency: WindowStats['latency'] }) | null;
   /** The stream lane: its events and each time a stream ended; null without one. */
-  stream: ({ kind: 'sse'; path: string } & StreamLaneRecord) | null;
+  stream: ({ kind: StreamKind; path: string } & StreamLaneRecord) | null;
   /** The warm-up over all modes. */
   steady: WindowStats;
   switchovers: SwitchoverWindow[];
@@ -185,7 +185,7 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
     const check = options.request?.check ?? checkOurServer;
     running.push(clients.longLane({ host: target.host, port: target.port, ...options.longLane, timeoutSeconds: options.requestTimeoutSeconds, check }, tee(longOnPurpose(total), lane)));
   }
-  const streams = options.stream ? clients.sseLane({ host: target.host, port: target.port, path: options.stream.path, connections: options.stream.connections }) : undefined;
+  const streams = options.stream ? clients.streamLane(options.stream.kind, { host: target.host, port: target.port, path: options.stream.path, connections: options.stream.connections }) : undefined;
   if (streams) running.push(streams);
   return { total, perMode, lane, streams, running };
 }

@@ -184,19 +184,30 @@ describe('judge', () => {
     expect(judge(scenario(healthy)).checks.map((c) => c.id)).not.toContain('long-lane');
   });
 
-  it('judges a stream lane: back within the budget and nothing lost passes; a late return or a lost event fails, naming the restart', () => {
-    const streams = (breaks: { at: number; how: 'end' | 'cut'; backAfterMs: number | null; lost: number }[]) => (record: RunRecord) => {
-      record.stream = { kind: 'sse', path: '/events', connections: 1, events: 50, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: breaks.map((b) => ({ ...b, duplicated: 0 })) };
+  it('judges a stream lane: a graceful end, back within the budget and nothing lost passes; an EOF, a late return or a lost event fails, naming the restart', () => {
+    type Break = { at: number; how: 'end' | 'cut' | 'close' | 'reset'; code?: number; backAfterMs: number | null; lost: number };
+    const streams = (breaks: Break[], kind: 'sse' | 'ws' = 'sse') => (record: RunRecord) => {
+      record.stream = { kind, path: kind === 'ws' ? '/ws' : '/events', connections: 1, events: 50, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: breaks.map((b) => ({ ...b, duplicated: 0 })) };
     };
     const clean = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'end', backAfterMs: 120, lost: 0 }]) });
     expect(failing(clean)).toEqual([]);
     expect(judge(clean).checks.find((c) => c.id === 'streams')).toMatchObject({
-      name: 'every stream back within 1000 ms, no event lost (1 × sse:/events)',
+      name: 'every stream ended gracefully and was back within 1000 ms, no message lost (1 × sse:/events)',
       detail: '50 events; 1 ended (1 end of stream), back after p50 120 ms, max 120 ms; 0 lost, 0 seen twice',
     });
-    const late = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'cut', backAfterMs: 1500, lost: 0 }]) });
+    const late = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'end', backAfterMs: 1500, lost: 0 }]) });
     expect(failing(late)).toEqual(['streams']);
-    expect(detail(late, 'streams')).toMatch(/^a stream that ended \(closed without ending the stream\) at 1\.11 s in restart #1 was back only after 1500 ms\. /);
+    expect(detail(late, 'streams')).toMatch(/^a stream that ended \(end of stream\) at 1\.11 s in restart #1 was back only after 1500 ms\. /);
+    const cut = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'cut', backAfterMs: 120, lost: 0 }]) });
+    expect(failing(cut)).toEqual(['streams']);
+    expect(detail(cut, 'streams')).toMatch(/^a stream ended without a graceful end \(EOF mid-stream\) at 1\.11 s in restart #1\. /);
+    // WebSockets: 1012 is graceful; a reset or an error's close code is not.
+    const restarted = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'close', code: 1012, backAfterMs: 120, lost: 0 }], 'ws') });
+    expect(failing(restarted)).toEqual([]);
+    expect(detail(restarted, 'streams')).toBe('50 messages; 1 ended (1 close 1012 Service Restart), back after p50 120 ms, max 120 ms; 0 lost, 0 seen twice');
+    const reset = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'reset', backAfterMs: 120, lost: 0 }, { at: t0 + 1110, how: 'close', code: 1011, backAfterMs: 120, lost: 0 }], 'ws') });
+    expect(schemaProblem(toResultDocument(reset, judge(reset)))).toBeNull();
+    expect(detail(reset, 'streams')).toMatch(/^a stream ended without a graceful close \(reset\) at 1\.11 s in restart #1; a stream ended without a graceful close \(close 1011 Internal Error\) at 1\.11 s in restart #1\. /);
     const gone = scenario(healthy, { edit: streams([{ at: t0 + 2500, how: 'end', backAfterMs: null, lost: 0 }]) });
     expect(detail(gone, 'streams')).toMatch(/^a stream that ended \(end of stream\) at 2\.50 s was not back by the end\. /);
     const lost = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'end', backAfterMs: 120, lost: 3 }]) });

@@ -23,6 +23,8 @@ export interface ServerConfig {
   steerSettleMs: number;
   /** Fault injection for the gate's own tests: block the event loop this long right after ready (0: never). */
   stallAfterReadyMs: number;
+  /** Fault injection for the gate's own tests: false exits at SIGTERM without draining, as a server with no handler does. */
+  drainOnSigterm: boolean;
   /** systemd's notify socket, when started by systemd with Type=notify. */
   notifySocket?: string;
   /** Socket activation: LISTEN_FDS, checked against LISTEN_PID. */
@@ -109,6 +111,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     steer: onOff(env, 'DRAIN_STEER', DEFAULTS.steer),
     steerSettleMs: integer(env, 'DRAIN_STEER_SETTLE_MS', DEFAULTS.steerSettleMs, 0, 60_000),
     stallAfterReadyMs: integer(env, 'STALL_AFTER_READY_MS', 0, 0, 60_000),
+    drainOnSigterm: onOff(env, 'DRAIN_ON_SIGTERM', true),
     notifySocket: env.NOTIFY_SOCKET || undefined,
     listenFds: socketActivation(env, pid),
     handoffFrom: env.HANDOFF_FROM || undefined,

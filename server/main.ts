@@ -93,7 +93,8 @@ function main(): void {
       process.exit(code);
     });
   };
-  process.on('SIGTERM', stop);
+  // Without a handler, SIGTERM's default action ends the process at once: the fault a gate must catch.
+  if (config.drainOnSigterm) process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
   server.listen({ fd: listener.fd }, () => {

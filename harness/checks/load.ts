@@ -1,9 +1,10 @@
 // The checks on what the load saw: it ran, nothing failed, nothing was slow,
 // no switchover stalled, and every request written is accounted for. They
 // need nothing from the runtime but the load itself.
-import { evidenceText, restartsWhere } from '../evidence.js';
+import { evidenceText, restartAt, restartsWhere } from '../evidence.js';
 import { MODE_NAMES, modesOf, type LoadMode } from '../load/modes.js';
 import { type Bucket, causesText, type LatencySummary } from '../load/recorder.js';
+import type { Ending, StreamKind } from '../load/stream-lane.js';
 import type { RunRecord } from '../result/document.js';
 import { warmupWindow } from '../strategies/timeline.js';
 import type { CheckDefinition } from './check.js';
@@ -23,8 +24,37 @@ export const STALL_WINDOW_MS = 500;
 export const ms = (value: number) => `${Math.round(value)} ms`;
 export const latencyText = (l: LatencySummary | null) => (l ? `p99 ${ms(l.p99)}, max ${ms(l.max)}` : 'no responses');
 
-/** How a stream ended, in words (load/sse-lane.ts). */
-const STREAM_ENDINGS = { end: 'end of stream', cut: 'closed without ending the stream', reset: 'reset', refused: 'refused', error: 'failed to open' } as const;
+/** WebSocket close codes a server restart may give, by name (RFC 6455 7.4.1, IANA registry). */
+const CLOSE_CODES: Record<number, string> = { 1000: 'Normal Closure', 1001: 'Going Away', 1011: 'Internal Error', 1012: 'Service Restart', 1013: 'Try Again Later' };
+
+/** How a stream ended, in words (load/stream-lane.ts). */
+export function endingText(kind: StreamKind, ending: Ending): string {
+  switch (ending.how) {
+    case 'end':
+      return 'end of stream';
+    case 'close':
+      return `close ${ending.code}${CLOSE_CODES[ending.code!] ? ` ${CLOSE_CODES[ending.code!]}` : ''}`;
+    case 'cut':
+      return kind === 'ws' ? 'EOF without a close frame' : 'EOF mid-stream';
+    case 'reset':
+      return 'reset';
+    case 'refused':
+      return 'refused';
+    case 'error':
+      return 'failed to open';
+  }
+}
+
+/**
+ * The ends a server means and says: SSE's end of the response after a whole
+ * event; a WebSocket close frame saying the server is going (1001), restarting
+ * (1012) or done (1000). An EOF, a reset, or a close for an error is a stream
+ * the restart broke, even when the client came back.
+ */
+export function endedGracefully(kind: StreamKind, ending: Ending): boolean {
+  if (kind === 'sse') return ending.how === 'end';
+  return ending.how === 'close' && (ending.code === 1000 || ending.code === 1001 || ending.code === 1012);
+}
 
 /** One load mode's figures, with the run's clock (every mode shares it). */
 export function modeLoad(run: RunRecord, mode: LoadMode) {
@@ -191,29 +221,34 @@ export const LOAD_CHECKS: CheckDefinition[] = [
   },
   {
     id: 'streams',
-    name: (run) => `every stream back within ${ms(run.parameters.latencyBudgetMs)}, no event lost (${run.stream?.connections} × ${run.stream?.kind}:${run.stream?.path})`,
+    name: (run) => `every stream ended gracefully and was back within ${ms(run.parameters.latencyBudgetMs)}, no message lost (${run.stream?.connections} × ${run.stream?.kind}:${run.stream?.path})`,
     needs: [],
     // A stream lane only where the run had one (--stream).
     judge: (run) => {
       const stream = run.stream;
       if (!stream) return [];
       const budget = run.parameters.latencyBudgetMs;
-      const restartOf = (at: number) => run.switchovers.find((w) => at >= w.from && at < w.to)?.index;
-      const byHow = new Map<keyof typeof STREAM_ENDINGS, number>();
-      for (const b of stream.breaks) byHow.set(b.how, (byHow.get(b.how) ?? 0) + 1);
-      const hows = [...byHow].map(([how, n]) => `${n} ${STREAM_ENDINGS[how]}`);
+      const said = (b: Ending) => endingText(stream.kind, b);
+      const byHow = new Map<string, number>();
+      for (const b of stream.breaks) byHow.set(said(b), (byHow.get(said(b)) ?? 0) + 1);
+      const hows = [...byHow].map(([how, n]) => `${n} ${how}`);
       const back = stream.breaks.flatMap((b) => (b.backAfterMs === null ? [] : [b.backAfterMs])).sort((a, b) => a - b);
       const lost = stream.lostInStream + stream.breaks.reduce((n, b) => n + b.lost, 0);
       const duplicated = stream.duplicatedInStream + stream.breaks.reduce((n, b) => n + b.duplicated, 0);
       const late = stream.breaks.filter((b) => b.backAfterMs === null || b.backAfterMs > budget);
       const summary =
-        `${stream.events} events; ${stream.breaks.length ? `${stream.breaks.length} ended (${hows.join(', ')})` : 'none ended'}` +
+        `${stream.events} ${stream.kind === 'ws' ? 'messages' : 'events'}; ${stream.breaks.length ? `${stream.breaks.length} ended (${hows.join(', ')})` : 'none ended'}` +
         (back.length ? `, back after p50 ${ms(back[Math.floor(back.length / 2)]!)}, max ${ms(back.at(-1)!)}` : '') +
         `; ${lost} lost, ${duplicated} seen twice` +
-        (stream.unnumbered ? ` (${stream.unnumbered} events without a numeric id: loss not judged for them)` : '');
-      const ended = (b: (typeof stream.breaks)[number]) => `a stream that ended (${STREAM_ENDINGS[b.how]}) at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${restartOf(b.at) ? ` in restart #${restartOf(b.at)}` : ''}`;
+        (stream.unnumbered ? ` (${stream.unnumbered} without a number: loss not judged for them)` : '');
+      const when = (b: (typeof stream.breaks)[number]) => {
+        const restart = restartAt(run, b.at);
+        return `at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${restart ? ` in restart #${restart}` : ''}`;
+      };
+      const ended = (b: (typeof stream.breaks)[number]) => `a stream that ended (${said(b)}) ${when(b)}`;
       const problems = [
-        ...(stream.events === 0 ? ['no event was received: the stream lane did not run'] : []),
+        ...(stream.events === 0 ? ['nothing was received: the stream lane did not run'] : []),
+        ...stream.breaks.filter((b) => !endedGracefully(stream.kind, b)).map((b) => `a stream ended without a graceful ${stream.kind === 'ws' ? 'close' : 'end'} (${said(b)}) ${when(b)}`),
         ...late.map((b) => `${ended(b)} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`),
         ...stream.breaks.filter((b) => b.lost || b.duplicated).map((b) => `${ended(b)} came back with ${[b.lost ? `${b.lost} ids lost` : '', b.duplicated ? `${b.duplicated} ids again` : ''].filter(Boolean).join(' and ')}`),
       ];

@@ -56,7 +56,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(RUN_DEFAULTS.requestTimeoutSeconds))
     .addOption(new Option('--long <path>', 'a long-request lane: keep requests to this path (one that takes seconds, e.g. /slow?ms=2000) in flight through every restart; one cut is cut_in_flight'))
     .addOption(new Option('--long-connections <n>', 'connections of the long-request lane').default(RUN_DEFAULTS.longConnections))
-    .addOption(new Option('--stream <sse:path>', 'a stream lane: Server-Sent Events clients kept connected through every restart, coming back with Last-Event-ID; judged on how soon they are back and on ids lost'))
+    .addOption(new Option('--stream <sse:path>', 'a stream lane, sse:PATH or ws:PATH: Server-Sent Events or WebSocket clients kept connected through every restart, coming back with Last-Event-ID; judged on how each ended, how soon it was back and on messages lost'))
     .addOption(new Option('--stream-connections <n>', 'clients of the stream lane').default(RUN_DEFAULTS.streamConnections))
     .addOption(budgetOptions.latencyBudget())
     .addOption(budgetOptions.stallFloor());
@@ -96,10 +96,10 @@ function readStream(values: Record<string, unknown>): StreamSettings | null {
   if (values.stream === undefined) return null;
   const text = String(values.stream);
   const match = /^([a-z]+):(\/.*)$/.exec(text);
-  if (!match) throw new SetupError(`--stream ${JSON.stringify(text)} is not KIND:PATH; use e.g. --stream sse:/events`);
-  if (match[1] === 'ws') throw new SetupError(`--stream ws: WebSocket streams are not built yet; use sse:${match[2]} for Server-Sent Events`);
-  if (match[1] !== 'sse') throw new SetupError(`--stream ${JSON.stringify(text)}: unknown kind ${JSON.stringify(match[1])}; use sse:/PATH`);
-  return { kind: 'sse', path: match[2]!, connections };
+  if (!match) throw new SetupError(`--stream ${JSON.stringify(text)} is not KIND:PATH; use e.g. --stream sse:/events or --stream ws:/ws`);
+  const kind = match[1]!;
+  if (kind !== 'sse' && kind !== 'ws') throw new SetupError(`--stream ${JSON.stringify(text)}: unknown kind ${JSON.stringify(kind)}; use sse:/PATH (Server-Sent Events) or ws:/PATH (WebSocket)`);
+  return { kind, path: match[2]!, connections };
 }
 
 /** The run settings and budgets from parsed option values (commander's camelCase keys, or a config file's). */

@@ -5,7 +5,9 @@ import { type HeldRequest, heldRequest } from './held-request.js';
 import { type LoadOptions, type RunningLoad, startKeepAliveLoad } from './keepalive-load.js';
 import { type LongLaneOptions, startLongLane } from './long-lane.js';
 import type { LoadSink } from './recorder.js';
-import { type RunningStreams, startSseLane, type StreamLaneOptions } from './sse-lane.js';
+import { startSseLane } from './sse-lane.js';
+import type { RunningStreams, StreamKind, StreamLaneOptions } from './stream-lane.js';
+import { startWsLane } from './ws-lane.js';
 
 /** The load clients a scenario drives. */
 export interface LoadClients {
@@ -17,8 +19,8 @@ export interface LoadClients {
   longRequest: (target: { host: string; port: number; timeoutSeconds: number }, path: string) => HeldRequest;
   /** Long requests kept in flight through every restart (long-lane.ts). */
   longLane: (options: LongLaneOptions, sink: LoadSink) => RunningLoad;
-  /** Event streams kept open through every restart (sse-lane.ts). */
-  sseLane: (options: StreamLaneOptions) => RunningStreams;
+  /** Streams kept open through every restart (stream-lane.ts). */
+  streamLane: (kind: StreamKind, options: StreamLaneOptions) => RunningStreams;
 }
 
 export const LOAD_CLIENTS: LoadClients = {
@@ -26,5 +28,5 @@ export const LOAD_CLIENTS: LoadClients = {
   churn: startChurnLoad,
   longRequest: heldRequest,
   longLane: startLongLane,
-  sseLane: startSseLane,
+  streamLane: (kind, options) => (kind === 'ws' ? startWsLane(options) : startSseLane(options)),
 };

@@ -7,6 +7,7 @@ import { causesText, type LatencySummary, type Recorder } from '../load/recorder
 import { UNKNOWN_PID } from '../load/response-check.js';
 import type { ResultDocument } from '../result/document.js';
 import { timelineOf } from '../strategies/timeline.js';
+import { endedGracefully } from '../checks/load.js';
 import { pidChartSkipped } from '../verdict.js';
 import { toRows } from './histogram.js';
 
@@ -97,8 +98,11 @@ export function renderSummary(doc: ResultDocument): string {
     lines.push(`  ${`long requests (${lane.connections} × ${lane.path})`.padEnd(27)} ${count(lane.answered).padStart(9)} answered, ${failed}, ${lane.inFlightAtStop} in flight at stop; ${latency(lane.latency)}`);
   }
   if (doc.stream) {
-    const lost = doc.stream.lostInStream + doc.stream.breaks.reduce((n, b) => n + b.lost, 0);
-    lines.push(`  ${`streams (${doc.stream.connections} × ${doc.stream.kind}:${doc.stream.path})`.padEnd(27)} ${count(doc.stream.events).padStart(9)} events, ${doc.stream.breaks.length} ended, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`);
+    const { kind, breaks } = doc.stream;
+    const lost = doc.stream.lostInStream + breaks.reduce((n, b) => n + b.lost, 0);
+    const broken = breaks.filter((b) => !endedGracefully(kind, b)).length;
+    const ended = `${breaks.length} ended${broken ? chalk.red(` (${broken} not gracefully)`) : ''}`;
+    lines.push(`  ${`streams (${doc.stream.connections} × ${kind}:${doc.stream.path})`.padEnd(27)} ${count(doc.stream.events).padStart(9)} ${kind === 'ws' ? 'messages' : 'events'}, ${ended}, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`);
   }
 
   lines.push('', chalk.bold('Restarts'));
