@@ -1,9 +1,11 @@
 // Each injectable fault on the local runtime: a restart never makes things
 // worse. Rollbacks keep the old server serving with zero failed requests; a
 // request cut by a deadline or a kill fails the gate, with the reason.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { explain, runPoc } from '../test/poc-cli.js';
-import { cleanup } from '../test/processes.js';
+import { cleanup, tempDir } from '../test/processes.js';
 import { FAULT_NAMES } from './faults.js';
 import { schemaProblem } from './result/document.js';
 import { alive } from './runtime/processes.js';
@@ -141,6 +143,34 @@ describe('--fault on the local runtime', () => {
     expect(poc.result!.stream!.breaks.filter((b) => b.how === 'cut' || b.how === 'reset')).toHaveLength(2);
   }, 60_000);
 
+  it('a POST mix through every restart of ours: none lost, each kind counted on its own in result.json', async () => {
+    const body = join(tempDir(), 'order.json');
+    writeFileSync(body, '{"sku":42}');
+    const poc = await runPoc(['--runtime', 'local', '--request', 'GET /', '--request', `POST /submit @${body}`, '--restarts', '3', '--interval', '2', '--warmup', '1', '--cooldown', '1.5', '--load', 'both']);
+    expect(poc.code, explain(poc)).toBe(0);
+    const kinds = poc.result!.requests!;
+    expect(kinds.map((k) => [k.name, k.failed, k.inFlightAtStop])).toEqual([
+      ['GET /', 0, 0],
+      ['POST /submit', 0, 0],
+    ]);
+    for (const kind of kinds) expect(kind.answered).toBeGreaterThan(1000);
+    // Every request is one kind's: the kinds add up to the run.
+    expect(kinds.reduce((n, k) => n + k.written, 0)).toBe(poc.result!.written);
+    expect(poc.result!.parameters.requests).toEqual([
+      { name: 'GET /', method: 'GET', path: '/', headers: {}, bodyBytes: 0, weight: 1 },
+      { name: 'POST /submit', method: 'POST', path: '/submit', headers: { 'Content-Type': 'application/json' }, bodyBytes: 10, weight: 1 },
+    ]);
+    expect(checkById(poc.result!, 'request-mix')).toMatchObject({ passed: true, name: 'every kind of request answered, none failed (GET /, POST /submit)' });
+    expect(schemaProblem(poc.result)).toBeNull();
+  }, 90_000);
+
+  it('the same POST mix through a stop-then-start restart: the POSTs lost are called out as not idempotent', async () => {
+    const poc = await runPoc(['--runtime', 'local', '--strategy', 'naive', '--request', 'GET /', '--request', 'POST /submit', '--restarts', '1', '--interval', '2', '--warmup', '1', '--cooldown', '1.5', '--load', 'both']);
+    expect(poc.code, explain(poc)).toBe(1);
+    expect(failingIds(poc.result!)).toContain('request-mix');
+    expect(checkById(poc.result!, 'request-mix')!.detail).toMatch(/^\d+ POST \/submit failed, and POST is not idempotent: a client cannot tell whether it was applied, nor safely send it again; \d+ GET \/ failed\. /);
+  }, 60_000);
+
   it('lists every fault in --help', async () => {
     const help = await runPoc(['--help']);
     for (const name of FAULT_NAMES) expect(help.stdout).toContain(name);
@@ -160,6 +190,8 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
     [['--long', 'slow?ms=2000'], /--long "slow\?ms=2000" is not a path: give one that starts with \//],
     [['--long', '/slow', '--long-connections', '0'], /--long-connections "0" is not valid: use a number from 1 to 100/],
     [['--stream', 'gopher:/x'], /--stream "gopher:\/x": unknown kind "gopher"; use sse:\/PATH \(Server-Sent Events\) or ws:\/PATH \(WebSocket\)/],
+    [['--request', 'GET'], /--request "GET" is not 'METHOD PATH \[@bodyfile\]'; use e\.g\. --request 'GET \/'/],
+    [['--request', 'POST /submit @/nonexistent/order.json'], /--request "POST \/submit @\/nonexistent\/order\.json": cannot read the body file \/nonexistent\/order\.json \(ENOENT\)/],
     [['--stream', '/events'], /--stream "\/events" is not KIND:PATH; use e.g. --stream sse:\/events/],
     [['--interval', '-1'], /--interval/],
     [['--runtime', 'local', '--keep'], /apply to the docker runtime only/],

@@ -74,7 +74,7 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
   };
 }
 
-const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, longLane: null, stream: null };
+const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, requests: null, longLane: null, stream: null };
 
 describe('runScenario', () => {
   it('drives each load mode, restarts at the interval, and records every request and restart', async () => {

@@ -9,6 +9,7 @@ import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import type { LoadClients } from './load/clients.js';
 import type { RunningStreams, StreamKind, StreamLaneRecord } from './load/stream-lane.js';
 import type { RunningLoad } from './load/keepalive-load.js';
+import type { RequestKind, RequestMix } from './load/request-mix.js';
 import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, longOnPurpose, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
@@ -39,6 +40,8 @@ export interface RunSettings {
   cooldownMs: number;
   bucketMs: number;
   requestTimeoutSeconds: number;
+  /** The request mix (load/request-mix.ts), results kept per kind; null: GET on one path. */
+  requests: RequestKind[] | null;
   /** A few connections that keep a long request in flight through every restart (load/long-lane.ts); null: none. */
   longLane: LongLaneSettings | null;
   /** A few event streams kept open through every restart (load/sse-lane.ts); null: none. */
@@ -116,6 +119,8 @@ export interface ScenarioResult {
   modes: ModeResult[];
   /** The long-request lane's own accounting (its requests are in `load` too); null without one. */
   longLane: (LongLaneSettings & { load: LoadSnapshot; latency: WindowStats['latency'] }) | null;
+  /** With a request mix: each kind's own accounting (its requests are in `load` and the modes too); null without one. */
+  requests: { kind: RequestKind; load: LoadSnapshot; latency: WindowStats['latency'] }[] | null;
   /** The stream lane: its events and each time a stream ended; null without one. */
   stream: ({ kind: StreamKind; path: string } & StreamLaneRecord) | null;
   /** The warm-up over all modes. */
@@ -159,6 +164,8 @@ interface Loads {
   total: Recorder;
   perMode: Map<LoadMode, Recorder>;
   lane?: Recorder;
+  /** With a request mix: one recorder per kind, in the mix's order. */
+  perKind: Recorder[];
   streams?: RunningStreams;
   running: RunningLoad[];
 }
@@ -174,11 +181,14 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
   const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.request?.check };
   const path = options.request?.path ?? '/';
+  const perKind = (options.requests ?? []).map(() => new Recorder(options.bucketMs, exactAboveMs, startedAt));
+  // Each mode's requests go to the total, to the mode, and to their kind.
+  const mixOf = (mode: Recorder): RequestMix | undefined => (options.requests ? { kinds: options.requests, sinkOf: (kind) => tee(total, mode, perKind[kind]!) } : undefined);
   const running: RunningLoad[] = [];
   const keepalive = perMode.get('keepalive');
-  if (keepalive) running.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections }, tee(total, keepalive)));
+  if (keepalive) running.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections, mix: mixOf(keepalive) }, tee(total, keepalive)));
   const churn = perMode.get('churn');
-  if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections }, tee(total, churn)));
+  if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections, mix: mixOf(churn) }, tee(total, churn)));
   let lane: Recorder | undefined;
   if (options.longLane) {
     lane = new Recorder(options.bucketMs, exactAboveMs, startedAt);
@@ -187,7 +197,7 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   }
   const streams = options.stream ? clients.streamLane(options.stream.kind, { host: target.host, port: target.port, path: options.stream.path, connections: options.stream.connections }) : undefined;
   if (streams) running.push(streams);
-  return { total, perMode, lane, streams, running };
+  return { total, perMode, lane, perKind, streams, running };
 }
 
 /**
@@ -235,7 +245,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const { total, perMode, lane, streams, running: loads } = startLoads(clients, options, target, startedAt);
+  const { total, perMode, lane, perKind, streams, running: loads } = startLoads(clients, options, target, startedAt);
   hooks.onRecorder?.(total);
 
   const restarts: RestartRecord[] = [];
@@ -274,7 +284,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
 
   // Buckets end when the load is told to stop: stragglers count, but draw no rate.
   const stoppedAt = Date.now();
-  for (const recorder of [total, ...perMode.values(), ...(lane ? [lane] : [])]) recorder.end(stoppedAt);
+  for (const recorder of [total, ...perMode.values(), ...(lane ? [lane] : []), ...perKind]) recorder.end(stoppedAt);
   await Promise.all(loads.map((load) => load.stop()));
   monitor.stop();
   await counters.take('end');
@@ -295,6 +305,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
       switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
     })),
     longLane: lane && options.longLane ? { ...options.longLane, load: lane.snapshot(), latency: lane.window(startedAt, stoppedAt).latency } : null,
+    requests: options.requests ? options.requests.map((kind, index) => ({ kind, load: perKind[index]!.snapshot(), latency: perKind[index]!.window(startedAt, stoppedAt).latency })) : null,
     stream: streams && options.stream ? { kind: options.stream.kind, path: options.stream.path, ...streams.record() } : null,
     steady: total.window(warmup.from, warmup.to),
     switchovers: windows.map((w) => ({ ...w, stats: total.window(w.from, w.to) })),

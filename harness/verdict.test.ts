@@ -216,6 +216,29 @@ describe('judge', () => {
     expect(detail(lost, 'streams')).toMatch(/^a stream that ended \(end of stream\) at 1\.11 s in restart #1 came back with 3 ids lost\. .*; 3 lost, 0 seen twice$/);
   });
 
+  it('judges a request mix per kind: all answered passes; a failed POST is called out as not idempotent, a failed GET plainly', () => {
+    type Kind = NonNullable<RunRecord['requests']>[number];
+    const kind = (name: string, failed: number): Kind => {
+      const [method, path] = name.split(' ') as [string, string];
+      return { name, method, path, weight: 1, written: 100 + failed, answered: 100, failed, inFlightAtStop: 0, failuresByCause: failed ? { connection_reset: failed } : {}, latency: { count: 100, p50: 1, p99: 3, max: 4 }, latencyTail: { aboveMs: 100, responses: [], unansweredAtStop: [] } };
+    };
+    const mix = (kinds: Kind[]) => (record: RunRecord) => void (record.requests = kinds);
+    const clean = scenario(healthy, { edit: mix([kind('GET /', 0), kind('POST /submit', 0)]) });
+    expect(failing(clean)).toEqual([]);
+    expect(judge(clean).checks.find((c) => c.id === 'request-mix')).toMatchObject({
+      name: 'every kind of request answered, none failed (GET /, POST /submit)',
+      detail: 'GET /: 100 answered, 0 failed, p99 3 ms; POST /submit: 100 answered, 0 failed, p99 3 ms',
+    });
+    expect(schemaProblem(toResultDocument(clean, judge(clean)))).toBeNull();
+    const lost = scenario(healthy, { edit: mix([kind('GET /', 2), kind('POST /submit', 1)]) });
+    expect(failing(lost)).toContain('request-mix');
+    expect(detail(lost, 'request-mix')).toBe(
+      '1 POST /submit failed, and POST is not idempotent: a client cannot tell whether it was applied, nor safely send it again; 2 GET / failed. ' +
+        'GET /: 100 answered, 2 failed (2 connection_reset), p99 3 ms; POST /submit: 100 answered, 1 failed (1 connection_reset), p99 3 ms',
+    );
+    expect(judge(scenario(healthy)).checks.map((c) => c.id)).not.toContain('request-mix');
+  });
+
   it('fails an interrupted run even without failures', () => {
     const result = scenario(healthy, { edit: (r) => (r.interrupted = { reason: 'interrupted by SIGINT' }) });
     expect(failing(result)).toEqual(['run-completed']);

@@ -16,12 +16,15 @@ export interface AppContext {
   holdStream: (res: ServerResponse, end: () => void) => void;
 }
 
-/** The body of GET /; the harness validates responses against it. */
+/** The most POST /submit reads; a larger body is 413. */
+export const SUBMIT_MAX_BYTES = 1024 * 1024;
+
+/** The body of GET / (and of POST /submit); the harness validates responses against it. */
 export function pidBody(pid: number): string {
   return `OK. Handled by PID: ${pid}\n`;
 }
 
-/** Creates the request handler for GET /, /healthz, /slow?ms=N, /events and /info (and /ws's answer to a GET that is no upgrade). */
+/** Creates the request handler for GET /, /healthz, /slow?ms=N, /events, /info and POST /submit (and /ws's answer to a GET that is no upgrade). */
 export function createApp(context: AppContext): (req: IncomingMessage, res: ServerResponse) => void {
   // Built once: the hot path only writes prepared bytes. Its headers are one
   // object reused for every response too: a fresh object per response (a
@@ -39,11 +42,40 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
     res.end(payload);
   }
 
+  /**
+   * POST /submit: what a form or an API write looks like to a restart. The
+   * answer comes only once the whole body is read, so a request cut while
+   * its body is still arriving is never answered as if it were taken.
+   */
+  function submit(req: IncomingMessage, res: ServerResponse): void {
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      // Answered at once; the rest of the body is read and dropped, and the connection closed after it.
+      if (bytes > SUBMIT_MAX_BYTES && !res.headersSent) {
+        res.setHeader('Connection', 'close');
+        send(res, 413, `the body is over ${SUBMIT_MAX_BYTES} bytes\n`);
+      }
+    });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      res.writeHead(200, rootHeaders);
+      res.end(body);
+    });
+  }
+
   return (req, res) => {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
 
+    if (path === '/submit') {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return send(res, 405, 'method not allowed: POST a body to /submit\n');
+      }
+      return submit(req, res);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'method not allowed\n');

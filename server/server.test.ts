@@ -2,6 +2,7 @@
 // both ways of getting a listener (SO_REUSEPORT and systemd socket activation).
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -35,6 +36,24 @@ describe('routes', () => {
     }
     expect((await connection.request('/nope')).status).toBe(404);
     expect((await connection.request('/ws')).status).toBe(426);
+  });
+
+  it('answers POST /submit with its PID once the whole body is read; other methods 405, an oversized body 413', async () => {
+    const server = await startReadyServer();
+    const post = (body: Buffer, method = 'POST') =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.request({ host: '127.0.0.1', port: server.port, path: '/submit', method, headers: { 'Content-Length': body.length } }, (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
+    expect(await post(Buffer.from('{"order":1}'))).toEqual({ status: 200, body: `OK. Handled by PID: ${server.child.pid}\n` });
+    expect((await post(Buffer.alloc(0), 'GET')).status).toBe(405);
+    expect((await post(Buffer.alloc(1024 * 1024 + 1))).status).toBe(413);
+    expect((await new RawConnection(server.port).request('/')).status).toBe(200);
   });
 
   it('upgrades /ws to a WebSocket of numbered messages; other paths and bad ?every= are refused before the handshake', async () => {

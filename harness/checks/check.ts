@@ -17,6 +17,7 @@ export type CheckId =
   | 'rolled-back'
   | 'long-request'
   | 'long-lane'
+  | 'request-mix'
   | 'streams'
   | 'old-server-ending'
   | 'new-pids-answered'

@@ -44,21 +44,31 @@ function withCount(counts: Partial<Record<FailureCause, number>>, cause: Failure
   return before + change === 0 ? rest : { ...counts, [cause]: before + change };
 }
 
-interface LoadCounts {
+interface Counts {
   answered: number;
   failed: number;
   inFlightAtStop: number;
   failuresByCause: Partial<Record<FailureCause, number>>;
+}
+
+interface LoadCounts extends Counts {
   buckets: Bucket[];
 }
 
-function shifted<L extends LoadCounts>(load: L, shift: Shift): L {
+/** The totals after the shift (a request kind keeps no buckets). */
+function shiftedCounts<C extends Counts>(load: C, shift: Shift): C {
   return {
     ...load,
     answered: load.answered - shift.slow,
     failed: load.failed + shift.slow + shift.timeouts,
     inFlightAtStop: load.inFlightAtStop - shift.timeouts,
     failuresByCause: withCount(withCount(load.failuresByCause, 'slow', shift.slow), 'timeout', shift.timeouts),
+  };
+}
+
+function shifted<L extends LoadCounts>(load: L, shift: Shift): L {
+  return {
+    ...shiftedCounts(load, shift),
     buckets: load.buckets.map((bucket, index) => {
       const change = shift.slowByBucket.get(index) ?? 0;
       return change === 0 ? bucket : { ...bucket, answered: bucket.answered - change, failures: withCount(bucket.failures, 'slow', change) };
@@ -96,10 +106,12 @@ export function moveLatencyBudget(record: RunRecord, fromMs: number, toMs: numbe
       }),
     };
   });
+  const requests = record.requests?.map((kind) => (kind.latencyTail ? shiftedCounts(kind, shiftOf(kind.latencyTail, fromMs, toMs, clock)) : kind)) ?? record.requests;
   return {
     ...shifted(record, total),
     parameters: { ...record.parameters, latencyBudgetMs: toMs },
     modes,
+    requests,
     steady: shiftedWindow(record.steady, warmup, total, record, record.buckets.length),
     switchovers: record.switchovers.map((w) => ({ ...w, stats: shiftedWindow(w.stats, w, total, record, record.buckets.length) })),
   };

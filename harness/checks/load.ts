@@ -4,6 +4,7 @@
 import { evidenceText, restartAt, restartsWhere } from '../evidence.js';
 import { MODE_NAMES, modesOf, type LoadMode } from '../load/modes.js';
 import { type Bucket, causesText, type LatencySummary } from '../load/recorder.js';
+import { isIdempotent } from '../load/request-mix.js';
 import type { Ending, StreamKind } from '../load/stream-lane.js';
 import type { RunRecord } from '../result/document.js';
 import { warmupWindow } from '../strategies/timeline.js';
@@ -217,6 +218,24 @@ export const LOAD_CHECKS: CheckDefinition[] = [
       const cutAt = restartsWhere(run, { buckets: lane.buckets, bucketMs: run.bucketMs }, (b) => (b.failures.cut_in_flight ?? 0) > 0);
       const where = cutAt.length ? `; cut at restart ${cutAt.map((i) => `#${i}`).join(', ')}` : '';
       return [{ passed: false, detail: `${lane.failed} of ${lane.written} long requests failed (${causes})${where}; ${lane.answered} answered${latency}${cutAt.length ? `. ${evidenceText(run, cutAt)}` : ''}` }];
+    },
+  },
+  {
+    id: 'request-mix',
+    name: (run) => `every kind of request answered, none failed (${run.requests?.map((k) => k.name).join(', ')})`,
+    needs: [],
+    // Only with a mix (--request, requests); the totals are judged by zero-failed-requests.
+    judge: (run) => {
+      const kinds = run.requests;
+      if (!kinds) return [];
+      const figures = kinds.map((k) => `${k.name}: ${k.answered} answered, ${k.failed} failed${k.failed ? ` (${causesText(k.failuresByCause)})` : ''}${k.latency ? `, p99 ${ms(k.latency.p99)}` : ''}`);
+      const problems = [
+        ...kinds.filter((k) => k.answered === 0).map((k) => `${k.name} was never answered`),
+        // A lost GET can be sent again; a lost POST leaves its client not knowing whether it was applied.
+        ...kinds.filter((k) => k.failed > 0 && !isIdempotent(k.method)).map((k) => `${k.failed} ${k.name} failed, and ${k.method} is not idempotent: a client cannot tell whether it was applied, nor safely send it again`),
+        ...kinds.filter((k) => k.failed > 0 && isIdempotent(k.method)).map((k) => `${k.failed} ${k.name} failed`),
+      ];
+      return [{ passed: problems.length === 0, detail: problems.length ? `${problems.join('; ')}. ${figures.join('; ')}` : figures.join('; ') }];
     },
   },
   {

@@ -5,6 +5,7 @@
 // that order of precedence. Exit codes: 0 passed, 1 the gate failed (a
 // failed restart command included), 2 usage or setup error.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
@@ -22,6 +23,7 @@ import { type Runtime, USER_COMMAND } from '../runtime/runtime.js';
 import { checkTargetUrl, UrlRuntime } from '../runtime/url.js';
 import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { prepareReportDir } from '../view/write-report.js';
+import type { RequestKindConfig } from './request-options.js';
 import { addRunOptions, numberOption, readRunOptions } from './run-options.js';
 import schema from './gate-config.schema.json' with { type: 'json' };
 
@@ -94,6 +96,10 @@ function merged(command: Command): Record<string, unknown> {
       const why = e.keyword === 'additionalProperties' ? `unknown field; the fields are ${Object.keys(SCHEMA.properties).filter((k) => k !== '$schema').join(', ')}` : e.message;
       throw new SetupError(`--config ${flags.config}: ${field}: ${why}`);
     }
+    // A body file is named from where the config file is, not from where the gate runs.
+    for (const kind of (file.requests as RequestKindConfig[] | undefined) ?? []) {
+      if (kind.bodyFile !== undefined) kind.bodyFile = resolve(dirname(flags.config), kind.bodyFile);
+    }
   }
   const given = (key: string) => command.getOptionValueSource(key) === 'cli';
   const defaults = Object.fromEntries(Object.entries(flags).filter(([key]) => !given(key)));
@@ -107,6 +113,7 @@ export function resolveGateOptions(command: Command): GateOptions {
   if (o.image !== undefined && o.url !== undefined) throw new SetupError('give --image or --url, not both');
   if (o.image === undefined && o.url === undefined) throw new SetupError('name the server to gate: --image IMAGE --port N, or --url http://127.0.0.1:PORT/');
   if (typeof o.restart !== 'string' || !o.restart.trim()) throw new SetupError("--restart is required: the command that restarts your server (e.g. --restart 'kill -HUP 1')");
+  if (o.path !== undefined && (o.request !== undefined || o.requests !== undefined)) throw new SetupError('give --path or a request mix (--request, requests), not both: name the path in each request');
   const pathText = (o.path as string | undefined) ?? '/';
   if (!pathText.startsWith('/')) throw new SetupError(`--path must start with /, got '${pathText}'`);
 
@@ -185,7 +192,7 @@ export async function runGate(options: GateOptions): Promise<number> {
 
   say(chalk.bold(`reuseport-lab gate: ${options.scenario.restarts} × '${options.restart}' under load`));
   say(chalk.dim(`  target: ${runtime.description}`));
-  say(chalk.dim(`  load: ${describeLoad(scenario)}, GET ${options.path}; identity ${identity}; ready when ${describeReady(options.ready)}`));
+  say(chalk.dim(`  load: ${describeLoad(scenario)}${options.scenario.requests ? '' : `, GET ${options.path}`}; identity ${identity}; ready when ${describeReady(options.ready)}`));
   const { doc } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say }, {
     // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
     afterWarmup: (load) =>

@@ -129,6 +129,7 @@ function scenarioOf(options: PocOptions): ScenarioOptions {
     load, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor,
     // A fault that shows itself through the long lane brings one, unless --long names its own.
     longLane: options.longLane ?? (options.fault ? (FAULTS[options.fault].longLane ?? null) : null),
+    requests: options.requests,
     stream: options.stream,
     fault: options.fault,
     restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout, steer: options.steer },

@@ -2,7 +2,7 @@
 // must tell apart: each request ends in exactly one outcome.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestBytes, requestOnce, startChurnLoad } from './churn-load.js';
+import { getBytes, requestOnce, startChurnLoad } from './churn-load.js';
 import { Recorder } from './recorder.js';
 
 const servers: net.Server[] = [];
@@ -37,7 +37,7 @@ describe('requestOnce', () => {
     const port = await tcpServer((socket, head) => ((seen = head), socket.end(ours(42))));
     expect(await requestOnce(target(port), '/x?y=1')).toMatchObject({ ok: true, pid: 42, version: 'v7' });
     expect(seen).toBe(`GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
-    expect(requestBytes('::1', 80, '/').toString()).toContain('Host: [::1]:80\r\n');
+    expect(getBytes('::1', 80, '/').toString()).toContain('Host: [::1]:80\r\n');
   });
 
   it('reads a chunked body, a body that runs until the close, and one that arrives a byte at a time', async () => {

@@ -12,6 +12,7 @@ import { HTTPParser } from 'http-parser-js';
 import { RECONNECT_DELAY_MS } from './compliant-client.js';
 import type { RunningLoad } from './keepalive-load.js';
 import { causeOfError, type FailureCause, type LoadSink, type Outcome, record } from './recorder.js';
+import { plainGet, requestBytes, type RequestMix, weightedOrder } from './request-mix.js';
 import { type Checked, checkOurServer, type ResponseCheck } from './response-check.js';
 
 export interface ChurnOptions {
@@ -24,17 +25,18 @@ export interface ChurnOptions {
   timeoutSeconds: number;
   /** How long stop() waits for requests in flight before giving up on them. */
   settleMs: number;
-  /** The path each request asks for (default: /). */
+  /** The path each request asks for (default: /), when there is no mix. */
   path?: string;
+  /** The kinds of request to send, each outcome to its kind's sink instead of the load's. */
+  mix?: RequestMix;
   /** How a response is judged (default: our server's own body and headers). */
   check?: ResponseCheck;
 }
 
 
 /** What a new connection writes: one GET that asks the server to close after answering. */
-export function requestBytes(host: string, port: number, path: string): Buffer {
-  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`, 'latin1');
+export function getBytes(host: string, port: number, path: string): Buffer {
+  return requestBytes(plainGet(path), host, port, true);
 }
 
 /**
@@ -185,7 +187,7 @@ export function requestOnce(
       clearTimeout(timer);
       signal?.removeEventListener('abort', stop);
     };
-    const request = new Exchange(target, requestBytes(target.host, target.port, path), check, new ResponseParser(), resolve, finished);
+    const request = new Exchange(target, getBytes(target.host, target.port, path), check, new ResponseParser(), resolve, finished);
     // Also ends a connection left open after its response, by a server that said it would close it.
     const timer = setTimeout(() => request.abort('timeout'), target.timeoutSeconds * 1000);
     const stop = () => request.abort('stopped');
@@ -197,7 +199,13 @@ export function requestOnce(
 export function startChurnLoad(options: ChurnOptions, sink: LoadSink): RunningLoad {
   let stopping = false;
   const deadline = Date.now() + options.maxSeconds * 1000;
-  const bytes = requestBytes(options.host, options.port, options.path ?? '/');
+  // Each loop goes through the mix's order from its own place in it; every
+  // request's bytes are built once.
+  const kinds = options.mix?.kinds ?? [plainGet(options.path ?? '/')];
+  const bytes = kinds.map((kind) => requestBytes(kind, options.host, options.port, true));
+  const sinks = kinds.map((_, kind) => options.mix?.sinkOf(kind) ?? sink);
+  const order = weightedOrder(kinds.map((k) => k.weight));
+  let loopsStarted = 0;
   const check = options.check ?? checkOurServer;
   // One sweep for the whole load instead of a timer per request: requests
   // older than the timeout are ended, and after stop() those still out are.
@@ -209,13 +217,16 @@ export function startChurnLoad(options: ChurnOptions, sink: LoadSink): RunningLo
   }, Math.min(250, timeoutMs / 4));
   const loop = async () => {
     const parser = new ResponseParser();
+    let step = loopsStarted++;
     while (!stopping && Date.now() < deadline) {
-      sink.written();
+      const kind = order[step++ % order.length]!;
+      const kindSink = sinks[kind]!;
+      kindSink.written();
       const outcome = await new Promise<Outcome>((resolve) => {
-        const request: InFlight = new Exchange(options, bytes, check, parser, resolve, () => inFlight.delete(request));
+        const request: InFlight = new Exchange(options, bytes[kind]!, check, parser, resolve, () => inFlight.delete(request));
         inFlight.add(request);
       });
-      record(sink, outcome);
+      record(kindSink, outcome);
       // Like any real client, do not hammer a closed port.
       if (!outcome.ok && outcome.connectionFailed) await sleep(RECONNECT_DELAY_MS);
     }

@@ -24,6 +24,9 @@ export interface AutocannonClient {
   _doRequest(...args: unknown[]): unknown;
   _connect(...args: unknown[]): unknown;
   _resetConnection(): unknown;
+  /** The bytes of the request about to be written, called once per write. */
+  getRequestBuffer(): Buffer;
+  requestIterator: { currentRequestIndex: number };
 }
 
 /**

@@ -5,6 +5,7 @@ import autocannon from 'autocannon';
 import { type AutocannonClient, makeCompliant } from './compliant-client.js';
 import { type Checked, checkOurServer, type ResponseCheck } from './response-check.js';
 import { causeOfError, type LoadSink } from './recorder.js';
+import { plainGet, type RequestMix, weightedOrder } from './request-mix.js';
 
 export interface LoadOptions {
   url: string;
@@ -17,6 +18,8 @@ export interface LoadOptions {
   settleMs: number;
   /** How a response is judged (default: our server's own body and headers). */
   check?: ResponseCheck;
+  /** The kinds of request to send instead of GET on the url's path, each outcome to its kind's sink. */
+  mix?: RequestMix;
 }
 
 export interface RunningLoad {
@@ -38,51 +41,65 @@ function header(headers: Record<string, string | string[]>, name: string): strin
  * Starts autocannon against `url`. Each request written ends in the sink
  * exactly once: answered, failed with a cause, or in flight at stop.
  *
- * autocannon writes one request at a time per connection and emits `request`
- * for each. When it writes the next one while the previous is unanswered,
- * that one was lost: by a timeout if it was as old as the timeout (on a
- * timeout autocannon reconnects and writes the next request *before* it emits
- * `timeout`), silently otherwise (a server's FIN; autocannon counts it
- * nowhere).
+ * autocannon writes one request at a time per connection, taking its bytes
+ * from getRequestBuffer() just before the write: that is where a request is
+ * counted, and where the mix's kind it belongs to is known (the iterator's
+ * index into the requests). When it writes the next one while the previous
+ * is unanswered, that one was lost: by a timeout if it was as old as the
+ * timeout (on a timeout autocannon reconnects and writes the next request
+ * *before* it emits `timeout`), silently otherwise (a server's FIN;
+ * autocannon counts it nowhere).
  */
 export function startKeepAliveLoad(load: LoadOptions, sink: LoadSink): RunningLoad {
   const timeoutMs = load.timeoutSeconds * 1000;
   const check = load.check ?? checkOurServer;
   const url = new URL(load.url);
+  const kinds = load.mix?.kinds ?? [plainGet(url.pathname + url.search)];
+  const sinks = kinds.map((_, kind) => load.mix?.sinkOf(kind) ?? sink);
+  // autocannon cycles through its requests: one per place in the order.
+  const order = weightedOrder(kinds.map((k) => k.weight));
   let halted = false;
   // autocannon calls onResponse and then, synchronously, emits 'response' on
   // the same client: the check made in the first is read in the second.
   let lastChecked: Checked | undefined;
-  /** Per connection: when its unanswered request was written. */
-  const outstanding = new Map<AutocannonClient, number>();
+  /** Per connection: its unanswered request, when it was written and the sink of its kind. */
+  const outstanding = new Map<AutocannonClient, { since: number; sink: LoadSink }>();
 
   const account = (raw: unknown) => {
     const client = raw as AutocannonClient;
     makeCompliant(client, () => halted);
-    const settle = () => outstanding.delete(client);
-    const timedOut = () => Date.now() - (outstanding.get(client) ?? Infinity) >= timeoutMs - TIMER_SLACK_MS;
-    client.on('request', () => {
-      if (outstanding.has(client)) sink.fail(timedOut() ? 'timeout' : 'silent_loss');
-      outstanding.set(client, Date.now());
-      sink.written();
-    });
+    /** Forgets the client's unanswered request and returns its sink, if it had one. */
+    const settle = () => {
+      const request = outstanding.get(client);
+      outstanding.delete(client);
+      return request?.sink;
+    };
+    const timedOut = () => Date.now() - (outstanding.get(client)?.since ?? Infinity) >= timeoutMs - TIMER_SLACK_MS;
+    const requestBuffer = client.getRequestBuffer;
+    client.getRequestBuffer = function (this: AutocannonClient) {
+      if (outstanding.has(client)) outstanding.get(client)!.sink.fail(timedOut() ? 'timeout' : 'silent_loss');
+      const kindSink = sinks[order[this.requestIterator.currentRequestIndex]!]!;
+      outstanding.set(client, { since: Date.now(), sink: kindSink });
+      kindSink.written();
+      return requestBuffer.call(this);
+    };
     client.on('response', (_status: number, _bytes: number, durationMs: number) => {
-      settle();
+      const kindSink = settle() ?? sink;
       const checked = lastChecked;
       lastChecked = undefined;
-      if (checked?.ok) sink.answer(checked.pid, checked.version, durationMs);
-      else sink.fail(checked?.cause ?? 'corrupt_body');
+      if (checked?.ok) kindSink.answer(checked.pid, checked.version, durationMs);
+      else kindSink.fail(checked?.cause ?? 'corrupt_body');
     });
     client.on('connError', (error: Error) => {
-      if (outstanding.has(client) && settle()) sink.fail(causeOfError(error));
+      settle()?.fail(causeOfError(error));
     });
     client.on('timeout', () => {
-      // Only if the 'request' of the reconnect has not accounted for it already.
-      if (outstanding.has(client) && timedOut() && settle()) sink.fail('timeout');
+      // Only if the write of the reconnect has not accounted for it already.
+      if (timedOut()) settle()?.fail('timeout');
     });
     client.on('done', () => {
-      const since = outstanding.get(client);
-      if (since !== undefined && settle()) sink.stoppedWith([Date.now() - since]);
+      const since = outstanding.get(client)?.since;
+      if (since !== undefined) settle()?.stoppedWith([Date.now() - since]);
     });
   };
 
@@ -92,15 +109,18 @@ export function startKeepAliveLoad(load: LoadOptions, sink: LoadSink): RunningLo
     pipelining: 1,
     duration: load.maxSeconds,
     timeout: load.timeoutSeconds,
-    requests: [
-      {
-        method: 'GET',
-        path: url.pathname + url.search,
+    requests: order.map((index) => {
+      const kind = kinds[index]!;
+      return {
+        method: kind.method,
+        path: kind.path,
+        headers: kind.headers,
+        ...(kind.body ? { body: kind.body } : {}),
         onResponse: (status: number, body: string, _context: unknown, headers: Record<string, string | string[]>) => {
           lastChecked = check(status, (name) => header(headers, name), body);
         },
-      },
-    ],
+      };
+    }),
     setupClient: account,
   } as autocannon.Options;
   let onFinished!: () => void;

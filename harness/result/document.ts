@@ -36,6 +36,8 @@ function parameters(options: ScenarioResult['options']) {
     fault: options.fault ?? null,
     restartSettings: options.restartSettings ?? null,
     longLane: options.longLane,
+    // The kinds as sent, without their bodies: the size says enough, and a body may hold what a report should not.
+    requests: options.requests?.map(({ name, method, path, headers, body, weight }) => ({ name, method, path, headers, bodyBytes: body?.length ?? 0, weight })) ?? null,
     stream: options.stream,
   };
 }
@@ -90,6 +92,20 @@ function measured(result: ScenarioResult) {
           buckets: result.longLane.load.buckets,
         }
       : null,
+    requests:
+      result.requests?.map(({ kind, load, latency }) => ({
+        name: kind.name,
+        method: kind.method,
+        path: kind.path,
+        weight: kind.weight,
+        written: load.written,
+        answered: load.answered,
+        failed: load.failed,
+        inFlightAtStop: load.inFlightAtStop,
+        failuresByCause: load.failuresByCause,
+        latency,
+        latencyTail: load.tail as LatencyTail | null,
+      })) ?? null,
     stream: result.stream,
     steady: result.steady,
     switchovers: result.switchovers,

@@ -88,6 +88,8 @@ ${table(
   ['load', 'written', 'answered', 'failed', 'in flight at stop', 'steady p99', 'steady max'],
   [
     ...doc.modes.map((m) => [MODE_NAMES[m.mode], count(m.written), count(m.answered), failedText(m), count(m.inFlightAtStop), ms(m.steady.latency?.p99), ms(m.steady.latency?.max)]),
+    // Each kind of a request mix, over both modes: its latency is that of the whole run (a kind keeps no windows).
+    ...(doc.requests ?? []).map((k) => [`${k.name} ×${k.weight}`, count(k.written), count(k.answered), failedText(k), count(k.inFlightAtStop), ms(k.latency?.p99), ms(k.latency?.max)]),
     // The long lane: its latency is that of the whole run (its requests are long on purpose, there is no steady state to speak of).
     ...(doc.longLane ? [[`long requests (${doc.longLane.connections} × ${doc.longLane.path})`, count(doc.longLane.written), count(doc.longLane.answered), failedText(doc.longLane), count(doc.longLane.inFlightAtStop), ms(doc.longLane.latency?.p99), ms(doc.longLane.latency?.max)]] : []),
   ],

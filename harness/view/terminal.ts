@@ -92,6 +92,10 @@ export function renderSummary(doc: ResultDocument): string {
     const failed = load.failed ? chalk.red(`${count(load.failed)} failed (${causesText(load.failuresByCause)})`) : '0 failed';
     lines.push(`  ${MODE_NAMES[load.mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(load.steady.latency)}`);
   }
+  for (const kind of doc.requests ?? []) {
+    const failed = kind.failed ? chalk.red(`${count(kind.failed)} failed (${causesText(kind.failuresByCause)})`) : '0 failed';
+    lines.push(`  ${`  ${kind.name} ×${kind.weight}`.padEnd(27)} ${count(kind.answered).padStart(9)} answered, ${failed}, ${kind.inFlightAtStop} in flight at stop; ${latency(kind.latency)}`);
+  }
   const lane = doc.longLane;
   if (lane) {
     const failed = lane.failed ? chalk.red(`${count(lane.failed)} failed (${causesText(lane.failuresByCause)})`) : '0 failed';
