@@ -132,8 +132,8 @@ describe('--fault on the local runtime', () => {
   }, 90_000);
 
   it.each([
-    ['sse:/events?every=50', /^a stream ended without a graceful end \((EOF mid-stream|reset)\) at [\d.]+ s in restart #1/],
-    ['ws:/ws?every=50', /^a stream ended without a graceful close \((EOF without a close frame|reset)\) at [\d.]+ s in restart #1/],
+    ['sse:/events?every=50', /^a stream ended without a graceful end \((EOF mid-stream|reset)\) at [\d.]+ s (in|after) restart #1/],
+    ['ws:/ws?every=50', /^a stream ended without a graceful close \((EOF without a close frame|reset)\) at [\d.]+ s (in|after) restart #1/],
   ])('exit-at-sigterm: a server that just exits at SIGTERM fails the gate; the %s streams check names how each ended', async (stream, named) => {
     const poc = await runPoc(['--runtime', 'local', '--fault', 'exit-at-sigterm', '--stream', stream, '--restarts', '1', '--interval', '2', '--warmup', '1', '--cooldown', '1.5', '--load', 'both']);
     expect(poc.code, explain(poc)).toBe(1);

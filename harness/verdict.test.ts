@@ -209,7 +209,7 @@ describe('judge', () => {
     expect(schemaProblem(toResultDocument(reset, judge(reset)))).toBeNull();
     expect(detail(reset, 'streams')).toMatch(/^a stream ended without a graceful close \(reset\) at 1\.11 s in restart #1; a stream ended without a graceful close \(close 1011 Internal Error\) at 1\.11 s in restart #1\. /);
     const gone = scenario(healthy, { edit: streams([{ at: t0 + 2500, how: 'end', backAfterMs: null, lost: 0 }]) });
-    expect(detail(gone, 'streams')).toMatch(/^a stream that ended \(end of stream\) at 2\.50 s was not back by the end\. /);
+    expect(detail(gone, 'streams')).toMatch(/^a stream that ended \(end of stream\) at 2\.50 s after restart #1 was not back by the end\. /);
     const lost = scenario(healthy, { edit: streams([{ at: t0 + 1110, how: 'end', backAfterMs: 120, lost: 3 }]) });
     expect(failing(lost)).toEqual(['streams']);
     expect(schemaProblem(toResultDocument(lost, judge(lost)))).toBeNull();

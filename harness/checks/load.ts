@@ -260,9 +260,11 @@ export const LOAD_CHECKS: CheckDefinition[] = [
         (back.length ? `, back after p50 ${ms(back[Math.floor(back.length / 2)]!)}, max ${ms(back.at(-1)!)}` : '') +
         `; ${lost} lost, ${duplicated} seen twice` +
         (stream.unnumbered ? ` (${stream.unnumbered} without a number: loss not judged for them)` : '');
+      // A stream seen to end after a switchover's window (a client under load reads an EOF late) is named after that restart.
       const when = (b: (typeof stream.breaks)[number]) => {
-        const restart = restartAt(run, b.at);
-        return `at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${restart ? ` in restart #${restart}` : ''}`;
+        const during = restartAt(run, b.at);
+        const after = during ? undefined : run.switchovers.filter((w) => w.from <= b.at).at(-1)?.index;
+        return `at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${during ? ` in restart #${during}` : after ? ` after restart #${after}` : ''}`;
       };
       const ended = (b: (typeof stream.breaks)[number]) => `a stream that ended (${said(b)}) ${when(b)}`;
       const problems = [
