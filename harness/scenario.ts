@@ -10,6 +10,7 @@ import type { LoadClients } from './load/clients.js';
 import type { RunningStreams, StreamKind, StreamLaneRecord } from './load/stream-lane.js';
 import type { RunningLoad } from './load/keepalive-load.js';
 import type { RequestKind, RequestMix } from './load/request-mix.js';
+import type { TlsSettings } from './load/tls.js';
 import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, longOnPurpose, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
@@ -72,6 +73,8 @@ export interface ScenarioOptions extends RunSettings, Budgets {
   strategy: string;
   /** What the load requests and how a response is judged; default: GET / of our own server. */
   request?: { path: string; check: ResponseCheck };
+  /** The target serves HTTPS (gate --url https://, --tls); every load speaks TLS to it. */
+  tls?: TlsSettings | null;
   server?: ServerDescription;
   fault?: FaultName;
   /** How the runtime restarts (for the report; the runtime applies them). */
@@ -180,22 +183,23 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   // Hard bound for the load clients in case stop() is never reached.
   const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
   const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.request?.check };
+  const tls = options.tls ?? null;
   const path = options.request?.path ?? '/';
   const perKind = (options.requests ?? []).map(() => new Recorder(options.bucketMs, exactAboveMs, startedAt));
   // Each mode's requests go to the total, to the mode, and to their kind.
   const mixOf = (mode: Recorder): RequestMix | undefined => (options.requests ? { kinds: options.requests, sinkOf: (kind) => tee(total, mode, perKind[kind]!) } : undefined);
   const running: RunningLoad[] = [];
   const keepalive = perMode.get('keepalive');
-  if (keepalive) running.push(clients.keepalive({ ...common, url: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections, mix: mixOf(keepalive) }, tee(total, keepalive)));
+  if (keepalive) running.push(clients.keepalive({ ...common, url: `${tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections, mix: mixOf(keepalive) }, tee(total, keepalive)));
   const churn = perMode.get('churn');
-  if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, concurrency: options.connections, mix: mixOf(churn) }, tee(total, churn)));
+  if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, tls, concurrency: options.connections, mix: mixOf(churn) }, tee(total, churn)));
   let lane: Recorder | undefined;
   if (options.longLane) {
     lane = new Recorder(options.bucketMs, exactAboveMs, startedAt);
     const check = options.request?.check ?? checkOurServer;
-    running.push(clients.longLane({ host: target.host, port: target.port, ...options.longLane, timeoutSeconds: options.requestTimeoutSeconds, check }, tee(longOnPurpose(total), lane)));
+    running.push(clients.longLane({ host: target.host, port: target.port, tls, ...options.longLane, timeoutSeconds: options.requestTimeoutSeconds, check }, tee(longOnPurpose(total), lane)));
   }
-  const streams = options.stream ? clients.streamLane(options.stream.kind, { host: target.host, port: target.port, path: options.stream.path, connections: options.stream.connections }) : undefined;
+  const streams = options.stream ? clients.streamLane(options.stream.kind, { host: target.host, port: target.port, tls, path: options.stream.path, connections: options.stream.connections }) : undefined;
   if (streams) running.push(streams);
   return { total, perMode, lane, perKind, streams, running };
 }

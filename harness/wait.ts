@@ -2,6 +2,7 @@
 // look, and waitFor() polls it within a time limit, so a timeout can say what
 // did not happen instead of a bare "timed out".
 import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineError, formatDuration } from './deadline.js';
 
@@ -35,7 +36,8 @@ export function httpOk(url: string): WaitStrategy<number> {
     what: `${url} answering 2xx`,
     probe: () =>
       new Promise((resolve) => {
-        const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
+        // Readiness asks whether it answers; an HTTPS target's certificate is checked once it does (runtime/certificate.ts).
+        const req = (url.startsWith('https:') ? https.get : http.get)(url, { agent: false, timeout: 2000, rejectUnauthorized: false }, (res) => {
           res.resume();
           resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? res.statusCode : undefined);
         });

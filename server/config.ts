@@ -1,5 +1,6 @@
 // Server configuration, read once from the environment. Every bad value is a
 // ConfigError whose message is the one line the operator needs.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 /** Everything the server reads from its environment. */
@@ -33,6 +34,8 @@ export interface ServerConfig {
   handoffFrom?: string;
   /** Offer this server's listener to a newer one (handoff.ts, line 1). */
   offer: boolean;
+  /** Serve HTTPS with this certificate and key (PEM), read at start; absent: plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export const DEFAULTS = {
@@ -66,6 +69,22 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (raw === undefined || raw === '') return fallback;
   if (raw === 'on' || raw === 'off') return raw === 'on';
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use on or off`);
+}
+
+/** TLS_CERT and TLS_KEY, both or neither: the PEM files an HTTPS server starts with. */
+function tlsFiles(env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } | undefined {
+  const certFile = env.TLS_CERT || undefined;
+  const keyFile = env.TLS_KEY || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new ConfigError(`TLS_CERT and TLS_KEY go together: set both (PEM files) to serve HTTPS, or neither`);
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`${name}=${JSON.stringify(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give a PEM file this user can read`);
+    }
+  };
+  return { cert: read('TLS_CERT', certFile), key: read('TLS_KEY', keyFile) };
 }
 
 /**
@@ -116,6 +135,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     listenFds: socketActivation(env, pid),
     handoffFrom: env.HANDOFF_FROM || undefined,
     offer: onOff(env, 'HANDOFF_OFFER', true),
+    tls: tlsFiles(env),
   };
   if (config.handoffFrom !== undefined && !config.handoffFrom.startsWith('/')) {
     throw new ConfigError(`HANDOFF_FROM=${JSON.stringify(config.handoffFrom)} is not valid: use the absolute path of the old server's offer (restart.sh --handoff sets it)`);

@@ -36,6 +36,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 
 export interface DrainOptions {
@@ -95,7 +96,8 @@ export class Drainer {
       clearTimeout(idleTimers.get(this));
       idleTimers.delete(this);
     };
-    server.on('connection', (socket: Socket) => {
+    // Over TLS requests arrive on the TLS socket, which exists from the handshake's end on.
+    server.on(server instanceof tls.Server ? 'secureConnection' : 'connection', (socket: Socket) => {
       connections.set(socket, undefined);
       socket.on('close', forget);
       if (this.drainStarted) {

@@ -1,6 +1,7 @@
 // The server process: obtain a listener, serve, announce readiness for this
 // PID, and drain by contract (drain.ts) on SIGTERM/SIGINT.
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createApp } from './app.js';
 import { ConfigError, readConfig, type ServerConfig } from './config.js';
 import { Drainer } from './drain.js';
@@ -32,7 +33,7 @@ async function steerBeforeClose(listener: Listener, config: ServerConfig, offer:
   if (offer?.handedTo) return skip(`the socket was handed to PID ${offer.handedTo}: closing this process's copy leaves it listening there`);
   if (!config.steer) return skip('DRAIN_STEER=off');
   const { address, port } = listener.info;
-  const outcome = await steerAway({ fd: listener.fd, address: address!, port: port!, pid: process.pid });
+  const outcome = await steerAway({ fd: listener.fd, address: address!, port: port!, pid: process.pid, tls: config.tls !== undefined });
   if (!outcome.steered) return skip(outcome.reason);
   logEvent('steered', { index: outcome.index, probes: outcome.probes, ms: outcome.ms });
   const stillQueued = await settle(listener.fd, config.steerSettleMs);
@@ -51,7 +52,7 @@ function main(): void {
   readiness.prepare();
   const listener = obtainListener(config);
 
-  const server = createServer();
+  const server = config.tls ? createTlsServer({ cert: config.tls.cert, key: config.tls.key }) : createServer();
   /** Handoff line 1: set once this server listens, closed when it starts draining. */
   let offer: Offer | undefined;
   const drainer = new Drainer(server, {

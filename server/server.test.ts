@@ -3,11 +3,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { listenReusePort } from '../native/index.js';
-import { cleanup, RawConnection, SERVER_MAIN, startReadyServer, startServer, tempDir, track } from '../test/processes.js';
+import { cleanup, FIXTURES, RawConnection, SERVER_MAIN, startReadyServer, startServer, tempDir, track } from '../test/processes.js';
 import { readConfig } from './config.js';
 import { offerPath } from './handoff.js';
 import { processStartTime } from './readiness.js';
@@ -94,6 +95,29 @@ describe('routes', () => {
   });
 });
 
+describe('HTTPS (TLS_CERT, TLS_KEY)', () => {
+  // A self-signed certificate for localhost, 127.0.0.1 and ::1, for tests only (valid until 2126).
+  const TLS_ENV = { TLS_CERT: join(FIXTURES, 'tls/self-signed.crt'), TLS_KEY: join(FIXTURES, 'tls/self-signed.key') };
+  const get = (port: number, path = '/') =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port, path, rejectUnauthorized: false, agent: false }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body }));
+      }).on('error', reject);
+    });
+
+  it('serves the same routes over TLS, and its drain steers over TLS and tracks TLS connections', async () => {
+    const old = await startReadyServer(TLS_ENV);
+    expect(await get(old.port)).toEqual({ status: 200, body: `OK. Handled by PID: ${old.child.pid}\n` });
+    const next = await startReadyServer({ ...TLS_ENV, PORT: String(old.port) });
+    old.child.kill('SIGTERM');
+    expect(await old.exited).toBe(0);
+    expect(old.logs.find((l) => l.event === 'steered')).toBeDefined();
+    expect(await get(next.port)).toEqual({ status: 200, body: `OK. Handled by PID: ${next.child.pid}\n` });
+  });
+});
+
 describe('configuration errors: one line, exit 2', () => {
   const run = (env: NodeJS.ProcessEnv) =>
     spawnSync(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH, STATE_DIR: tempDir(), HOST: '127.0.0.1', ...env }, encoding: 'utf8', timeout: 10_000 });
@@ -106,6 +130,8 @@ describe('configuration errors: one line, exit 2', () => {
     [{ LISTEN_FDS: '1', LISTEN_PID: '1' }, /LISTEN_PID=1 names another process/],
     [{ STATE_DIR: '/etc/passwd/state' }, /STATE_DIR=\/etc\/passwd\/state is not writable/],
     [{ DRAIN_IDLE_GRACE_MS: '5000', DRAIN_TIMEOUT_MS: '1000' }, /must be below DRAIN_TIMEOUT_MS/],
+    [{ TLS_CERT: '/x.crt' }, /TLS_CERT and TLS_KEY go together/],
+    [{ TLS_CERT: '/nonexistent.crt', TLS_KEY: '/nonexistent.key' }, /TLS_CERT="\/nonexistent.crt" cannot be read \(ENOENT\)/],
   ])('%o', (env, message) => {
     const result = run(env);
     expect(result.status).toBe(2);

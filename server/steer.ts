@@ -52,6 +52,7 @@
  * `ret (k-1) + hash % N`.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acceptQueueLength, clearReusePortSteering, steerReusePort } from '../native/index.js';
 
@@ -77,6 +78,8 @@ export interface SteerTarget {
   port: number;
   /** This process: a probe answered by it landed on this listener. */
   pid: number;
+  /** The port serves HTTPS: probe with TLS. */
+  tls?: boolean;
 }
 
 /** How a steer ended: where new connections go now, or why nothing was changed. */
@@ -85,12 +88,17 @@ export type SteerOutcome =
   | { steered: false; reason: string; probes: number; ms: number };
 
 /** Who answered one probe request: a PID from X-Server-Pid, null for a response without one. */
-export type Probe = (host: string, port: number, timeoutMs: number) => Promise<number | null>;
+export type Probe = (host: string, port: number, timeoutMs: number, tls?: boolean) => Promise<number | null>;
 
-/** One GET /healthz on a new connection; resolves with the X-Server-Pid of whoever answered. */
-export const probeOnce: Probe = (host, port, timeoutMs) =>
+/**
+ * One GET /healthz on a new connection; resolves with the X-Server-Pid of
+ * whoever answered. Over TLS the certificate is not verified: the probe asks
+ * which process of this port answers, and only this server's group answers it.
+ */
+export const probeOnce: Probe = (host, port, timeoutMs, tls = false) =>
   new Promise((resolve, reject) => {
-    const req = http.get({ host, port, path: '/healthz', agent: false, timeout: timeoutMs }, (res) => {
+    const get = tls ? https.get : http.get;
+    const req = get({ host, port, path: '/healthz', agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
       res.resume();
       const pid = Number(res.headers['x-server-pid']);
       resolve(Number.isInteger(pid) && pid > 0 ? pid : null);
@@ -133,7 +141,7 @@ export async function steerAway(target: SteerTarget, probe: Probe = probeOnce, t
     let answeredBy: number | null;
     try {
       probes++;
-      answeredBy = await probe(host, target.port, timeoutMs);
+      answeredBy = await probe(host, target.port, timeoutMs, target.tls);
     } catch (error) {
       return undo(`the probe to ${host}:${target.port} failed (${(error as Error).message})`);
     }

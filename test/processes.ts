@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..');
 export const SERVER_MAIN = join(ROOT, 'dist/server/main.js');
 export const SCRIPTS = join(ROOT, 'scripts');
+/** Test fixtures: recorded runs, a self-signed certificate (tls/). */
+export const FIXTURES = join(ROOT, 'test/fixtures');
 
 export interface LogLine {
   event: string;

@@ -72,7 +72,8 @@ describe('readiness and targets', () => {
     expect(() => checkTargetUrl('http://10.1.2.3:80/', false)).toThrow(/not on this machine.*--i-own-this-target/);
     expect(() => checkTargetUrl('http://example.com/', false)).toThrow(/not on this machine/);
     expect(checkTargetUrl('http://10.1.2.3:80/', true).hostname).toBe('10.1.2.3');
-    expect(() => checkTargetUrl('https://127.0.0.1/', false)).toThrow(/only http/);
+    expect(checkTargetUrl('https://127.0.0.1/', false).protocol).toBe('https:');
+    expect(() => checkTargetUrl('ftp://127.0.0.1/', false)).toThrow(/use an http:\/\/ or https:\/\/ URL/);
     expect(() => checkTargetUrl('nope', false)).toThrow(/not a URL/);
   });
 });

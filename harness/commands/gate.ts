@@ -14,6 +14,7 @@ import { SetupError } from '../errors.js';
 import { judgedRun } from '../judged-run.js';
 import { checkForeign, DEFAULT_IDENTITY, describeIdentity, IdentityError, parseIdentity, type IdentitySpec } from '../load/identity.js';
 import { describeLoad } from '../load/modes.js';
+import type { TlsSettings } from '../load/tls.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
@@ -38,6 +39,8 @@ export interface GateOptions {
   identityGiven: boolean;
   path: string;
   env: string[];
+  /** HTTPS (an https:// URL, or --tls); null: plain HTTP. */
+  tls: TlsSettings | null;
   /** The load and the verdict's budgets, read by the same model as `poc`'s. */
   scenario: RunSettings & Budgets;
   readyTimeoutSeconds: number;
@@ -60,6 +63,8 @@ export function gateCommand(): Command {
     .option('--ready <spec>', 'when the server is ready at start: port | http:/PATH | log:REGEX | delay:MS (default: http:PATH answers 2xx)')
     .option('--identity <spec>', 'which process answered: header:NAME | body:REGEX | none (default: header:X-Server-Pid, when the server sends it)')
     .option('--path <path>', 'the path the load requests (default: /, or the path of --url)')
+    .option('--tls', '--image: it serves HTTPS on its port (an https:// --url says so itself)')
+    .option('--insecure', 'HTTPS: accept a certificate that is not trusted (self-signed); without it such a target is refused before any load')
     .option('--env <KEY=VALUE...>', '--image: environment for the container');
   addRunOptions(command);
   return command
@@ -140,6 +145,10 @@ export function resolveGateOptions(command: Command): GateOptions {
     if (o.path === undefined) path = url.pathname + url.search;
   }
 
+  if (o.tls === true && target.kind === 'url') throw new SetupError('--tls is for --image; for --url give an https:// URL');
+  const tls = target.kind === 'url' ? target.url.protocol === 'https:' : o.tls === true;
+  if (o.insecure === true && !tls) throw new SetupError('--insecure applies to an HTTPS target only: an https:// --url, or --image with --tls');
+
   let identity: IdentitySpec = DEFAULT_IDENTITY;
   let ready: ReadySpec = { kind: 'http', path };
   try {
@@ -160,6 +169,7 @@ export function resolveGateOptions(command: Command): GateOptions {
     identityGiven: o.identity !== undefined,
     path,
     env,
+    tls: tls ? { insecure: o.insecure === true } : null,
     scenario: readRunOptions(o),
     readyTimeoutSeconds: numberOption('--ready-timeout', o.readyTimeout, { min: 0.1, max: 3600 }),
     restartTimeoutSeconds: numberOption('--restart-timeout', o.restartTimeout, { min: 0.1, max: 7200 }),
@@ -171,7 +181,7 @@ export function resolveGateOptions(command: Command): GateOptions {
 }
 
 async function makeRuntime(options: GateOptions): Promise<Runtime> {
-  const settings = { identityNone: options.identity.kind === 'none', ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
+  const settings = { identityNone: options.identity.kind === 'none', tls: options.tls, ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
   if (options.target.kind === 'url') return new UrlRuntime({ ...settings, url: options.target.url });
   const docker = connect();
   if (!(await engineAnswers(docker))) throw new SetupError('--image needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)');
@@ -186,6 +196,7 @@ export async function runGate(options: GateOptions): Promise<number> {
   const scenario: ScenarioOptions = {
     strategy: USER_COMMAND,
     request: { path: options.path, check: (status, header, body) => checkForeign(options.identity, status, header, body) },
+    tls: options.tls,
     server: { identity, identityGiven: options.identityGiven, path: options.path, ready: describeReady(options.ready), restart: options.restart },
     ...options.scenario,
   };

@@ -55,10 +55,10 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--cooldown <seconds>', 'load after the last restart').default(RUN_DEFAULTS.cooldownSeconds))
     .addOption(new Option('--bucket <ms>', 'width of a histogram time bucket').default(RUN_DEFAULTS.bucketMs))
     .addOption(new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(RUN_DEFAULTS.requestTimeoutSeconds))
-    .addOption(new Option('--request <spec>', "a kind of request in the mix, 'METHOD PATH [@bodyfile]', repeatable, weight 1 each (the config file's requests take headers and weights); default: GET on one path").argParser((spec: string, given: string[] | undefined) => [...(given ?? []), spec]))
+    .addOption(new Option('--request <spec>', "a kind of request in the mix, 'METHOD PATH [@bodyfile]', repeatable, weight 1 each; default: GET on one path (a gate config file's requests take headers and weights)").argParser((spec: string, given: string[] | undefined) => [...(given ?? []), spec]))
     .addOption(new Option('--long <path>', 'a long-request lane: keep requests to this path (one that takes seconds, e.g. /slow?ms=2000) in flight through every restart; one cut is cut_in_flight'))
     .addOption(new Option('--long-connections <n>', 'connections of the long-request lane').default(RUN_DEFAULTS.longConnections))
-    .addOption(new Option('--stream <sse:path>', 'a stream lane, sse:PATH or ws:PATH: Server-Sent Events or WebSocket clients kept connected through every restart, coming back with Last-Event-ID; judged on how each ended, how soon it was back and on messages lost'))
+    .addOption(new Option('--stream <kind:path>', 'a stream lane, sse:PATH or ws:PATH: Server-Sent Events or WebSocket clients kept connected through every restart, coming back with Last-Event-ID; judged on how each ended, how soon it was back and on messages lost'))
     .addOption(new Option('--stream-connections <n>', 'clients of the stream lane').default(RUN_DEFAULTS.streamConnections))
     .addOption(budgetOptions.latencyBudget())
     .addOption(budgetOptions.stallFloor());

@@ -7,6 +7,7 @@
 // (BENCHMARKS.md, "Harness ceiling"). Nothing is retried; a response is
 // judged whole, body included.
 import net from 'node:net';
+import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HTTPParser } from 'http-parser-js';
 import { RECONNECT_DELAY_MS } from './compliant-client.js';
@@ -14,10 +15,13 @@ import type { RunningLoad } from './keepalive-load.js';
 import { causeOfError, type FailureCause, type LoadSink, type Outcome, record } from './recorder.js';
 import { plainGet, requestBytes, type RequestMix, weightedOrder } from './request-mix.js';
 import { type Checked, checkOurServer, type ResponseCheck } from './response-check.js';
+import { type TlsSettings, tlsOptions } from './tls.js';
 
 export interface ChurnOptions {
   host: string;
   port: number;
+  /** HTTPS: each connection is a TLS handshake, then the request. */
+  tls?: TlsSettings | null;
   /** Requests in flight at once (one connection each). */
   concurrency: number;
   /** Hard upper bound; normally stopped earlier with stop(). */
@@ -86,7 +90,7 @@ class ResponseParser {
  */
 class Exchange implements InFlight {
   readonly startedAt = performance.now();
-  private readonly socket: net.Socket;
+  private readonly socket: net.Socket | tls.TLSSocket;
   private settled = false;
   private connected = false;
   private closed = false;
@@ -97,7 +101,7 @@ class Exchange implements InFlight {
   private body: Buffer[] = [];
 
   constructor(
-    target: { host: string; port: number },
+    target: { host: string; port: number; tls?: TlsSettings | null },
     bytes: Buffer,
     private readonly check: ResponseCheck,
     private readonly parser: ResponseParser,
@@ -105,7 +109,13 @@ class Exchange implements InFlight {
     private readonly gone: () => void,
   ) {
     parser.begin(this);
-    this.socket = net.connect({ host: target.host, port: target.port, onread: { buffer: READ_BUFFER, callback: (length) => this.read(length) } });
+    if (target.tls) {
+      // TLS decrypts into its own buffers: no onread. The request goes once the handshake is done (TLS buffers it until then).
+      this.socket = tls.connect({ host: target.host, port: target.port, ...tlsOptions(target.tls, target.host) });
+      this.socket.on('data', (chunk: Buffer) => this.read(chunk, chunk.length));
+    } else {
+      this.socket = net.connect({ host: target.host, port: target.port, onread: { buffer: READ_BUFFER, callback: (length) => this.read(READ_BUFFER, length) } });
+    }
     // One small write: Nagle's algorithm never holds the first segment back, so no TCP_NODELAY (a syscall per connection).
     this.socket.write(bytes);
     this.socket.on('connect', () => (this.connected = true));
@@ -142,11 +152,11 @@ class Exchange implements InFlight {
     this.settle(this.check(this.status, header, body), !this.serverCloses);
   }
 
-  private read(length: number): boolean {
+  private read(buffer: Buffer, length: number): boolean {
     this.received += length;
     // After the response: read on (and discard) until the server's FIN.
     if (this.settled) return true;
-    const parsed = this.parser.parser.execute(READ_BUFFER, 0, length);
+    const parsed = this.parser.parser.execute(buffer, 0, length);
     if (parsed instanceof Error) this.settle({ ok: false, cause: 'corrupt_body' });
     return true;
   }

@@ -3,13 +3,16 @@
 // connection then ends is `cut_in_flight`: the server dropped work it had
 // accepted, which is what a shutdown that does not drain does. Before the
 // request is written, a failure is the connection's (refused, reset).
-import http from 'node:http';
+import type http from 'node:http';
 import { causeOfError, type Outcome } from './recorder.js';
 import type { ResponseCheck } from './response-check.js';
+import { getFor, type TlsSettings } from './tls.js';
 
 export interface GetTarget {
   host: string;
   port: number;
+  /** HTTPS; `agent` must then be an https.Agent (tls.ts, agentFor). */
+  tls?: TlsSettings | null;
 }
 
 export function getOnce(agent: http.Agent, target: GetTarget, path: string, timeoutMs: number, check: ResponseCheck, onWritten?: () => void): Promise<Outcome> {
@@ -21,7 +24,7 @@ export function getOnce(agent: http.Agent, target: GetTarget, path: string, time
     return { ok: false, cause: written && cause !== 'timeout' ? 'cut_in_flight' : cause, connectionFailed: !written, latencyMs: latency() };
   };
   return new Promise((resolve) => {
-    const request = http.get({ host: target.host, port: target.port, path, agent, timeout: timeoutMs }, (response) => {
+    const request = getFor(target.tls)({ host: target.host, port: target.port, path, agent, timeout: timeoutMs }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));

@@ -7,16 +7,18 @@
 // request timeout still applies. At stop the lane sends nothing new and
 // waits for what is in flight: a long request is not abandoned half-way as
 // the other loads' are.
-import http from 'node:http';
+import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getOnce } from './http-get.js';
 import type { RunningLoad } from './keepalive-load.js';
 import { type LoadSink, record } from './recorder.js';
 import type { ResponseCheck } from './response-check.js';
+import { agentFor, type TlsSettings } from './tls.js';
 
 export interface LongLaneOptions {
   host: string;
   port: number;
+  tls?: TlsSettings | null;
   path: string;
   connections: number;
   timeoutSeconds: number;
@@ -30,7 +32,7 @@ export function startLongLane(options: LongLaneOptions, sink: LoadSink): Running
   let stopping = false;
   const agents: http.Agent[] = [];
   const loop = async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = agentFor(options.tls, { keepAlive: true, maxSockets: 1 });
     agents.push(agent);
     while (!stopping) {
       sink.written();

@@ -1,7 +1,8 @@
 // Server-Sent Events for the stream lane (stream-lane.ts), as a browser's
 // EventSource reads them: events are blocks ended by a blank line, `id:` numbers
 // them, `retry:` sets the pause before a reconnect, which sends Last-Event-ID.
-import http from 'node:http';
+import type http from 'node:http';
+import { getFor, tlsOptions } from './tls.js';
 import { type Ending, type OpenStream, type RunningStreams, startStreamLane, type StreamLaneOptions } from './stream-lane.js';
 
 export function startSseLane(options: StreamLaneOptions): RunningStreams {
@@ -18,7 +19,8 @@ function openSse(options: StreamLaneOptions): OpenStream {
       const headers: Record<string, string> = { Accept: 'text/event-stream' };
       if (lastId !== undefined) headers['Last-Event-ID'] = String(lastId);
       let responded = false;
-      const request = http.get({ host: options.host, port: options.port, path: options.path, headers, agent: false }, (response) => {
+      const secure = options.tls ? tlsOptions(options.tls, options.host) : {};
+      const request = getFor(options.tls)({ host: options.host, port: options.port, path: options.path, headers, agent: false, ...secure }, (response: http.IncomingMessage) => {
         responded = true;
         if (response.statusCode !== 200) {
           response.resume();

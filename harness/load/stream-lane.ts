@@ -7,6 +7,7 @@
 // ws-lane.ts; this module is what they share.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningLoad } from './keepalive-load.js';
+import type { TlsSettings } from './tls.js';
 
 export type StreamKind = 'sse' | 'ws';
 
@@ -50,6 +51,7 @@ export interface StreamLaneRecord {
 export interface StreamLaneOptions {
   host: string;
   port: number;
+  tls?: TlsSettings | null;
   path: string;
   connections: number;
 }

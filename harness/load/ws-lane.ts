@@ -7,6 +7,7 @@
 // own error.
 import WebSocket from 'ws';
 import { type Ending, type OpenStream, type RunningStreams, startStreamLane, type StreamLaneOptions } from './stream-lane.js';
+import { tlsOptions } from './tls.js';
 
 export function startWsLane(options: StreamLaneOptions): RunningStreams {
   return startStreamLane(options, openWs(options));
@@ -33,7 +34,8 @@ export function messageNumber(data: WebSocket.RawData, isBinary: boolean): numbe
 const NO_CLOSE_FRAME = 1006;
 
 function openWs(options: StreamLaneOptions): OpenStream {
-  const url = `ws://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}${options.path}`;
+  const url = `${options.tls ? 'wss' : 'ws'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}${options.path}`;
+  const secure = options.tls ? tlsOptions(options.tls, options.host) : {};
   return ({ lastId, message, track }) =>
     new Promise<Ending>((resolve) => {
       let ended = false;
@@ -45,7 +47,7 @@ function openWs(options: StreamLaneOptions): OpenStream {
       };
       const headers = lastId === undefined ? {} : { 'Last-Event-ID': String(lastId) };
       // No compression: the lane measures the handover, not deflate.
-      const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: 10_000 });
+      const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: 10_000, ...secure });
       const untrack = track(() => ws.terminate());
       let connectionError: string | undefined;
       ws.on('upgrade', (response) => response.socket.on('error', (error: NodeJS.ErrnoException) => (connectionError = error.code)));

@@ -39,6 +39,8 @@ function parameters(options: ScenarioResult['options']) {
     // The kinds as sent, without their bodies: the size says enough, and a body may hold what a report should not.
     requests: options.requests?.map(({ name, method, path, headers, body, weight }) => ({ name, method, path, headers, bodyBytes: body?.length ?? 0, weight })) ?? null,
     stream: options.stream,
+    // Absent for plain HTTP, as in every run before HTTPS targets.
+    ...(options.tls ? { tls: options.tls } : {}),
   };
 }
 

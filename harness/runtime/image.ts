@@ -7,6 +7,8 @@
 import type Docker from 'dockerode';
 import { DeadlineError, formatDuration } from '../deadline.js';
 import { SetupError } from '../errors.js';
+import type { TlsSettings } from '../load/tls.js';
+import { checkCertificate } from './certificate.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { waitFor } from '../wait.js';
 import { splitCommand } from './command-line.js';
@@ -44,6 +46,8 @@ export interface ImageRuntimeOptions {
   keep: boolean;
   /** --identity none: responses say nothing of their process. */
   identityNone: boolean;
+  /** --tls: the image serves HTTPS on its port. */
+  tls?: TlsSettings | null;
 }
 
 export class ImageRuntime implements Runtime {
@@ -89,7 +93,7 @@ export class ImageRuntime implements Runtime {
     const hostPort = Number(info.NetworkSettings.Ports[port]?.[0]?.HostPort);
     if (!hostPort) throw new SetupError(`container ${id} has no published port for ${port}`);
     const target = { host: '127.0.0.1', port: hostPort };
-    const ready = readyStrategy(this.options.ready, target, { logs: () => this.logs(), alive: () => this.alive() });
+    const ready = readyStrategy(this.options.ready, { ...target, tls: Boolean(this.options.tls) }, { logs: () => this.logs(), alive: () => this.alive() });
     try {
       await waitFor(ready, { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
     } catch (error) {
@@ -99,6 +103,7 @@ export class ImageRuntime implements Runtime {
         `${this.options.image} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}: does it listen on port ${this.options.port}?${tail ? ` Its last output: ${tail.slice(-300)}` : ' It printed nothing.'}`,
       );
     }
+    if (this.options.tls) await checkCertificate(target, this.options.tls, `${this.options.image} on port ${this.options.port}`);
     this.processesAtStart = (await this.processes()).length;
     Object.assign(this.facts, { runtime: 'docker', image: this.options.image, container: id, port: String(this.options.port), tcp_migrate_req: String(this.options.tcpMigrateReq), restart: this.options.restart, 'restart runs': `in the ${this.options.restartOn}` });
     return { ...target, pid: UNKNOWN_PID };

@@ -53,14 +53,14 @@ export function portOpen(host: string, port: number): WaitStrategy<true> {
  * (image mode only); `alive` throws when the server is gone, so a server
  * that exits at start fails at once instead of at the time limit.
  */
-export function readyStrategy(spec: ReadySpec, target: { host: string; port: number }, hooks: { logs?: () => Promise<string>; alive?: () => Promise<void> } = {}): WaitStrategy<true> {
+export function readyStrategy(spec: ReadySpec, target: { host: string; port: number; tls?: boolean }, hooks: { logs?: () => Promise<string>; alive?: () => Promise<void> } = {}): WaitStrategy<true> {
   const alive = hooks.alive ?? (async () => {});
   if (spec.kind === 'port') {
     const open = portOpen(target.host, target.port);
     return { what: open.what, probe: async () => (await alive(), open.probe()) };
   }
   if (spec.kind === 'http') {
-    const ok = httpOk(`http://${target.host}:${target.port}${spec.path}`);
+    const ok = httpOk(`${target.tls ? 'https' : 'http'}://${target.host}:${target.port}${spec.path}`);
     return { what: ok.what, probe: async () => (await alive(), (await ok.probe()) === undefined ? undefined : true) };
   }
   if (spec.kind === 'log') {

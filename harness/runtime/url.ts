@@ -3,6 +3,8 @@
 // it cannot see its processes: no leftovers probe, no exit lines.
 import { DeadlineError, formatDuration } from '../deadline.js';
 import { SetupError } from '../errors.js';
+import type { TlsSettings } from '../load/tls.js';
+import { checkCertificate } from './certificate.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { waitFor } from '../wait.js';
 import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from './runtime.js';
@@ -30,6 +32,8 @@ export interface UrlRuntimeOptions {
   restartTimeoutSeconds: number;
   /** --identity none: responses say nothing of their process. */
   identityNone: boolean;
+  /** An https:// URL: --insecure or not. */
+  tls?: TlsSettings | null;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[?::1\]?|localhost)$/i;
@@ -42,7 +46,7 @@ export function checkTargetUrl(text: string, ownsTarget: boolean): URL {
   } catch {
     throw new SetupError(`--url ${text} is not a URL; use http://127.0.0.1:PORT/PATH`);
   }
-  if (url.protocol !== 'http:') throw new SetupError(`--url ${text}: only http:// is supported`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SetupError(`--url ${text}: use an http:// or https:// URL`);
   if (!LOOPBACK.test(url.hostname) && !ownsTarget) {
     throw new SetupError(`--url ${text} is not on this machine; the gate loads loopback addresses only (127.0.0.1, ::1, localhost) unless you pass --i-own-this-target`);
   }
@@ -63,15 +67,17 @@ export class UrlRuntime implements Runtime {
 
   async start(): Promise<Target> {
     const host = this.options.url.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(this.options.url.port || 80);
+    const tls = this.options.tls;
+    const port = Number(this.options.url.port || (tls ? 443 : 80));
     try {
-      await waitFor(readyStrategy(this.options.ready, { host, port }), { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
+      await waitFor(readyStrategy(this.options.ready, { host, port, tls: Boolean(tls) }), { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
     } catch (error) {
       if (error instanceof DeadlineError) {
         throw new SetupError(`${this.options.url.origin} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; start the service first`);
       }
       throw error;
     }
+    if (tls) await checkCertificate({ host, port }, tls, this.options.url.origin);
     return { host, port, pid: UNKNOWN_PID };
   }
 
