@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -57,6 +58,17 @@ func serve() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "OK. Handled by PID: %d\n", os.Getpid())
+	})
+	// Not in the seed: a request that takes ?ms=N (at most a minute), for
+	// the gallery's long-request lane, as any app has a slow endpoint.
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+		if err != nil || ms < 0 || ms > 60000 {
+			http.Error(w, "ms must be a whole number from 0 to 60000", http.StatusBadRequest)
+			return
+		}
+		time.Sleep(time.Duration(ms) * time.Millisecond)
 		fmt.Fprintf(w, "OK. Handled by PID: %d\n", os.Getpid())
 	})
 	server := &http.Server{Handler: mux}

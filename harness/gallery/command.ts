@@ -30,18 +30,35 @@ function failedCell(row: GalleryRow, mode: 'keepalive' | 'churn'): string {
   return m.failed === 0 ? '0' : `${perRestart} (${causes})`;
 }
 
+/** Long requests cut of those written; other failures of the lane in brackets. */
+function longCell(row: GalleryRow): string {
+  const lane = row.longLane;
+  if (!lane) return '–';
+  const other = lane.failed - lane.cut;
+  return `${count(lane.cut)} of ${count(lane.written)}${other ? ` (${count(other)} other failures)` : ''}`;
+}
+
+/** Stream ends that were not graceful, of all ends; numbers lost after them. */
+function streamCell(row: GalleryRow): string {
+  const stream = row.stream;
+  if (!stream) return '–';
+  return `${stream.notGraceful} of ${stream.ended} (${stream.kind})${stream.lost ? `, ${count(stream.lost)} lost` : ''}`;
+}
+
 export function galleryMarkdown(rows: GalleryRow[], command: string): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const ms = (v: number) => `${Math.round(v).toLocaleString('en-US')} ms`;
   return [
-    '| example | restart | failed per restart, keep-alive | failed per restart, new connection | switchover, median (min–max) | gate |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| example | restart | failed per restart, keep-alive | failed per restart, new connection | long requests cut | streams ended not gracefully | switchover, median (min–max) | gate |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) =>
       [
         r.example,
         `\`${r.restart}\``,
         failedCell(r, 'keepalive'),
         failedCell(r, 'churn'),
+        longCell(r),
+        streamCell(r),
         r.switchoverMs ? `${ms(r.switchoverMs.median)} (${Math.round(r.switchoverMs.min)}–${Math.round(r.switchoverMs.max)})` : '– (no identity)',
         r.passed ? 'passed' : `failed: ${r.failedChecks.join(', ')}`,
       ]

@@ -29,6 +29,21 @@ describe('the gallery table', () => {
       { load: 'both' },
     );
     const row = galleryRow('x', toResultDocument(lossy, judge(lossy)));
-    expect(row).toMatchObject({ example: 'x', passed: false, restarts: 1, failed: { keepalive: { failed: 1, causes: { silent_loss: 1 } }, churn: { failed: 1 } } });
+    expect(row).toMatchObject({ example: 'x', passed: false, restarts: 1, failed: { keepalive: { failed: 1, causes: { silent_loss: 1 } }, churn: { failed: 1 } }, longLane: null, stream: null });
+  });
+
+  it('counts the long requests cut and the streams that ended without a graceful end', () => {
+    const lanes = scenario(healthy, {
+      edit: (record) => {
+        record.longLane = { path: '/slow?ms=2000', connections: 2, written: 8, answered: 5, failed: 3, inFlightAtStop: 0, failuresByCause: { cut_in_flight: 2, connection_refused: 1 }, latency: null, buckets: [] };
+        const ended = (how: 'close' | 'cut', code?: number) => ({ at: t0 + 1100, how, ...(code ? { code } : {}), backAfterMs: 120, lost: how === 'cut' ? 2 : 0, duplicated: 0 });
+        record.stream = { kind: 'ws', path: '/ws', connections: 2, events: 50, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: [ended('close', 1012), ended('cut')] };
+      },
+    });
+    const row = galleryRow('x', toResultDocument(lanes, judge(lanes)));
+    expect([row.longLane, row.stream]).toEqual([
+      { path: '/slow?ms=2000', written: 8, cut: 2, failed: 3 },
+      { kind: 'ws', ended: 2, notGraceful: 1, lost: 2 },
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 // The gallery table: per example, what each load mode lost per restart, and
 // how long each switchover took, from the gate's result.json.
+import { endedGracefully } from '../checks/load.js';
 import { spread, type Spread } from '../compare/rows.js';
 import type { LoadMode } from '../load/modes.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
@@ -14,6 +15,10 @@ export interface GalleryRow {
   failed: Partial<Record<LoadMode, { failed: number; causes: Record<string, number> }>>;
   /** Trigger until the last answer of a process that served before it; null without identity. */
   switchoverMs: Spread | null;
+  /** The long-request lane (`long` in its gate.json): requests written, and those cut in flight; null: none. */
+  longLane: { path: string; written: number; cut: number; failed: number } | null;
+  /** The stream lane (`stream`): how many times a stream ended, how many of those not gracefully, numbers lost; null: none. */
+  stream: { kind: string; ended: number; notGraceful: number; lost: number } | null;
   failedChecks: string[];
 }
 
@@ -47,6 +52,15 @@ export function galleryRow(example: string, doc: ResultDocument): GalleryRow {
     restarts: doc.restarts.length,
     failed: Object.fromEntries(doc.modes.map((m) => [m.mode, { failed: m.failed, causes: m.failuresByCause as Record<string, number> }])),
     switchoverMs: spread(foreignSwitchoverTimes(doc)),
+    longLane: doc.longLane ? { path: doc.longLane.path, written: doc.longLane.written, cut: doc.longLane.failuresByCause.cut_in_flight ?? 0, failed: doc.longLane.failed } : null,
+    stream: doc.stream
+      ? {
+          kind: doc.stream.kind,
+          ended: doc.stream.breaks.length,
+          notGraceful: doc.stream.breaks.filter((b) => !endedGracefully(doc.stream!.kind, b)).length,
+          lost: doc.stream.lostInStream + doc.stream.breaks.reduce((n, b) => n + b.lost, 0),
+        }
+      : null,
     failedChecks: doc.checks.filter((c) => !c.passed).map((c) => c.id),
   };
 }
