@@ -16,6 +16,13 @@ export const MAX_CATCH_UP = 10_000;
 
 export const eventId = (now: number, everyMs: number) => Math.floor(now / everyMs);
 
+/** The first id to send a client: the one after its Last-Event-ID (at most MAX_CATCH_UP back), else the current one. */
+export function firstId(lastEventId: string | string[] | undefined, everyMs: number): number {
+  const now = eventId(Date.now(), everyMs);
+  const last = Number(lastEventId);
+  return Number.isSafeInteger(last) && last >= 0 && last <= now ? Math.max(last + 1, now - MAX_CATCH_UP) : now;
+}
+
 /** ?every=MS, or a reason it is not valid. */
 export function readEvery(query: string): number | string {
   const raw = new URLSearchParams(query).get('every');
@@ -35,9 +42,7 @@ export interface EventStream {
  */
 export function streamEvents(req: IncomingMessage, res: ServerResponse, options: { pid: number; everyMs: number; headers: Record<string, string> }): EventStream {
   const { pid, everyMs } = options;
-  const now = eventId(Date.now(), everyMs);
-  const last = Number(req.headers['last-event-id']);
-  let next = Number.isSafeInteger(last) && last >= 0 && last <= now ? Math.max(last + 1, now - MAX_CATCH_UP) : now;
+  let next = firstId(req.headers['last-event-id'], everyMs);
   res.writeHead(200, { ...options.headers, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
   res.write(`retry: ${RETRY_MS}\n\n`);
   const due = () => {

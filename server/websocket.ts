@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { eventId, MAX_CATCH_UP, readEvery } from './events.js';
+import { eventId, firstId, readEvery } from './events.js';
 
 /** RFC 6455 section 7.4.1 and the IANA registry: the server is restarting, the client may reconnect. */
 export const SERVICE_RESTART = 1012;
@@ -50,9 +50,7 @@ export function createUpgradeHandler(context: UpgradeContext): (req: IncomingMes
 /** Sends `N PID` messages on `ws`, starting after the client's Last-Event-ID when it sends one, else at the current number. */
 function streamMessages(req: IncomingMessage, ws: WebSocket, options: { pid: number; everyMs: number }): SocketStream {
   const { pid, everyMs } = options;
-  const now = eventId(Date.now(), everyMs);
-  const last = Number(req.headers['last-event-id']);
-  let next = Number.isSafeInteger(last) && last >= 0 && last <= now ? Math.max(last + 1, now - MAX_CATCH_UP) : now;
+  let next = firstId(req.headers['last-event-id'], everyMs);
   const due = () => {
     const upTo = eventId(Date.now(), everyMs);
     for (; next <= upTo; next++) ws.send(`${next} ${pid}`);

@@ -1,10 +1,10 @@
 // WebSockets for the stream lane (stream-lane.ts), through `ws`. A message's
-// number is its `seq` or `id` when it is a JSON object, else the whole number
-// it starts with, up to a space (this project's server sends `N PID`); a reconnect sends the
-// last number as a Last-Event-ID header, as SSE does, for a server that can
-// resume (ours can). How a socket ended: its close frame's code, or, with no
-// close frame (1006), a reset or a plain EOF, told apart by the connection's
-// own error.
+// number is its `seq` or `id` when it is a JSON object, else the whole
+// number it starts with, up to a space (this project's server sends
+// `N PID`); a reconnect sends the last number as a Last-Event-ID header, as
+// SSE does, for a server that can resume (ours can). How a socket ended: its
+// close frame's code, or, with no close frame (1006), a reset or a plain
+// EOF, told apart by the connection's own error.
 import WebSocket from 'ws';
 import { type Ending, type OpenStream, type RunningStreams, startStreamLane, type StreamLaneOptions } from './stream-lane.js';
 import { tlsOptions } from './tls.js';

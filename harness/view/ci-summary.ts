@@ -1,5 +1,6 @@
 // CI views: a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)
 // and JUnit XML (pass/fail per check and per restart, for any CI).
+import { causesText } from '../load/recorder.js';
 import type { ResultDocument } from '../result/document.js';
 import { harnessText, kernelText, listenerText } from '../evidence.js';
 import { switchovers } from './switchover.js';
@@ -36,6 +37,12 @@ const xml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&
 export function junitXml(doc: ResultDocument): string {
   const cases: { name: string; id?: string; failure?: string; skipped?: string }[] = [
     ...doc.checks.map((c) => ({ name: c.name, id: c.id, failure: c.passed ? undefined : c.detail, skipped: c.skipped ? c.detail : undefined })),
+    // Each kind of a request mix on its own, so a CI's test view lists the kind that failed.
+    ...(doc.requests ?? []).map((k) => ({
+      name: `requests ${k.name} (weight ${k.weight}): ${k.answered} answered`,
+      id: 'request-mix',
+      failure: k.failed > 0 ? `${k.failed} of ${k.written} failed (${causesText(k.failuresByCause)})` : k.answered === 0 ? 'never answered' : undefined,
+    })),
     ...switchovers(doc).map((s) => ({
       name: `restart #${s.index} ${s.oldPid ?? '?'} -> ${s.newPid ?? '?'}`,
       failure: s.exitCode === 0 ? undefined : `${s.outcome}`,

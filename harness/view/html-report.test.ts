@@ -99,6 +99,15 @@ describe('CI summaries', () => {
     expect(md).toContain('| #1 | 1 → 2 | ok | 100 ms | 190 ms | 5 / 5 ms |');
   });
 
+  it('writes a JUnit testcase per kind of a request mix, failed where the kind failed', () => {
+    const mixed = doc(2);
+    const kind = { method: 'POST', path: '/submit', weight: 1, written: 12, answered: 10, failed: 2, inFlightAtStop: 0, failuresByCause: { connection_reset: 2 }, latency: null, latencyTail: null };
+    mixed.requests = [{ ...kind, name: 'GET /', method: 'GET', path: '/', failed: 0, written: 10, failuresByCause: {} }, { ...kind, name: 'POST /submit' }];
+    const xml = junitXml(mixed);
+    expect(xml).toContain('<testcase classname="reuseport-lab.request-mix" name="requests GET / (weight 1): 10 answered"></testcase>');
+    expect(xml).toContain('<testcase classname="reuseport-lab.request-mix" name="requests POST /submit (weight 1): 10 answered"><failure message="2 of 12 failed (2 connection_reset)"/></testcase>');
+  });
+
   it('writes JUnit XML with a testcase per check and per restart', () => {
     const xml = junitXml(doc(2));
     expect(xml).toMatch(/<testsuites tests="12" failures="1"/);
