@@ -275,6 +275,20 @@ describe('judge, for a server the gate only knows by its answers', () => {
     expect(check(theirs(same), 'only-newest-at-end')).toMatchObject({ passed: false, detail: 'still answering at the end, from before the last restart: 1' });
   });
 
+  it('does not count a long request an old process was finishing as still answering at the end', () => {
+    // PID 1 finishes one long-lane request at +2900, after the last restart (+1000) and in the second half of the time after it.
+    const finishing: Feed = (mode, r) => {
+      healthy(mode, r);
+      if (mode === 'keepalive') (r.written(), r.answer(1, '', 1900, t0 + 2900, false));
+    };
+    const lane = (laneAnswers: number) => (r: RunRecord) => {
+      r.longLane = { path: '/slow', connections: 1, written: laneAnswers, answered: laneAnswers, failed: 0, inFlightAtStop: 0, failuresByCause: {}, latency: null, buckets: r.buckets.map((b) => ({ ...b, pids: (b.start === t0 + 2900 ? { '1': laneAnswers } : {}) as Record<string, number> })) };
+    };
+    expect(check(theirs(finishing, {}, lane(1)), 'only-newest-at-end')).toMatchObject({ passed: true, detail: 'answering at the end: 2 (long requests a process was finishing from before are not counted)' });
+    // Without the lane's own count, the same answer is PID 1 still serving.
+    expect(check(theirs(finishing, {}, lane(0)), 'only-newest-at-end')).toMatchObject({ passed: false, detail: expect.stringMatching(/^still answering at the end, from before the last restart: 1/) });
+  });
+
   it('skips the process checks when no response named its process, saying what to pass', () => {
     const anonymous: Feed = (_m, r) => { for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(UNKNOWN_PID, '', 5, t0 + t)); };
     expect(check(theirs(anonymous), 'only-newest-at-end')).toMatchObject({ skipped: true, skipReason: expect.stringMatching(/^no response carried header:x-worker; name what tells your processes apart with --identity/) });

@@ -112,6 +112,22 @@ function newestNamed(run: RunRecord): Judgement[] {
   return [{ passed: others.length === 0 && finalAnswered, detail: !finalAnswered ? `PID ${last} did not answer after the last restart` : others.length ? `also answering: ${others.map((p) => p.pid).join(', ')}` : `PID ${last}` }];
 }
 
+/**
+ * When `pid` last answered a request other than the long lane's, to the
+ * bucket: a draining process finishing a long request it took before the
+ * restart is doing its job, not still taking work.
+ */
+function lastAnswerOutsideLane(run: RunRecord, pid: { pid: number; last: number }): number {
+  const lane = run.longLane;
+  if (!lane) return pid.last;
+  const key = String(pid.pid);
+  for (let index = run.buckets.length - 1; index >= 0; index--) {
+    const bucket = run.buckets[index]!;
+    if ((bucket.pids[key] ?? 0) > (lane.buckets[index]?.pids[key] ?? 0)) return Math.min(bucket.start + run.bucketMs, pid.last);
+  }
+  return -Infinity;
+}
+
 /** In the second half of the time after the last restart (a drain may take the first), no process from before it answers. */
 function newestByAnswers(run: RunRecord): Judgement[] {
   const pids = identified(run);
@@ -119,9 +135,11 @@ function newestByAnswers(run: RunRecord): Judgement[] {
   const last = run.restarts.at(-1);
   if (!last) return [];
   const tail = last.finishedAt + (run.endedAt - last.finishedAt) / 2;
-  const late = pids.filter((p) => p.last > tail && p.first < last.triggeredAt);
-  const detail = late.length === 0 ? `answering at the end: ${pids.filter((p) => p.last > tail).map((p) => p.pid).join(', ') || 'none'}` : `still answering at the end, from before the last restart: ${late.map((p) => p.pid).join(', ')}`;
-  return [{ passed: late.length === 0, detail: detail + unidentifiedNote(run) }];
+  const answersLate = (p: (typeof pids)[number]) => lastAnswerOutsideLane(run, p) > tail;
+  const late = pids.filter((p) => answersLate(p) && p.first < last.triggeredAt);
+  const laneNote = run.longLane ? ' (long requests a process was finishing from before are not counted)' : '';
+  const detail = late.length === 0 ? `answering at the end: ${pids.filter(answersLate).map((p) => p.pid).join(', ') || 'none'}` : `still answering at the end, from before the last restart: ${late.map((p) => p.pid).join(', ')}`;
+  return [{ passed: late.length === 0, detail: detail + laneNote + unidentifiedNote(run) }];
 }
 
 export const SERVER_CHECKS: CheckDefinition[] = [
