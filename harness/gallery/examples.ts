@@ -45,6 +45,13 @@ export const EXAMPLES: Example[] = [
     config: 'examples/nginx/gate.json',
   },
   {
+    name: 'nginx-tls',
+    summary: "the same nginx serving HTTPS with a self-signed certificate (--tls --insecure)",
+    build: { dockerfile: 'nginx/Dockerfile.tls' },
+    image: 'reuseport-lab-example/nginx-tls:local',
+    config: 'examples/nginx/gate.tls.json',
+  },
+  {
     name: 'pm2',
     summary: 'pm2 cluster of two Node instances, pm2 reload all',
     build: { dockerfile: 'pm2/Dockerfile' },
