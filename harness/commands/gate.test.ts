@@ -91,6 +91,26 @@ describe('gate options', () => {
     expect(() => resolve(['--config', file])).toThrow(/colour: unknown field/);
   });
 
+  it('reads a request mix from the config file, its body files from beside it, and names what does not parse', () => {
+    const dir = tempDir('reuseport-lab-gate-requests-');
+    const file = join(dir, 'gate.json');
+    writeFileSync(join(dir, 'order.json'), '{"sku":1}');
+    const base = { image: 'mine:1', port: 8080, restart: 'x' };
+    writeFileSync(file, JSON.stringify({ ...base, requests: [{ method: 'GET', path: '/', weight: 3 }, { name: 'order', method: 'POST', path: '/submit', bodyFile: 'order.json' }] }));
+    expect(resolve(['--config', file]).scenario.requests).toEqual([
+      { name: 'GET /', method: 'GET', path: '/', headers: {}, body: null, weight: 3 },
+      { name: 'order', method: 'POST', path: '/submit', headers: {}, body: Buffer.from('{"sku":1}'), weight: 1 },
+    ]);
+    writeFileSync(file, JSON.stringify({ ...base, requests: [{ method: 'POST' }] }));
+    expect(() => resolve(['--config', file])).toThrow(/gate\.json: requests\/0: must have required property 'path'/);
+    writeFileSync(file, JSON.stringify({ ...base, requests: [{ method: 'POST', path: '/', bodyFile: 'missing.json' }] }));
+    expect(() => resolve(['--config', file])).toThrow(/requests\[0\]: cannot read the body file .*missing\.json \(ENOENT\)/);
+    writeFileSync(file, '{ "requests": [');
+    expect(() => resolve(['--config', file])).toThrow(/gate\.json: not JSON/);
+    writeFileSync(file, JSON.stringify({ ...base, path: '/x', requests: [{ method: 'GET', path: '/' }] }));
+    expect(() => resolve(['--config', file])).toThrow(/give --path or a request mix \(--request, requests\), not both/);
+  });
+
   it('says what is missing or does not fit, in one line', () => {
     expect(() => resolve([])).toThrow(/--image IMAGE --port N, or --url/);
     expect(() => resolve(['--image', 'x', '--restart', 'y'])).toThrow(/--image needs --port/);
