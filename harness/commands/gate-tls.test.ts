@@ -43,7 +43,7 @@ describe('gate an HTTPS service (--url https://)', () => {
     const run = await gate(['--url', `https://127.0.0.1:${port}/`, '--restart', restart]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n').filter((line) => !line.startsWith('npm warn'))).toEqual([
-      expect.stringMatching(new RegExp(`https://127\\.0\\.0\\.1:${port}: its certificate is not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\\); pass --insecure to gate it anyway`)),
+      expect.stringMatching(new RegExp(`https://127\\.0\\.0\\.1:${port}: its certificate is not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\\); pass --insecure to gate it anyway \\(a self-signed certificate\\), or trust its CA with NODE_EXTRA_CA_CERTS=ca\\.pem$`)),
     ]);
     expect(run.result).toBeUndefined();
   }, 60_000);

@@ -25,7 +25,8 @@ export async function checkCertificate(target: { host: string; port: number }, s
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error));
   });
   if (!problem) return;
-  const why = `${problem.code ? `${problem.code}: ` : ''}${problem.message}`;
+  // Node 24 appends advice of its own after a ';' (--use-system-ca); ours follows instead.
+  const why = `${problem.code ? `${problem.code}: ` : ''}${problem.message.split(';')[0]}`;
   if (UNTRUSTED.test(problem.code ?? '')) {
     throw new SetupError(`${origin}: its certificate is not trusted (${why}); pass --insecure to gate it anyway (a self-signed certificate), or trust its CA with NODE_EXTRA_CA_CERTS=ca.pem`);
   }
