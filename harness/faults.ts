@@ -2,7 +2,6 @@
 // so a user can watch what a restart does when things go wrong. A fault says
 // what should go wrong (a RestartTweak); each strategy turns that into its
 // own mechanics, or refuses a fault that does not apply to it.
-import type { LongLaneSettings } from './scenario.js';
 import type { RestartTweak } from './strategies/strategy.js';
 
 export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version', 'short-drain', 'exit-at-sigterm'] as const;
@@ -25,7 +24,7 @@ export interface Fault {
   /** The harness's time limit for restart #1. */
   restartTimeoutSeconds?: number;
   /** The long-request lane the fault shows itself through, unless --long names one. */
-  longLane?: LongLaneSettings;
+  longLane?: { path: string; connections: number };
 }
 
 export const FAULTS: Record<FaultName, Fault> = {

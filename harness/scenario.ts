@@ -45,7 +45,7 @@ export interface RunSettings {
   requests: RequestKind[] | null;
   /** A few connections that keep a long request in flight through every restart (load/long-lane.ts); null: none. */
   longLane: LongLaneSettings | null;
-  /** A few event streams kept open through every restart (load/sse-lane.ts); null: none. */
+  /** A few streams (SSE or WebSocket) kept open through every restart (load/stream-lane.ts); null: none. */
   stream: StreamSettings | null;
 }
 
