@@ -119,11 +119,11 @@ export class Drainer {
     return { connections: this.connections.size, inFlight };
   }
 
-  /** Line 8: `res` is a stream that `end` ends gracefully; ended at the drain's start, or at once when it already began. */
-  holdStream(res: ServerResponse, end: () => void): void {
+  /** Line 8: `stream` is one that `end` ends gracefully; ended at the drain's start, or at once when it already began. */
+  holdStream(stream: ServerResponse | Duplex, end: () => void): void {
     if (this.drainStarted) return void setImmediate(end);
-    this.streams.set(res, end);
-    res.once('close', () => this.streams.delete(res));
+    this.streams.set(stream, end);
+    stream.once('close', () => this.streams.delete(stream));
   }
 
   /** Line 9: `socket` was upgraded to a WebSocket that `end` closes gracefully; closed at the drain's start, or at once when it already began. */
@@ -132,9 +132,7 @@ export class Drainer {
     this.upgraded.add(socket);
     clearTimeout(this.idleTimers.get(socket as Socket));
     socket.once('close', () => this.upgraded.delete(socket));
-    if (this.drainStarted) return void setImmediate(end);
-    this.streams.set(socket, end);
-    socket.once('close', () => this.streams.delete(socket));
+    this.holdStream(socket, end);
   }
 
   /** Wraps the request handler so every request is tracked (lines 4, 6). */

@@ -5,6 +5,7 @@
 // load, and the check at start is what stands for it.
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 
 export interface TlsSettings {
   /** Accept any certificate (--insecure). */
@@ -23,5 +24,5 @@ export function getFor(tls: TlsSettings | null | undefined): typeof http.get {
 
 /** Options a TLS connection to the target takes: the name to verify against (an IP address is verified as such). */
 export function tlsOptions(tls: TlsSettings, host: string): { rejectUnauthorized: boolean; servername?: string } {
-  return { rejectUnauthorized: !tls.insecure, ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }) };
+  return { rejectUnauthorized: !tls.insecure, ...(isIP(host) ? {} : { servername: host }) };
 }
