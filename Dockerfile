@@ -7,14 +7,17 @@ FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /src
 # node-gyp builds against the headers in the image instead of downloading them.
 ENV npm_config_nodedir=/usr/local
-COPY package.json package-lock.json binding.gyp ./
+# package-lock.jso[n]: a clone has the lock file; an installed package (npm
+# never packs it) builds from package.json's ranges instead.
 # extra-ca.pe[m]: an optional CA bundle for a TLS-intercepting proxy between
 # npm and its registry. The harness adds the host's NODE_EXTRA_CA_CERTS as
 # extra-ca.pem; without it the glob matches nothing and the build goes on.
-COPY package.json extra-ca.pe[m] ./
+COPY package.json package-lock.jso[n] extra-ca.pe[m] binding.gyp ./
 COPY native/ native/
+COPY scripts/install-addon.mjs scripts/
 RUN if [ -f extra-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/src/extra-ca.pem; fi \
- && npm ci --no-audit --no-fund --loglevel=error
+ && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
+    else npm install --no-audit --no-fund --loglevel=error; fi
 COPY tsconfig.json tsconfig.server.json ./
 COPY server/ server/
 RUN npx tsc -p tsconfig.server.json
@@ -29,8 +32,10 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/build/Release/reuseport.node build/Release/
 COPY --from=build /src/dist/ dist/
-# The server's one runtime dependency (GET /ws); it has none of its own.
+# The server's runtime dependencies, neither with any of its own: ws (GET
+# /ws) and node-gyp-build (loads the addon).
 COPY --from=build /src/node_modules/ws/ node_modules/ws/
+COPY --from=build /src/node_modules/node-gyp-build/ node_modules/node-gyp-build/
 COPY scripts/ scripts/
 USER node
 EXPOSE 8080

@@ -10,9 +10,11 @@ import { reportCommand } from './commands/report.js';
 import { compareCommand } from './compare/command.js';
 import { SetupError } from './errors.js';
 import { galleryCommand } from './gallery/command.js';
+import { VERSION } from './package-root.js';
 
 const program = new Command('reuseport-lab')
   .description('Proves under load that a restart loses no request, and fails when one does.')
+  .version(VERSION)
   .showHelpAfterError('(see --help)')
   .configureOutput({ writeErr: () => {} })
   .exitOverride();

@@ -1,4 +1,6 @@
-// Typed face of the native addon (native/reuseport.cc).
+// Typed face of the native addon (native/reuseport.cc), loaded by
+// node-gyp-build: a build of this checkout (build/Release) first, else the
+// prebuilt one an installed package carries (prebuilds/linux-x64).
 // ESM cannot `import` a .node file on Node 20, hence createRequire.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -33,18 +35,26 @@ export interface ListenerTaken {
   given: boolean;
 }
 
-// The same file runs from native/ (vitest) and from dist/native/ (built).
-function findAddon(): string {
+const require = createRequire(import.meta.url);
+
+/** The package's root: the same file runs from native/ (vitest) and dist/native/ (built, installed, in the image). */
+function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'build', 'Release', 'reuseport.node');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('native addon build/Release/reuseport.node not found; run `npm ci` (it builds the addon with node-gyp)');
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
 }
 
-const addon = createRequire(import.meta.url)(findAddon()) as Addon;
+function loadAddon(): Addon {
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  try {
+    return load(packageRoot()) as Addon;
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    throw new Error(`reuseport-lab's native addon is not there for ${process.platform}-${process.arch} (${reason}); install g++, make and python3 and run npm rebuild reuseport-lab (npm ci in a clone)`);
+  }
+}
+
+const addon = loadAddon();
 
 /** Default listen backlog, as Node's own `server.listen`. */
 export const DEFAULT_BACKLOG = 511;

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -148,7 +149,7 @@ describe('handing a listener over', () => {
   /** Takes the listener in a child process, serves 'child' on it, and says which socket it got. */
   function takeInChild(path: string, options: { uid?: number } = {}): Promise<{ out: string; code: number | null }> {
     const script = `
-      const addon = require(${JSON.stringify(join(import.meta.dirname, '..', 'build', 'Release', 'reuseport.node'))});
+      const addon = require(${JSON.stringify(createRequire(import.meta.url).resolve('node-gyp-build'))})(${JSON.stringify(join(import.meta.dirname, '..'))});
       try {
         const fd = addon.takeListener(process.argv[1], 2000);
         const info = addon.inspectSocket(fd);

@@ -9,7 +9,7 @@ import { type Listener, obtainListener } from './listener.js';
 import { logEvent } from './log.js';
 import { Offer, offerPath } from './handoff.js';
 import { processStartTime, Readiness } from './readiness.js';
-import { settle, steerAway } from './steer.js';
+import { steerThenSettle } from './steer.js';
 import { createUpgradeHandler } from './websocket.js';
 
 /** Blocks the event loop: what a new version that is busy right after it said "ready" looks like to clients. */
@@ -33,11 +33,7 @@ async function steerBeforeClose(listener: Listener, config: ServerConfig, offer:
   if (offer?.handedTo) return skip(`the socket was handed to PID ${offer.handedTo}: closing this process's copy leaves it listening there`);
   if (!config.steer) return skip('DRAIN_STEER=off');
   const { address, port } = listener.info;
-  const outcome = await steerAway({ fd: listener.fd, address: address!, port: port!, pid: process.pid, tls: config.tls !== undefined });
-  if (!outcome.steered) return skip(outcome.reason);
-  logEvent('steered', { index: outcome.index, probes: outcome.probes, ms: outcome.ms });
-  const stillQueued = await settle(listener.fd, config.steerSettleMs);
-  return { steered: true, ...(stillQueued ? { stillQueued } : {}) };
+  return steerThenSettle({ fd: listener.fd, address: address!, port: port!, pid: process.pid, tls: config.tls !== undefined }, config.steerSettleMs);
 }
 
 function fail(message: string): never {

@@ -35,6 +35,14 @@ describe('steerAway', () => {
     for (let i = 0; i < 50; i++) expect(await byName(PIDS)('127.0.0.1', port, 1000)).toBe(PIDS.new);
   });
 
+  it('leaves the group to the hash when the answer names no process (a server without X-Server-Pid)', async () => {
+    const { old, port } = await pair();
+    const outcome = await steerAway({ fd: old, address: '127.0.0.1', port, pid: PIDS.old }, async () => null);
+    expect(outcome).toMatchObject({ steered: false, probes: 1 });
+    expect((outcome as { reason: string }).reason).toContain('named no process (X-Server-Pid)');
+    expect(clearReusePortSteering(old)).toBe(false);
+  });
+
   it('steers a rolled-back new server (index 1) back to the one that stays', async () => {
     const { young, port } = await pair();
     const outcome = await steerAway({ fd: young, address: '0.0.0.0', port, pid: PIDS.new }, byName(PIDS));

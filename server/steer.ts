@@ -55,6 +55,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acceptQueueLength, clearReusePortSteering, steerReusePort } from '../native/index.js';
+import { logEvent } from './log.js';
 
 /** Defaults; the server's configuration may override the settle time (DRAIN_STEER_SETTLE_MS). */
 export const STEER_DEFAULTS = {
@@ -145,9 +146,27 @@ export async function steerAway(target: SteerTarget, probe: Probe = probeOnce, t
     } catch (error) {
       return undo(`the probe to ${host}:${target.port} failed (${(error as Error).message})`);
     }
+    // An answer that names no process proves nothing about where it landed.
+    if (answeredBy === null) return undo(`the probe's answer from ${host}:${target.port} named no process (X-Server-Pid)`);
     if (answeredBy !== target.pid) return { steered: true, index, probes, ms: elapsed() };
   }
   return undo('no other listener on the port');
+}
+
+/**
+ * Drain line 2 in one call, for Drainer's `beforeListenerClose`: steer the
+ * port's new connections away, then settle. Resolves with the fields logged
+ * with `listener_closed`; never rejects.
+ */
+export async function steerThenSettle(target: SteerTarget, settleMs: number = STEER_DEFAULTS.settleMs, log: (event: string, fields: Record<string, unknown>) => void = logEvent): Promise<Record<string, unknown>> {
+  const outcome = await steerAway(target);
+  if (!outcome.steered) {
+    log('steer_skipped', { reason: outcome.reason });
+    return { steered: false };
+  }
+  log('steered', { index: outcome.index, probes: outcome.probes, ms: outcome.ms });
+  const stillQueued = await settle(target.fd, settleMs);
+  return { steered: true, ...(stillQueued ? { stillQueued } : {}) };
 }
 
 /**

@@ -11,8 +11,7 @@
 // Writes reports/bench/bench.json and bench.md; the tables go into BENCHMARKS.md by hand, with the text.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ChildRunner } from '../child-run.js';
 import { numberOption } from '../commands/run-options.js';
@@ -20,8 +19,8 @@ import { BENCH_DEFAULTS, REPORT_DIRS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import { benchNode } from './measure.js';
 import { type BenchContext, SECTIONS } from './sections.js';
+import { PACKAGE_ROOT as ROOT } from '../package-root.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DIST = join(ROOT, 'dist', 'harness');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 

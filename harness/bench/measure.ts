@@ -8,7 +8,23 @@ import { join } from 'node:path';
 import { SetupError } from '../errors.js';
 import { findOnPath } from '../find-on-path.js';
 
-export const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+let clockTicks: number | undefined;
+
+/**
+ * Clock ticks per second of /proc's CPU times, asked of getconf when first
+ * needed (not at import: every command loads this module, few measure); 100,
+ * Linux's USER_HZ, where getconf cannot be run.
+ */
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
 
 /** Runs `argv` on one core when taskset and a second core exist, so load and server do not share one. */
 export function pinned(core: number, argv: string[]): string[] {
@@ -19,8 +35,9 @@ export function pinned(core: number, argv: string[]): string[] {
 export function cpuMicros(pid: number): { user: number; total: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const user = (Number(fields[11]) / CLOCK_TICKS) * 1e6;
-  return { user, total: user + (Number(fields[12]) / CLOCK_TICKS) * 1e6 };
+  const ticks = ticksPerSecond();
+  const user = (Number(fields[11]) / ticks) * 1e6;
+  return { user, total: user + (Number(fields[12]) / ticks) * 1e6 };
 }
 
 /** Resident memory of a process, in KiB. */

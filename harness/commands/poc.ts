@@ -1,8 +1,7 @@
 // `reuseport-lab poc` (`npm run poc`): restart this project's SO_REUSEPORT
 // server under load with one of its strategies, judge, report.
 // Exit codes: 0 passed, 1 the gate failed (any check), 2 usage or setup error.
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
 import { IMAGE_DEFAULTS, POC_DEFAULTS, REPORT_DIRS, RESTART_DEFAULTS } from '../defaults.js';
@@ -22,8 +21,8 @@ import type { RestartSettings } from '../strategies/strategy.js';
 import { prepareReportDir } from '../view/write-report.js';
 import { parseWith } from './parse.js';
 import { addRunOptions, choiceOption, numberOption, readRunOptions } from './run-options.js';
+import { PACKAGE_ROOT as ROOT } from '../package-root.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SCRIPTS_DIR = join(ROOT, 'scripts');
 
 export type RuntimeChoice = 'auto' | 'docker' | 'local';

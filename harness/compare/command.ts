@@ -7,8 +7,7 @@
 // error, 130 interrupted (the table of the runs that finished is written).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ChildRunner, setupReason } from '../child-run.js';
 import { numberOption } from '../commands/run-options.js';
@@ -18,8 +17,8 @@ import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/ind
 import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { compareRows, operationsRows } from './rows.js';
 import { compareHtml, compareMarkdown, type CompareFacts } from './render.js';
+import { PACKAGE_ROOT as ROOT } from '../package-root.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
 
 interface CompareOptions {
@@ -77,7 +76,7 @@ async function runCompare(options: CompareOptions): Promise<number> {
     if (options.skipBuild || built.has(target)) args.push('--skip-build');
     process.stdout.write(`[${i + 1}/${options.strategies.length}] ${strategy}... `);
     const t0 = Date.now();
-    const outcome = await runner.run(CLI, args, ROOT);
+    const outcome = await runner.run(CLI, args, process.cwd());
     if (outcome.code === 2) {
       process.stdout.write('\n');
       throw new SetupError(`the ${strategy} run could not run: ${setupReason(outcome.stderr)}`);

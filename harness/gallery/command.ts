@@ -4,8 +4,7 @@
 // example was judged (whatever the gate said), 2 usage or setup error, 130
 // interrupted (the table of the examples judged so far is written).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ChildRunner, setupReason } from '../child-run.js';
 import { numberOption } from '../commands/run-options.js';
@@ -16,8 +15,8 @@ import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import { readResultDocument } from '../result/document.js';
 import { EXAMPLES, EXAMPLES_DIR } from './examples.js';
 import { galleryRow, type GalleryRow } from './rows.js';
+import { PACKAGE_ROOT as ROOT } from '../package-root.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -108,7 +107,7 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
     }
     process.stdout.write('gating... ');
     const dir = join(reportDir, example.name);
-    const outcome = await runner.run(CLI, ['gate', '--config', join(ROOT, example.config), '--restarts', String(restarts), '--report-dir', dir], ROOT);
+    const outcome = await runner.run(CLI, ['gate', '--config', join(ROOT, example.config), '--restarts', String(restarts), '--report-dir', dir], process.cwd());
     if (outcome.code === 2) {
       process.stdout.write('\n');
       throw new SetupError(`${example.name} could not be gated: ${setupReason(outcome.stderr)}`);
