@@ -15,6 +15,7 @@ import { splitCommand } from './command-line.js';
 import { execIn } from './docker/exec.js';
 import { demuxLogs, LABEL } from './docker/engine.js';
 import { containerNetCounters } from './docker/container-net.js';
+import { containerAddress, type Reach, reachFromHere } from './docker/reach.js';
 import type { NetCounterSource } from './net-counters.js';
 import { lastingZombies } from './zombies.js';
 import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from './runtime.js';
@@ -59,13 +60,15 @@ export class ImageRuntime implements Runtime {
   private processesAtStart = 0;
   private hostPid = 0;
   private closed = false;
+  private readonly reach: Reach = reachFromHere();
 
   constructor(
     private readonly docker: Docker,
     private readonly options: ImageRuntimeOptions,
   ) {
     this.observes = { ...IMAGE_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
-    this.description = `docker container from ${options.image} (your image, as it is; port ${options.port} published on 127.0.0.1, tcp_migrate_req=${options.tcpMigrateReq})`;
+    const reached = this.reach === 'published' ? `port ${options.port} published on 127.0.0.1` : `port ${options.port} at the container's address (the gate runs in a container)`;
+    this.description = `docker container from ${options.image} (your image, as it is; ${reached}, tcp_migrate_req=${options.tcpMigrateReq})`;
   }
 
   get containerId(): string | undefined {
@@ -90,9 +93,7 @@ export class ImageRuntime implements Runtime {
     const id = this.container.id.slice(0, 12);
     const info = await this.container.inspect();
     this.hostPid = info.State.Pid;
-    const hostPort = Number(info.NetworkSettings.Ports[port]?.[0]?.HostPort);
-    if (!hostPort) throw new SetupError(`container ${id} has no published port for ${port}`);
-    const target = { host: '127.0.0.1', port: hostPort };
+    const target = this.reach === 'published' ? publishedTarget(info, port, id) : addressTarget(info, this.options.port, id);
     const ready = readyStrategy(this.options.ready, { ...target, tls: Boolean(this.options.tls) }, { logs: () => this.logs(), alive: () => this.alive() });
     try {
       await waitFor(ready, { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
@@ -146,6 +147,8 @@ export class ImageRuntime implements Runtime {
 
   /** A user's server keeps its log its own way: the gate reads no exit lines. */
   netCounters(): NetCounterSource | string {
+    // The engine's PIDs are the host's; a gate in a container has its own.
+    if (this.reach === 'container-address') return "the gate runs in a container and cannot see the host's processes";
     return containerNetCounters(this.hostPid);
   }
 
@@ -193,4 +196,16 @@ export class ImageRuntime implements Runtime {
     const stat = top.Titles.indexOf('STAT');
     return top.Processes.map((row) => ({ pid: Number(row[pid]), state: (row[stat] ?? '?').slice(0, 1) }));
   }
+}
+
+function publishedTarget(info: Docker.ContainerInspectInfo, port: string, id: string): { host: string; port: number } {
+  const hostPort = Number(info.NetworkSettings.Ports[port]?.[0]?.HostPort);
+  if (!hostPort) throw new SetupError(`container ${id} has no published port for ${port}`);
+  return { host: '127.0.0.1', port: hostPort };
+}
+
+function addressTarget(info: Docker.ContainerInspectInfo, port: number, id: string): { host: string; port: number } {
+  const host = containerAddress(info);
+  if (!host) throw new SetupError(`container ${id} has no address on any network (REUSEPORT_LAB_REACH=container-address); run the gate on the engine's host instead`);
+  return { host, port };
 }
