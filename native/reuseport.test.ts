@@ -159,9 +159,11 @@ describe('handing a listener over', () => {
     const child = spawn(process.execPath, ['-e', script, path], { stdio: ['ignore', 'pipe', 'inherit'], ...options });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       child.stdout.on('data', () => out.includes('serving') && resolve({ out, code: null }));
       child.on('exit', (code) => resolve({ out, code }));
+      // e.g. EACCES: a node binary under a directory the other user cannot enter.
+      child.on('error', (error) => reject(new Error(`could not start ${process.execPath}${options.uid === undefined ? '' : ` as uid ${options.uid}`}: ${error.message}`)));
     });
   }
 

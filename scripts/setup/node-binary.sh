@@ -6,15 +6,18 @@
 #
 # Usage: scripts/setup/node-binary.sh MAJOR     e.g. 24
 #   PATH="$(scripts/setup/node-binary.sh 24)/bin:$PATH" node --version
-# Cache: $NODE_BINARY_CACHE (default ~/.cache/reuseport-lab/node), one
-# directory per major version; remove it to fetch the newest again.
+# Cache: $NODE_BINARY_CACHE, one directory per major version; remove it to
+# fetch the newest again. By default /var/cache/reuseport-lab/node for root,
+# where other users can run the binary too (a test starts node as nobody,
+# who cannot enter /root), and ~/.cache/reuseport-lab/node for anyone else.
 set -eu
 
 NODE_MAJOR=${1:-}
 case $NODE_MAJOR in
   '' | *[!0-9]*) echo "node-binary: give a Node major version like 24, got '$NODE_MAJOR'" >&2; exit 2 ;;
 esac
-CACHE=${NODE_BINARY_CACHE:-${HOME:-/root}/.cache/reuseport-lab/node}
+if [ "$(id -u)" = 0 ]; then default_cache=/var/cache/reuseport-lab/node; else default_cache=${HOME:?}/.cache/reuseport-lab/node; fi
+CACHE=${NODE_BINARY_CACHE:-$default_cache}
 dir=$CACHE/$NODE_MAJOR
 
 if [ ! -x "$dir/bin/node" ]; then
