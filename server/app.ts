@@ -1,6 +1,7 @@
 // Where a request is answered. Every answer names the PID that served it, so
 // the harness can tell old from new server across a restart.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { readEvery, streamEvents } from './events.js';
 
 export interface AppContext {
@@ -33,6 +34,8 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
   const body = Buffer.from(pidBody(context.pid));
   const identity = {
     'X-Server-Pid': String(context.pid),
+    // In a fleet every replica's server may have the same PID: the host name (a container's ID) tells them apart.
+    'X-Server-Host': hostname(),
     'X-Server-Version': context.version,
   };
   const rootHeaders = { ...identity, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length };

@@ -16,6 +16,8 @@ export interface ServerConfig {
   idleGraceMs: number;
   /** Drain deadline: what is left then is destroyed. Keep it below the orchestrator's kill timeout. */
   drainTimeoutMs: number;
+  /** Drain line 1: keep listening this long after SIGTERM, for a load balancer to stop routing here (a preStop sleep). */
+  listenGraceMs: number;
   /** Upper bound for /slow?ms=N. */
   slowMaxMs: number;
   /** Drain line 2: steer new connections to another listener before closing (steer.ts). */
@@ -46,6 +48,7 @@ export const DEFAULTS = {
   stateDir: '/tmp/reuseport-lab',
   idleGraceMs: 1_000,
   drainTimeoutMs: 20_000,
+  listenGraceMs: 0,
   slowMaxMs: 60_000,
   steer: true,
   steerSettleMs: 50,
@@ -126,6 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     stateDir,
     idleGraceMs: integer(env, 'DRAIN_IDLE_GRACE_MS', DEFAULTS.idleGraceMs, 0, 600_000),
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, 1, 3_600_000),
+    listenGraceMs: integer(env, 'DRAIN_LISTEN_GRACE_MS', DEFAULTS.listenGraceMs, 0, 600_000),
     slowMaxMs: integer(env, 'SLOW_MAX_MS', DEFAULTS.slowMaxMs, 0, 3_600_000),
     steer: onOff(env, 'DRAIN_STEER', DEFAULTS.steer),
     steerSettleMs: integer(env, 'DRAIN_STEER_SETTLE_MS', DEFAULTS.steerSettleMs, 0, 60_000),
@@ -142,6 +146,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
   }
   if (config.idleGraceMs >= config.drainTimeoutMs) {
     throw new ConfigError(`DRAIN_IDLE_GRACE_MS (${config.idleGraceMs}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`);
+  }
+  // The grace is part of the drain, as a preStop sleep is part of Kubernetes' grace period: the deadline counts it.
+  if (config.listenGraceMs > 0 && config.listenGraceMs >= config.drainTimeoutMs) {
+    throw new ConfigError(`DRAIN_LISTEN_GRACE_MS (${config.listenGraceMs}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs}): the drain deadline counts from SIGTERM`);
   }
   return config;
 }

@@ -115,6 +115,25 @@ describe('drain contract', () => {
     expect(health.headers.connection).toBe('close');
   });
 
+  it('1. with a listen grace keeps accepting new connections that long, each answered with Connection: close and /healthz 503', async () => {
+    const server = await startReadyServer({ DRAIN_LISTEN_GRACE_MS: '800', DRAIN_IDLE_GRACE_MS: '5000' });
+    server.child.kill('SIGTERM');
+    const started = await server.waitFor('drain_started');
+    expect(started.listenGraceMs).toBe(800);
+    // A new connection during the grace: answered, told to go, and not ready.
+    const during = new RawConnection(server.port);
+    const answer = await during.request('/');
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect((await new RawConnection(server.port).request('/healthz')).status).toBe(503);
+    expect(server.logs.some((l) => l.event === 'listener_closed')).toBe(false);
+    const closed = await server.waitFor('listener_closed');
+    // Contract, not speed: the listener must not close before the grace.
+    expect(Date.parse(closed.ts as string) - Date.parse(started.ts as string)).toBeGreaterThanOrEqual(800 - 20);
+    expect(await connectionRefused(server.port)).toBe(true);
+    expect(await server.exited).toBe(0);
+  });
+
   describe('2. steers new connections to another listener of the port before it closes', () => {
     // A settle long enough to keep the steered listener open while the test counts.
     const LONG_SETTLE = { DRAIN_STEER_SETTLE_MS: '5000', DRAIN_IDLE_GRACE_MS: '5000' };

@@ -4,6 +4,11 @@
  *
  *  1. Readiness is withdrawn at once: /healthz answers 503, the ready marker
  *     is removed and systemd is told STOPPING=1 (main.ts, before drain()).
+ *     With `listenGraceMs` (DRAIN_LISTEN_GRACE_MS) the server then keeps
+ *     listening that long, answering every request as line 4 says: the
+ *     time a load balancer or orchestrator that routes by health checks or
+ *     DNS needs to stop sending new connections here (what Kubernetes'
+ *     preStop sleep is for). Lines 4 to 9 apply from the drain's start.
  *  2. New connections are steered away before the listener closes: when
  *     another SO_REUSEPORT listener shares the port, a BPF program sends the
  *     port's new connections to it, proven by one probe request (steer.ts),
@@ -42,8 +47,10 @@ import type { Duplex } from 'node:stream';
 export interface DrainOptions {
   /** Line 5: how long an idle connection may stay after draining began. */
   idleGraceMs: number;
-  /** Line 7: when the rest is destroyed. */
+  /** Line 7: when the rest is destroyed (counted from the drain's start, grace included). */
   deadlineMs: number;
+  /** Line 1: how long the listener stays open after the drain started (0: close it at once). */
+  listenGraceMs?: number;
   /**
    * Line 2: runs after the drain started and before the listener closes
    * (steer.ts); what it resolves with is logged with `listener_closed`.
@@ -156,7 +163,8 @@ export class Drainer {
   drain(): Promise<number> {
     if (this.drainStarted) throw new Error('drain() was already called');
     this.drainStarted = true;
-    this.options.log('drain_started', this.counts());
+    const graceMs = this.options.listenGraceMs ?? 0;
+    this.options.log('drain_started', { ...this.counts(), ...(graceMs > 0 ? { listenGraceMs: graceMs } : {}) });
 
     return new Promise<number>((resolve) => {
       let ended = false;
@@ -184,7 +192,9 @@ export class Drainer {
         }
       }
 
-      const before = this.options.beforeListenerClose?.() ?? Promise.resolve({});
+      // Line 1's grace, then line 2: the steer only matters once the listener is about to close.
+      const graced = graceMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, graceMs)) : Promise.resolve();
+      const before = graced.then(() => (ended ? {} : (this.options.beforeListenerClose?.() ?? {})));
       // The listener closes whatever happened before: a failed steer only loses the steer.
       const fields = before.catch((error: unknown) => ({ beforeCloseError: (error as Error).message }));
       void fields.then((fields) => {

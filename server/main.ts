@@ -54,6 +54,7 @@ function main(): void {
   const drainer = new Drainer(server, {
     idleGraceMs: config.idleGraceMs,
     deadlineMs: config.drainTimeoutMs,
+    listenGraceMs: config.listenGraceMs,
     log: logEvent,
     beforeListenerClose: () => steerBeforeClose(listener, config, offer),
   });

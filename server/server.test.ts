@@ -1,6 +1,7 @@
 // The server process as users meet it: routes, configuration errors, and
 // both ways of getting a listener (SO_REUSEPORT and systemd socket activation).
 import { spawn, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
@@ -23,7 +24,7 @@ describe('routes', () => {
 
     const root = await connection.request('/');
     expect(root).toMatchObject({ status: 200, body: `OK. Handled by PID: ${pid}\n` });
-    expect(root.headers).toMatchObject({ 'x-server-pid': pid, 'x-server-version': 'v7' });
+    expect(root.headers).toMatchObject({ 'x-server-pid': pid, 'x-server-version': 'v7', 'x-server-host': hostname() });
 
     const info = JSON.parse((await connection.request('/info')).body);
     expect(info).toMatchObject({ pid: Number(pid), version: 'v7', listener: 'reuseport', draining: false });
@@ -130,6 +131,7 @@ describe('configuration errors: one line, exit 2', () => {
     [{ LISTEN_FDS: '1', LISTEN_PID: '1' }, /LISTEN_PID=1 names another process/],
     [{ STATE_DIR: '/etc/passwd/state' }, /STATE_DIR=\/etc\/passwd\/state is not writable/],
     [{ DRAIN_IDLE_GRACE_MS: '5000', DRAIN_TIMEOUT_MS: '1000' }, /must be below DRAIN_TIMEOUT_MS/],
+    [{ DRAIN_LISTEN_GRACE_MS: '3000', DRAIN_TIMEOUT_MS: '2000' }, /DRAIN_LISTEN_GRACE_MS \(3000\) must be below DRAIN_TIMEOUT_MS \(2000\)/],
     [{ TLS_CERT: '/x.crt' }, /TLS_CERT and TLS_KEY go together/],
     [{ TLS_CERT: '/nonexistent.crt', TLS_KEY: '/nonexistent.key' }, /TLS_CERT="\/nonexistent.crt" cannot be read \(ENOENT\)/],
   ])('%o', (env, message) => {
