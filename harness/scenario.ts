@@ -9,6 +9,7 @@ import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import type { LoadClients } from './load/clients.js';
 import type { RunningStreams, StreamKind, StreamLaneRecord } from './load/stream-lane.js';
 import type { RunningLoad } from './load/keepalive-load.js';
+import type { IdentityNames } from './load/identity.js';
 import type { RequestKind, RequestMix } from './load/request-mix.js';
 import type { TlsSettings } from './load/tls.js';
 import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, longOnPurpose, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
@@ -16,6 +17,7 @@ import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime/runtime.js';
+import type { FleetRecord } from './runtime/swarm/tasks.js';
 import { type LoadChoice, type LoadMode, modesOf } from './load/modes.js';
 import { checkOurServer, type ResponseCheck } from './load/response-check.js';
 import { switchoverWindows, warmupWindow } from './strategies/timeline.js';
@@ -72,7 +74,7 @@ export interface ScenarioOptions extends RunSettings, Budgets {
   /** How the server is restarted: a strategy's name, or the user's command (runtime.ts USER_COMMAND). */
   strategy: string;
   /** What the load requests and how a response is judged; default: GET / of our own server. */
-  request?: { path: string; check: ResponseCheck };
+  request?: { path: string; check: ResponseCheck; names?: IdentityNames };
   /** The target serves HTTPS (gate --url https://, --tls); every load speaks TLS to it. */
   tls?: TlsSettings | null;
   server?: ServerDescription;
@@ -143,6 +145,10 @@ export interface ScenarioResult {
   leftoversError: string | null;
   /** Set when the run did not finish (Ctrl-C, a hung restart, a lost engine, ...). */
   interrupted?: { reason: string; stack?: string };
+  /** Identities that were names (a replica's host name), by the number they were recorded under; null: none. */
+  identityNames: Record<string, string> | null;
+  /** A fleet runtime's replicas over the run (runtime.fleet()); null for one server. */
+  fleet: FleetRecord | null;
 }
 
 export interface ScenarioHooks {
@@ -319,5 +325,12 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
     harness: monitor.snapshot(),
     ...probed,
     interrupted,
+    identityNames: namesOf(options),
+    fleet: runtime.fleet?.() ?? null,
   };
+}
+
+function namesOf(options: ScenarioOptions): Record<string, string> | null {
+  const names = options.request?.names?.names();
+  return names && Object.keys(names).length ? names : null;
 }

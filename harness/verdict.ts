@@ -5,6 +5,7 @@
 import { type CheckDefinition, type Check, runChecks, type Verdict } from './checks/check.js';
 import { LOAD_CHECKS } from './checks/load.js';
 import { RESTART_CHECKS, RUN_CHECK } from './checks/restarts.js';
+import { FLEET_CHECKS } from './checks/fleet.js';
 import { SERVER_CHECKS } from './checks/servers.js';
 import type { RunRecord } from './result/document.js';
 
@@ -13,7 +14,7 @@ export { MIN_ANSWERED_PER_MODE } from './checks/load.js';
 export { EXIT_TOLERANCE_MS } from './checks/servers.js';
 
 /** Every check, in the order a report lists them. */
-export const CHECKS: readonly CheckDefinition[] = [RUN_CHECK, ...LOAD_CHECKS, ...RESTART_CHECKS, ...SERVER_CHECKS];
+export const CHECKS: readonly CheckDefinition[] = [RUN_CHECK, ...LOAD_CHECKS, ...RESTART_CHECKS, ...SERVER_CHECKS, ...FLEET_CHECKS];
 
 /** Judges one run against the gate: every request answered in time, and the right processes answering over time. */
 export function judge(run: RunRecord): Verdict {

@@ -24,7 +24,11 @@ export type CheckId =
   | 'old-pid-silent-after-exit'
   | 'versions'
   | 'only-newest-at-end'
-  | 'no-leftovers';
+  | 'no-leftovers'
+  | 'losses-by-task'
+  | 'tasks-answered'
+  | 'task-silent-after-end'
+  | 'fleet-converged';
 
 export interface Check {
   id: CheckId;

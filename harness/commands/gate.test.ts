@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SetupError } from '../errors.js';
 import { tempDir } from '../../test/processes.js';
-import { checkForeign, parseIdentity } from '../load/identity.js';
+import { checkForeign, IdentityNames, parseIdentity } from '../load/identity.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
 import { parseReady } from '../runtime/readiness.js';
@@ -42,6 +42,25 @@ describe('identity', () => {
     expect(checkForeign(parseIdentity('body:PID: (\\d+)'), 200, headers({}), 'hello')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
     expect(checkForeign(parseIdentity('header:x-worker'), 200, headers({ 'x-worker': 'web-1' }), '')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
     expect(checkForeign(parseIdentity('none'), 204, headers({ 'x-server-pid': '9' }), '')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
+  });
+
+  it('numbers identities that are names (a replica host name) in the order first seen, and says which is which', () => {
+    const names = new IdentityNames();
+    const host = (name: string) => checkForeign(parseIdentity('header:x-server-host'), 200, headers({ 'x-server-host': name }), '', names);
+    expect([host('263d70d210a6'), host('86906497298d'), host('263d70d210a6')].map((c) => (c.ok ? c.pid : -1))).toEqual([1, 2, 1]);
+    expect(names.names()).toEqual({ '1': '263d70d210a6', '2': '86906497298d' });
+    // A number is still a PID; a whole page is no name.
+    expect(checkForeign(parseIdentity('header:x-worker'), 200, headers({ 'x-worker': '42' }), '', names)).toMatchObject({ pid: 42 });
+    expect(checkForeign(parseIdentity('body:(.*)'), 200, headers({}), 'not a name at all', names)).toMatchObject({ pid: UNKNOWN_PID });
+  });
+
+  it('defaults a swarm service to the host name our server sends, and its update to docker service update', () => {
+    const options = resolve(['--swarm-service', 'shop_web', '--url', 'http://127.0.0.1:8080/']);
+    expect(options.target).toMatchObject({ kind: 'swarm', service: 'shop_web' });
+    expect(options.identity).toEqual({ kind: 'header', name: 'x-server-host' });
+    expect(options.restart).toBe('docker service update --force --quiet shop_web');
+    expect(() => resolve(['--swarm-service', 'shop web'])).toThrow(/is not a service name/);
+    expect(() => resolve(['--swarm-service', 'shop_web', '--port', '80'])).toThrow(/--port is for --image; with --swarm-service the service runs as it is/);
   });
 
   it('fails what is not 2xx, whatever it says', () => {
@@ -112,7 +131,7 @@ describe('gate options', () => {
   });
 
   it('says what is missing or does not fit, in one line', () => {
-    expect(() => resolve([])).toThrow(/--image IMAGE --port N, or --url/);
+    expect(() => resolve([])).toThrow(/--image IMAGE --port N, --url http:\/\/127.0.0.1:PORT\/, or --swarm-service NAME/);
     expect(() => resolve(['--image', 'x', '--restart', 'y'])).toThrow(/--image needs --port/);
     expect(() => resolve(['--image', 'x', '--port', '1'])).toThrow(/--restart is required/);
     expect(() => resolve(['--url', 'http://127.0.0.1:1/', '--restart', 'y', '--port', '2'])).toThrow(/--port is for --image/);

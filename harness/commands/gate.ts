@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import { GATE_DEFAULTS, REPORT_DIRS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import { judgedRun } from '../judged-run.js';
-import { checkForeign, DEFAULT_IDENTITY, describeIdentity, IdentityError, parseIdentity, type IdentitySpec } from '../load/identity.js';
+import { checkForeign, DEFAULT_IDENTITY, describeIdentity, IdentityError, IdentityNames, parseIdentity, type IdentitySpec, SWARM_IDENTITY } from '../load/identity.js';
 import { describeLoad } from '../load/modes.js';
 import type { TlsSettings } from '../load/tls.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
@@ -21,6 +21,7 @@ import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import { ImageRuntime } from '../runtime/image.js';
 import { describeReady, parseReady, type ReadySpec } from '../runtime/readiness.js';
 import { type Runtime, USER_COMMAND } from '../runtime/runtime.js';
+import { SwarmRuntime } from '../runtime/swarm/swarm-runtime.js';
 import { checkTargetUrl, UrlRuntime } from '../runtime/url.js';
 import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { prepareReportDir } from '../view/write-report.js';
@@ -31,7 +32,11 @@ import schema from './gate-config.schema.json' with { type: 'json' };
 const SCHEMA = schema as { properties: Record<string, unknown> };
 
 export interface GateOptions {
-  target: { kind: 'image'; image: string; port: number; restartOn: 'container' | 'host' } | { kind: 'url'; url: URL };
+  target:
+    | { kind: 'image'; image: string; port: number; restartOn: 'container' | 'host' }
+    | { kind: 'url'; url: URL }
+    /** url: the load balancer in front of the service; absent: the service's own published port. */
+    | { kind: 'swarm'; service: string; url?: URL };
   restart: string;
   ready: ReadySpec;
   /** Given by the user, or the default (used only when the server sends it). */
@@ -56,7 +61,8 @@ export function gateCommand(): Command {
   const command = new Command('gate')
     .description('load your server, restart it your way, and fail when a request is lost, too slow, or the restart stalls it')
     .addOption(new Option('--image <image>', 'your image, run as it is (never built, retagged or changed)').conflicts('url'))
-    .addOption(new Option('--url <url>', 'a service already running on this machine (loopback only)'))
+    .addOption(new Option('--url <url>', 'a service already running on this machine (loopback only); with --swarm-service, the load balancer in front of it'))
+    .addOption(new Option('--swarm-service <name>', "a replicated swarm service, loaded through its published port (or --url) while --restart updates it (default: 'docker service update --force NAME')").conflicts('image'))
     .option('--port <n>', '--image: the port it listens on')
     .option('--restart <command>', 'the restart command: in the container through docker exec, split like a shell line but run without one; on the host through sh -c')
     .addOption(new Option('--restart-on <where>', '--image: where the restart command runs (default: container)').choices(['container', 'host']))
@@ -116,7 +122,14 @@ export function resolveGateOptions(command: Command): GateOptions {
   const o = merged(command);
   const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (o.image !== undefined && o.url !== undefined) throw new SetupError('give --image or --url, not both');
-  if (o.image === undefined && o.url === undefined) throw new SetupError('name the server to gate: --image IMAGE --port N, or --url http://127.0.0.1:PORT/');
+  if (o.image !== undefined && o.swarmService !== undefined) throw new SetupError('give --image or --swarm-service, not both');
+  if (o.image === undefined && o.url === undefined && o.swarmService === undefined) {
+    throw new SetupError('name the server to gate: --image IMAGE --port N, --url http://127.0.0.1:PORT/, or --swarm-service NAME');
+  }
+  const swarmService = o.swarmService === undefined ? undefined : String(o.swarmService);
+  if (swarmService !== undefined && !/^[A-Za-z0-9][\w.-]*$/.test(swarmService)) throw new SetupError(`--swarm-service '${swarmService}' is not a service name; docker service ls lists them`);
+  // A swarm service has an update command of its own; anything else must be told how it restarts.
+  if (swarmService !== undefined && o.restart === undefined) o.restart = `docker service update --force --quiet ${swarmService}`;
   if (typeof o.restart !== 'string' || !o.restart.trim()) throw new SetupError("--restart is required: the command that restarts your server (e.g. --restart 'kill -HUP 1')");
   if (o.path !== undefined && (o.request !== undefined || o.requests !== undefined)) throw new SetupError('give --path or a request mix (--request, requests), not both: name the path in each request');
   const pathText = (o.path as string | undefined) ?? '/';
@@ -138,18 +151,20 @@ export function resolveGateOptions(command: Command): GateOptions {
     target = { kind: 'image', image: String(o.image), port: numberOption('--port', o.port, { min: 1, max: 65535, whole: true }), restartOn };
   } else {
     for (const key of ['port', 'restartOn', 'env', 'tcpMigrateReq', 'keep'] as const) {
-      if (o[key] !== undefined) throw new SetupError(`${flag(key)} is for --image; with --url the service runs as it is`);
+      if (o[key] !== undefined) throw new SetupError(`${flag(key)} is for --image; with ${swarmService === undefined ? '--url' : '--swarm-service'} the service runs as it is`);
     }
-    const url = checkTargetUrl(String(o.url), o.iOwnThisTarget === true);
-    target = { kind: 'url', url };
-    if (o.path === undefined) path = url.pathname + url.search;
+    const url = o.url === undefined ? undefined : checkTargetUrl(String(o.url), o.iOwnThisTarget === true);
+    if (swarmService !== undefined && url?.protocol === 'https:') throw new SetupError('--swarm-service loads plain HTTP; give an http:// --url');
+    target = swarmService !== undefined ? { kind: 'swarm', service: swarmService, ...(url ? { url } : {}) } : { kind: 'url', url: url! };
+    if (o.path === undefined && url) path = url.pathname + url.search;
   }
 
   if (o.tls === true && target.kind === 'url') throw new SetupError('--tls is for --image; for --url give an https:// URL');
   const tls = target.kind === 'url' ? target.url.protocol === 'https:' : o.tls === true;
   if (o.insecure === true && !tls) throw new SetupError('--insecure applies to an HTTPS target only: an https:// --url, or --image with --tls');
 
-  let identity: IdentitySpec = DEFAULT_IDENTITY;
+  // Every replica of a fleet may be PID 20: its host name (our server's X-Server-Host) tells them apart.
+  let identity: IdentitySpec = target.kind === 'swarm' ? SWARM_IDENTITY : DEFAULT_IDENTITY;
   let ready: ReadySpec = { kind: 'http', path };
   try {
     if (o.identity !== undefined) identity = parseIdentity(String(o.identity));
@@ -184,7 +199,9 @@ async function makeRuntime(options: GateOptions): Promise<Runtime> {
   const settings = { identityNone: options.identity.kind === 'none', tls: options.tls, ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
   if (options.target.kind === 'url') return new UrlRuntime({ ...settings, url: options.target.url });
   const docker = connect();
-  if (!(await engineAnswers(docker))) throw new SetupError('--image needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)');
+  const flag = options.target.kind === 'swarm' ? '--swarm-service' : '--image';
+  if (!(await engineAnswers(docker))) throw new SetupError(`${flag} needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`);
+  if (options.target.kind === 'swarm') return new SwarmRuntime(docker, { ...settings, service: options.target.service, url: options.target.url });
   return new ImageRuntime(docker, { ...settings, image: options.target.image, port: options.target.port, restartOn: options.target.restartOn, env: options.env, tcpMigrateReq: options.tcpMigrateReq, keep: options.keep });
 }
 
@@ -193,9 +210,10 @@ export async function runGate(options: GateOptions): Promise<number> {
   prepareReportDir(options.reportDir);
   const runtime = await makeRuntime(options);
   const identity = describeIdentity(options.identity);
+  const names = new IdentityNames();
   const scenario: ScenarioOptions = {
     strategy: USER_COMMAND,
-    request: { path: options.path, check: (status, header, body) => checkForeign(options.identity, status, header, body) },
+    request: { path: options.path, check: (status, header, body) => checkForeign(options.identity, status, header, body, names), names },
     tls: options.tls,
     server: { identity, identityGiven: options.identityGiven, path: options.path, ready: describeReady(options.ready), restart: options.restart },
     ...options.scenario,
@@ -208,7 +226,7 @@ export async function runGate(options: GateOptions): Promise<number> {
     // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
     afterWarmup: (load) =>
       options.identityGiven && options.identity.kind !== 'none' && load.answered > 0 && !load.pids.some((p) => p.pid !== UNKNOWN_PID)
-        ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (its first group must capture a whole number), or use --identity none`
+        ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (what it finds must be a whole number, or a name such as a host name), or use --identity none`
         : undefined,
   });
   if (options.keep && runtime instanceof ImageRuntime) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);

@@ -8,6 +8,9 @@ export type IdentitySpec = { kind: 'header'; name: string } | { kind: 'body'; pa
 /** The default: the header our server sends, used when the user's server sends it too. */
 export const DEFAULT_IDENTITY: IdentitySpec = { kind: 'header', name: 'x-server-pid' };
 
+/** A fleet's default: the host name our server sends, one per replica (a container's short ID). */
+export const SWARM_IDENTITY: IdentitySpec = { kind: 'header', name: 'x-server-host' };
+
 export class IdentityError extends Error {
   override name = 'IdentityError';
 }
@@ -38,12 +41,37 @@ export function describeIdentity(spec: IdentitySpec): string {
 }
 
 /**
+ * Identities that are names, not numbers: a host name or a container ID, as
+ * each replica of a fleet answers (every replica's server may be PID 20).
+ * Each name gets a number of its own, in the order first seen, and is
+ * recorded under it like a PID; `names` says which is which.
+ */
+export class IdentityNames {
+  private readonly numbers = new Map<string, number>();
+
+  numberOf(name: string): number {
+    let number = this.numbers.get(name);
+    if (number === undefined) this.numbers.set(name, (number = this.numbers.size + 1));
+    return number;
+  }
+
+  /** Number (as a string, the way buckets key identities) to name. */
+  names(): Record<string, string> {
+    return Object.fromEntries([...this.numbers].map(([name, number]) => [String(number), name]));
+  }
+}
+
+/** At most this long, an identity that is not a whole number is a name: host names and container IDs fit, a whole body does not. */
+const NAME = /^[\w.:-]{1,128}$/;
+
+/**
  * Classifies one response of a user's server: any 2xx is answered. Its PID
  * is the identity's whole number (the regex's first group, or its match),
- * or UNKNOWN_PID when there is none: a missing identity is not a failed
- * request (the gate says so separately, see identifiedShare).
+ * or, given `names`, the number of the name it carries instead; else
+ * UNKNOWN_PID: a missing identity is not a failed request (the gate says so
+ * separately, see identifiedShare).
  */
-export function checkForeign(spec: IdentitySpec, status: number, header: (name: string) => string | undefined, body: string): Checked {
+export function checkForeign(spec: IdentitySpec, status: number, header: (name: string) => string | undefined, body: string, names?: IdentityNames): Checked {
   if (status < 200 || status > 299) return { ok: false, cause: 'non_2xx' };
   const version = header('x-server-version') ?? '';
   let raw: string | undefined;
@@ -52,6 +80,8 @@ export function checkForeign(spec: IdentitySpec, status: number, header: (name: 
     const match = spec.pattern.exec(body);
     raw = match ? (match[1] ?? match[0]) : undefined;
   }
-  const pid = raw !== undefined && /^\s*\d{1,10}\s*$/.test(raw) ? Number(raw) : UNKNOWN_PID;
+  const text = raw?.trim();
+  if (text !== undefined && /^\d{1,10}$/.test(text)) return { ok: true, pid: Number(text), version };
+  const pid = names && text !== undefined && NAME.test(text) ? names.numberOf(text) : UNKNOWN_PID;
   return { ok: true, pid, version };
 }

@@ -12,6 +12,7 @@ import { describeLoad } from '../load/modes.js';
 import type { Check, Verdict } from '../checks/check.js';
 import { moveLatencyBudget } from '../checks/latency-budget.js';
 import type { ScenarioResult } from '../scenario.js';
+import type { FleetRecord } from '../runtime/swarm/tasks.js';
 import { upgradeV3, upgradeV4 } from './upgrade.js';
 import schema from './result.schema.json' with { type: 'json' };
 
@@ -123,6 +124,9 @@ function measured(result: ScenarioResult) {
     buckets: result.load.buckets,
     /** Null in a run recorded before schema 5: it can be judged only at its own budget. */
     latencyTail: result.load.tail as LatencyTail | null,
+    // Both absent from runs recorded before fleets: read as null.
+    identityNames: result.identityNames as Record<string, string> | null | undefined,
+    fleet: result.fleet as FleetRecord | null | undefined,
   };
 }
 

@@ -3,6 +3,7 @@
 // and local processes run the same strategy commands; only the way in differs.
 import { parseRestartEvents, type RestartEvent } from '../strategies/events.js';
 import type { NetCounterSource } from './net-counters.js';
+import type { FleetRecord } from './swarm/tasks.js';
 import type { RestartTweak, RuntimeKind } from '../strategies/strategy.js';
 
 export interface RestartRecord {
@@ -107,6 +108,8 @@ export interface Runtime {
   netCounters(): NetCounterSource | string;
   /** The servers' own log (server.log): JSON event lines of every server started. */
   serverLog(): Promise<string>;
+  /** A fleet's orchestrator's account of its replicas over the run (swarm tasks); absent where one server is replaced. */
+  fleet?(): FleetRecord;
   /** Ends everything this runtime started. Safe to call more than once. */
   close(): Promise<void>;
 }

@@ -1,0 +1,167 @@
+// The checks on a fleet: a replicated service updated by its orchestrator.
+// Replicas are known by the name each answer carries (a host name: the
+// container's short ID) and by the orchestrator's account of its tasks. A
+// run without a fleet gets none of these: they do not apply to it.
+import { causesText, type FailureCause } from '../load/recorder.js';
+import type { RunRecord } from '../result/document.js';
+import type { TaskRecord } from '../runtime/swarm/tasks.js';
+import type { CheckDefinition, Judgement } from './check.js';
+import { EXIT_TOLERANCE_MS } from './servers.js';
+
+/** A loss this close to a task's start or stop is put down to it. */
+export const TASK_CHANGE_MARGIN_MS = 1_500;
+
+type Fleet = NonNullable<RunRecord['fleet']>;
+
+/** Seconds into the run, for people: "12.3 s". */
+const at = (run: RunRecord, time: number) => `${((time - run.startedAt) / 1000).toFixed(1)} s`;
+
+/** How a report names a task: its slot and container. */
+export function taskName(fleet: Fleet, task: TaskRecord): string {
+  return `${fleet.service}.${task.slot ?? '?'} (container ${task.container ?? task.id.slice(0, 12)})`;
+}
+
+/** The task whose container answered under identity number `pid`, if any. */
+export function taskOfIdentity(run: RunRecord, pid: number): TaskRecord | undefined {
+  const name = run.identityNames?.[String(pid)];
+  if (!name || !run.fleet) return undefined;
+  return run.fleet.tasks.find((t) => t.container !== null && (name === t.container || name.startsWith(t.container)));
+}
+
+/** Answers per task, by the names the answers carried. */
+function answersByTask(run: RunRecord): Map<TaskRecord, { count: number; last: number }> {
+  const byTask = new Map<TaskRecord, { count: number; last: number }>();
+  for (const p of run.pids) {
+    const task = taskOfIdentity(run, p.pid);
+    if (!task) continue;
+    const seen = byTask.get(task) ?? { count: 0, last: 0 };
+    byTask.set(task, { count: seen.count + p.count, last: Math.max(seen.last, p.last) });
+  }
+  return byTask;
+}
+
+/** Why per-task checks cannot be made: no answer named a task of the service. */
+function unnamed(run: RunRecord): { skip: string } | undefined {
+  if (answersByTask(run).size > 0) return undefined;
+  const identity = run.parameters.server?.identity ?? 'the identity';
+  return { skip: `no answer's ${identity} named a container of the service's tasks; our server sends its host name in X-Server-Host: give yours with --identity header:NAME` };
+}
+
+function fleetOf(run: RunRecord): Fleet | undefined {
+  return run.fleet ?? undefined;
+}
+
+/** Every task started during the run ran and answered. */
+function newTasksAnswered(run: RunRecord, fleet: Fleet): Judgement {
+  const skip = unnamed(run);
+  if (skip) return skip;
+  const answers = answersByTask(run);
+  const born = fleet.tasks.filter((t) => t.createdAt >= run.startedAt);
+  const problems = born.flatMap((t) => {
+    if (t.runningAt === null) return [`${taskName(fleet, t)} never ran (${t.state}${t.error ? `: ${t.error}` : ''})`];
+    return answers.has(t) ? [] : [`${taskName(fleet, t)} ran from ${at(run, t.runningAt)} and never answered`];
+  });
+  const detail = problems.length ? problems.join('; ') : born.length ? `${born.length} new task(s), each answered (${born.map((t) => `${t.container}: ${answers.get(t)!.count}`).join(', ')})` : 'no task was started during the run';
+  return { passed: problems.length === 0, detail };
+}
+
+/** No answer came from a task's container after the task ended. */
+function silentAfterEnd(run: RunRecord, fleet: Fleet): Judgement {
+  const skip = unnamed(run);
+  if (skip) return skip;
+  const late = [...answersByTask(run)].filter(([t, seen]) => t.endedAt !== null && seen.last > t.endedAt + EXIT_TOLERANCE_MS);
+  const ended = fleet.tasks.filter((t) => t.endedAt !== null).length;
+  return {
+    passed: late.length === 0,
+    detail: late.length ? late.map(([t, seen]) => `${taskName(fleet, t)} answered ${seen.last - t.endedAt!} ms after it ended`).join('; ') : `${ended} task(s) ended, none answered afterwards`,
+  };
+}
+
+/** At the end the service runs as many tasks as it should, all started by the last update. */
+function converged(run: RunRecord, fleet: Fleet): Judgement {
+  const running = fleet.tasks.filter((t) => t.endedAt === null && t.stoppingAt === null && t.runningAt !== null);
+  const last = run.restarts.at(-1);
+  const stale = last && last.exitCode === 0 ? running.filter((t) => t.createdAt < last.triggeredAt) : [];
+  const countOk = fleet.replicas === null || running.length === fleet.replicas;
+  const problems = [
+    ...(countOk ? [] : [`${running.length} task(s) running, the service wants ${fleet.replicas}`]),
+    ...stale.map((t) => `${taskName(fleet, t)} is from before the last update`),
+    ...(fleet.error ? [fleet.error] : []),
+  ];
+  return { passed: problems.length === 0, detail: problems.length ? problems.join('; ') : `${running.length} task(s) running, ${last ? 'all started by the last update' : 'as at the start'}` };
+}
+
+/** A stretch of buckets with failures, and what failed. */
+interface Episode {
+  from: number;
+  to: number;
+  failures: Partial<Record<FailureCause, number>>;
+}
+
+function episodes(run: RunRecord): Episode[] {
+  const found: Episode[] = [];
+  for (const bucket of run.buckets) {
+    const count = Object.values(bucket.failures).reduce((sum, n) => sum + (n ?? 0), 0);
+    if (count === 0) continue;
+    const previous = found.at(-1);
+    if (previous && bucket.start <= previous.to) {
+      previous.to = bucket.start + run.bucketMs;
+      for (const [cause, n] of Object.entries(bucket.failures)) previous.failures[cause as FailureCause] = (previous.failures[cause as FailureCause] ?? 0) + (n ?? 0);
+    } else {
+      found.push({ from: bucket.start, to: bucket.start + run.bucketMs, failures: { ...bucket.failures } });
+    }
+  }
+  return found;
+}
+
+/** What each task was doing around [from, to): starting or stopping, in words. */
+function changesDuring(run: RunRecord, fleet: Fleet, from: number, to: number): string[] {
+  const near = (start: number, end: number) => start - TASK_CHANGE_MARGIN_MS < to && end + TASK_CHANGE_MARGIN_MS > from;
+  const changes: string[] = [];
+  for (const t of fleet.tasks) {
+    if (t.stoppingAt !== null && near(t.stoppingAt, t.endedAt ?? run.endedAt)) {
+      changes.push(`${taskName(fleet, t)} was stopping (told at ${at(run, t.stoppingAt)}${t.endedAt !== null ? `, ended at ${at(run, t.endedAt)}` : ''})`);
+    } else if (t.endedAt !== null && t.stoppingAt === null && near(t.endedAt, t.endedAt)) {
+      changes.push(`${taskName(fleet, t)} ended (${t.state} at ${at(run, t.endedAt)})`);
+    }
+    if (t.runningAt !== null && t.createdAt >= run.startedAt && near(t.runningAt, t.runningAt)) changes.push(`${taskName(fleet, t)} had just started (running at ${at(run, t.runningAt)})`);
+  }
+  return changes;
+}
+
+/** Every lost request, put down to the tasks that were starting or stopping when it was lost. */
+function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
+  const found = episodes(run);
+  if (found.length === 0) {
+    const started = fleet.tasks.filter((t) => t.createdAt >= run.startedAt).length;
+    const stopped = fleet.tasks.filter((t) => t.endedAt !== null).length;
+    return { passed: true, detail: `no request lost while ${started} task(s) started and ${stopped} ended` };
+  }
+  const lines = found.map((e) => {
+    const count = Object.values(e.failures).reduce((sum, n) => sum + (n ?? 0), 0);
+    const changes = changesDuring(run, fleet, e.from, e.to);
+    return `${count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.join(' and ')}` : 'while no task was starting or stopping'}`;
+  });
+  return { passed: false, detail: lines.join('; ') };
+}
+
+/**
+ * With a fleet only: nothing without one. What the check needs is asked here,
+ * not in `needs`, which would list a skipped check in every run without a fleet.
+ */
+const withFleet =
+  (judge: (run: RunRecord, fleet: Fleet) => Judgement, needsIdentities = false) =>
+  (run: RunRecord): Judgement[] => {
+    const fleet = fleetOf(run);
+    if (!fleet) return [];
+    const identities = run.runtime.observes.identities;
+    if (needsIdentities && identities !== true) return [{ skip: identities }];
+    return [judge(run, fleet)];
+  };
+
+export const FLEET_CHECKS: CheckDefinition[] = [
+  { id: 'losses-by-task', name: 'no request lost while a task started or stopped', needs: [], judge: withFleet(lossesByTask) },
+  { id: 'tasks-answered', name: 'every new task answered', needs: [], judge: withFleet(newTasksAnswered, true) },
+  { id: 'task-silent-after-end', name: 'no answer from a task after it ended', needs: [], judge: withFleet(silentAfterEnd, true) },
+  { id: 'fleet-converged', name: 'the service runs its replicas, all from the last update', needs: [], judge: withFleet(converged) },
+];

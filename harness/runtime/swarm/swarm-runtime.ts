@@ -1,0 +1,189 @@
+// Gate a replicated swarm service while the user's update runs: load it
+// through its published port (or the load balancer in front of it), run the
+// update command on the host, and follow the service's tasks from the engine
+// so each replica's answers, start and end are on one time axis. The gate
+// starts and stops nothing of the service: what it sees is the engine's
+// account of the tasks and the answers, which name their replica.
+import { existsSync } from 'node:fs';
+import type Docker from 'dockerode';
+import { DeadlineError, formatDuration } from '../../deadline.js';
+import { SetupError } from '../../errors.js';
+import { UNKNOWN_PID } from '../../load/response-check.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../wait.js';
+import { runHostCommand, said } from '../host-command.js';
+import { describeReady, readyStrategy, type ReadySpec } from '../readiness.js';
+import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from '../runtime.js';
+import { type FleetRecord, TaskFollower } from './tasks.js';
+
+const SWARMS = 'the swarm runs the replicas: the gate follows their tasks, not their processes';
+
+/** What the gate sees of a swarm service: the answers, each naming its replica, and the engine's tasks. */
+export const SWARM_SIGHT: Sight = {
+  identities: true,
+  versions: 'the gate does not start your versions',
+  restartEvents: "the swarm does not report each process's steps; the service's tasks are followed instead",
+  exitLines: 'the gate reads no exit lines from your replicas',
+  processes: SWARMS,
+  fds: SWARMS,
+  kernelCounters: 'each replica has a network namespace of its own',
+};
+
+export interface SwarmRuntimeOptions {
+  service: string;
+  /** The load balancer in front of the service; absent: the service's own published port. */
+  url?: URL;
+  restart: string;
+  ready: ReadySpec;
+  readyTimeoutSeconds: number;
+  restartTimeoutSeconds: number;
+  identityNone: boolean;
+}
+
+/** The fields of the engine's service object read here (GET /services/NAME). */
+interface EngineService {
+  Spec?: {
+    Mode?: { Replicated?: { Replicas?: number } };
+    TaskTemplate?: { ContainerSpec?: { Image?: string; StopGracePeriod?: number } };
+    EndpointSpec?: { Mode?: string };
+    UpdateConfig?: { Order?: string };
+  };
+  Endpoint?: { Ports?: { TargetPort?: number; PublishedPort?: number; PublishMode?: string }[] };
+  UpdateStatus?: { State?: string; Message?: string };
+}
+
+/** The update states after which a service is still changing. */
+const UPDATING = new Set(['updating', 'rollback_started']);
+
+export class SwarmRuntime implements Runtime {
+  readonly kind = 'local';
+  readonly description: string;
+  readonly observes: Sight;
+  readonly facts: Record<string, string> = {};
+  private readonly tasks: TaskFollower;
+  private readonly updates: FleetRecord['updates'] = [];
+  private replicas: number | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: SwarmRuntimeOptions,
+  ) {
+    this.observes = { ...SWARM_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
+    this.tasks = new TaskFollower(docker, options.service);
+    this.description = `swarm service ${options.service}${options.url ? ` behind ${options.url.origin}` : ''} (updated on the host with: ${options.restart})`;
+  }
+
+  async start(): Promise<Target> {
+    const service = await inspectService(this.docker, this.options.service);
+    this.replicas = service.Spec?.Mode?.Replicated?.Replicas ?? null;
+    const target = this.options.url ? urlTarget(this.options.url) : publishedTarget(service, this.options.service);
+    try {
+      await waitFor(readyStrategy(this.options.ready, { ...target, tls: false }), { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
+    } catch (error) {
+      if (!(error instanceof DeadlineError)) throw error;
+      throw new SetupError(`swarm service ${this.options.service} at http://${target.host}:${target.port} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; is it running (docker service ps ${this.options.service})?`);
+    }
+    await this.tasks.start();
+    // An update still under way would be measured as the warm-up: wait for it, and for its old tasks to end.
+    if ((await this.settle(Date.now() + this.options.readyTimeoutSeconds * 1000)) === 'timeout') {
+      throw new SetupError(`swarm service ${this.options.service} was still updating, or old tasks still stopping, after ${formatDuration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout); wait for docker service ps ${this.options.service} to settle`);
+    }
+    const spec = service.Spec ?? {};
+    Object.assign(this.facts, {
+      runtime: 'swarm',
+      service: this.options.service,
+      replicas: String(this.replicas ?? 'global'),
+      image: String(spec.TaskTemplate?.ContainerSpec?.Image ?? '?').replace(/@sha256:.*$/, ''),
+      'endpoint mode': String(spec.EndpointSpec?.Mode ?? 'vip'),
+      'update order': String(spec.UpdateConfig?.Order ?? 'stop-first'),
+      'stop grace': spec.TaskTemplate?.ContainerSpec?.StopGracePeriod ? formatDuration(spec.TaskTemplate.ContainerSpec.StopGracePeriod / 1e6) : '10 s (the default)',
+      target: `http://${target.host}:${target.port}`,
+      restart: this.options.restart,
+      'restart runs': 'on the host',
+    });
+    return { ...target, pid: UNKNOWN_PID };
+  }
+
+  /** Runs the update command, then waits for the service to settle: the update over and every replaced task ended. */
+  async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
+    const triggeredAt = Date.now();
+    const limitMs = this.options.restartTimeoutSeconds * 1000;
+    const base = { index, strategy: USER_COMMAND, version, triggeredAt };
+    const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
+    const run = await runHostCommand(this.options.restart, { SERVICE: this.options.service }, limitMs, RESTART_KILL_GRACE_MS);
+    if (run.timedOut) return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}; it was ended`);
+    const settled = await this.settle(triggeredAt + limitMs);
+    if (settled === 'timeout') return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}: the service was still updating, or old tasks still running`);
+    this.updates.push({ restart: index, ...settled });
+    const rolledBack = settled.state.startsWith('rollback') || settled.state === 'paused';
+    const messages = [said(run), rolledBack ? `the update ended ${settled.state}${settled.message ? `: ${settled.message}` : ''}` : ''].filter(Boolean).join('\n');
+    return restartRecord(base, run.stdout, messages, run.exitCode === 0 && rolledBack ? 1 : run.exitCode);
+  }
+
+  async leftovers(): Promise<null> {
+    return null;
+  }
+
+  netCounters(): string {
+    return SWARM_SIGHT.kernelCounters as string;
+  }
+
+  async serverLog(): Promise<string> {
+    return '';
+  }
+
+  fleet(): FleetRecord {
+    return { orchestrator: 'swarm', service: this.options.service, replicas: this.replicas, tasks: this.tasks.records(), updates: [...this.updates], error: this.tasks.failure };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tasks.stop();
+  }
+
+  private async settle(deadline: number): Promise<{ state: string; message: string } | 'timeout'> {
+    for (;;) {
+      const service = await inspectService(this.docker, this.options.service);
+      const update = service.UpdateStatus;
+      if (!UPDATING.has(String(update?.State)) && this.tasks.stopping().length === 0) {
+        return { state: String(update?.State ?? 'none'), message: String(update?.Message ?? '') };
+      }
+      if (Date.now() > deadline) return 'timeout';
+      await sleep(250);
+    }
+  }
+}
+
+/** The service, or a one-line SetupError: swarm mode off, or no such service. */
+export async function inspectService(docker: Docker, name: string): Promise<EngineService> {
+  try {
+    return (await docker.getService(name).inspect()) as EngineService;
+  } catch (error) {
+    const { statusCode, message } = error as { statusCode?: number; message: string };
+    if (statusCode === 503 || /not a swarm manager|swarm mode/i.test(message)) {
+      throw new SetupError(`--swarm-service ${name}: this Docker engine is not a swarm manager (swarm mode is not active); run docker swarm init, or scripts/swarm/fleet.sh up`);
+    }
+    if (statusCode === 404) throw new SetupError(`--swarm-service ${name}: no such service on this engine; docker service ls lists them`);
+    throw error;
+  }
+}
+
+function urlTarget(url: URL): { host: string; port: number } {
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
+}
+
+/** The service's own published port, where it can be reached from this machine. */
+function publishedTarget(service: EngineService, name: string): { host: string; port: number } {
+  const ports = (service.Endpoint?.Ports ?? []).filter((p) => p.PublishedPort);
+  const port = ports[0];
+  if (!port) {
+    throw new SetupError(`--swarm-service ${name} publishes no port; publish one (docker service update --publish-add mode=host,target=PORT,published=PORT ${name}), or give the load balancer in front of it with --url`);
+  }
+  // The routing mesh is IPVS in the ingress network's namespace: without the module, the published port refuses every connection.
+  if (port.PublishMode !== 'host' && !existsSync('/sys/module/ip_vs')) {
+    throw new SetupError(`--swarm-service ${name} publishes port ${port.PublishedPort} through the ingress routing mesh, which needs IPVS, and this kernel has none (no /sys/module/ip_vs); publish it with mode=host, or put a load balancer in front and give its --url`);
+  }
+  return { host: '127.0.0.1', port: port.PublishedPort! };
+}

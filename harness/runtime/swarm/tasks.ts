@@ -1,0 +1,141 @@
+// A swarm service's tasks over a run, as the engine tells them: when each
+// was created, ran, was told to stop and ended. Polled (the engine's event
+// stream says nothing of a task's desired state), often enough to place a
+// task's stop within a bucket of the report.
+import type Docker from 'dockerode';
+
+/** One task of the service, times in ms since the epoch (null: not reached during the run). */
+export interface TaskRecord {
+  id: string;
+  /** Replicated services number their tasks: an update replaces slot N with a new task in slot N. */
+  slot: number | null;
+  /** The container's short ID: docker's name for it, and the host name our server sends (X-Server-Host). */
+  container: string | null;
+  image: string;
+  createdAt: number;
+  runningAt: number | null;
+  /** When the swarm was first seen wanting it stopped (its desired state turned shutdown): SIGTERM follows. */
+  stoppingAt: number | null;
+  /** When it ended (shutdown, complete, failed, ...), by the engine's clock. */
+  endedAt: number | null;
+  /** Its last state: running, shutdown, failed, ... */
+  state: string;
+  exitCode: number | null;
+  /** The engine's error for a task that failed or was rejected. */
+  error: string | null;
+}
+
+/** What a fleet runtime saw of its orchestrator over the run (result.json `fleet`). */
+export interface FleetRecord {
+  orchestrator: 'swarm';
+  service: string;
+  replicas: number | null;
+  /** Every task alive at some point of the run, in the order created. */
+  tasks: TaskRecord[];
+  /** How each update ended, as the service says (completed, rollback_completed, paused, ...). */
+  updates: { restart: number; state: string; message: string }[];
+  /** Set when the tasks could not be followed for part of the run. */
+  error: string | null;
+}
+
+/** The fields of the engine's task object read here (GET /tasks). */
+interface EngineTask {
+  ID: string;
+  Slot?: number;
+  CreatedAt?: string;
+  DesiredState?: string;
+  Spec?: { ContainerSpec?: { Image?: string } };
+  Status?: { State?: string; Timestamp?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+}
+
+const ENDED = new Set(['shutdown', 'complete', 'failed', 'rejected', 'orphaned', 'remove']);
+
+/** Follows the tasks of one service from start() until stop(). */
+export class TaskFollower {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private timer?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  private error: string | null = null;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly service: string,
+    private readonly intervalMs = 200,
+  ) {}
+
+  /** Polls once, then every interval; tasks that ended before `since` are history, not this run's. */
+  async start(since = Date.now()): Promise<void> {
+    await this.poll(since);
+    const tick = () => {
+      this.polling = this.poll(since).finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, this.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.polling;
+  }
+
+  /** The tasks so far, oldest first. */
+  records(): TaskRecord[] {
+    return [...this.tasks.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  get failure(): string | null {
+    return this.error;
+  }
+
+  /** Tasks still running while the swarm wants them gone: an update's old replicas, draining. */
+  stopping(): TaskRecord[] {
+    return this.records().filter((t) => t.stoppingAt !== null && t.endedAt === null);
+  }
+
+  private async poll(since: number): Promise<void> {
+    let listed: EngineTask[];
+    try {
+      listed = (await this.docker.listTasks({ filters: { service: [this.service] } })) as EngineTask[];
+    } catch (error) {
+      this.error ??= `the service's tasks could not be listed: ${(error as Error).message.split('\n')[0]}`;
+      return;
+    }
+    const now = Date.now();
+    for (const task of listed) {
+      const status = task.Status ?? {};
+      const state = String(status.State ?? 'unknown');
+      const stateAt = Date.parse(String(status.Timestamp ?? '')) || now;
+      let record = this.tasks.get(String(task.ID));
+      if (!record) {
+        if (ENDED.has(state) && stateAt < since) continue;
+        record = {
+          id: String(task.ID),
+          slot: typeof task.Slot === 'number' ? task.Slot : null,
+          container: null,
+          image: String(task.Spec?.ContainerSpec?.Image ?? '').replace(/@sha256:.*$/, ''),
+          createdAt: Date.parse(String(task.CreatedAt ?? '')) || now,
+          runningAt: null,
+          stoppingAt: null,
+          endedAt: null,
+          state,
+          exitCode: null,
+          error: null,
+        };
+        this.tasks.set(record.id, record);
+      }
+      const containerId = status.ContainerStatus?.ContainerID;
+      if (containerId) record.container = String(containerId).slice(0, 12);
+      record.state = state;
+      if (state === 'running' && record.runningAt === null) record.runningAt = stateAt;
+      if (task.DesiredState !== 'running' && record.stoppingAt === null && record.endedAt === null) record.stoppingAt = now;
+      if (ENDED.has(state) && record.endedAt === null) {
+        record.endedAt = stateAt;
+        const code = status.ContainerStatus?.ExitCode;
+        record.exitCode = typeof code === 'number' ? code : null;
+        if (status.Err) record.error = String(status.Err);
+      }
+    }
+  }
+}
