@@ -11,6 +11,9 @@ import { EXIT_TOLERANCE_MS } from './servers.js';
 /** A loss this close to a task's start or stop is put down to it. */
 export const TASK_CHANGE_MARGIN_MS = 1_500;
 
+/** A loss this long after a task ended can still be a load balancer's stale entry for it (HAProxy holds a DNS answer 10 s by default). */
+export const STALE_ENTRY_MS = 15_000;
+
 type Fleet = NonNullable<RunRecord['fleet']>;
 
 /** Seconds into the run, for people: "12.3 s". */
@@ -83,8 +86,10 @@ function converged(run: RunRecord, fleet: Fleet): Judgement {
   const last = run.restarts.at(-1);
   const stale = last && last.exitCode === 0 ? running.filter((t) => t.createdAt < last.triggeredAt) : [];
   const countOk = fleet.replicas === null || running.length === fleet.replicas;
+  const others = fleet.tasks.filter((t) => t.endedAt === null && !running.includes(t)).map((t) => `${taskName(fleet, t)} ${t.stoppingAt !== null ? 'still stopping' : t.state}`);
+  const update = fleet.updates.at(-1);
   const problems = [
-    ...(countOk ? [] : [`${running.length} task(s) running, the service wants ${fleet.replicas}`]),
+    ...(countOk ? [] : [`${running.length} task(s) running, the service wants ${fleet.replicas}${others.length ? ` (${others.join(', ')})` : ''}${update && update.state !== 'completed' ? `; its update ended ${update.state}` : ''}`]),
     ...stale.map((t) => `${taskName(fleet, t)} is from before the last update`),
     ...(fleet.error ? [fleet.error] : []),
   ];
@@ -114,22 +119,43 @@ function episodes(run: RunRecord): Episode[] {
   return found;
 }
 
-/** What each task was doing around [from, to): starting or stopping, in words. */
-function changesDuring(run: RunRecord, fleet: Fleet, from: number, to: number): string[] {
-  const near = (start: number, end: number) => start - TASK_CHANGE_MARGIN_MS < to && end + TASK_CHANGE_MARGIN_MS > from;
-  const changes: string[] = [];
+/**
+ * Where a loss falls in a task's life, and so whose share it is. The swarm
+ * takes a task out of the service's DNS before it sends the stop signal
+ * (about 3 s before, measured here); what a load balancer does with that,
+ * and with the health checks a draining server fails, decides the rest.
+ */
+export const LOSS_SHARES = {
+  'after-end': "the load balancer's: it still sent requests to a task that had ended (a shorter re-resolve or health-check interval covers it)",
+  'after-signal': 'the server closed its port before the load balancer stopped sending to it (a DRAIN_LISTEN_GRACE_MS longer than the balancer takes to notice covers it)',
+  'before-signal': 'the task had left the DNS but was still serving',
+  starting: 'a task had just started',
+  none: 'no task was starting or stopping',
+} as const;
+
+type Share = keyof typeof LOSS_SHARES;
+
+/** The tasks changing around [from, to), each with the phase the loss fell in. */
+function changesDuring(run: RunRecord, fleet: Fleet, from: number, to: number): { share: Share; words: string }[] {
+  const overlaps = (start: number, end: number) => start - TASK_CHANGE_MARGIN_MS < to && end + TASK_CHANGE_MARGIN_MS > from;
+  const found: { share: Share; words: string }[] = [];
   for (const t of fleet.tasks) {
-    if (t.stoppingAt !== null && near(t.stoppingAt, t.endedAt ?? run.endedAt)) {
-      changes.push(`${taskName(fleet, t)} was stopping (told at ${at(run, t.stoppingAt)}${t.endedAt !== null ? `, ended at ${at(run, t.endedAt)}` : ''})`);
-    } else if (t.endedAt !== null && t.stoppingAt === null && near(t.endedAt, t.endedAt)) {
-      changes.push(`${taskName(fleet, t)} ended (${t.state} at ${at(run, t.endedAt)})`);
+    const name = taskName(fleet, t);
+    if (t.endedAt !== null && from >= t.endedAt && from < t.endedAt + STALE_ENTRY_MS && (t.stoppingAt !== null || t.signalledAt !== null)) {
+      found.push({ share: 'after-end', words: `${name} had ended at ${at(run, t.endedAt)}` });
+    } else if (t.signalledAt !== null && overlaps(t.signalledAt, t.endedAt ?? run.endedAt) && to > t.signalledAt) {
+      found.push({ share: 'after-signal', words: `${name} had been sent its stop signal at ${at(run, t.signalledAt)}${t.endedAt !== null ? ` and ended at ${at(run, t.endedAt)}` : ''}` });
+    } else if (t.stoppingAt !== null && overlaps(t.stoppingAt, t.signalledAt ?? t.endedAt ?? run.endedAt)) {
+      found.push({ share: 'before-signal', words: `${name} was stopping (out of the DNS at ${at(run, t.stoppingAt)}${t.signalledAt !== null ? `, signalled at ${at(run, t.signalledAt)}` : ''})` });
     }
-    if (t.runningAt !== null && t.createdAt >= run.startedAt && near(t.runningAt, t.runningAt)) changes.push(`${taskName(fleet, t)} had just started (running at ${at(run, t.runningAt)})`);
+    if (t.runningAt !== null && t.createdAt >= run.startedAt && overlaps(t.runningAt, t.runningAt)) found.push({ share: 'starting', words: `${name} had just started (running at ${at(run, t.runningAt)})` });
   }
-  return changes;
+  return found;
 }
 
-/** Every lost request, put down to the tasks that were starting or stopping when it was lost. */
+const SHARE_ORDER: Share[] = ['after-end', 'after-signal', 'before-signal', 'starting', 'none'];
+
+/** Every lost request, put down to the tasks that were starting or stopping when it was lost, with whose share it is. */
 function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
   const found = episodes(run);
   if (found.length === 0) {
@@ -137,12 +163,16 @@ function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
     const stopped = fleet.tasks.filter((t) => t.endedAt !== null).length;
     return { passed: true, detail: `no request lost while ${started} task(s) started and ${stopped} ended` };
   }
+  const shares = new Map<Share, number>();
   const lines = found.map((e) => {
     const count = Object.values(e.failures).reduce((sum, n) => sum + (n ?? 0), 0);
     const changes = changesDuring(run, fleet, e.from, e.to);
-    return `${count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.join(' and ')}` : 'while no task was starting or stopping'}`;
+    const share = SHARE_ORDER.find((s) => s === 'none' || changes.some((c) => c.share === s))!;
+    shares.set(share, (shares.get(share) ?? 0) + count);
+    return `${count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.map((c) => c.words).join(' and ')}` : 'while no task was starting or stopping'}`;
   });
-  return { passed: false, detail: lines.join('; ') };
+  const summary = SHARE_ORDER.filter((s) => shares.has(s)).map((s) => `${shares.get(s)} when ${LOSS_SHARES[s]}`).join('; ');
+  return { passed: false, detail: `${summary}. ${lines.join('; ')}` };
 }
 
 /**

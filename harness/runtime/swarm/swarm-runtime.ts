@@ -87,7 +87,7 @@ export class SwarmRuntime implements Runtime {
     await this.tasks.start();
     // An update still under way would be measured as the warm-up: wait for it, and for its old tasks to end.
     if ((await this.settle(Date.now() + this.options.readyTimeoutSeconds * 1000)) === 'timeout') {
-      throw new SetupError(`swarm service ${this.options.service} was still updating, or old tasks still stopping, after ${formatDuration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout); wait for docker service ps ${this.options.service} to settle`);
+      throw new SetupError(`swarm service ${this.options.service} had not settled after ${formatDuration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout): ${await this.unsettled()}; wait for docker service ps ${this.options.service} to settle`);
     }
     const spec = service.Spec ?? {};
     Object.assign(this.facts, {
@@ -114,7 +114,7 @@ export class SwarmRuntime implements Runtime {
     const run = await runHostCommand(this.options.restart, { SERVICE: this.options.service }, limitMs, RESTART_KILL_GRACE_MS);
     if (run.timedOut) return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}; it was ended`);
     const settled = await this.settle(triggeredAt + limitMs);
-    if (settled === 'timeout') return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}: the service was still updating, or old tasks still running`);
+    if (settled === 'timeout') return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}: ${await this.unsettled()}`);
     this.updates.push({ restart: index, ...settled });
     const rolledBack = settled.state.startsWith('rollback') || settled.state === 'paused';
     const messages = [said(run), rolledBack ? `the update ended ${settled.state}${settled.message ? `: ${settled.message}` : ''}` : ''].filter(Boolean).join('\n');
@@ -141,6 +141,14 @@ export class SwarmRuntime implements Runtime {
     if (this.closed) return;
     this.closed = true;
     await this.tasks.stop();
+  }
+
+  /** Why the service has not settled, in one line: its update's state and the tasks in the way. */
+  private async unsettled(): Promise<string> {
+    const update = (await inspectService(this.docker, this.options.service)).UpdateStatus;
+    const pending = this.tasks.records().filter((t) => t.endedAt === null && (t.stoppingAt !== null || t.state !== 'running'));
+    const tasks = pending.map((t) => `task ${t.slot ?? '?'} (${t.container ?? t.id.slice(0, 12)}) ${t.stoppingAt !== null ? 'still stopping' : t.state}`);
+    return [`the update is ${update?.State ?? 'not reported'}${update?.Message ? ` (${update.Message})` : ''}`, ...tasks].join('; ');
   }
 
   private async settle(deadline: number): Promise<{ state: string; message: string } | 'timeout'> {

@@ -43,6 +43,9 @@ function gate(args: string[]): Promise<PocRun> {
   return runReporting(process.execPath, argv, reportDir);
 }
 
+/** What the swarm says of a service's tasks, for an assertion's message. */
+const servicePs = (service: string) => spawnSync('docker', ['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}', service], { encoding: 'utf8' }).stdout;
+const evidence = (run: PocRun, service: string) => `${explain(run)}\nservice ps:\n${servicePs(service)}`;
 const check = (run: PocRun, id: string) => run.result?.checks.find((c) => c.id === id);
 const update = (service: string, env: string[] = []) => spawnSync('docker', ['service', 'update', '--quiet', ...env.flatMap((e) => ['--env-add', e]), service], { encoding: 'utf8', timeout: 180_000 });
 
@@ -80,7 +83,7 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
 
   it('passes a start-first update of 3 replicas with the drain grace: 0 failed in both load modes, every new task answered, none after it ended', async () => {
     const run = await gate(['--swarm-service', SERVICE, '--url', url]);
-    expect(run.code, explain(run)).toBe(0);
+    expect(run.code, evidence(run, SERVICE)).toBe(0);
     expect(run.schemaProblem).toBeNull();
     for (const mode of run.result!.modes) expect(mode.failed, mode.mode).toBe(0);
     expect(check(run, 'tasks-answered')).toMatchObject({ passed: true, detail: expect.stringMatching(/^3 new task\(s\), each answered/) });

@@ -1,7 +1,8 @@
 // A swarm service's tasks over a run, as the engine tells them: when each
-// was created, ran, was told to stop and ended. Polled (the engine's event
-// stream says nothing of a task's desired state), often enough to place a
-// task's stop within a bucket of the report.
+// was created, ran, was told to stop, was sent its stop signal and ended.
+// Tasks are polled (the engine's event stream says nothing of a task's
+// desired state), often enough to place a task's stop within a bucket of
+// the report; the stop signal comes from the containers' event stream.
 import type Docker from 'dockerode';
 
 /** One task of the service, times in ms since the epoch (null: not reached during the run). */
@@ -14,8 +15,10 @@ export interface TaskRecord {
   image: string;
   createdAt: number;
   runningAt: number | null;
-  /** When the swarm was first seen wanting it stopped (its desired state turned shutdown): SIGTERM follows. */
+  /** When the swarm was first seen wanting it stopped (its desired state turned shutdown): it leaves the service's DNS, and its stop signal follows. */
   stoppingAt: number | null;
+  /** When its container was sent the stop signal (the engine's kill event). */
+  signalledAt: number | null;
   /** When it ended (shutdown, complete, failed, ...), by the engine's clock. */
   endedAt: number | null;
   /** Its last state: running, shutdown, failed, ... */
@@ -56,6 +59,9 @@ export class TaskFollower {
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private error: string | null = null;
+  /** Stop signals by container short ID, from the event stream (a container may be signalled before a poll names it). */
+  private readonly signalled = new Map<string, number>();
+  private events?: NodeJS.ReadableStream & { destroy?: () => void };
 
   constructor(
     private readonly docker: Docker,
@@ -65,6 +71,7 @@ export class TaskFollower {
 
   /** Polls once, then every interval; tasks that ended before `since` are history, not this run's. */
   async start(since = Date.now()): Promise<void> {
+    await this.followSignals(since);
     await this.poll(since);
     const tick = () => {
       this.polling = this.poll(since).finally(() => {
@@ -78,6 +85,33 @@ export class TaskFollower {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.polling;
+    this.events?.destroy?.();
+  }
+
+  /** Containers' kill events (docker stop sends the stop signal through one) from `since` on. */
+  private async followSignals(since: number): Promise<void> {
+    try {
+      this.events = (await this.docker.getEvents({ since: Math.floor(since / 1000), filters: { type: ['container'], event: ['kill'] } })) as typeof this.events;
+    } catch (error) {
+      this.error ??= `the containers' events could not be followed: ${(error as Error).message.split('\n')[0]}`;
+      return;
+    }
+    let rest = '';
+    this.events!.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        try {
+          const event = JSON.parse(line) as { id?: string; timeNano?: number };
+          const id = String(event.id ?? '').slice(0, 12);
+          if (id && event.timeNano && !this.signalled.has(id)) this.signalled.set(id, Math.round(event.timeNano / 1e6));
+        } catch {
+          // A partial line: the next chunk completes it.
+        }
+      }
+      for (const record of this.tasks.values()) if (record.container && record.signalledAt === null) record.signalledAt = this.signalled.get(record.container) ?? null;
+    });
+    this.events!.on('error', () => {});
   }
 
   /** The tasks so far, oldest first. */
@@ -118,6 +152,7 @@ export class TaskFollower {
           createdAt: Date.parse(String(task.CreatedAt ?? '')) || now,
           runningAt: null,
           stoppingAt: null,
+          signalledAt: null,
           endedAt: null,
           state,
           exitCode: null,
@@ -127,6 +162,7 @@ export class TaskFollower {
       }
       const containerId = status.ContainerStatus?.ContainerID;
       if (containerId) record.container = String(containerId).slice(0, 12);
+      if (record.container && record.signalledAt === null) record.signalledAt = this.signalled.get(record.container) ?? null;
       record.state = state;
       if (state === 'running' && record.runningAt === null) record.runningAt = stateAt;
       if (task.DesiredState !== 'running' && record.stoppingAt === null && record.endedAt === null) record.stoppingAt = now;
