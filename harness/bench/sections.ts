@@ -18,6 +18,10 @@ import { serverCostSpec, soakSpec } from './charts.js';
 import { answering, hasReusePort, jsonFromChild, pinned, wrk } from './measure.js';
 import { restartCost, type RestartCost } from './restart-cost.js';
 import { connectionsScale, perConnectionKiB, processesScale } from './scale.js';
+import { fleetScale, type FleetRow } from './fleet.js';
+import { buildImage } from '../runtime/docker/build-image.js';
+import { connect, engineAnswers } from '../runtime/docker/engine.js';
+import { IMAGE_DEFAULTS } from '../defaults.js';
 import { serverCost, type CostSummary, type ServerUnderTest } from './server-cost.js';
 import { soak, type SoakResult } from './soak.js';
 
@@ -307,4 +311,27 @@ const closeRaceSection: Section<CloseRaceRun[]> = {
 };
 
 /** Every section, in the order they run and appear in bench.md. */
-export const SECTIONS: Section<any>[] = [serverCostSection, restartCostSection, migrateSection, ceilingSection, scaleSection, soakSection, closeRaceSection];
+const fleetSection: Section<FleetRow[]> = {
+  name: 'fleet',
+  key: 'fleet',
+  async measure({ root, dist, dir, runner, say }) {
+    const docker = connect();
+    if (!(await engineAnswers(docker))) throw new SetupError('fleet needs a Docker engine; run scripts/setup/docker-engine.sh');
+    say('fleet: building reuseport-lab:local...');
+    await buildImage(docker, { contextDir: root, image: IMAGE_DEFAULTS.image, nodeVersion: '24' });
+    return fleetScale({ root, cli: join(dist, 'cli.js'), dir, image: IMAGE_DEFAULTS.image, docker, runner, counts: [1, 3, 6], say });
+  },
+  render: (rows) => [
+    '### Fleet: a rolling update on Docker Swarm',
+    '',
+    table(
+      ['replicas', 'load', 'requests', 'failed', 'update took', 'gate CPU', 'replicas CPU', 'replicas CPU per 1,000 requests'],
+      rows.map((r) => [String(r.replicas), r.load === 'keepalive' ? 'keep-alive' : 'new connection per request', f(r.requests), f(r.failed), `${f(r.updateSeconds, 1)} s`, `${f(r.harnessCpuSeconds, 1)} s`, `${f(r.replicasCpuSeconds, 1)} s`, `${f((r.replicasCpuSeconds * 1e6) / Math.max(1, r.requests), 0)} ms`]),
+    ),
+    '',
+    "One `docker service update --force` (start-first, parallelism 1, 1 s apart, `DRAIN_LISTEN_GRACE_MS` 3000) of `scripts/swarm/fleet.sh up`'s stack per row, under the gate's load (50 connections, 3 s warm-up and cool-down) through the stack's HAProxy. The update took: from the command's start until the service settled (every replaced task ended). Gate CPU: the gate process and its children (this process's reaped-children times); replicas CPU: every container of the service that lived during the run, from its cpuacct cgroup sampled every 200 ms (HAProxy not included). One run per row: read the columns against each other, not as a spread.",
+    '',
+  ],
+};
+
+export const SECTIONS: Section<any>[] = [serverCostSection, restartCostSection, migrateSection, ceilingSection, scaleSection, soakSection, closeRaceSection, fleetSection];

@@ -3,8 +3,12 @@
 // after the other (never two loads at once), then one table: compare.md,
 // compare.json and compare.html. Each run is `npm run poc` itself, so every
 // figure is one the gate judged; its own report stays in <report-dir>/<strategy>/.
+// The fleet designs (swarm-start-first, swarm-stop-first: designs.ts) run on
+// request: one stack of 3 replicas behind HAProxy (scripts/swarm/fleet.sh),
+// updated by the swarm under `gate --swarm-service`, removed afterwards.
 // Exit codes: 0 every run finished (whatever the gate said), 2 usage or setup
 // error, 130 interrupted (the table of the runs that finished is written).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +17,10 @@ import { ChildRunner, setupReason } from '../child-run.js';
 import { numberOption } from '../commands/run-options.js';
 import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
-import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
+import { STRATEGIES, STRATEGY_NAMES } from '../strategies/index.js';
+import { buildImage } from '../runtime/docker/build-image.js';
+import { connect } from '../runtime/docker/engine.js';
+import { DESIGN_NAMES, type DesignName, FLEET_DESIGNS, isFleet } from './designs.js';
 import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { compareRows, operationsRows } from './rows.js';
 import { compareHtml, compareMarkdown, type CompareFacts } from './render.js';
@@ -22,7 +29,7 @@ import { PACKAGE_ROOT as ROOT } from '../package-root.js';
 const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
 
 interface CompareOptions {
-  strategies: StrategyName[];
+  strategies: DesignName[];
   restarts: number;
   intervalSeconds: number;
   connections: number;
@@ -34,7 +41,7 @@ interface CompareOptions {
 export function compareCommand(): Command {
   return new Command('compare')
     .description('run every restart strategy under the same load in Docker, one after the other, and write one table (compare.md, compare.json, compare.html)')
-    .addOption(new Option('--strategies <list>', 'comma-separated').default(STRATEGY_NAMES.join(',')))
+    .addOption(new Option('--strategies <list>', `comma-separated; the fleet designs (${Object.keys(FLEET_DESIGNS).join(', ')}) need swarm mode and run on request`).default(STRATEGY_NAMES.join(',')))
     .addOption(new Option('--restarts <n>', 'restarts per strategy').default(RUN_DEFAULTS.restarts))
     .addOption(new Option('--interval <seconds>', 'between restarts').default(RUN_DEFAULTS.intervalSeconds))
     .addOption(new Option('--connections <n>', 'per load mode').default(RUN_DEFAULTS.connections))
@@ -48,10 +55,10 @@ export function compareCommand(): Command {
 
 function resolveCompareOptions(o: Record<string, unknown>): CompareOptions {
   const strategies = String(o.strategies).split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = strategies.filter((s) => !(s in STRATEGIES));
-  if (unknown.length || strategies.length === 0) throw new SetupError(`--strategies: unknown '${unknown.join(',')}'; choose from ${STRATEGY_NAMES.join(', ')}`);
+  const unknown = strategies.filter((s) => !(DESIGN_NAMES as string[]).includes(s));
+  if (unknown.length || strategies.length === 0) throw new SetupError(`--strategies: unknown '${unknown.join(',')}'; choose from ${DESIGN_NAMES.join(', ')}`);
   return {
-    strategies: [...new Set(strategies)] as StrategyName[],
+    strategies: [...new Set(strategies)] as DesignName[],
     restarts: numberOption('--restarts', o.restarts, { min: 1, max: 100, whole: true }),
     intervalSeconds: numberOption('--interval', o.interval, { min: 1, max: 600 }),
     connections: numberOption('--connections', o.connections, { min: 1, max: 1000, whole: true }),
@@ -67,34 +74,46 @@ async function runCompare(options: CompareOptions): Promise<number> {
 
   const started = Date.now();
   const built = new Set<string>();
-  const runs: { strategy: StrategyName; doc: ResultDocument }[] = [];
-  for (const [i, strategy] of options.strategies.entries()) {
-    if (runner.interrupted) break;
-    const target = STRATEGIES[strategy].image;
-    const dir = join(options.reportDir, strategy);
-    const args = ['poc', '--runtime', 'docker', '--strategy', strategy, '--load', 'both', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--connections', String(options.connections), '--image', options.image, '--report-dir', dir];
-    if (options.skipBuild || built.has(target)) args.push('--skip-build');
-    process.stdout.write(`[${i + 1}/${options.strategies.length}] ${strategy}... `);
-    const t0 = Date.now();
-    const outcome = await runner.run(CLI, args, process.cwd());
-    if (outcome.code === 2) {
-      process.stdout.write('\n');
-      throw new SetupError(`the ${strategy} run could not run: ${setupReason(outcome.stderr)}`);
+  const runs: { strategy: DesignName; doc: ResultDocument }[] = [];
+  const fleet = new ComparedFleet(options);
+  try {
+    for (const [i, strategy] of options.strategies.entries()) {
+      if (runner.interrupted) break;
+      const dir = join(options.reportDir, strategy);
+      const load = ['--load', 'both', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--connections', String(options.connections), '--report-dir', dir];
+      let args: string[];
+      if (isFleet(strategy)) {
+        const { service, url } = await fleet.up();
+        args = ['gate', '--swarm-service', service, '--url', url, '--restart', `docker service update --force --quiet --update-order ${FLEET_DESIGNS[strategy].order} ${service}`, '--restart-timeout', '180', ...load];
+      } else {
+        const target = STRATEGIES[strategy].image;
+        args = ['poc', '--runtime', 'docker', '--strategy', strategy, ...load, '--image', options.image];
+        if (options.skipBuild || built.has(target)) args.push('--skip-build');
+        built.add(target);
+      }
+      process.stdout.write(`[${i + 1}/${options.strategies.length}] ${strategy}... `);
+      const t0 = Date.now();
+      const outcome = await runner.run(CLI, args, process.cwd());
+      if (outcome.code === 2) {
+        process.stdout.write('\n');
+        throw new SetupError(`the ${strategy} run could not run: ${setupReason(outcome.stderr)}`);
+      }
+      let doc: ResultDocument;
+      try {
+        doc = readResultDocument(join(dir, 'result.json'));
+      } catch (error) {
+        throw new SetupError(`the ${strategy} run left no readable result.json (exit ${outcome.code}): ${(error as Error).message}`);
+      }
+      runs.push({ strategy, doc });
+      process.stdout.write(`${doc.passed ? 'passed' : 'failed'}, ${doc.failedRequests} of ${doc.totalRequests} failed (${Math.round((Date.now() - t0) / 1000)} s)\n`);
     }
-    built.add(target);
-    let doc: ResultDocument;
-    try {
-      doc = readResultDocument(join(dir, 'result.json'));
-    } catch (error) {
-      throw new SetupError(`the ${strategy} run left no readable result.json (exit ${outcome.code}): ${(error as Error).message}`);
-    }
-    runs.push({ strategy, doc });
-    process.stdout.write(`${doc.passed ? 'passed' : 'failed'}, ${doc.failedRequests} of ${doc.totalRequests} failed (${Math.round((Date.now() - t0) / 1000)} s)\n`);
+  } finally {
+    fleet.down();
   }
 
   const first = runs[0]?.doc;
   const facts: CompareFacts = {
-    command: `npm run compare -- --restarts ${options.restarts} --interval ${options.intervalSeconds}${options.strategies.length < STRATEGY_NAMES.length ? ` --strategies ${options.strategies.join(',')}` : ''}`,
+    command: `npm run compare -- --restarts ${options.restarts} --interval ${options.intervalSeconds}${options.strategies.join(',') === STRATEGY_NAMES.join(',') ? '' : ` --strategies ${options.strategies.join(',')}`}`,
     restarts: options.restarts,
     intervalSeconds: options.intervalSeconds,
     load: first?.parameters.loadDescription ?? 'no load (no run finished)',
@@ -116,4 +135,30 @@ async function runCompare(options: CompareOptions): Promise<number> {
     return 130;
   }
   return 0;
+}
+
+/**
+ * The fleet the swarm designs share: 3 replicas of the compared image behind
+ * HAProxy, made on first use and removed at the end (also after a failure).
+ */
+class ComparedFleet {
+  private made?: { service: string; url: string };
+  private readonly script = join(ROOT, 'scripts', 'swarm', 'fleet.sh');
+  private static readonly STACK = 'rplabcompare';
+
+  constructor(private readonly options: CompareOptions) {}
+
+  async up(): Promise<{ service: string; url: string }> {
+    if (this.made) return this.made;
+    if (!this.options.skipBuild) await buildImage(connect(), { contextDir: ROOT, image: this.options.image, nodeVersion: '24' });
+    const run = spawnSync('sh', [this.script, 'up', ComparedFleet.STACK], { env: { ...process.env, IMAGE: this.options.image, REPLICAS: '3' }, encoding: 'utf8', timeout: 600_000 });
+    const said = Object.fromEntries(run.stdout.trim().split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    if (run.status !== 0 || !said.url || !said.service) throw new SetupError(`the swarm fleet did not come up: ${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`}`);
+    this.made = { service: said.service, url: said.url };
+    return this.made;
+  }
+
+  down(): void {
+    if (this.made) spawnSync('sh', [this.script, 'down', ComparedFleet.STACK], { stdio: 'ignore', timeout: 300_000 });
+  }
 }

@@ -88,6 +88,6 @@ describe.runIf(mustRun)('npm run compare in Docker', () => {
     child.stderr.on('data', (chunk) => (err += chunk));
     const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code).toBe(2);
-    expect(err.trim()).toBe("reuseport-lab compare: --strategies: unknown 'yolo'; choose from reuseport, handoff, naive, systemd-bluegreen, systemd-socket, systemd-socket-bluegreen");
+    expect(err.trim()).toBe("reuseport-lab compare: --strategies: unknown 'yolo'; choose from reuseport, handoff, naive, systemd-bluegreen, systemd-socket, systemd-socket-bluegreen, swarm-start-first, swarm-stop-first");
   });
 });

@@ -1,7 +1,7 @@
 // compare.md and compare.html: the table of `npm run compare`, and each
 // strategy's charts side by side.
 import { causesText, type LatencySummary } from '../load/recorder.js';
-import { STRATEGIES, type StrategyName } from '../strategies/index.js';
+import { describeDesign, type DesignName } from './designs.js';
 import { latencySpec, pidShareSpec, renderSvg } from '../view/charts.js';
 import type { ResultDocument } from '../result/document.js';
 import { MODE_NAMES } from '../load/modes.js';
@@ -80,11 +80,11 @@ function htmlTable(headers: string[], rows: string[][]): string {
     .join('\n')}</tbody></table>`;
 }
 
-export async function compareHtml(rows: CompareRow[], operations: OperationsRow[], facts: CompareFacts, runs: { strategy: StrategyName; doc: ResultDocument }[]): Promise<string> {
+export async function compareHtml(rows: CompareRow[], operations: OperationsRow[], facts: CompareFacts, runs: { strategy: DesignName; doc: ResultDocument }[]): Promise<string> {
   const charts = await Promise.all(
     runs.map(async ({ strategy, doc }) => {
       const [share, lat] = await Promise.all([renderSvg(pidShareSpec(doc)), renderSvg(latencySpec(doc))]);
-      return `<section><h3>${escape(strategy)}: ${doc.passed ? 'passed' : 'failed'}, ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} failed</h3><p>${escape(STRATEGIES[strategy].summary)}</p>${share}${lat}</section>`;
+      return `<section><h3>${escape(strategy)}: ${doc.passed ? 'passed' : 'failed'}, ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} failed</h3><p>${escape(describeDesign(strategy).summary)}</p>${share}${lat}</section>`;
     }),
   );
   return `<!doctype html>

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LatencySummary } from '../load/recorder.js';
 import type { LoadMode } from '../load/modes.js';
-import { STRATEGIES, type StrategyName } from '../strategies/index.js';
+import { describeDesign, type DesignName } from './designs.js';
 import type { ResultDocument } from '../result/document.js';
 
 /** Median and range of a list of figures; null when there are none. */
@@ -25,7 +25,7 @@ export function spread(values: number[]): Spread | null {
 
 /** One strategy in one load mode. */
 export interface CompareRow {
-  strategy: StrategyName;
+  strategy: DesignName;
   mode: LoadMode;
   passed: boolean;
   answered: number;
@@ -42,7 +42,7 @@ export interface CompareRow {
 
 /** How a strategy is run day to day, with the lines its files take. */
 export interface OperationsRow {
-  strategy: StrategyName;
+  strategy: DesignName;
   killer: string;
   needs: string;
   logs: string;
@@ -79,7 +79,7 @@ function worst(windows: { stats: { latency: LatencySummary | null } }[]): Latenc
   return found;
 }
 
-export function compareRows(runs: { strategy: StrategyName; doc: ResultDocument }[]): CompareRow[] {
+export function compareRows(runs: { strategy: DesignName; doc: ResultDocument }[]): CompareRow[] {
   return runs.flatMap(({ strategy, doc }) => {
     const times = spread(switchoverTimes(doc));
     const failedChecks = doc.checks.filter((c) => !c.passed).map((c) => c.id);
@@ -99,9 +99,9 @@ export function compareRows(runs: { strategy: StrategyName; doc: ResultDocument 
 }
 
 /** Counts the lines of the files a strategy takes, from the repository at `root`. */
-export function operationsRows(strategies: StrategyName[], root: string): OperationsRow[] {
+export function operationsRows(strategies: DesignName[], root: string): OperationsRow[] {
   return strategies.map((name) => {
-    const strategy = STRATEGIES[name];
+    const strategy = describeDesign(name);
     const lines = strategy.operations.files.reduce((sum, file) => sum + readFileSync(join(root, file), 'utf8').split('\n').filter((l) => l.trim()).length, 0);
     return { strategy: name, killer: strategy.killer, needs: strategy.needs, logs: strategy.operations.logs, reboot: strategy.operations.reboot, files: strategy.operations.files.length, lines };
   });

@@ -17,6 +17,9 @@ const EVENT_LABELS: Record<string, string> = {
   old_killed: 'old killed',
   rolled_back: 'rolled back',
 };
+/** A fleet's task events (result.json `fleet`), drawn like a restart's. */
+const TASK_LABELS = { runningAt: 'task running', stoppingAt: 'task out of DNS', signalledAt: 'task signalled', endedAt: 'task ended' } as const;
+const EVENT_COLOURS = ['#999999', '#2ca02c', '#ff7f0e', '#555555', '#d62728', '#d62728', '#2ca02c', '#bcbd22', '#ff7f0e', '#555555'];
 
 type Row = Record<string, string | number>;
 
@@ -27,11 +30,26 @@ function timeAxis(doc: ResultDocument) {
 }
 
 function eventRows(doc: ResultDocument): Row[] {
-  return doc.restarts.flatMap((r) =>
+  const restartEvents = doc.restarts.flatMap((r) =>
     r.events
       .filter((e) => e.event in EVENT_LABELS)
       .map((e) => ({ t: (e.ts - doc.startedAt) / 1000, event: EVENT_LABELS[e.event]!, label: `#${r.index} ${EVENT_LABELS[e.event]} ${e.pid ?? ''}`.trim() })),
   );
+  const inRun = (at: number | null): at is number => at !== null && at >= doc.startedAt && at <= doc.endedAt;
+  const taskEvents = (doc.fleet?.tasks ?? []).flatMap((task) =>
+    Object.entries(TASK_LABELS)
+      .filter(([field]) => inRun(task[field as keyof typeof TASK_LABELS]))
+      .map(([field, event]) => ({ t: (task[field as keyof typeof TASK_LABELS]! - doc.startedAt) / 1000, event, label: `slot ${task.slot ?? '?'} ${task.container ?? task.id.slice(0, 12)}: ${event}` })),
+  );
+  return [...restartEvents, ...taskEvents];
+}
+
+/** How a chart names who answered: the PID, or the replica's name and its task's slot. */
+export function identityLabel(doc: ResultDocument, pid: string): string {
+  const name = doc.identityNames?.[pid];
+  if (!name) return pid;
+  const task = doc.fleet?.tasks.find((t) => t.container !== null && name.startsWith(t.container));
+  return task ? `${name} (slot ${task.slot ?? '?'})` : name;
 }
 
 /** A chart with the restart events drawn over it as vertical rules. */
@@ -51,8 +69,8 @@ function withEvents(doc: ResultDocument, title: string, layer: object[], height 
           color: {
             field: 'event',
             type: 'nominal',
-            title: 'restart event',
-            scale: { domain: Object.values(EVENT_LABELS), range: ['#999999', '#2ca02c', '#ff7f0e', '#555555', '#d62728', '#d62728'] },
+            title: doc.fleet ? 'event' : 'restart event',
+            scale: { domain: [...Object.values(EVENT_LABELS), ...Object.values(TASK_LABELS)], range: EVENT_COLOURS },
           },
           tooltip: [{ field: 'label' }],
         },
@@ -68,9 +86,11 @@ const xBucket = (doc: ResultDocument) => ({
   x2: { field: 't1' },
 });
 
-/** Share of responses per PID over time, failures in red on top. */
+/** Share of responses per PID (per replica, in a fleet) over time, failures in red on top. */
 export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
   const pids = doc.pids.map((p) => String(p.pid));
+  const who = (pid: string) => identityLabel(doc, pid);
+  const named = doc.identityNames ? 'replica' : 'PID';
   const rows: Row[] = [];
   for (const bucket of doc.buckets) {
     const t0 = (bucket.start - doc.startedAt) / 1000;
@@ -80,14 +100,14 @@ export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
     if (total === 0) continue;
     // Stacked here rather than by vega-lite: each rectangle gets its own y and y2.
     let y = 0;
-    const slices: [string, number][] = [...pids.map((pid): [string, number] => [pid, bucket.pids[pid] ?? 0]), [FAILED, failed]];
+    const slices: [string, number][] = [...pids.map((pid): [string, number] => [who(pid), bucket.pids[pid] ?? 0]), [FAILED, failed]];
     for (const [who, count] of slices) {
       if (!count) continue;
       rows.push({ t0, t1, who, count, y0: y, y1: y + count / total });
       y += count / total;
     }
   }
-  return withEvents(doc, 'Share of responses per PID', [
+  return withEvents(doc, `Share of responses per ${named}`, [
     {
       data: { values: rows },
       mark: { type: 'rect' },
@@ -98,10 +118,10 @@ export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
         color: {
           field: 'who',
           type: 'nominal',
-          title: 'PID',
-          scale: { domain: [...pids, FAILED], range: [...pids.map((_, i) => PID_COLOURS[i % PID_COLOURS.length]!), '#d62728'] },
+          title: named,
+          scale: { domain: [...pids.map(who), FAILED], range: [...pids.map((_, i) => PID_COLOURS[i % PID_COLOURS.length]!), '#d62728'] },
         },
-        tooltip: [{ field: 'who', title: 'PID' }, { field: 'count' }, { field: 't0', title: 'from s' }],
+        tooltip: [{ field: 'who', title: named }, { field: 'count' }, { field: 't0', title: 'from s' }],
       },
     },
   ], 220);

@@ -1,7 +1,8 @@
 // report.html: one self-contained page (inline SVG and CSS, nothing fetched)
 // that a person can open offline or attach to a pull request.
 import { harnessText, kernelText, listenerText } from '../evidence.js';
-import { failuresSpec, harnessSpec, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
+import { failuresSpec, harnessSpec, identityLabel, latencySpec, pidShareSpec, rateSpec, renderSvg } from './charts.js';
+import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 import type { ResultDocument } from '../result/document.js';
 import { switchovers } from './switchover.js';
 import { MODE_NAMES } from '../load/modes.js';
@@ -57,7 +58,7 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
   <div><b>${count(doc.totalRequests)}</b>requests</div>
   <div><b>${count(doc.failedRequests)}</b>failed (${escape(causes)})</div>
   <div><b>${doc.restarts.length}</b>restarts</div>
-  <div><b>${doc.pids.length}</b>PIDs answered</div>
+  <div><b>${doc.pids.length}</b>${doc.identityNames ? 'replicas' : 'PIDs'} answered</div>
 </div>
 ${doc.fault ? `<p id="fault"><b>Injected fault: ${escape(doc.fault.name)}</b>: ${escape(doc.fault.summary)}</p>` : ''}
 <h2>Checks</h2>
@@ -94,8 +95,9 @@ ${table(
     ...(doc.longLane ? [[`long requests (${doc.longLane.connections} × ${doc.longLane.path})`, count(doc.longLane.written), count(doc.longLane.answered), failedText(doc.longLane), count(doc.longLane.inFlightAtStop), ms(doc.longLane.latency?.p99), ms(doc.longLane.latency?.max)]] : []),
   ],
 )}
-<h2>Responses per PID</h2>
-${table(['PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [p.pid, count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}
+<h2>Responses per ${doc.identityNames ? 'replica' : 'PID'}</h2>
+${table([doc.identityNames ? 'replica' : 'PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [identityLabel(doc, String(p.pid)), count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}
+${doc.fleet ? `<h2 id="fleet">Tasks of ${escape(doc.fleet.service)}</h2>\n<p class="muted">As the swarm told them, in seconds since the load started: created, running, out of the service's DNS (desired state shutdown), sent the stop signal, ended.${doc.fleet.error ? ` ${escape(doc.fleet.error)}` : ''}</p>\n${table(FLEET_COLUMNS, fleetRows(doc))}` : ''}
 <h2>Run parameters</h2>
 ${table(['parameter', 'value'], Object.entries(facts).map(([k, v]) => [k, String(v)]))}
 <p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npm run report -- path/to/result.json</code>.</p>

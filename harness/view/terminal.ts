@@ -10,6 +10,7 @@ import { timelineOf } from '../strategies/timeline.js';
 import { endedGracefully } from '../checks/load.js';
 import { pidChartSkipped } from '../verdict.js';
 import { toRows } from './histogram.js';
+import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 const latency = (l: LatencySummary | null) => (l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses');
@@ -123,6 +124,13 @@ export function renderSummary(doc: ResultDocument): string {
     const stalled = seen.harness.loopDelayMaxMs >= HARNESS_STALL_MS;
     const parts = [listenerText(seen.oldListener), kernelText(seen.kernel), stalled ? chalk.yellow(harnessText(seen.harness)) : ''].filter(Boolean);
     lines.push(chalk.dim(`     ${parts.join('; ')}`));
+  }
+
+  if (doc.fleet) {
+    lines.push('', chalk.bold(`Tasks of ${doc.fleet.service}`) + chalk.dim(' (s since the load started)'));
+    const rows = [FLEET_COLUMNS, ...fleetRows(doc).map((row) => row.map(String))];
+    const widths = FLEET_COLUMNS.map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
+    for (const row of rows) lines.push(`  ${row.map((cell, i) => String(cell).padEnd(widths[i]!)).join('  ')}`.trimEnd());
   }
 
   if (doc.fault) lines.push('', `${chalk.bold('Injected fault')} ${doc.fault.name}: ${doc.fault.summary}`);
