@@ -104,7 +104,7 @@ export async function fleetScale(options: { root: string; cli: string; dir: stri
         const cpu = new ContainerCpu(options.docker, service!);
         cpu.start();
         const before = childrenCpuSeconds();
-        const run = await options.runner.run(options.cli, ['gate', '--swarm-service', service!, '--url', url!, '--load', load, '--restarts', '1', '--warmup', '3', '--cooldown', '3', '--restart-timeout', '180', '--report-dir', reportDir], options.root);
+        const run = await options.runner.run(options.cli, ['gate', '--swarm-service', service!, '--url', url!, '--load', load, '--connections', '20', '--restarts', '1', '--warmup', '3', '--cooldown', '3', '--restart-timeout', '180', '--report-dir', reportDir], options.root);
         const harnessCpuSeconds = childrenCpuSeconds() - before;
         const replicasCpuSeconds = cpu.stop();
         if (run.code === 2) throw new SetupError(`the fleet gate run failed to start: ${setupReason(run.stderr)}`);

@@ -329,7 +329,7 @@ const fleetSection: Section<FleetRow[]> = {
       rows.map((r) => [String(r.replicas), r.load === 'keepalive' ? 'keep-alive' : 'new connection per request', f(r.requests), f(r.failed), `${f(r.updateSeconds, 1)} s`, `${f(r.harnessCpuSeconds, 1)} s`, `${f(r.replicasCpuSeconds, 1)} s`, `${f((r.replicasCpuSeconds * 1e6) / Math.max(1, r.requests), 0)} ms`]),
     ),
     '',
-    "One `docker service update --force` (start-first, parallelism 1, 1 s apart, `DRAIN_LISTEN_GRACE_MS` 3000) of `scripts/swarm/fleet.sh up`'s stack per row, under the gate's load (50 connections, 3 s warm-up and cool-down) through the stack's HAProxy. The update took: from the command's start until the service settled (every replaced task ended). Gate CPU: the gate process and its children (this process's reaped-children times); replicas CPU: every container of the service that lived during the run, from its cpuacct cgroup sampled every 200 ms (HAProxy not included). One run per row: read the columns against each other, not as a spread.",
+    "One `docker service update --force` (start-first, parallelism 1, 1 s apart, `DRAIN_LISTEN_GRACE_MS` 3000) of `scripts/swarm/fleet.sh up`'s stack per row, under the gate's load (one mode at a time, 20 connections: the 2 cores also run the update's containers; 3 s warm-up and cool-down) through the stack's HAProxy. The update took: from the command's start until the service settled (every replaced task ended). Gate CPU: the gate process and its children (this process's reaped-children times); replicas CPU: every container of the service that lived during the run, from its cpuacct cgroup sampled every 200 ms (HAProxy not included). One run per row: read the columns against each other, not as a spread.",
     '',
   ],
 };

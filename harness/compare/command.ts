@@ -117,7 +117,7 @@ async function runCompare(options: CompareOptions): Promise<number> {
     restarts: options.restarts,
     intervalSeconds: options.intervalSeconds,
     load: first?.parameters.loadDescription ?? 'no load (no run finished)',
-    runtime: `Docker, Node ${first?.runtime.facts.node ?? '?'} in the images, kernel ${release()}`,
+    runtime: `Docker, Node ${runs.find((r) => r.doc.runtime.facts.node)?.doc.runtime.facts.node ?? '?'} in the images, kernel ${release()}`,
     machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`,
     startedAt: new Date(started).toISOString(),
     durationSeconds: (Date.now() - started) / 1000,

@@ -52,6 +52,8 @@ interface EngineTask {
 }
 
 const ENDED = new Set(['shutdown', 'complete', 'failed', 'rejected', 'orphaned', 'remove']);
+/** Desired states of a task the swarm wants gone. */
+const STOPPING = new Set(['shutdown', 'remove', 'orphaned']);
 
 /** Follows the tasks of one service from start() until stop(). */
 export class TaskFollower {
@@ -165,7 +167,8 @@ export class TaskFollower {
       if (record.container && record.signalledAt === null) record.signalledAt = this.signalled.get(record.container) ?? null;
       record.state = state;
       if (state === 'running' && record.runningAt === null) record.runningAt = stateAt;
-      if (task.DesiredState !== 'running' && record.stoppingAt === null && record.endedAt === null) record.stoppingAt = now;
+      // Not "not running": a stop-first update's new task waits in desired state ready until the old one is gone.
+      if (STOPPING.has(String(task.DesiredState)) && record.stoppingAt === null && record.endedAt === null) record.stoppingAt = now;
       if (ENDED.has(state) && record.endedAt === null) {
         record.endedAt = stateAt;
         const code = status.ContainerStatus?.ExitCode;
