@@ -40,9 +40,12 @@ COPY scripts/ scripts/
 USER node
 EXPOSE 8080
 # Healthy while some server answers on the shared port. During a restart the
-# draining one may answer 503 once; retries cover that.
+# draining one may answer 503 once; retries cover that. Bash's /dev/tcp, not
+# node: a check that started node and fetch cost 0.27 s of CPU (measured with
+# /usr/bin/time), once a second per container, 1.6 of this machine's 2 cores
+# for a fleet of 6 replicas; this one costs under 10 ms.
 HEALTHCHECK --interval=1s --timeout=2s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["/app/scripts/entrypoint.sh"]
 
 # --- systemd: the same server under systemd as PID 1 ------------------------
