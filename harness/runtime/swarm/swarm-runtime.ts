@@ -49,8 +49,11 @@ interface EngineService {
     UpdateConfig?: { Order?: string };
   };
   Endpoint?: { Ports?: { TargetPort?: number; PublishedPort?: number; PublishMode?: string }[] };
-  UpdateStatus?: { State?: string; Message?: string };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
 }
+
+/** How long after the update command an update of the service may take to show. */
+const UPDATE_APPEARS_MS = 2_000;
 
 /** The update states after which a service is still changing. */
 const UPDATING = new Set(['updating', 'rollback_started']);
@@ -113,7 +116,7 @@ export class SwarmRuntime implements Runtime {
     const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
     const run = await runHostCommand(this.options.restart, { SERVICE: this.options.service }, limitMs, RESTART_KILL_GRACE_MS);
     if (run.timedOut) return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}; it was ended`);
-    const settled = await this.settle(triggeredAt + limitMs);
+    const settled = await this.settle(triggeredAt + limitMs, triggeredAt, Date.now() + UPDATE_APPEARS_MS);
     if (settled === 'timeout') return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}: ${await this.unsettled()}`);
     this.updates.push({ restart: index, ...settled });
     const rolledBack = settled.state.startsWith('rollback') || settled.state === 'paused';
@@ -151,12 +154,19 @@ export class SwarmRuntime implements Runtime {
     return [`the update is ${update?.State ?? 'not reported'}${update?.Message ? ` (${update.Message})` : ''}`, ...tasks].join('; ');
   }
 
-  private async settle(deadline: number): Promise<{ state: string; message: string } | 'timeout'> {
+  /**
+   * `since`: an update that started before it is an earlier one, whose ending
+   * says nothing of this restart; until `waitForOneUntil` such a state is
+   * waited out (a detached `docker service update -d` returns before the
+   * swarm has begun).
+   */
+  private async settle(deadline: number, since = 0, waitForOneUntil = 0): Promise<{ state: string; message: string } | 'timeout'> {
     for (;;) {
       const service = await inspectService(this.docker, this.options.service);
       const update = service.UpdateStatus;
       if (!UPDATING.has(String(update?.State)) && this.tasks.stopping().length === 0) {
-        return { state: String(update?.State ?? 'none'), message: String(update?.Message ?? '') };
+        const ours = update?.State !== undefined && Date.parse(update.StartedAt ?? '') >= since - 1000;
+        if (ours || Date.now() >= waitForOneUntil) return ours ? { state: String(update.State), message: String(update.Message ?? '') } : { state: 'none', message: 'no update started' };
       }
       if (Date.now() > deadline) return 'timeout';
       await sleep(250);
