@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type ChildRunner, setupReason } from '../child-run.js';
 import { SetupError } from '../errors.js';
+import { fleetScript } from '../runtime/swarm/fleet-script.js';
 import { readResultDocument } from '../result/document.js';
 
 export interface FleetRow {
@@ -84,18 +85,12 @@ function usageNanos(id: string): number | null {
   return null;
 }
 
-function fleetScript(root: string, args: string[], env: NodeJS.ProcessEnv): Record<string, string> {
-  const run = spawnSync('sh', [join(root, 'scripts/swarm/fleet.sh'), ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 600_000 });
-  if (run.status !== 0) throw new SetupError(`fleet.sh ${args.join(' ')}: ${run.stderr.trim().split('\n').at(-1)}`);
-  return Object.fromEntries(run.stdout.trim().split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-}
-
 /** Every replica count × both load modes; one fleet per replica count, torn down after. */
 export async function fleetScale(options: { root: string; cli: string; dir: string; image: string; docker: Docker; runner: ChildRunner; counts: number[]; say: (line: string) => void }): Promise<FleetRow[]> {
   const rows: FleetRow[] = [];
   const stack = 'rplabbench';
   for (const replicas of options.counts) {
-    const { url, service } = fleetScript(options.root, ['up', stack], { IMAGE: options.image, REPLICAS: String(replicas) });
+    const { url, service } = fleetScript(['up', stack], { IMAGE: options.image, REPLICAS: String(replicas) });
     try {
       for (const load of ['keepalive', 'churn'] as const) {
         if (options.runner.interrupted) return rows;
@@ -113,7 +108,7 @@ export async function fleetScale(options: { root: string; cli: string; dir: stri
         rows.push({ replicas, load, requests: doc.totalRequests, failed: doc.failedRequests, updateSeconds: update ? (update.finishedAt - update.triggeredAt) / 1000 : NaN, harnessCpuSeconds, replicasCpuSeconds });
       }
     } finally {
-      fleetScript(options.root, ['down', stack], {});
+      fleetScript(['down', stack]);
     }
   }
   return rows;

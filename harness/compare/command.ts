@@ -20,6 +20,7 @@ import { SetupError } from '../errors.js';
 import { STRATEGIES, STRATEGY_NAMES } from '../strategies/index.js';
 import { buildImage } from '../runtime/docker/build-image.js';
 import { connect } from '../runtime/docker/engine.js';
+import { FLEET_SCRIPT, fleetScript } from '../runtime/swarm/fleet-script.js';
 import { DESIGN_NAMES, type DesignName, FLEET_DESIGNS, isFleet } from './designs.js';
 import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { compareRows, operationsRows } from './rows.js';
@@ -143,7 +144,8 @@ async function runCompare(options: CompareOptions): Promise<number> {
  */
 class ComparedFleet {
   private made?: { service: string; url: string };
-  private readonly script = join(ROOT, 'scripts', 'swarm', 'fleet.sh');
+  /** Set once `up` ran: a stack half made by a failed `up` is removed too. */
+  private tried = false;
   private static readonly STACK = 'rplabcompare';
 
   constructor(private readonly options: CompareOptions) {}
@@ -151,14 +153,14 @@ class ComparedFleet {
   async up(): Promise<{ service: string; url: string }> {
     if (this.made) return this.made;
     if (!this.options.skipBuild) await buildImage(connect(), { contextDir: ROOT, image: this.options.image, nodeVersion: '24' });
-    const run = spawnSync('sh', [this.script, 'up', ComparedFleet.STACK], { env: { ...process.env, IMAGE: this.options.image, REPLICAS: '3' }, encoding: 'utf8', timeout: 600_000 });
-    const said = Object.fromEntries(run.stdout.trim().split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-    if (run.status !== 0 || !said.url || !said.service) throw new SetupError(`the swarm fleet did not come up: ${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`}`);
+    this.tried = true;
+    const said = fleetScript(['up', ComparedFleet.STACK], { IMAGE: this.options.image, REPLICAS: '3' });
+    if (!said.url || !said.service) throw new SetupError(`fleet.sh up said no url or service: ${JSON.stringify(said)}`);
     this.made = { service: said.service, url: said.url };
     return this.made;
   }
 
   down(): void {
-    if (this.made) spawnSync('sh', [this.script, 'down', ComparedFleet.STACK], { stdio: 'ignore', timeout: 300_000 });
+    if (this.tried) spawnSync('sh', [FLEET_SCRIPT, 'down', ComparedFleet.STACK], { stdio: 'ignore', timeout: 300_000 });
   }
 }

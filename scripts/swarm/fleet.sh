@@ -17,7 +17,8 @@
 #
 # The swarm is initialised when the engine has none (advertised on
 # 127.0.0.1), and this node is labelled so that `down` knows it may leave it
-# again: a swarm that was there before is never left.
+# again: a swarm that was there before is never left. An `up` that fails or
+# is interrupted removes what it made, as `down` does.
 set -eu
 
 SCRIPT_NAME=fleet.sh
@@ -88,15 +89,17 @@ wait_answering() {
 
 up() {
   name=$1
-  # Interrupted half-way: nothing of it is left.
-  trap 'say "interrupted: removing stack $name"; down "$name"; exit 130' INT TERM
+  # Failed or interrupted half-way: nothing of it is left.
+  UP_DONE=''
+  trap 'exit 130' INT TERM
+  trap '[ -n "$UP_DONE" ] || { say "removing what was made of stack $name"; down "$name"; }' EXIT
   ensure_swarm
   ensure_lb_image
   say "deploying stack $name (${REPLICAS:-3} × ${IMAGE:-reuseport-lab:local}, DRAIN_LISTEN_GRACE_MS=${DRAIN_LISTEN_GRACE_MS:-3000}, ${UPDATE_ORDER:-start-first})"
   docker stack deploy --resolve-image never -c "$ROOT/swarm/stack.yml" "$name" >/dev/null 2>&1 ||
     die 1 "docker stack deploy of $name failed; run: docker stack deploy --resolve-image never -c swarm/stack.yml $name"
   start_lb "$name" "$name-lb"
-  trap - INT TERM
+  UP_DONE=1
   echo "service=${name}_web"
 }
 

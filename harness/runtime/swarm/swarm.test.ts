@@ -13,6 +13,7 @@ import { ROOT, tempDir } from '../../../test/processes.js';
 import { SetupError } from '../../errors.js';
 import { buildImage } from '../docker/build-image.js';
 import { connect, engineAnswers } from '../docker/engine.js';
+import { FLEET_SCRIPT, fleetScript } from './fleet-script.js';
 import { inspectService } from './swarm-runtime.js';
 
 const docker = connect();
@@ -24,17 +25,10 @@ const GO_SEED = 'reuseport-lab-example/go-seed:test';
 const STACK = 'rplabtest';
 const SERVICE = `${STACK}_web`;
 const GO_SERVICE = `${STACK}_go`;
-const FLEET = join(ROOT, 'scripts/swarm/fleet.sh');
 /** HAProxy as it comes (a DNS answer holds 10 s, a replica is out after 3 failed checks 2 s apart) and no retries: what the server's grace must cover. */
 const SLOW_LB = { LB_RETRY: 'off', RESOLVE_HOLD: '10s', CHECK_INTERVAL_MS: '2000', CHECK_FALL: '3' };
 
 const swarmState = async () => ((await docker.info()) as { Swarm: { LocalNodeState: string } }).Swarm.LocalNodeState;
-
-function fleet(args: string[], env: NodeJS.ProcessEnv = {}): Record<string, string> {
-  const run = spawnSync('sh', [FLEET, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
-  if (run.status !== 0) throw new Error(`fleet.sh ${args.join(' ')} exited ${run.status}: ${run.stderr.trim().slice(-400)}`);
-  return Object.fromEntries(run.stdout.trim().split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-}
 
 /**
  * `reuseport-lab gate`, as a user runs it, with one update under load. 20
@@ -64,7 +58,7 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
   const networks = async () => (await docker.listNetworks()).map((n) => n.Name).sort();
   // Ctrl-C while the fleet is up: take it down before going.
   const onInterrupt = () => {
-    spawnSync('sh', [FLEET, 'down', STACK], { stdio: 'inherit' });
+    spawnSync('sh', [FLEET_SCRIPT, 'down', STACK], { stdio: 'inherit' });
     process.exit(130);
   };
 
@@ -75,13 +69,13 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     process.once('SIGINT', onInterrupt);
     await buildImage(docker, { contextDir: ROOT, image: OURS, nodeVersion: '24' });
     await buildImage(docker, { contextDir: join(ROOT, 'examples'), dockerfile: 'go-seed/Dockerfile', target: 'example', image: GO_SEED, nodeVersion: '24' });
-    url = fleet(['up', STACK], { IMAGE: OURS, REPLICAS: '3', DRAIN_LISTEN_GRACE_MS: '3000' }).url!;
-    slowUrl = fleet(['lb', STACK, 'slow'], SLOW_LB).url!;
+    url = fleetScript(['up', STACK], { IMAGE: OURS, REPLICAS: '3', DRAIN_LISTEN_GRACE_MS: '3000' }).url!;
+    slowUrl = fleetScript(['lb', STACK, 'slow'], SLOW_LB).url!;
   }, 900_000);
 
   afterAll(async () => {
     process.removeListener('SIGINT', onInterrupt);
-    fleet(['down', STACK]);
+    fleetScript(['down', STACK]);
     expect(await swarmState()).toBe(hadSwarm ? 'active' : 'inactive');
     if (!hadSwarm) expect(await networks()).toEqual(networksBefore);
     expect((await docker.listContainers({ all: true, filters: { label: [`reuseport-lab.fleet=${STACK}`] } })).length).toBe(0);
@@ -112,7 +106,7 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
   it("agrees with wrk on the Go seed as a 3-replica service updated start-first", async () => {
     const created = spawnSync('docker', ['service', 'create', '--quiet', '--name', GO_SERVICE, '--network', `${STACK}_fleet`, '--endpoint-mode', 'dnsrr', '--replicas', '3', '--update-order', 'start-first', '--no-resolve-image', '--label', `reuseport-lab.fleet=${STACK}`, GO_SEED], { encoding: 'utf8', timeout: 180_000 });
     expect(created.status, created.stderr).toBe(0);
-    const goUrl = fleet(['lb', STACK, 'go'], { ...SLOW_LB, SERVICE: GO_SERVICE, WAIT_REPLICAS: '0' }).url!;
+    const goUrl = fleetScript(['lb', STACK, 'go'], { ...SLOW_LB, SERVICE: GO_SERVICE, WAIT_REPLICAS: '0' }).url!;
     const wrk = new Promise<string>((resolve) => {
       const child = spawn('wrk', ['-t1', '-c8', '-d14s', goUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
