@@ -4,15 +4,15 @@
 // run without a fleet gets none of these: they do not apply to it.
 import { causesText, type FailureCause } from '../load/recorder.js';
 import type { RunRecord } from '../result/document.js';
-import type { TaskRecord } from '../runtime/swarm/tasks.js';
+import { RECENT_MS, type TaskRecord } from '../runtime/swarm/tasks.js';
 import type { CheckDefinition, Judgement } from './check.js';
 import { EXIT_TOLERANCE_MS } from './servers.js';
 
 /** A loss this close to a task's start or stop is put down to it. */
 export const TASK_CHANGE_MARGIN_MS = 1_500;
 
-/** A loss this long after a task ended can still be a load balancer's stale entry for it (HAProxy holds a DNS answer 10 s by default). */
-export const STALE_ENTRY_MS = 15_000;
+/** A loss this long after a task ended can still be a load balancer's stale entry for it. */
+export const STALE_ENTRY_MS = RECENT_MS;
 
 type Fleet = NonNullable<RunRecord['fleet']>;
 
@@ -73,7 +73,7 @@ function silentAfterEnd(run: RunRecord, fleet: Fleet): Judgement {
   const skip = unnamed(run);
   if (skip) return skip;
   const late = [...answersByTask(run)].filter(([t, seen]) => t.endedAt !== null && seen.last > t.endedAt + EXIT_TOLERANCE_MS);
-  const ended = fleet.tasks.filter((t) => t.endedAt !== null).length;
+  const ended = fleet.tasks.filter((t) => t.endedAt !== null && t.endedAt >= run.startedAt).length;
   return {
     passed: late.length === 0,
     detail: late.length ? late.map(([t, seen]) => `${taskName(fleet, t)} answered ${seen.last - t.endedAt!} ms after it ended`).join('; ') : `${ended} task(s) ended, none answered afterwards`,
@@ -160,7 +160,7 @@ function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
   const found = episodes(run);
   if (found.length === 0) {
     const started = fleet.tasks.filter((t) => t.createdAt >= run.startedAt).length;
-    const stopped = fleet.tasks.filter((t) => t.endedAt !== null).length;
+    const stopped = fleet.tasks.filter((t) => t.endedAt !== null && t.endedAt >= run.startedAt).length;
     return { passed: true, detail: `no request lost while ${started} task(s) started and ${stopped} ended` };
   }
   const shares = new Map<Share, number>();

@@ -52,6 +52,9 @@ interface EngineTask {
 }
 
 const ENDED = new Set(['shutdown', 'complete', 'failed', 'rejected', 'orphaned', 'remove']);
+/** A task that ended this long before the run is still recorded (HAProxy holds a DNS answer 10 s by default). */
+export const RECENT_MS = 15_000;
+
 /** Desired states of a task the swarm wants gone. */
 const STOPPING = new Set(['shutdown', 'remove', 'orphaned']);
 
@@ -71,7 +74,11 @@ export class TaskFollower {
     private readonly intervalMs = 200,
   ) {}
 
-  /** Polls once, then every interval; tasks that ended before `since` are history, not this run's. */
+  /**
+   * Polls once, then every interval. Tasks that ended well before `since`
+   * are history; those that ended within RECENT_MS of it are kept: a load
+   * balancer may still send to them during the warm-up.
+   */
   async start(since = Date.now()): Promise<void> {
     await this.followSignals(since);
     await this.poll(since);
@@ -145,7 +152,7 @@ export class TaskFollower {
       const stateAt = Date.parse(String(status.Timestamp ?? '')) || now;
       let record = this.tasks.get(String(task.ID));
       if (!record) {
-        if (ENDED.has(state) && stateAt < since) continue;
+        if (ENDED.has(state) && stateAt < since - RECENT_MS) continue;
         record = {
           id: String(task.ID),
           slot: typeof task.Slot === 'number' ? task.Slot : null,
