@@ -70,7 +70,8 @@ function withEvents(doc: ResultDocument, title: string, layer: object[], height 
             field: 'event',
             type: 'nominal',
             title: doc.fleet ? 'event' : 'restart event',
-            scale: { domain: [...Object.values(EVENT_LABELS), ...Object.values(TASK_LABELS)], range: EVENT_COLOURS },
+            // Task events only in a fleet's report: a legend lists its whole domain.
+            scale: doc.fleet ? { domain: [...Object.values(EVENT_LABELS), ...Object.values(TASK_LABELS)], range: EVENT_COLOURS } : { domain: Object.values(EVENT_LABELS), range: EVENT_COLOURS.slice(0, 6) },
           },
           tooltip: [{ field: 'label' }],
         },

@@ -96,8 +96,7 @@ ${table(
   ],
 )}
 <h2>Responses per ${doc.identityNames ? 'replica' : 'PID'}</h2>
-${table([doc.identityNames ? 'replica' : 'PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [identityLabel(doc, String(p.pid)), count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}
-${doc.fleet ? `<h2 id="fleet">Tasks of ${escape(doc.fleet.service)}</h2>\n<p class="muted">As the swarm told them, in seconds since the load started: created, running, out of the service's DNS (desired state shutdown), sent the stop signal, ended.${doc.fleet.error ? ` ${escape(doc.fleet.error)}` : ''}</p>\n${table(FLEET_COLUMNS, fleetRows(doc))}` : ''}
+${table([doc.identityNames ? 'replica' : 'PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [identityLabel(doc, String(p.pid)), count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}${doc.fleet ? `\n<h2 id="fleet">Tasks of ${escape(doc.fleet.service)}</h2>\n<p class="muted">As the swarm told them, in seconds since the load started: created, running, out of the service's DNS (desired state shutdown), sent the stop signal, ended.${doc.fleet.error ? ` ${escape(doc.fleet.error)}` : ''}</p>\n${table(FLEET_COLUMNS, fleetRows(doc))}` : ''}
 <h2>Run parameters</h2>
 ${table(['parameter', 'value'], Object.entries(facts).map(([k, v]) => [k, String(v)]))}
 <p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npm run report -- path/to/result.json</code>.</p>
