@@ -4,7 +4,6 @@
 // lost, how long the update took, and the CPU the gate and the replicas
 // spent (the gate's from this process's reaped-children times, the
 // replicas' from each container's cpuacct cgroup, sampled while it lives).
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -12,6 +11,7 @@ import { type ChildRunner, setupReason } from '../child-run.js';
 import { SetupError } from '../errors.js';
 import { fleetScript } from '../runtime/swarm/fleet-script.js';
 import { readResultDocument } from '../result/document.js';
+import { ticksPerSecond } from './measure.js';
 
 export interface FleetRow {
   replicas: number;
@@ -29,8 +29,7 @@ export interface FleetRow {
 function childrenCpuSeconds(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  return (Number(fields[13]) + Number(fields[14])) / ticks;
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond();
 }
 
 /** Each container's CPU use (ns, cgroup v1 cpuacct or v2 cpu.stat), sampled until stopped: the growth per container. */

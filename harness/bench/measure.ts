@@ -15,7 +15,7 @@ let clockTicks: number | undefined;
  * needed (not at import: every command loads this module, few measure); 100,
  * Linux's USER_HZ, where getconf cannot be run.
  */
-function ticksPerSecond(): number {
+export function ticksPerSecond(): number {
   if (clockTicks === undefined) {
     try {
       clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) || 100;
