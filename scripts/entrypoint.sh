@@ -26,6 +26,12 @@ mkdir -p "$STATE_DIR/ready"
 tail -n +1 -F "$SERVER_LOG" 2>/dev/null &
 TAIL_PID=$!
 trap 'kill "$TAIL_PID" 2>/dev/null || :' EXIT
+# A SIGTERM is only noted, from the start: one that came during the first
+# restart would otherwise kill this shell at once, skipping the EXIT trap, and
+# leave the first server undrained and the tail holding the container's output.
+# The first restart completes, then stop_all drains what it started.
+STOP=''
+trap 'STOP=1' TERM INT
 # Seconds between two looks at the server (tests look more often).
 CHECK_INTERVAL=${CHECK_INTERVAL:-1}
 
@@ -60,8 +66,6 @@ stop_all() {
   exit 0
 }
 
-STOP=''
-trap 'STOP=1' TERM INT
 while [ -z "$STOP" ]; do
   status=0
   server_lost || status=$?

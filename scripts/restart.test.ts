@@ -479,4 +479,23 @@ describe('entrypoint.sh', () => {
     expect(stopped.code).toBe(0);
     expect(alive(current)).toBe(false);
   }, 60_000);
+
+  it('drains the first server when SIGTERM comes while it is still starting, and leaves nothing holding its output', async () => {
+    const { env } = await setup();
+    const entry = new ScriptProcess('entrypoint.sh', [], env);
+    // restart.sh's events reach the entrypoint's stderr: the moment the first server was started.
+    let started: RestartEvent | undefined;
+    for (let i = 0; i < 500 && !started; i++) {
+      started = parseRestartEvents(entry.stderr).find((e) => e.event === 'new_started');
+      if (!started) await sleep(10);
+    }
+    expect(started?.pid, entry.stderr).toBeGreaterThan(0);
+    serverPids.add(started!.pid!);
+    entry.child.kill('SIGTERM');
+    // 'close' waits for every process holding the entrypoint's stdout and stderr (its log tail, too).
+    const stopped = await Promise.race([entry.done, sleep(15_000).then(() => undefined)]);
+    expect(stopped, 'the entrypoint or something it started still holds its output 15 s after SIGTERM').toBeDefined();
+    expect(stopped!.code, stopped!.stderr).toBe(0);
+    expect(alive(started!.pid!)).toBe(false);
+  }, 30_000);
 });
