@@ -131,9 +131,14 @@ export class RawConnection {
     for (;;) {
       const response = this.take();
       if (response) return response;
+      // One close listener per wait, removed when data wakes it: a long-lived connection must not pile them up.
       await new Promise<void>((wake, fail) => {
-        this.pending = wake;
-        this.socket.once('close', () => fail(new Error(`connection closed before a response to ${path}`)));
+        const closed = () => fail(new Error(`connection closed before a response to ${path}`));
+        this.socket.once('close', closed);
+        this.pending = () => {
+          this.socket.off('close', closed);
+          wake();
+        };
       });
     }
   }
