@@ -56,6 +56,29 @@ describe('fleet checks', () => {
     expect(unrelated.detail).toMatch(/^1 when no task was starting or stopping/);
   });
 
+  it('put a loss down to no replica at all when the update stopped the only one before its successor ran (stop-first)', () => {
+    // One replica, stop-first: the old task is out at 1000 and ends at 1600, its successor runs from 2500.
+    const stopFirst: Feed = (_mode, r) => {
+      for (let t = 0; t < 1000; t += 10) (r.written(), r.answer(1, '', 5, t0 + t));
+      for (let t = 1700; t < 2600; t += 50) (r.written(), r.fail('non_2xx', t0 + t));
+      for (let t = 2600; t < 3000; t += 10) (r.written(), r.answer(2, '', 5, t0 + t));
+    };
+    const late = task({ id: 'new', container: 'bbbbbbbbbbbb', createdAt: t0 + 1700, runningAt: t0 + 2500 });
+    const losses = check(fleetRun(stopFirst, [OLD, late]), 'losses-by-task')!;
+    expect(losses.passed).toBe(false);
+    expect(losses.detail).toMatch(/^18 when no task of the service was running in it: the update stopped the last one before its successor ran/);
+    expect(losses.detail).toContain('while no task was running in the service and shop_web.1 (container aaaaaaaaaaaa) had ended at 1.6 s');
+  });
+
+  it('count a failure recorded after the load stopped, which has no time to place it by', () => {
+    const run = fleetRun(traffic());
+    run.failed += 2;
+    expect(check(run, 'losses-by-task')).toMatchObject({ passed: false, detail: "2 at or after the load's stop, not placed in a task's life." });
+    const both = fleetRun(traffic([1400]));
+    both.failed += 1;
+    expect(check(both, 'losses-by-task')!.detail).toMatch(/^1 when the server closed its port .*; 1 at or after the load's stop, not placed in a task's life\. 1 lost at 1\.4 s/);
+  });
+
   it('fail a new task that never answered, and a task that answered after it ended', () => {
     const silentNew = fleetRun(traffic(), [OLD, NEW, task({ id: 'n2', slot: 2, container: 'cccccccccccc', createdAt: t0 + 1500, runningAt: t0 + 1600 })]);
     expect(check(silentNew, 'tasks-answered')).toMatchObject({ passed: false, detail: 'shop_web.2 (container cccccccccccc) ran from 1.6 s and never answered' });

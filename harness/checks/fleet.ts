@@ -126,6 +126,7 @@ function episodes(run: RunRecord): Episode[] {
  * and with the health checks a draining server fails, decides the rest.
  */
 export const LOSS_SHARES = {
+  'no-replica': 'no task of the service was running in it: the update stopped the last one before its successor ran (start-first, or more replicas, covers it)',
   'after-end': "the load balancer's: it still sent requests to a task that had ended (a shorter re-resolve or health-check interval covers it)",
   'after-signal': 'the server closed its port before the load balancer stopped sending to it (a DRAIN_LISTEN_GRACE_MS longer than the balancer takes to notice covers it)',
   'before-signal': 'the task had left the DNS but was still serving',
@@ -153,12 +154,19 @@ function changesDuring(run: RunRecord, fleet: Fleet, from: number, to: number): 
   return found;
 }
 
-const SHARE_ORDER: Share[] = ['after-end', 'after-signal', 'before-signal', 'starting', 'none'];
+const SHARE_ORDER: Share[] = ['no-replica', 'after-end', 'after-signal', 'before-signal', 'starting', 'none'];
+
+/** Tasks that were running and still in the service (not yet out of its DNS) at `time`. */
+const servingAt = (fleet: Fleet, time: number) =>
+  fleet.tasks.filter((t) => t.runningAt !== null && t.runningAt <= time && (t.stoppingAt ?? Infinity) > time && (t.endedAt ?? Infinity) > time);
 
 /** Every lost request, put down to the tasks that were starting or stopping when it was lost, with whose share it is. */
 function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
   const found = episodes(run);
-  if (found.length === 0) {
+  // A failure recorded at or after the load's stop (a request still unanswered then) has no time bucket to place it in.
+  const placed = found.reduce((sum, e) => sum + Object.values(e.failures).reduce((n, c) => n + (c ?? 0), 0), 0);
+  const unplaced = Math.max(0, run.failed - placed);
+  if (found.length === 0 && unplaced === 0) {
     const started = fleet.tasks.filter((t) => t.createdAt >= run.startedAt).length;
     const stopped = fleet.tasks.filter((t) => t.endedAt !== null && t.endedAt >= run.startedAt).length;
     return { passed: true, detail: `no request lost while ${started} task(s) started and ${stopped} ended` };
@@ -167,12 +175,17 @@ function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
   const lines = found.map((e) => {
     const count = Object.values(e.failures).reduce((sum, n) => sum + (n ?? 0), 0);
     const changes = changesDuring(run, fleet, e.from, e.to);
+    // No balancer setting and no grace helps when there was nothing to send to.
+    if (servingAt(fleet, e.from).length === 0) changes.unshift({ share: 'no-replica', words: 'no task was running in the service' });
     const share = SHARE_ORDER.find((s) => s === 'none' || changes.some((c) => c.share === s))!;
     shares.set(share, (shares.get(share) ?? 0) + count);
     return `${count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.map((c) => c.words).join(' and ')}` : 'while no task was starting or stopping'}`;
   });
-  const summary = SHARE_ORDER.filter((s) => shares.has(s)).map((s) => `${shares.get(s)} when ${LOSS_SHARES[s]}`).join('; ');
-  return { passed: false, detail: `${summary}. ${lines.join('; ')}` };
+  const summary = [
+    ...SHARE_ORDER.filter((s) => shares.has(s)).map((s) => `${shares.get(s)} when ${LOSS_SHARES[s]}`),
+    ...(unplaced > 0 ? [`${unplaced} at or after the load's stop, not placed in a task's life`] : []),
+  ].join('; ');
+  return { passed: false, detail: lines.length ? `${summary}. ${lines.join('; ')}` : `${summary}.` };
 }
 
 /**
