@@ -175,8 +175,9 @@ function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
   const lines = found.map((e) => {
     const count = Object.values(e.failures).reduce((sum, n) => sum + (n ?? 0), 0);
     const changes = changesDuring(run, fleet, e.from, e.to);
-    // No balancer setting and no grace helps when there was nothing to send to.
-    if (servingAt(fleet, e.from).length === 0) changes.unshift({ share: 'no-replica', words: 'no task was running in the service' });
+    // No balancer setting and no grace helps when there was nothing to send to. (Only
+    // said when the tasks were followed without an error: a gap in them is no evidence.)
+    if (fleet.error === null && servingAt(fleet, e.from).length === 0) changes.unshift({ share: 'no-replica', words: 'no task was running in the service' });
     const share = SHARE_ORDER.find((s) => s === 'none' || changes.some((c) => c.share === s))!;
     shares.set(share, (shares.get(share) ?? 0) + count);
     return `${count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.map((c) => c.words).join(' and ')}` : 'while no task was starting or stopping'}`;

@@ -124,9 +124,10 @@ if [ -n "$OLD_UNIT" ]; then
   systemctl reset-failed "$OLD_UNIT" 2>/dev/null || :
 fi
 # What a reboot starts: the live colour only. The links on disk are all a boot
-# reads, so systemd is not reloaded: each implied daemon-reload cost ~0.25 s
-# of CPU (systemd and its generators) just as the new colour took all the
-# load, and on 2 busy cores that pushed switchover latency past the budget.
+# reads, so systemd is not reloaded: the two daemon-reloads they imply cost
+# ~0.25 s of CPU together (systemd and its generators) just as the new colour
+# took all the load, and on 2 busy cores that pushed switchover latency past
+# the budget.
 systemctl enable --quiet --no-reload "$NEW_UNIT" 2>/dev/null || say "systemctl enable $NEW_UNIT failed; a reboot may not start it"
 [ -z "$OLD_UNIT" ] || systemctl disable --quiet --no-reload "$OLD_UNIT" 2>/dev/null || :
 
