@@ -101,6 +101,8 @@ interface Episode {
   from: number;
   to: number;
   failures: Partial<Record<FailureCause, number>>;
+  /** How many failed in it, all causes. */
+  count: number;
 }
 
 function episodes(run: RunRecord): Episode[] {
@@ -111,9 +113,10 @@ function episodes(run: RunRecord): Episode[] {
     const previous = found.at(-1);
     if (previous && bucket.start <= previous.to) {
       previous.to = bucket.start + run.bucketMs;
+      previous.count += count;
       for (const [cause, n] of Object.entries(bucket.failures)) previous.failures[cause as FailureCause] = (previous.failures[cause as FailureCause] ?? 0) + (n ?? 0);
     } else {
-      found.push({ from: bucket.start, to: bucket.start + run.bucketMs, failures: { ...bucket.failures } });
+      found.push({ from: bucket.start, to: bucket.start + run.bucketMs, failures: { ...bucket.failures }, count });
     }
   }
   return found;
@@ -164,8 +167,7 @@ const servingAt = (fleet: Fleet, time: number) =>
 function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
   const found = episodes(run);
   // A failure recorded at or after the load's stop (a request still unanswered then) has no time bucket to place it in.
-  const placed = found.reduce((sum, e) => sum + Object.values(e.failures).reduce((n, c) => n + (c ?? 0), 0), 0);
-  const unplaced = Math.max(0, run.failed - placed);
+  const unplaced = Math.max(0, run.failed - found.reduce((sum, e) => sum + e.count, 0));
   if (found.length === 0 && unplaced === 0) {
     const started = fleet.tasks.filter((t) => t.createdAt >= run.startedAt).length;
     const stopped = fleet.tasks.filter((t) => t.endedAt !== null && t.endedAt >= run.startedAt).length;
@@ -173,14 +175,13 @@ function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
   }
   const shares = new Map<Share, number>();
   const lines = found.map((e) => {
-    const count = Object.values(e.failures).reduce((sum, n) => sum + (n ?? 0), 0);
     const changes = changesDuring(run, fleet, e.from, e.to);
     // No balancer setting and no grace helps when there was nothing to send to. (Only
     // said when the tasks were followed without an error: a gap in them is no evidence.)
     if (fleet.error === null && servingAt(fleet, e.from).length === 0) changes.unshift({ share: 'no-replica', words: 'no task was running in the service' });
     const share = SHARE_ORDER.find((s) => s === 'none' || changes.some((c) => c.share === s))!;
-    shares.set(share, (shares.get(share) ?? 0) + count);
-    return `${count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.map((c) => c.words).join(' and ')}` : 'while no task was starting or stopping'}`;
+    shares.set(share, (shares.get(share) ?? 0) + e.count);
+    return `${e.count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.map((c) => c.words).join(' and ')}` : 'while no task was starting or stopping'}`;
   });
   const summary = [
     ...SHARE_ORDER.filter((s) => shares.has(s)).map((s) => `${shares.get(s)} when ${LOSS_SHARES[s]}`),

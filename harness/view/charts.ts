@@ -71,7 +71,7 @@ function withEvents(doc: ResultDocument, title: string, layer: object[], height 
             type: 'nominal',
             title: doc.fleet ? 'event' : 'restart event',
             // Task events only in a fleet's report: a legend lists its whole domain.
-            scale: doc.fleet ? { domain: [...Object.values(EVENT_LABELS), ...Object.values(TASK_LABELS)], range: EVENT_COLOURS } : { domain: Object.values(EVENT_LABELS), range: EVENT_COLOURS.slice(0, 6) },
+            scale: doc.fleet ? { domain: [...Object.values(EVENT_LABELS), ...Object.values(TASK_LABELS)], range: EVENT_COLOURS } : { domain: Object.values(EVENT_LABELS), range: EVENT_COLOURS.slice(0, Object.keys(EVENT_LABELS).length) },
           },
           tooltip: [{ field: 'label' }],
         },
