@@ -45,7 +45,13 @@ function gate(args: string[]): Promise<PocRun> {
 
 /** What the swarm says of a service's tasks, for an assertion's message. */
 const servicePs = (service: string) => spawnSync('docker', ['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}', service], { encoding: 'utf8' }).stdout;
-const evidence = (run: PocRun, service: string) => `${explain(run)}\nservice ps:\n${servicePs(service)}`;
+/** Every task the run recorded, times in seconds from the run's start: what the swarm did around it. */
+const taskHistory = (run: PocRun) => {
+  const startedAt = run.result?.startedAt ?? 0;
+  const at = (time: number | null) => (time === null ? '-' : ((time - startedAt) / 1000).toFixed(1));
+  return (run.result?.fleet?.tasks ?? []).map((t) => `${t.slot}.${t.container} ${t.state} created ${at(t.createdAt)} running ${at(t.runningAt)} ended ${at(t.endedAt)}${t.error ? ` (${t.error})` : ''}`).join('\n');
+};
+const evidence = (run: PocRun, service: string) => `${explain(run)}\ntasks recorded:\n${taskHistory(run)}\nservice ps:\n${servicePs(service)}`;
 const check = (run: PocRun, id: string) => run.result?.checks.find((c) => c.id === id);
 const update = (service: string, env: string[] = []) => spawnSync('docker', ['service', 'update', '--quiet', ...env.flatMap((e) => ['--env-add', e]), service], { encoding: 'utf8', timeout: 180_000 });
 
@@ -89,10 +95,14 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     expect(check(run, 'tasks-answered')).toMatchObject({ passed: true, detail: expect.stringMatching(/^3 new task\(s\), each answered/) });
     expect(check(run, 'task-silent-after-end')).toMatchObject({ passed: true, detail: '3 task(s) ended, none answered afterwards' });
     expect(check(run, 'fleet-converged')).toMatchObject({ passed: true });
-    // Identity per replica: 3 old and 3 new containers, by host name.
+    // Identity per replica: the 3 old and 3 new containers, by host name. The record also keeps
+    // tasks that ended shortly before the run (a balancer may still send to them); those could not
+    // answer in it. (A CI run recorded 3 such tasks on a stack deployed seconds before; why the
+    // swarm replaced them is in the evidence should it happen again.)
     const fleetRecord = run.result!.fleet!;
-    expect(Object.values(run.result!.identityNames!).sort()).toEqual(fleetRecord.tasks.map((t) => t.container).sort());
-    expect(fleetRecord.tasks.filter((t) => t.stoppingAt !== null && t.endedAt !== null)).toHaveLength(3);
+    const alive = fleetRecord.tasks.filter((t) => t.endedAt === null || t.endedAt >= run.result!.startedAt);
+    expect(Object.values(run.result!.identityNames!).sort(), evidence(run, SERVICE)).toEqual(alive.map((t) => t.container).sort());
+    expect(alive.filter((t) => t.stoppingAt !== null && t.endedAt !== null), evidence(run, SERVICE)).toHaveLength(3);
   }, 300_000);
 
   it('fails the same update without the grace behind a load balancer that notices late, naming the stopping replica', async () => {
