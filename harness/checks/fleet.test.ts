@@ -70,6 +70,15 @@ describe('fleet checks', () => {
     expect(losses.detail).toContain('while no task was running in the service and shop_web.1 (container aaaaaaaaaaaa) had ended at 1.6 s');
   });
 
+  it("put a loss down to the balancer's stale entry for a task that ended before the run, whose stop was not seen", () => {
+    // First seen already ended: the record has its end, not when it left the DNS or was signalled.
+    const before = task({ id: 'gone', slot: 2, container: 'dddddddddddd', runningAt: null, endedAt: t0 - 3000, state: 'shutdown' });
+    const steady = task({ id: 'steady', container: 'aaaaaaaaaaaa' });
+    const losses = check(fleetRun(traffic([200]), [before, steady]), 'losses-by-task')!;
+    expect(losses.detail).toMatch(/^1 when the load balancer's: it still sent requests to a task that had ended/);
+    expect(losses.detail).toContain('shop_web.2 (container dddddddddddd) had ended at -3.0 s');
+  });
+
   it('count a failure recorded after the load stopped, which has no time to place it by', () => {
     const run = fleetRun(traffic());
     run.failed += 2;

@@ -145,7 +145,9 @@ function changesDuring(run: RunRecord, fleet: Fleet, from: number, to: number): 
   const found: { share: Share; words: string }[] = [];
   for (const t of fleet.tasks) {
     const name = taskName(fleet, t);
-    if (t.endedAt !== null && from >= t.endedAt && from < t.endedAt + STALE_ENTRY_MS && (t.stoppingAt !== null || t.signalledAt !== null)) {
+    // Stopped by the swarm, as seen (out of the DNS, signalled), or ended before the run: kept in the record only for a balancer's stale entry.
+    const stopped = t.stoppingAt !== null || t.signalledAt !== null || (t.endedAt !== null && t.endedAt < run.startedAt);
+    if (t.endedAt !== null && from >= t.endedAt && from < t.endedAt + STALE_ENTRY_MS && stopped) {
       found.push({ share: 'after-end', words: `${name} had ended at ${at(run, t.endedAt)}` });
     } else if (t.signalledAt !== null && overlaps(t.signalledAt, t.endedAt ?? run.endedAt) && to > t.signalledAt) {
       found.push({ share: 'after-signal', words: `${name} had been sent its stop signal at ${at(run, t.signalledAt)}${t.endedAt !== null ? ` and ended at ${at(run, t.endedAt)}` : ''}` });

@@ -175,7 +175,8 @@ export class TaskFollower {
       record.state = state;
       if (state === 'running' && record.runningAt === null) record.runningAt = stateAt;
       // Not "not running": a stop-first update's new task waits in desired state ready until the old one is gone.
-      if (STOPPING.has(String(task.DesiredState)) && record.stoppingAt === null && record.endedAt === null) record.stoppingAt = now;
+      // A task first seen already ended (before the run) left the DNS at a time not seen: no time is made up for it.
+      if (STOPPING.has(String(task.DesiredState)) && record.stoppingAt === null && record.endedAt === null && !ENDED.has(state)) record.stoppingAt = now;
       if (ENDED.has(state) && record.endedAt === null) {
         record.endedAt = stateAt;
         const code = status.ContainerStatus?.ExitCode;
