@@ -175,7 +175,7 @@ export class TaskFollower {
       record.state = state;
       if (state === 'running' && record.runningAt === null) record.runningAt = stateAt;
       // Not "not running": a stop-first update's new task waits in desired state ready until the old one is gone.
-      // A task first seen already ended (before the run) left the DNS at a time not seen: no time is made up for it.
+      // A task seen only once it had ended (before the run, or between two polls) left the DNS at a time not seen: none is made up.
       if (STOPPING.has(String(task.DesiredState)) && record.stoppingAt === null && record.endedAt === null && !ENDED.has(state)) record.stoppingAt = now;
       if (ENDED.has(state) && record.endedAt === null) {
         record.endedAt = stateAt;
