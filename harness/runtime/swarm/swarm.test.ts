@@ -122,13 +122,16 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     const created = spawnSync('docker', ['service', 'create', '--quiet', '--name', GO_SERVICE, '--network', `${STACK}_fleet`, '--endpoint-mode', 'dnsrr', '--replicas', '3', '--update-order', 'start-first', '--no-resolve-image', '--label', `reuseport-lab.fleet=${STACK}`, GO_SEED], { encoding: 'utf8', timeout: 180_000 });
     expect(created.status, created.stderr).toBe(0);
     const goUrl = fleetScript(['lb', STACK, 'go'], { ...SLOW_LB, SERVICE: GO_SERVICE, WAIT_REPLICAS: '0' }).url!;
+    // wrk runs from before the gate starts until it is done (SIGINT: wrk stops and prints what it saw), so
+    // it sees the whole update, however long the gate took to start on a busy machine; 120 s at most.
+    const wrkChild = spawn('wrk', ['-t1', '-c8', '-d120s', goUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
     const wrk = new Promise<string>((resolve) => {
-      const child = spawn('wrk', ['-t1', '-c8', '-d14s', goUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
-      child.stdout.on('data', (chunk) => (out += chunk));
-      child.on('close', () => resolve(out));
+      wrkChild.stdout.on('data', (chunk) => (out += chunk));
+      wrkChild.on('close', () => resolve(out));
     });
     const run = await gate(['--swarm-service', GO_SERVICE, '--url', goUrl, '--identity', 'none', '--warmup', '3']);
+    wrkChild.kill('SIGINT');
     const wrkOut = await wrk;
     const wrkErrors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(wrkOut)?.[1] ?? 0) + [...wrkOut.matchAll(/(?:connect|read|write|timeout) (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(wrkOut).toMatch(/requests in/);
