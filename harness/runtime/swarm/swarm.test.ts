@@ -28,6 +28,19 @@ const GO_SERVICE = `${STACK}_go`;
 /** HAProxy as it comes (a DNS answer holds 10 s, a replica is out after 3 failed checks 2 s apart) and no retries: what the server's grace must cover. */
 const SLOW_LB = { LB_RETRY: 'off', RESOLVE_HOLD: '10s', CHECK_INTERVAL_MS: '2000', CHECK_FALL: '3' };
 
+/** A network the engine refuses to remove for its active endpoints while no container is on it. */
+async function endpointLeaked(name: string): Promise<boolean> {
+  const network = docker.getNetwork(name);
+  const { Containers } = (await network.inspect()) as { Containers?: Record<string, unknown> };
+  if (Object.keys(Containers ?? {}).length > 0) return false;
+  try {
+    await network.remove();
+    return false;
+  } catch (error) {
+    return /active endpoints/.test((error as Error).message);
+  }
+}
+
 const swarmState = async () => ((await docker.info()) as { Swarm: { LocalNodeState: string } }).Swarm.LocalNodeState;
 
 /**
@@ -83,7 +96,15 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     process.removeListener('SIGINT', onInterrupt);
     fleetScript(['down', STACK]);
     expect(await swarmState()).toBe(hadSwarm ? 'active' : 'inactive');
-    if (!hadSwarm) expect(await networks()).toEqual(networksBefore);
+    if (!hadSwarm) {
+      const after = await networks();
+      // Debian's engine at times keeps counting an endpoint on docker_gwbridge that the leave removed
+      // (no container on it, and it logs "Fixing inconsistent endpoint_cnt" at its next start): only
+      // an engine restart frees it, and fleet.sh says so. Anything else left fails here.
+      const leaked = !networksBefore.includes('docker_gwbridge') && after.includes('docker_gwbridge') && (await endpointLeaked('docker_gwbridge'));
+      if (leaked) console.warn('swarm: the engine kept docker_gwbridge counting a removed endpoint; restart dockerd to free it');
+      expect(leaked ? after.filter((n) => n !== 'docker_gwbridge') : after).toEqual(networksBefore);
+    }
     expect((await docker.listContainers({ all: true, filters: { label: [`reuseport-lab.fleet=${STACK}`] } })).length).toBe(0);
   }, 300_000);
 
