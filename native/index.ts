@@ -24,6 +24,7 @@ interface Addon {
   steerReusePort(fd: number, index: number): void;
   clearReusePortSteering(fd: number): boolean;
   acceptQueueLength(fd: number): number;
+  acceptPending(fd: number, max: number): number[];
   ListenerOffer: new (path: string, fd: number, onTaken: (taken: ListenerTaken) => void) => { close(): void };
   takeListener(path: string, timeoutMs: number): number;
 }
@@ -97,6 +98,17 @@ export function clearReusePortSteering(fd: number): boolean {
 /** Connections completed by the kernel for this listener and not yet accepted (Linux). */
 export function acceptQueueLength(fd: number): number {
   return addon.acceptQueueLength(fd);
+}
+
+/**
+ * Accepts up to `max` connections already queued on the non-blocking
+ * listener `fd`, without waiting; returns their fds (non-blocking,
+ * close-on-exec), none when the queue is empty. Throws with `code` when
+ * nothing could be accepted for an error (EMFILE, EBADF...), and a TypeError
+ * for a blocking fd, whose accept would stall the event loop.
+ */
+export function acceptPending(fd: number, max: number): number[] {
+  return addon.acceptPending(fd, max);
 }
 
 /** A listening socket offered to newer servers until close(). */

@@ -21,6 +21,11 @@
 //   acceptQueueLength(fd) -> number
 //       Connections the kernel has completed for a listener and nobody has
 //       accepted yet (TCP_INFO on a listening socket).
+//   acceptPending(fd, max) -> number[]
+//       Accepts up to `max` of those at once, without waiting, and returns
+//       their fds (non-blocking, close-on-exec). Node's event loop accepts
+//       one connection per listener per turn; server/accept.ts says why
+//       that is too few under load.
 //   new ListenerOffer(path, fd, onTaken) / offer.close()
 //       Offers a listening socket to newer servers: a unix stream socket at
 //       `path` (mode 0600) answers every connection from a process of the
@@ -398,6 +403,60 @@ Napi::Value AcceptQueueLength(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// Accepts one connection of a non-blocking listener, as non-blocking and
+// close-on-exec; -1 with errno set when there is none (EAGAIN) or on error.
+int AcceptOne(int fd) {
+#ifdef SOCK_CLOEXEC
+  return accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+  int peer = accept(fd, nullptr, nullptr);
+  if (peer >= 0 && (fcntl(peer, F_SETFL, O_NONBLOCK) != 0 || fcntl(peer, F_SETFD, FD_CLOEXEC) != 0)) {
+    int saved = errno;
+    close(peer);
+    errno = saved;
+    return -1;
+  }
+  return peer;
+#endif
+}
+
+Napi::Value AcceptPending(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  int64_t max = 0;
+  if (!ReadFd(info, &fd) || !ReadInt(info, 1, "max", 1, 65535, &max)) return env.Undefined();
+  // accept() on a blocking listener with nothing queued would block Node's
+  // event loop: refuse one instead.
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) {
+    ThrowSystemError(env, errno, "fcntl(F_GETFL)", "fd " + std::to_string(fd));
+    return env.Undefined();
+  }
+  if ((flags & O_NONBLOCK) == 0) {
+    ThrowType(env, "fd " + std::to_string(fd) + " is a blocking socket; acceptPending needs a non-blocking listener");
+    return env.Undefined();
+  }
+  Napi::Array accepted = Napi::Array::New(env);
+  uint32_t count = 0;
+  while (count < max) {
+    int peer = AcceptOne(fd);
+    if (peer >= 0) {
+      accepted.Set(count++, Napi::Number::New(env, peer));
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;  // a signal; a client that gave up while queued
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;     // the queue is empty
+    // Out of fds, or fd is no listener: what was accepted is returned (it
+    // must not leak); with nothing accepted the error is the caller's.
+    if (count == 0) {
+      ThrowSystemError(env, errno, "accept", "fd " + std::to_string(fd));
+      return env.Undefined();
+    }
+    break;
+  }
+  return accepted;
+}
+
 // Fills a sockaddr_un for a filesystem path; throws and returns false when it does not fit.
 bool UnixAddress(Napi::Env env, const std::string& path, sockaddr_un* address, socklen_t* length) {
   if (path.empty() || path[0] != '/') {
@@ -626,6 +685,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("steerReusePort", Napi::Function::New(env, SteerReusePort, "steerReusePort"));
   exports.Set("clearReusePortSteering", Napi::Function::New(env, ClearReusePortSteering, "clearReusePortSteering"));
   exports.Set("acceptQueueLength", Napi::Function::New(env, AcceptQueueLength, "acceptQueueLength"));
+  exports.Set("acceptPending", Napi::Function::New(env, AcceptPending, "acceptPending"));
   exports.Set("ListenerOffer", ListenerOffer::Define(env));
   exports.Set("takeListener", Napi::Function::New(env, TakeListener, "takeListener"));
   return exports;

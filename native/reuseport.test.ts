@@ -4,9 +4,9 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { closeAfterTest, closeGreetersAfterEach, fetchGreeting, serveGreeting as serve } from '../test/fixtures/greeting-listeners.js';
-import { acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, type ListenerTaken, offerListener, sdNotify, steerReusePort, takeListener } from './index.js';
+import { acceptPending, acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, type ListenerTaken, offerListener, sdNotify, steerReusePort, takeListener } from './index.js';
 
 closeGreetersAfterEach();
 
@@ -134,6 +134,46 @@ describe('steering a reuseport group', () => {
     await Promise.all(clients.map((c) => new Promise((r) => c.on('close', r).resume())));
     expect(acceptQueueLength(fd)).toBe(0);
     expect(server.listening).toBe(true);
+  });
+});
+
+describe('acceptPending', () => {
+  /** `count` clients whose handshakes the kernel completed on a listener that nobody accepts from yet. */
+  async function queued(count: number) {
+    const fd = listenReusePort('127.0.0.1', 0);
+    const port = inspectSocket(fd).port!;
+    const clients = await Promise.all(Array.from({ length: count }, () => new Promise<net.Socket>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    })));
+    const opened = [fd];
+    onTestFinished(() => {
+      clients.forEach((c) => c.destroy());
+      opened.forEach((f) => closeSync(f));
+    });
+    return { fd, clients, keep: (fds: number[]) => (opened.push(...fds), fds) };
+  }
+
+  it('accepts what is queued, at most max at a time, and nothing once the queue is empty', async () => {
+    const { fd, clients, keep } = await queued(3);
+    const first = keep(acceptPending(fd, 2));
+    expect(first).toHaveLength(2);
+    expect(acceptQueueLength(fd)).toBe(1);
+    const rest = keep(acceptPending(fd, 64));
+    expect(rest).toHaveLength(1);
+    expect(keep(acceptPending(fd, 64))).toEqual([]);
+    // Each is a connected stream socket on the listener's port, one per client.
+    const peers = [...first, ...rest].map((peer) => inspectSocket(peer));
+    expect(peers.every((p) => p.type === 'stream' && !p.listening && p.port === inspectSocket(fd).port)).toBe(true);
+    expect(clients).toHaveLength(3);
+  });
+
+  it('refuses a blocking fd (its accept would stall the event loop) and a closed one', async () => {
+    const file = openSync(process.execPath, 'r');
+    onTestFinished(() => closeSync(file));
+    expect(() => acceptPending(file, 1)).toThrow(/blocking socket/);
+    expect(() => acceptPending(2_000_000, 1)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    const { fd } = await queued(0);
+    expect(() => acceptPending(fd, 0)).toThrow(RangeError);
   });
 });
 
