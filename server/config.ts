@@ -8,6 +8,8 @@ export interface ServerConfig {
   host: string;
   port: number;
   backlog: number;
+  /** Connections accepted at once each time Node accepts one (accept.ts); 0 leaves Node's one per loop turn. */
+  acceptBatch: number;
   /** Shown in X-Server-Version so a deploy of "v2" is visible per response. */
   version: string;
   /** Holds ready/<pid>-<start> markers that the restart script waits for. */
@@ -44,6 +46,7 @@ export const DEFAULTS = {
   host: '0.0.0.0',
   port: 8080,
   backlog: 511,
+  acceptBatch: 64,
   version: 'v1',
   stateDir: '/tmp/reuseport-lab',
   idleGraceMs: 1_000,
@@ -125,6 +128,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     host,
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
     backlog: integer(env, 'LISTEN_BACKLOG', DEFAULTS.backlog, 1, 65535),
+    acceptBatch: integer(env, 'ACCEPT_BATCH', DEFAULTS.acceptBatch, 0, 65535),
     version,
     stateDir,
     idleGraceMs: integer(env, 'DRAIN_IDLE_GRACE_MS', DEFAULTS.idleGraceMs, 0, 600_000),

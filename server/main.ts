@@ -2,6 +2,7 @@
 // PID, and drain by contract (drain.ts) on SIGTERM/SIGINT.
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import { acceptEagerly } from './accept.js';
 import { createApp } from './app.js';
 import { ConfigError, readConfig, type ServerConfig } from './config.js';
 import { Drainer } from './drain.js';
@@ -96,6 +97,14 @@ function main(): void {
   process.on('SIGINT', stop);
 
   server.listen({ fd: listener.fd }, () => {
+    // An accept that fails (out of fds) fails again at once: one line a second is enough.
+    let loggedAt = 0;
+    const acceptFailed = (error: Error) => {
+      if (Date.now() - loggedAt < 1000) return;
+      loggedAt = Date.now();
+      logEvent('accept_failed', { error: error.message });
+    };
+    if (config.acceptBatch > 0) acceptEagerly(server, listener.fd, config.acceptBatch, acceptFailed);
     const { address, port, family } = listener.info;
     logEvent('listening', { source: listener.source, address, port, family, version: config.version, clearedSteering: listener.clearedSteering, ...(listener.handoffNote ? { handoffNote: listener.handoffNote } : {}) });
     if (config.offer && listener.source !== 'systemd' && !drainer.draining) {
