@@ -8,6 +8,7 @@
 //     beforeListenerClose: () => steerThenSettle({ fd, address: '0.0.0.0', port: 8080, pid: process.pid }) });
 //   server.on('request', drainer.handle(app));
 //   server.listen({ fd }, () => readiness.markReady({}));  // a marker for this PID, READY=1 to systemd
+//   acceptEagerly(server, fd, 64);                       // the whole accept queue, not one per loop turn
 //   process.on('SIGTERM', () => { readiness.withdraw(); drainer.drain().then((code) => process.exit(code)); });
 //
 // The steer proves itself with one GET /healthz through the port and reads
@@ -15,6 +16,7 @@
 // answer /healthz with its PID there (app.ts does), or nothing is steered
 // that can be trusted. The addon behind listenReusePort and sdNotify ships
 // prebuilt for linux-x64; drain.ts holds the drain's contract, line by line.
+export { acceptEagerly } from './accept.js';
 export { Drainer, type DrainOptions } from './drain.js';
 export { Readiness, processStartTime } from './readiness.js';
 export { STEER_DEFAULTS, settle, steerAway, steerThenSettle, type SteerOutcome, type SteerTarget } from './steer.js';
