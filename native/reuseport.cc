@@ -78,11 +78,10 @@
 
 namespace {
 
-int OpenSocket(int family, int type) {
-#ifdef SOCK_CLOEXEC
-  return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-#else
-  int fd = socket(family, type, 0);
+#ifndef SOCK_CLOEXEC
+// A new fd made non-blocking and close-on-exec, or closed and -1 (errno
+// kept) when that fails: the two flags Linux sets in the call that makes it.
+int NonblockCloexec(int fd) {
   if (fd >= 0 && (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
     int saved = errno;
     close(fd);
@@ -90,6 +89,14 @@ int OpenSocket(int family, int type) {
     return -1;
   }
   return fd;
+}
+#endif
+
+int OpenSocket(int family, int type) {
+#ifdef SOCK_CLOEXEC
+  return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+  return NonblockCloexec(socket(family, type, 0));
 #endif
 }
 
@@ -409,14 +416,7 @@ int AcceptOne(int fd) {
 #ifdef SOCK_CLOEXEC
   return accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-  int peer = accept(fd, nullptr, nullptr);
-  if (peer >= 0 && (fcntl(peer, F_SETFL, O_NONBLOCK) != 0 || fcntl(peer, F_SETFD, FD_CLOEXEC) != 0)) {
-    int saved = errno;
-    close(peer);
-    errno = saved;
-    return -1;
-  }
-  return peer;
+  return NonblockCloexec(accept(fd, nullptr, nullptr));
 #endif
 }
 
