@@ -20,7 +20,7 @@ import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime
 import type { FleetRecord } from './runtime/swarm/tasks.js';
 import { type LoadChoice, type LoadMode, modesOf } from './load/modes.js';
 import { checkOurServer, type ResponseCheck } from './load/response-check.js';
-import { switchoverWindows, warmupWindow } from './strategies/timeline.js';
+import { switchoverWindows, untilAnswered, warmupWindow } from './strategies/timeline.js';
 
 /** How the user described a server that the gate runs (for the report): what is loaded, which process answered, when ready, how restarted. */
 export interface ServerDescription {
@@ -301,13 +301,14 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
 
   const warmup = warmupWindow(startedAt, options.bucketMs, restarts, stoppedAt);
-  const windows = switchoverWindows(restarts, runtime.observes.restartEvents === true, stoppedAt);
+  const load = total.snapshot();
+  const windows = untilAnswered(switchoverWindows(restarts, runtime.observes.restartEvents === true, stoppedAt), load.tail.responses, stoppedAt);
   const probed = await probeAfterRun(runtime, interrupted !== undefined);
   return {
     options,
     runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts, observes: runtime.observes },
     target,
-    load: total.snapshot(),
+    load,
     modes: [...perMode].map(([mode, recorder]) => ({
       mode,
       load: recorder.snapshot(),

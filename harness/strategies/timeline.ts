@@ -58,6 +58,34 @@ export function switchoverWindows(restarts: readonly RestartSteps[], reportsStep
   }));
 }
 
+/** A judged response of the exact tail: when it was answered, and how long it took. */
+export type TimedAnswer = readonly [answeredAt: number, latencyMs: number];
+
+/**
+ * Moves each switchover's end to the last answer of a request that was
+ * already waiting when it ended. In a design that stops before it starts,
+ * the clients queued during the switchover are served only once the new
+ * server is up, and on a busy machine their answers come after `new_ready`
+ * (0-160 ms after it, measured with two CPU hogs beside the run): a window
+ * that ended at readiness lost them, the switchover's longest waits, to
+ * the next bucket. `answers` is the recorder's exact tail (every response
+ * of 100 ms or more), where every such wait is. A window never reaches past
+ * the next restart's trigger or `endedAt`; an answer later than that stays
+ * out.
+ */
+export function untilAnswered<W extends { from: number; to: number }>(windows: readonly W[], answers: readonly TimedAnswer[], endedAt: number): W[] {
+  return windows.map((window, position) => {
+    const limit = windows[position + 1]?.from ?? endedAt;
+    let to = window.to;
+    for (const [answeredAt, latencyMs] of answers) {
+      const waitingAtEnd = answeredAt - latencyMs < window.to && answeredAt >= window.to;
+      // +1: a window is [from, to), and the answer's own bucket belongs in it.
+      if (waitingAtEnd && answeredAt < limit) to = Math.max(to, answeredAt + 1);
+    }
+    return to === window.to ? window : { ...window, to };
+  });
+}
+
 /**
  * The warm-up the steady state is measured over: its first bucket left out
  * (connections still opening), until the first restart, or the end.
