@@ -146,15 +146,24 @@ describe('acceptPending', () => {
       const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
     })));
     const opened = [fd];
+    const adopted: net.Socket[] = [];
     onTestFinished(() => {
       clients.forEach((c) => c.destroy());
+      adopted.forEach((s) => s.destroy());
       opened.forEach((f) => closeSync(f));
     });
-    return { fd, clients, keep: (fds: number[]) => (opened.push(...fds), fds) };
+    /** An accepted fd as a socket, which owns (and closes) it from then on. */
+    const adopt = (peer: number) => {
+      opened.splice(opened.indexOf(peer), 1);
+      const socket = new net.Socket({ fd: peer });
+      adopted.push(socket);
+      return socket;
+    };
+    return { fd, clients, keep: (fds: number[]) => (opened.push(...fds), fds), adopt };
   }
 
   it('accepts what is queued, at most max at a time, and nothing once the queue is empty', async () => {
-    const { fd, clients, keep } = await queued(3);
+    const { fd, clients, keep, adopt } = await queued(3);
     const first = keep(acceptPending(fd, 2));
     expect(first).toHaveLength(2);
     expect(acceptQueueLength(fd)).toBe(1);
@@ -164,7 +173,9 @@ describe('acceptPending', () => {
     // Each is a connected stream socket on the listener's port, one per client.
     const peers = [...first, ...rest].map((peer) => inspectSocket(peer));
     expect(peers.every((p) => p.type === 'stream' && !p.listening && p.port === inspectSocket(fd).port)).toBe(true);
-    expect(clients).toHaveLength(3);
+    // ... one for each client: their peers are the clients' own ports.
+    const remotePorts = [...first, ...rest].map((peer) => adopt(peer).remotePort);
+    expect(remotePorts.sort()).toEqual(clients.map((c) => c.localPort).sort());
   });
 
   it('refuses a blocking fd (its accept would stall the event loop) and a closed one', async () => {
