@@ -23,6 +23,7 @@ interface Addon {
   inspectSocket(fd: number): SocketInfo;
   steerReusePort(fd: number, index: number): void;
   clearReusePortSteering(fd: number): boolean;
+  takeSocketError(fd: number): string | null;
   acceptQueueLength(fd: number): number;
   acceptPending(fd: number, max: number): number[];
   ListenerOffer: new (path: string, fd: number, onTaken: (taken: ListenerTaken) => void) => { close(): void };
@@ -93,6 +94,17 @@ export function steerReusePort(fd: number, index: number): void {
 /** Detaches the steering program of fd's group; true when there was one. Call right after listen(). */
 export function clearReusePortSteering(fd: number): boolean {
   return addon.clearReusePortSteering(fd);
+}
+
+/**
+ * The error the kernel holds for socket `fd` (SO_ERROR) by its errno name,
+ * e.g. ECONNRESET, or null when none; reading it clears it. libuv turns a
+ * reset that comes together with the connection's last data into a plain
+ * EOF without reading the error (harness/load/peer-reset.ts): this is what
+ * tells that reset from a FIN.
+ */
+export function takeSocketError(fd: number): string | null {
+  return addon.takeSocketError(fd);
 }
 
 /** Connections completed by the kernel for this listener and not yet accepted (Linux). */

@@ -18,6 +18,11 @@
 //   clearReusePortSteering(fd) -> boolean
 //       Detaches the group's program, if any (true when one was removed):
 //       the kernel's hash spreads connections again. Linux >= 5.3.
+//   takeSocketError(fd) -> string | null
+//       The error the kernel holds for a socket (SO_ERROR), by errno name
+//       (ECONNRESET), and clears it. libuv reports a reset that arrives
+//       together with the connection's last data as a plain EOF and never
+//       reads the error; this is how a client still learns it was reset.
 //   acceptQueueLength(fd) -> number
 //       Connections the kernel has completed for a listener and nobody has
 //       accepted yet (TCP_INFO on a listening socket).
@@ -387,6 +392,20 @@ Napi::Value ClearReusePortSteering(const Napi::CallbackInfo& info) {
 #endif
 }
 
+Napi::Value TakeSocketError(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, &fd)) return env.Undefined();
+  int pending = 0;
+  socklen_t size = sizeof pending;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &size) != 0) {
+    ThrowSystemError(env, errno, "getsockopt(SO_ERROR)", "fd " + std::to_string(fd));
+    return env.Undefined();
+  }
+  if (pending == 0) return env.Null();
+  return Napi::String::New(env, uv_err_name(-pending));
+}
+
 Napi::Value AcceptQueueLength(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = -1;
@@ -684,6 +703,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("inspectSocket", Napi::Function::New(env, InspectSocket, "inspectSocket"));
   exports.Set("steerReusePort", Napi::Function::New(env, SteerReusePort, "steerReusePort"));
   exports.Set("clearReusePortSteering", Napi::Function::New(env, ClearReusePortSteering, "clearReusePortSteering"));
+  exports.Set("takeSocketError", Napi::Function::New(env, TakeSocketError, "takeSocketError"));
   exports.Set("acceptQueueLength", Napi::Function::New(env, AcceptQueueLength, "acceptQueueLength"));
   exports.Set("acceptPending", Napi::Function::New(env, AcceptPending, "acceptPending"));
   exports.Set("ListenerOffer", ListenerOffer::Define(env));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { closeAfterTest, closeGreetersAfterEach, fetchGreeting, serveGreeting as serve } from '../test/fixtures/greeting-listeners.js';
-import { acceptPending, acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, type ListenerTaken, offerListener, sdNotify, steerReusePort, takeListener } from './index.js';
+import { acceptPending, acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, type ListenerTaken, offerListener, sdNotify, steerReusePort, takeListener, takeSocketError } from './index.js';
 
 closeGreetersAfterEach();
 
@@ -137,31 +137,31 @@ describe('steering a reuseport group', () => {
   });
 });
 
-describe('acceptPending', () => {
-  /** `count` clients whose handshakes the kernel completed on a listener that nobody accepts from yet. */
-  async function queued(count: number) {
-    const fd = listenReusePort('127.0.0.1', 0);
-    const port = inspectSocket(fd).port!;
-    const clients = await Promise.all(Array.from({ length: count }, () => new Promise<net.Socket>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    })));
-    const opened = [fd];
-    const adopted: net.Socket[] = [];
-    onTestFinished(() => {
-      clients.forEach((c) => c.destroy());
-      adopted.forEach((s) => s.destroy());
-      opened.forEach((f) => closeSync(f));
-    });
-    /** An accepted fd as a socket, which owns (and closes) it from then on. */
-    const adopt = (peer: number) => {
-      opened.splice(opened.indexOf(peer), 1);
-      const socket = new net.Socket({ fd: peer });
-      adopted.push(socket);
-      return socket;
-    };
-    return { fd, clients, keep: (fds: number[]) => (opened.push(...fds), fds), adopt };
-  }
+/** `count` clients whose handshakes the kernel completed on a listener that nobody accepts from yet. */
+async function queued(count: number) {
+  const fd = listenReusePort('127.0.0.1', 0);
+  const port = inspectSocket(fd).port!;
+  const clients = await Promise.all(Array.from({ length: count }, () => new Promise<net.Socket>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+  })));
+  const opened = [fd];
+  const adopted: net.Socket[] = [];
+  onTestFinished(() => {
+    clients.forEach((c) => c.destroy());
+    adopted.forEach((s) => s.destroy());
+    opened.forEach((f) => closeSync(f));
+  });
+  /** An accepted fd as a socket, which owns (and closes) it from then on. */
+  const adopt = (peer: number) => {
+    opened.splice(opened.indexOf(peer), 1);
+    const socket = new net.Socket({ fd: peer });
+    adopted.push(socket);
+    return socket;
+  };
+  return { fd, clients, keep: (fds: number[]) => (opened.push(...fds), fds), adopt };
+}
 
+describe('acceptPending', () => {
   it('accepts what is queued, at most max at a time, and nothing once the queue is empty', async () => {
     const { fd, clients, keep, adopt } = await queued(3);
     const first = keep(acceptPending(fd, 2));
@@ -332,6 +332,30 @@ describe('sdNotify', () => {
   });
 });
 
+describe('takeSocketError', () => {
+  it('has nothing for a healthy connection, the reset for a reset one, once', async () => {
+    const { fd, clients, keep } = await queued(1);
+    const [peer] = keep(acceptPending(fd, 1));
+    expect(takeSocketError(peer!)).toBeNull();
+    // Nothing reads the accepted fd, so the error waits in the kernel, as it does after libuv's EOF (harness/load/peer-reset.ts).
+    clients[0]!.resetAndDestroy();
+    let pending: string | null = null;
+    for (const deadline = Date.now() + 2000; pending === null && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      pending = takeSocketError(peer!);
+    }
+    expect(pending).toBe('ECONNRESET');
+    expect(takeSocketError(peer!)).toBeNull();
+  });
+
+  it('throws EBADF for a closed fd and ENOTSOCK for a file', () => {
+    const file = openSync(process.execPath, 'r');
+    onTestFinished(() => closeSync(file));
+    expect(() => takeSocketError(file)).toThrow(expect.objectContaining({ code: 'ENOTSOCK' }));
+    expect(() => takeSocketError(2_000_000)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+});
+
 describe('bad arguments', () => {
   const call = (fn: (...args: unknown[]) => unknown, ...args: unknown[]) => () => fn(...args);
   const listen = listenReusePort as (...args: unknown[]) => number;
@@ -339,6 +363,7 @@ describe('bad arguments', () => {
   const notify = sdNotify as (...args: unknown[]) => unknown;
   const steer = steerReusePort as (...args: unknown[]) => unknown;
   const queue = acceptQueueLength as (...args: unknown[]) => unknown;
+  const socketError = takeSocketError as (...args: unknown[]) => unknown;
 
   it.each([
     ['port above 65535', call(listen, '127.0.0.1', 70000), RangeError],
@@ -356,6 +381,7 @@ describe('bad arguments', () => {
     ['steer without an index', call(steer, 3), TypeError],
     ['steer a file', call(steer, 0, 1), Error],
     ['queue length of a non-socket', call(queue, 0), Error],
+    ['socket error of a fractional fd', call(socketError, 1.5), RangeError],
   ])('%s throws, never crashes', (_name, thunk, kind) => {
     expect(thunk).toThrow(kind);
   });
