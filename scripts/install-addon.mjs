@@ -6,9 +6,9 @@
 // run time and this script has nothing to do. Where no prebuilt fits (another
 // platform or architecture), it builds the addon with node-gyp. Without a
 // compiler that build cannot happen: in an installed package that is one
-// line and exit 0, because the gate, compare and report never load the addon
-// (only the server half does); in a clone, where the addon is what is being
-// developed, it is an error.
+// line and exit 0, because the gate, compare and report work without the
+// addon (only the server half needs it); in a clone, where the addon is what
+// is being developed, it is an error.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -67,6 +67,9 @@ describe('requestOnce', () => {
     expect(await requestOnce(target(cut))).toMatchObject({ ok: false, cause: 'corrupt_body' });
     const reset = await tcpServer((socket) => socket.resetAndDestroy());
     expect(await requestOnce(target(reset))).toMatchObject({ ok: false, cause: 'connection_reset' });
+    // Half a response and the reset in one tick: the client reads both at once, and libuv says only EOF (peer-reset.ts).
+    const resetMidResponse = await tcpServer((socket) => (socket.write(ours(3).slice(0, -5)), socket.resetAndDestroy()));
+    expect(await requestOnce(target(resetMidResponse))).toMatchObject({ ok: false, cause: 'connection_reset' });
     const closed = await tcpServer(() => {});
     await new Promise((r) => servers.pop()!.close(r));
     expect(await requestOnce(target(closed))).toMatchObject({ ok: false, cause: 'connection_refused', connectionFailed: true });

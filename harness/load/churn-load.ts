@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HTTPParser } from 'http-parser-js';
 import { RECONNECT_DELAY_MS } from './compliant-client.js';
 import type { RunningLoad } from './keepalive-load.js';
+import { resetAtEof } from './peer-reset.js';
 import { causeOfError, type FailureCause, type LoadSink, type Outcome, record } from './recorder.js';
 import { plainGet, requestBytes, type RequestMix, weightedOrder } from './request-mix.js';
 import { type Checked, checkOurServer, type ResponseCheck } from './response-check.js';
@@ -120,7 +121,9 @@ class Exchange implements InFlight {
     this.socket.write(bytes);
     this.socket.on('connect', () => (this.connected = true));
     // The server's FIN: a body that runs until the close ends here, anything else came up short.
+    // Or a reset that came with the last data, which libuv reports as an EOF (peer-reset.ts).
     this.socket.on('end', () => {
+      if (!this.settled && resetAtEof(this.socket)) return this.settle({ ok: false, cause: 'connection_reset' });
       const finished = this.settled ? undefined : this.parser.parser.finish();
       this.settle({ ok: false, cause: finished instanceof Error || this.received > 0 ? 'corrupt_body' : 'silent_loss' });
     });

@@ -29,10 +29,17 @@ async function serve(skip = 0) {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-  const end = (how: 'end' | 'cut') => {
+  /**
+   * `reset` comes right after a whole event, before the event loop polls
+   * again (the response writes on the next tick, the reset on the one after):
+   * one read for both at the client (peer-reset.ts).
+   */
+  const end = (how: 'end' | 'cut' | 'reset') => {
     for (const response of open) {
       if (how === 'cut') response.write('id: 999\ndata: half');
+      if (how === 'reset') response.write('data: the last\n\n');
       if (how === 'end') response.end();
+      else if (how === 'reset') process.nextTick(() => response.socket?.resetAndDestroy());
       else response.socket?.destroy();
     }
     open.clear();
@@ -69,6 +76,16 @@ describe('startSseLane', () => {
     expect(lane.record().breaks).toEqual([expect.objectContaining({ how: 'cut', lost: 3, duplicated: 0 })]);
     // Counted once, as the break's, not again as a gap within the stream.
     expect(lane.record().lostInStream).toBe(0);
+  });
+
+  it('names a reset that came with the last event a reset, though Node saw only an EOF', async () => {
+    const server = await serve();
+    const lane = startSseLane({ host: '127.0.0.1', port: server.port, path: '/events', connections: 1 });
+    await sleep(100);
+    server.end('reset');
+    await sleep(150);
+    await lane.stop();
+    expect(lane.record().breaks).toEqual([expect.objectContaining({ how: 'reset' })]);
   });
 
   it('counts the ids a server sends again after a reconnect once each, as that break\'s', async () => {

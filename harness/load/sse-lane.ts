@@ -1,7 +1,10 @@
 // Server-Sent Events for the stream lane (stream-lane.ts), as a browser's
 // EventSource reads them: events are blocks ended by a blank line, `id:` numbers
 // them, `retry:` sets the pause before a reconnect, which sends Last-Event-ID.
+// A stream that stops mid-response was cut, or reset when the connection's
+// error or the kernel (peer-reset.ts) says so.
 import type http from 'node:http';
+import { onResetAtEof } from './peer-reset.js';
 import { getFor, tlsOptions } from './tls.js';
 import { type Ending, type OpenStream, type RunningStreams, startStreamLane, type StreamLaneOptions } from './stream-lane.js';
 
@@ -19,6 +22,7 @@ function openSse(options: StreamLaneOptions): OpenStream {
       const headers: Record<string, string> = { Accept: 'text/event-stream' };
       if (lastId !== undefined) headers['Last-Event-ID'] = String(lastId);
       let responded = false;
+      let reset = false;
       const secure = options.tls ? tlsOptions(options.tls, options.host) : {};
       const request = getFor(options.tls)({ host: options.host, port: options.port, path: options.path, headers, agent: false, ...secure }, (response: http.IncomingMessage) => {
         responded = true;
@@ -39,12 +43,14 @@ function openSse(options: StreamLaneOptions): OpenStream {
             message(id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined);
           }
         });
-        response.on('end', () => end(rest.trim() ? 'cut' : 'end'));
+        const broken = () => (reset ? 'reset' : 'cut');
+        response.on('end', () => end(rest.trim() ? broken() : 'end'));
         // A response whose connection closed before its end: Node says 'aborted', and no 'end' comes.
-        response.on('close', () => end(response.complete && !rest.trim() ? 'end' : 'cut'));
+        response.on('close', () => end(response.complete && !rest.trim() ? 'end' : broken()));
         response.on('error', () => {}); // 'aborted': the 'close' above says it
       });
       const untrack = track(() => request.destroy());
+      request.on('socket', (socket) => onResetAtEof(socket, () => (reset = true)));
       request.on('close', () => {
         // With a response, the response says how it ended; without one (destroyed at stop), this ends the wait.
         if (!responded) end('reset');

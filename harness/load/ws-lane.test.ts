@@ -15,7 +15,8 @@ afterEach(async () => {
   }
 });
 
-type End = { close: number } | 'eof' | 'reset';
+/** `reset after data`: one more message and the reset in the same tick, so they reach the client in one read (peer-reset.ts). */
+type End = { close: number } | 'eof' | 'reset' | 'reset after data';
 
 /** Sends `N` for N = 1, 2, 3, ... every 10 ms; on a reconnect goes on after Last-Event-ID plus `skip`. `end(how)` ends every open socket. */
 async function serve(skip = 0) {
@@ -38,6 +39,10 @@ async function serve(skip = 0) {
       const socket = (ws as unknown as { _socket: net.Socket })._socket;
       if (how === 'eof') socket.end();
       else if (how === 'reset') socket.resetAndDestroy();
+      else if (how === 'reset after data') {
+        ws.send('999999 the last');
+        socket.resetAndDestroy();
+      }
       else ws.close(how.close);
     }
     open.clear();
@@ -72,6 +77,18 @@ describe('startWsLane', () => {
     await sleep(250);
     await running.stop();
     expect(running.record().breaks).toEqual([expect.objectContaining({ how: 'cut', lost: 2 }), expect.objectContaining({ how: 'reset', lost: 2 })]);
+  });
+
+  it('names a reset that came with the last message a reset, though Node saw only an EOF', async () => {
+    const server = await serve();
+    const running = lane(server.port);
+    await sleep(100);
+    server.end('reset after data');
+    await sleep(250);
+    server.end('eof');
+    await sleep(250);
+    await running.stop();
+    expect(running.record().breaks).toEqual([expect.objectContaining({ how: 'reset' }), expect.objectContaining({ how: 'cut' })]);
   });
 
   it('says a socket that could not open failed, and keeps that break open', async () => {

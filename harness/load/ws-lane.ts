@@ -4,9 +4,11 @@
 // `N PID`); a reconnect sends the last number as a Last-Event-ID header, as
 // SSE does, for a server that can resume (ours can). How a socket ended: its
 // close frame's code, or, with no close frame (1006), a reset or a plain
-// EOF, told apart by the connection's own error.
+// EOF, told apart by the connection's own error or, when libuv passed the
+// reset off as an EOF, by the kernel's (peer-reset.ts).
 import WebSocket from 'ws';
 import { type Ending, type OpenStream, type RunningStreams, startStreamLane, type StreamLaneOptions } from './stream-lane.js';
+import { onResetAtEof } from './peer-reset.js';
 import { tlsOptions } from './tls.js';
 
 export function startWsLane(options: StreamLaneOptions): RunningStreams {
@@ -50,7 +52,10 @@ function openWs(options: StreamLaneOptions): OpenStream {
       const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: 10_000, ...secure });
       const untrack = track(() => ws.terminate());
       let connectionError: string | undefined;
-      ws.on('upgrade', (response) => response.socket.on('error', (error: NodeJS.ErrnoException) => (connectionError = error.code)));
+      ws.on('upgrade', (response) => {
+        response.socket.on('error', (error: NodeJS.ErrnoException) => (connectionError = error.code));
+        onResetAtEof(response.socket, () => (connectionError ??= 'ECONNRESET'));
+      });
       ws.on('message', (data, isBinary) => message(messageNumber(data, isBinary)));
       ws.on('unexpected-response', (request, response) => {
         response.resume();
