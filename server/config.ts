@@ -14,7 +14,12 @@ export interface ServerConfig {
   version: string;
   /** Holds ready/<pid>-<start> markers that the restart script waits for. */
   stateDir: string;
-  /** A keep-alive connection idle this long after draining began is closed. */
+  /**
+   * How long an idle keep-alive connection is kept, announced in every
+   * response (`Keep-Alive: timeout=N`, whole seconds): Node's keepAliveTimeout.
+   */
+  keepAliveTimeoutMs: number;
+  /** A keep-alive connection idle this long after draining began is closed (default: the keep-alive timeout). */
   idleGraceMs: number;
   /** Drain deadline: what is left then is destroyed. Keep it below the orchestrator's kill timeout. */
   drainTimeoutMs: number;
@@ -49,7 +54,7 @@ export const DEFAULTS = {
   acceptBatch: 64,
   version: 'v1',
   stateDir: '/tmp/reuseport-lab',
-  idleGraceMs: 1_000,
+  keepAliveTimeoutMs: 2_000,
   drainTimeoutMs: 20_000,
   listenGraceMs: 0,
   slowMaxMs: 60_000,
@@ -124,6 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
   if (!stateDir.startsWith('/')) {
     throw new ConfigError(`STATE_DIR=${JSON.stringify(stateDir)} is not valid: use an absolute path`);
   }
+  const keepAliveTimeoutMs = integer(env, 'KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.keepAliveTimeoutMs, 1_000, 600_000);
   const config: ServerConfig = {
     host,
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
@@ -131,7 +137,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     acceptBatch: integer(env, 'ACCEPT_BATCH', DEFAULTS.acceptBatch, 0, 65535),
     version,
     stateDir,
-    idleGraceMs: integer(env, 'DRAIN_IDLE_GRACE_MS', DEFAULTS.idleGraceMs, 0, 600_000),
+    keepAliveTimeoutMs,
+    // A client that honours the keep-alive timeout closes an idle connection before it runs out: a drain that waits as long never closes one under a request on its way.
+    idleGraceMs: integer(env, 'DRAIN_IDLE_GRACE_MS', keepAliveTimeoutMs, 0, 600_000),
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', DEFAULTS.drainTimeoutMs, 1, 3_600_000),
     listenGraceMs: integer(env, 'DRAIN_LISTEN_GRACE_MS', DEFAULTS.listenGraceMs, 0, 600_000),
     slowMaxMs: integer(env, 'SLOW_MAX_MS', DEFAULTS.slowMaxMs, 0, 3_600_000),
@@ -149,7 +157,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     throw new ConfigError(`HANDOFF_FROM=${JSON.stringify(config.handoffFrom)} is not valid: use the absolute path of the old server's offer (restart.sh --handoff sets it)`);
   }
   if (config.idleGraceMs >= config.drainTimeoutMs) {
-    throw new ConfigError(`DRAIN_IDLE_GRACE_MS (${config.idleGraceMs}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`);
+    const given = env.DRAIN_IDLE_GRACE_MS ? '' : ', by default the keep-alive timeout';
+    throw new ConfigError(`DRAIN_IDLE_GRACE_MS (${config.idleGraceMs}${given}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`);
   }
   // The grace is part of the drain, as a preStop sleep is part of Kubernetes' grace period: the deadline counts it.
   if (config.listenGraceMs > 0 && config.listenGraceMs >= config.drainTimeoutMs) {

@@ -3,8 +3,8 @@
 // wiring; in short, in this order:
 //
 //   const fd = listenReusePort('0.0.0.0', 8080);          // every version binds the port
-//   const server = http.createServer();
-//   const drainer = new Drainer(server, { idleGraceMs: 1000, deadlineMs: 20000, log: logEvent,
+//   const server = http.createServer({ keepAliveTimeout: 2000 });  // announced: Keep-Alive: timeout=2
+//   const drainer = new Drainer(server, { idleGraceMs: 2000, deadlineMs: 20000, log: logEvent,
 //     beforeListenerClose: () => steerThenSettle({ fd, address: '0.0.0.0', port: 8080, pid: process.pid }) });
 //   server.on('request', drainer.handle(app));
 //   server.listen({ fd }, () => readiness.markReady({}));  // a marker for this PID, READY=1 to systemd

@@ -50,6 +50,8 @@ function main(): void {
   const listener = obtainListener(config);
 
   const server = config.tls ? createTlsServer({ cert: config.tls.cert, key: config.tls.key }) : createServer();
+  // Announced in every response (Keep-Alive: timeout=N); drain line 5 waits as long by default.
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
   /** Handoff line 1: set once this server listens, closed when it starts draining. */
   let offer: Offer | undefined;
   const drainer = new Drainer(server, {

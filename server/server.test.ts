@@ -25,6 +25,8 @@ describe('routes', () => {
     const root = await connection.request('/');
     expect(root).toMatchObject({ status: 200, body: `OK. Handled by PID: ${pid}\n` });
     expect(root.headers).toMatchObject({ 'x-server-pid': pid, 'x-server-version': 'v7', 'x-server-host': hostname() });
+    // The keep-alive timeout it announces is the one its drain honours (drain line 5).
+    expect(root.headers['keep-alive']).toBe('timeout=2');
 
     const info = JSON.parse((await connection.request('/info')).body);
     expect(info).toMatchObject({ pid: Number(pid), version: 'v7', listener: 'reuseport', draining: false });
@@ -131,7 +133,8 @@ describe('configuration errors: one line, exit 2', () => {
     [{ LISTEN_FDS: '1', LISTEN_PID: '1' }, /LISTEN_PID=1 names another process/],
     [{ STATE_DIR: '/etc/passwd/state' }, /STATE_DIR=\/etc\/passwd\/state is not writable/],
     [{ DRAIN_IDLE_GRACE_MS: '5000', DRAIN_TIMEOUT_MS: '1000' }, /must be below DRAIN_TIMEOUT_MS/],
-    [{ DRAIN_LISTEN_GRACE_MS: '3000', DRAIN_TIMEOUT_MS: '2000' }, /DRAIN_LISTEN_GRACE_MS \(3000\) must be below DRAIN_TIMEOUT_MS \(2000\)/],
+    [{ DRAIN_LISTEN_GRACE_MS: '3000', DRAIN_TIMEOUT_MS: '2500' }, /DRAIN_LISTEN_GRACE_MS \(3000\) must be below DRAIN_TIMEOUT_MS \(2500\)/],
+    [{ DRAIN_TIMEOUT_MS: '1500' }, /DRAIN_IDLE_GRACE_MS \(2000, by default the keep-alive timeout\) must be below DRAIN_TIMEOUT_MS \(1500\)/],
     [{ TLS_CERT: '/x.crt' }, /TLS_CERT and TLS_KEY go together/],
     [{ TLS_CERT: '/nonexistent.crt', TLS_KEY: '/nonexistent.key' }, /TLS_CERT="\/nonexistent.crt" cannot be read \(ENOENT\)/],
   ])('%o', (env, message) => {
@@ -154,7 +157,13 @@ describe('configuration errors: one line, exit 2', () => {
   });
 
   it('reads defaults when the environment is empty', () => {
-    expect(readConfig({}, 1)).toMatchObject({ host: '0.0.0.0', port: 8080, version: 'v1', drainTimeoutMs: 20_000, listenFds: undefined });
+    expect(readConfig({}, 1)).toMatchObject({ host: '0.0.0.0', port: 8080, version: 'v1', keepAliveTimeoutMs: 2_000, idleGraceMs: 2_000, drainTimeoutMs: 20_000, listenFds: undefined });
+  });
+
+  it('waits as long in the drain as it announces it keeps an idle connection, unless told otherwise', () => {
+    expect(readConfig({ KEEP_ALIVE_TIMEOUT_MS: '4000' }, 1)).toMatchObject({ keepAliveTimeoutMs: 4_000, idleGraceMs: 4_000 });
+    expect(readConfig({ KEEP_ALIVE_TIMEOUT_MS: '4000', DRAIN_IDLE_GRACE_MS: '300' }, 1)).toMatchObject({ keepAliveTimeoutMs: 4_000, idleGraceMs: 300 });
+    expect(() => readConfig({ KEEP_ALIVE_TIMEOUT_MS: '500' }, 1)).toThrow(/KEEP_ALIVE_TIMEOUT_MS/);
   });
 });
 
