@@ -53,7 +53,7 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 type Ending = Checked | { ok: false; cause: FailureCause | 'stopped' };
 
 /** A request on the wire, until its connection is closed: when it was sent, and how to give up on it. */
-interface InFlight {
+export interface InFlight {
   readonly startedAt: number;
   /** Closes the connection; the request ends with `cause` unless it already ended. */
   abort(cause: 'timeout' | 'stopped'): void;
@@ -64,7 +64,7 @@ interface InFlight {
  * set once, and act on the exchange it is parsing now): a parser and three
  * closures per request were a tenth of this load's CPU.
  */
-class ResponseParser {
+export class ResponseParser {
   readonly parser = new HTTPParser(HTTPParser.RESPONSE);
   current?: Exchange;
 
@@ -89,8 +89,7 @@ class ResponseParser {
  * `silent_loss`, one closed in the middle of it a `corrupt_body`, one reset
  * a `connection_reset`.
  */
-class Exchange implements InFlight {
-  readonly startedAt = performance.now();
+export class Exchange implements InFlight {
   private readonly socket: net.Socket | tls.TLSSocket;
   private settled = false;
   private connected = false;
@@ -108,6 +107,8 @@ class Exchange implements InFlight {
     private readonly parser: ResponseParser,
     private readonly done: (outcome: Outcome) => void,
     private readonly gone: () => void,
+    /** What its latency is counted from (performance.now()): now, or when an open load's request fell due. */
+    readonly startedAt = performance.now(),
   ) {
     parser.begin(this);
     if (target.tls) {

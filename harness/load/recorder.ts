@@ -357,9 +357,14 @@ export function longOnPurpose(sink: LoadSink): LoadSink {
 /** How one request ended. `stopped`: still unanswered when the load stopped. */
 export type Outcome = ({ ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped'; connectionFailed: boolean }) & { latencyMs: number };
 
-/** Accounts for one outcome of a written request; `judged` false keeps a deliberately long one away from the latency budget. */
-export function record(sink: LoadSink, outcome: Outcome, judged = true): void {
-  if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs, undefined, judged);
+/**
+ * Accounts for one outcome of a written request; `judged` false keeps a
+ * deliberately long one away from the latency budget. `at` (epoch ms, now
+ * when left out) is for a client that times its latencies on another clock
+ * and must file them on it.
+ */
+export function record(sink: LoadSink, outcome: Outcome, judged = true, at?: number): void {
+  if (outcome.ok) sink.answer(outcome.pid, outcome.version, outcome.latencyMs, at, judged);
   else if (outcome.cause === 'stopped') sink.stoppedWith([outcome.latencyMs]);
-  else sink.fail(outcome.cause);
+  else sink.fail(outcome.cause, at);
 }
