@@ -4,7 +4,7 @@
 // own mechanics, or refuses a fault that does not apply to it.
 import type { RestartTweak } from './strategies/strategy.js';
 
-export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version', 'short-drain', 'exit-at-sigterm'] as const;
+export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version', 'short-drain', 'exit-at-sigterm', 'freeze'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** The restart a fault applies to. */
@@ -74,6 +74,11 @@ export const FAULTS: Record<FaultName, Fault> = {
     summary: 'the server gives up on what is in flight 300 ms after SIGTERM (DRAIN_TIMEOUT_MS=300); the long-request lane (2 × /slow?ms=5000 unless --long names one: every SIGTERM finds requests with seconds to go) sees requests cut, and the gate fails naming cut_in_flight',
     serverEnv: ['DRAIN_TIMEOUT_MS=300', 'DRAIN_IDLE_GRACE_MS=100'],
     longLane: { path: '/slow?ms=5000', connections: 2 },
+  },
+  freeze: {
+    summary:
+      'once restart #1 is done, the new server, then the only one serving, is stopped (SIGSTOP) for 800 ms and continued: every request that falls due meanwhile waits. The open model counts each of them slow past a budget under 800 ms; the closed model only as many as it has connections',
+    tweak: { freezeAfterMs: 800 },
   },
   'exit-at-sigterm': {
     summary: "the old server exits at SIGTERM without draining, as a server with no handler does (DRAIN_ON_SIGTERM=off): open connections end with an EOF or a reset, and the gate fails naming them, streams included",

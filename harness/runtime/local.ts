@@ -9,7 +9,7 @@ import { SetupError } from '../errors.js';
 import { formatDuration } from '../deadline.js';
 import { alive, freePort } from './processes.js';
 import { type NetCounterSource, readNetCounters } from './net-counters.js';
-import type { RestartSettings, RestartStrategy, TargetCommand } from '../strategies/strategy.js';
+import { type RestartSettings, type RestartStrategy, restartCommandOf, type TargetCommand } from '../strategies/strategy.js';
 import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, SEES_ALL, type Sight, type Target } from './runtime.js';
 
 export interface LocalOptions {
@@ -127,7 +127,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async restart(request: RestartRequest): Promise<RestartRecord> {
-    return this.run(request, this.options.strategy.restartCommand(this.options.scriptsDir, this.options.settings, request.tweak));
+    return this.run(request, restartCommandOf(this.options.strategy, this.options.scriptsDir, this.options.settings, request.tweak));
   }
 
   private async run(request: RestartRequest, command: TargetCommand): Promise<RestartRecord> {

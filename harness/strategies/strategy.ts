@@ -25,6 +25,22 @@ export interface RestartTweak {
   newEnv?: string[];
   readyTimeoutSeconds?: number;
   stopTimeoutSeconds?: number;
+  /** Once the restart has succeeded, stop the serving process (SIGSTOP) this long, then continue it (scripts/freeze.sh). */
+  freezeAfterMs?: number;
+}
+
+/**
+ * The strategy's restart command for one restart, with what a fault adds
+ * after it: a freeze of the serving process once the restart succeeded,
+ * inside the same command, so that it belongs to the restart's record.
+ */
+export function restartCommandOf(strategy: RestartStrategy, scriptsDir: string, settings: RestartSettings, tweak?: RestartTweak): TargetCommand {
+  const command = strategy.restartCommand(scriptsDir, settings, tweak);
+  if (!tweak?.freezeAfterMs) return command;
+  const freeze = `${scriptsDir}/freeze.sh`;
+  // "$@" is the restart; the freeze only follows a success, and the restart's exit code is the command's.
+  const script = `"$@"; code=$?; [ "$code" -ne 0 ] || sh '${freeze}' ${tweak.freezeAfterMs} '${strategy.servingPidProbe.replace(/'/g, "'\\''")}'; exit "$code"`;
+  return { argv: ['sh', '-c', script, 'restart', ...command.argv], env: command.env };
 }
 
 /** A command to run in the target (a local process, or docker exec), and its extra environment. */

@@ -19,6 +19,8 @@ export interface RestartTimeline {
   oldGone?: 'exited' | 'killed';
   /** Set when the restart rolled back: its reason. */
   rolledBack?: string;
+  /** The freeze fault: when the serving process was continued. */
+  thawedAt?: number;
 }
 
 export function timelineOf(restart: RestartSteps): RestartTimeline {
@@ -31,18 +33,20 @@ export function timelineOf(restart: RestartSteps): RestartTimeline {
     oldGoneAt: gone?.ts,
     oldGone: gone ? (gone.event === 'old_killed' ? 'killed' : 'exited') : undefined,
     rolledBack: rolledBack ? (rolledBack.reason ?? 'unknown reason') : undefined,
+    thawedAt: at('thawed'),
   };
 }
 
 /**
  * The end of a restart's switchover: its old server's exit (or SIGKILL), or
  * the new one's readiness when that comes later (a design that stops before
- * it starts: clients wait until then), else the restart's end.
+ * it starts: clients wait until then), or the end of a freeze injected after
+ * it, else the restart's end.
  */
 export function switchoverEnd(restart: RestartSteps): number {
-  const { oldGoneAt, newReadyAt } = timelineOf(restart);
+  const { oldGoneAt, newReadyAt, thawedAt } = timelineOf(restart);
   if (oldGoneAt === undefined) return restart.finishedAt;
-  return Math.max(oldGoneAt, newReadyAt ?? oldGoneAt);
+  return Math.max(oldGoneAt, newReadyAt ?? oldGoneAt, thawedAt ?? oldGoneAt);
 }
 
 /**

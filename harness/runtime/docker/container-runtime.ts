@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { DeadlineError, formatDuration } from '../../deadline.js';
 import { SetupError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
-import type { ImageVariant, RestartSettings, RestartStrategy } from '../../strategies/strategy.js';
+import { type ImageVariant, type RestartSettings, type RestartStrategy, restartCommandOf } from '../../strategies/strategy.js';
 import { type Leftovers, mergeEnv, SEES_ALL, type Sight, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
 import { demuxLogs, LABEL } from './engine.js';
 import { execIn } from './exec.js';
@@ -138,7 +138,7 @@ export class DockerRuntime implements Runtime {
     const triggeredAt = Date.now();
     const limitMs = (timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
     const strategy = this.options.strategy;
-    const { argv, env } = strategy.restartCommand(APP_SCRIPTS, this.options.settings, tweak);
+    const { argv, env } = restartCommandOf(strategy, APP_SCRIPTS, this.options.settings, tweak);
     const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
     // coreutils timeout(1) in the container: SIGTERM at the limit (restart.sh
     // then rolls back or completes, by its contract), SIGKILL after the grace.
