@@ -4,6 +4,18 @@
 /** The run: how much load, how many restarts, how often, measured how finely. */
 export const RUN_DEFAULTS = {
   load: 'both',
+  /** Requests on an arrival schedule, latency from when each was due (README, "The open model"). */
+  loadModel: 'open',
+  /**
+   * Open model without --rate: the share of the target's measured capacity
+   * (each mode at full speed, alone) that the whole load drives, split
+   * evenly over the modes. Chosen from measurements here: README, "The open
+   * model".
+   */
+  loadShare: 0.35,
+  /** Open model: connections each mode may open at once. */
+  maxConnections: 256,
+  /** Closed model: connections (or loops) per mode; the calibration's too. */
   connections: 50,
   restarts: 3,
   intervalSeconds: 2,

@@ -6,6 +6,7 @@ import chalk from 'chalk';
 import type { Runtime } from './runtime/runtime.js';
 import { recordOf, type ResultDocument, toResultDocument } from './result/document.js';
 import { LOAD_CLIENTS } from './load/clients.js';
+import { describeRates } from './load/modes.js';
 import { runScenario, type ScenarioHooks, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 import { judge } from './verdict.js';
 import { renderSummary, startProgress } from './view/terminal.js';
@@ -30,7 +31,12 @@ export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, out
   let stopProgress = () => {};
   let result: ScenarioResult;
   try {
-    result = await runScenario(runtime, LOAD_CLIENTS, scenario, { ...hooks, signal: abort.signal, onRecorder: (recorder) => (stopProgress = startProgress(recorder, scenario.latencyBudgetMs)) });
+    result = await runScenario(runtime, LOAD_CLIENTS, scenario, {
+      ...hooks,
+      signal: abort.signal,
+      onRates: (open) => output.say(chalk.dim(`  rates: ${describeRates(open)}`)),
+      onRecorder: (recorder) => (stopProgress = startProgress(recorder, scenario.latencyBudgetMs)),
+    });
   } finally {
     stopProgress();
     await runtime.close().catch((error: Error) => process.stderr.write(`cleanup failed: ${error.message}\n`));

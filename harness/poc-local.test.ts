@@ -68,6 +68,15 @@ describe('npm run poc --runtime local', () => {
     expect(servers.filter(alive)).toEqual([]);
   }, 60_000);
 
+  it('a rate the harness cannot send is inconclusive (exit 3), said in one line, never a pass or a failure', async () => {
+    const run = await runPoc(['--runtime', 'local', '--load', 'churn', '--rate', '100000', '--restarts', '1', '--interval', '1', '--warmup', '1', '--cooldown', '0']);
+    expect(run.code, run.stdout.slice(-2000) + run.stderr).toBe(3);
+    const verdict = run.stdout.split('\n').filter((line) => /^(PASSED|FAILED|INCONCLUSIVE)/.test(line));
+    expect(verdict).toEqual([expect.stringMatching(/^INCONCLUSIVE: the load generator fell behind its schedule/)]);
+    expect(run.result!.checks.find((c) => c.id === 'load-on-schedule')).toMatchObject({ passed: false, inconclusive: true, detail: expect.stringMatching(/^inconclusive, the load generator fell behind: new connection per request: /) });
+    expect(run.result).toMatchObject({ passed: false, inconclusive: true });
+  }, 60_000);
+
   it('reports usage errors in one line with exit 2', async () => {
     const run = await runPoc(['--connections', 'lots']);
     expect(run.code).toBe(2);

@@ -55,6 +55,14 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
   return {
     keepalive: load('keepalive'),
     churn: load('churn'),
+    open: (openOptions, sink) => {
+      const rate = openOptions.ratePerSecond;
+      if (typeof rate === 'number') return load(`open ${openOptions.mode} ${rate}/s`)(openOptions, sink);
+      // The calibration: a full-speed mode answering 1000 per second (one every ms).
+      started.push(`full speed ${openOptions.mode} × ${rate.concurrency}`);
+      const timer = setInterval(() => (sink.written(), sink.answer(runtime.serving, `v${runtime.serving - 99}`, 1)), 1);
+      return { stop: async () => clearInterval(timer) };
+    },
     longRequest: () => ({ sent: Promise.resolve(), outcome: Promise.resolve({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }) }),
     longLane: (lane, sink) => {
       started.push(`long ${lane.path} × ${lane.connections}`);
@@ -74,7 +82,7 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
   };
 }
 
-const options: ScenarioOptions = { strategy: 'fake', load: 'both', connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, requests: null, longLane: null, stream: null };
+const options: ScenarioOptions = { strategy: 'fake', load: 'both', loadModel: 'closed', rate: null, loadShare: 0.5, maxConnections: 10, connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, requests: null, longLane: null, stream: null };
 
 describe('runScenario', () => {
   it('drives each load mode, restarts at the interval, and records every request and restart', async () => {
@@ -90,6 +98,32 @@ describe('runScenario', () => {
     expect(result.switchovers.map((w) => w.index)).toEqual([1, 2]);
     expect(result.netCounters.error).toBe('a fake has no kernel');
     expect(result.interrupted).toBeUndefined();
+  });
+
+  it('open model: measures each mode alone at full speed, then drives the share of it split over the modes, on a schedule', async () => {
+    const runtime = new FakeRuntime();
+    const started: string[] = [];
+    const rates: unknown[] = [];
+    const result = await runScenario(runtime, fakeClients(runtime, started), { ...options, loadModel: 'open', loadShare: 0.5, connections: 7 }, { onRates: (open) => rates.push(open) });
+    // Timers of 1 ms fire a little late: about 1000 per second each, alone.
+    expect(started.slice(0, 2)).toEqual(['full speed keepalive × 7', 'full speed churn × 7']);
+    const capacity = result.calibration!.capacity;
+    expect(capacity.keepalive).toBeGreaterThan(300);
+    expect(capacity.churn).toBeGreaterThan(300);
+    expect(result.calibration).toMatchObject({ share: 0.5, measuredMs: 1000 });
+    // 50% of each mode's capacity, split over the two modes.
+    const rate = (mode: 'keepalive' | 'churn') => Math.round((capacity[mode]! * 0.5) / 2);
+    expect(started.slice(2)).toEqual([`open keepalive ${rate('keepalive')}/s`, `open churn ${rate('churn')}/s`]);
+    expect(rates).toEqual([{ rates: { keepalive: rate('keepalive'), churn: rate('churn') }, maxConnections: 10, calibration: result.calibration }]);
+    expect(result.modes.map((m) => m.schedule?.ratePerSecond)).toEqual([rate('keepalive'), rate('churn')]);
+  });
+
+  it('open model with --rate: no calibration, every mode at that rate', async () => {
+    const runtime = new FakeRuntime();
+    const started: string[] = [];
+    const result = await runScenario(runtime, fakeClients(runtime, started), { ...options, loadModel: 'open', rate: 123 });
+    expect(started).toEqual(['open keepalive 123/s', 'open churn 123/s']);
+    expect(result.calibration).toBeNull();
   });
 
   it('ends the run at a hung restart and says so', async () => {

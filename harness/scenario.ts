@@ -18,7 +18,9 @@ import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js'
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime/runtime.js';
 import type { FleetRecord } from './runtime/swarm/tasks.js';
-import { type LoadChoice, type LoadMode, modesOf } from './load/modes.js';
+import { type LoadChoice, type LoadMode, type LoadModel, modesOf, type OpenRates } from './load/modes.js';
+import { type ScheduleRecord, ScheduleRecorder } from './load/arrivals.js';
+import { calibrate, type CalibrationRecord, ratesFrom } from './load/calibrate.js';
 import { checkOurServer, type ResponseCheck } from './load/response-check.js';
 import { switchoverWindows, untilAnswered, warmupWindow } from './strategies/timeline.js';
 
@@ -36,6 +38,15 @@ export interface ServerDescription {
 /** The load and its timing: what a command's options give the scenario (commands/run-options.ts). */
 export interface RunSettings {
   load: LoadChoice;
+  /** open: requests on an arrival schedule; closed: each connection as fast as it is answered. */
+  loadModel: LoadModel;
+  /** Open model: requests per second per mode; null: a share (`loadShare`) of what a calibration measures. */
+  rate: number | null;
+  /** Open model: the share of the calibrated capacity the whole load drives. */
+  loadShare: number;
+  /** Open model: connections each mode may have open at once. */
+  maxConnections: number;
+  /** Closed model: connections (or loops) per mode; the calibration's too. */
   connections: number;
   restarts: number;
   intervalMs: number;
@@ -102,6 +113,8 @@ export interface FaultRecord {
 export interface ModeResult {
   mode: LoadMode;
   load: LoadSnapshot;
+  /** Open model: what fell due when, and whether it went out on time; null in the closed model. */
+  schedule: ScheduleRecord | null;
   /** The warm-up (its first bucket, the ramp-up, left out). */
   steady: WindowStats;
   switchovers: { index: number; stats: WindowStats }[];
@@ -121,6 +134,8 @@ export interface ScenarioResult {
   target: Target;
   /** Every request of the run: both modes and the fault's long request. */
   load: LoadSnapshot;
+  /** Open model without --rate: what the target answered at full speed before the run, and the share driven. */
+  calibration: CalibrationRecord | null;
   modes: ModeResult[];
   /** The long-request lane's own accounting (its requests are in `load` too); null without one. */
   longLane: (LongLaneSettings & { load: LoadSnapshot; latency: WindowStats['latency'] }) | null;
@@ -156,6 +171,8 @@ export interface ScenarioHooks {
   /** Called once the warm-up is over; a string ends the run as a usage error (SetupError) with that message. */
   afterWarmup?: (load: LoadSnapshot) => string | undefined;
   onRecorder?: (recorder: Recorder) => void;
+  /** Open model: the rates once chosen (after the calibration, when there is one). */
+  onRates?: (rates: OpenRates) => void;
   onRestart?: (record: RestartRecord) => void;
 }
 
@@ -172,6 +189,8 @@ function interruption(error: unknown, signal: AbortSignal | undefined): { reason
 interface Loads {
   total: Recorder;
   perMode: Map<LoadMode, Recorder>;
+  /** Open model: each mode's schedule. */
+  schedules: Map<LoadMode, ScheduleRecorder>;
   lane?: Recorder;
   /** With a request mix: one recorder per kind, in the mix's order. */
   perKind: Recorder[];
@@ -179,8 +198,8 @@ interface Loads {
   running: RunningLoad[];
 }
 
-/** Starts one load per mode against `target`, each reporting to its mode's recorder and the total. */
-function startLoads(clients: LoadClients, options: ScenarioOptions, target: Target, startedAt: number): Loads {
+/** Starts one load per mode against `target`, each reporting to its mode's recorder and the total; `open` for the open model. */
+function startLoads(clients: LoadClients, options: ScenarioOptions, target: Target, startedAt: number, open: OpenRates | null): Loads {
   // Exact latencies from the budget down, at least: the verdict applies the budget to them.
   const exactAboveMs = Math.min(EXACT_LATENCY_ABOVE_MS, options.latencyBudgetMs);
   const total = new Recorder(options.bucketMs, exactAboveMs, startedAt);
@@ -195,9 +214,18 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   // Each mode's requests go to the total, to the mode, and to their kind.
   const mixOf = (mode: Recorder): RequestMix | undefined => (options.requests ? { kinds: options.requests, sinkOf: (kind) => tee(total, mode, perKind[kind]!) } : undefined);
   const running: RunningLoad[] = [];
-  const keepalive = perMode.get('keepalive');
+  const schedules = new Map<LoadMode, ScheduleRecorder>();
+  if (open) {
+    for (const [mode, recorder] of perMode) {
+      const ratePerSecond = open.rates[mode]!;
+      const schedule = new ScheduleRecorder(ratePerSecond, options.maxConnections, startedAt, options.bucketMs);
+      schedules.set(mode, schedule);
+      running.push(clients.open({ ...common, mode, host: target.host, port: target.port, tls, path, ratePerSecond, maxConnections: options.maxConnections, mix: mixOf(recorder) }, tee(total, recorder), schedule));
+    }
+  }
+  const keepalive = open ? undefined : perMode.get('keepalive');
   if (keepalive) running.push(clients.keepalive({ ...common, url: `${tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections, mix: mixOf(keepalive) }, tee(total, keepalive)));
-  const churn = perMode.get('churn');
+  const churn = open ? undefined : perMode.get('churn');
   if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, tls, concurrency: options.connections, mix: mixOf(churn) }, tee(total, churn)));
   let lane: Recorder | undefined;
   if (options.longLane) {
@@ -207,7 +235,7 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   }
   const streams = options.stream ? clients.streamLane(options.stream.kind, { host: target.host, port: target.port, tls, path: options.stream.path, connections: options.stream.connections }) : undefined;
   if (streams) running.push(streams);
-  return { total, perMode, lane, perKind, streams, running };
+  return { total, perMode, schedules, lane, perKind, streams, running };
 }
 
 /**
@@ -252,10 +280,12 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const target = await runtime.start(serverEnv);
   const counters = new NetCounterLog(runtime.netCounters());
   await counters.take('start');
+  const { calibration, open } = await openRates(clients, options, target, hooks.signal);
+  if (open) hooks.onRates?.(open);
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const { total, perMode, lane, perKind, streams, running: loads } = startLoads(clients, options, target, startedAt);
+  const { total, perMode, schedules, lane, perKind, streams, running: loads } = startLoads(clients, options, target, startedAt, open);
   hooks.onRecorder?.(total);
 
   const restarts: RestartRecord[] = [];
@@ -309,9 +339,11 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
     runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts, observes: runtime.observes },
     target,
     load,
+    calibration,
     modes: [...perMode].map(([mode, recorder]) => ({
       mode,
       load: recorder.snapshot(),
+      schedule: schedules.get(mode)?.record() ?? null,
       steady: recorder.window(warmup.from, warmup.to),
       switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
     })),
@@ -329,6 +361,25 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
     identityNames: namesOf(options),
     fleet: runtime.fleet?.() ?? null,
   };
+}
+
+/**
+ * The open model's rates: --rate for every mode, or a share of what the
+ * target answers at full speed, measured now (load/calibrate.ts). Null in
+ * the closed model.
+ */
+async function openRates(clients: LoadClients, options: ScenarioOptions, target: Target, signal?: AbortSignal): Promise<{ calibration: CalibrationRecord | null; open: OpenRates | null }> {
+  if (options.loadModel !== 'open') return { calibration: null, open: null };
+  const modes = modesOf(options.load);
+  if (options.rate !== null) return { calibration: null, open: { rates: Object.fromEntries(modes.map((mode) => [mode, options.rate!])), maxConnections: options.maxConnections, calibration: null } };
+  const calibrationTarget = { host: target.host, port: target.port, tls: options.tls ?? null, path: options.request?.path ?? '/', check: options.request?.check, connections: options.connections, timeoutSeconds: options.requestTimeoutSeconds, requests: options.requests };
+  try {
+    const calibration = await calibrate(clients, modes, calibrationTarget, options.loadShare, signal);
+    return { calibration, open: { rates: ratesFrom(calibration), maxConnections: options.maxConnections, calibration } };
+  } catch (error) {
+    if (signal?.aborted) throw new SetupError(`${String(signal.reason ?? 'interrupted')} during the calibration; nothing was judged`);
+    throw error;
+  }
 }
 
 function namesOf(options: ScenarioOptions): Record<string, string> | null {

@@ -6,6 +6,7 @@ import { type CheckDefinition, type Check, runChecks, type Verdict } from './che
 import { LOAD_CHECKS } from './checks/load.js';
 import { RESTART_CHECKS, RUN_CHECK } from './checks/restarts.js';
 import { FLEET_CHECKS } from './checks/fleet.js';
+import { SCHEDULE_CHECK } from './checks/schedule.js';
 import { SERVER_CHECKS } from './checks/servers.js';
 import type { RunRecord } from './result/document.js';
 
@@ -14,12 +15,23 @@ export { MIN_ANSWERED_PER_MODE } from './checks/load.js';
 export { EXIT_TOLERANCE_MS } from './checks/servers.js';
 
 /** Every check, in the order a report lists them. */
-export const CHECKS: readonly CheckDefinition[] = [RUN_CHECK, ...LOAD_CHECKS, ...RESTART_CHECKS, ...SERVER_CHECKS, ...FLEET_CHECKS];
+export const CHECKS: readonly CheckDefinition[] = [SCHEDULE_CHECK, RUN_CHECK, ...LOAD_CHECKS, ...RESTART_CHECKS, ...SERVER_CHECKS, ...FLEET_CHECKS];
 
 /** Judges one run against the gate: every request answered in time, and the right processes answering over time. */
 export function judge(run: RunRecord): Verdict {
   const checks: Check[] = runChecks(CHECKS, run);
-  return { passed: checks.every((c) => c.passed), totalRequests: run.answered + run.failed, failedRequests: run.failed, checks };
+  const inconclusive = checks.some((c) => c.inconclusive);
+  return { passed: !inconclusive && checks.every((c) => c.passed), inconclusive, totalRequests: run.answered + run.failed, failedRequests: run.failed, checks };
+}
+
+/** A verdict in one word, for rows and lines. */
+export function outcomeOf(verdict: Pick<Verdict, 'passed' | 'inconclusive'>): 'passed' | 'failed' | 'inconclusive' {
+  return verdict.inconclusive ? 'inconclusive' : verdict.passed ? 'passed' : 'failed';
+}
+
+/** The exit code a verdict gives: 0 passed, 1 failed, 3 inconclusive (the load generator fell behind). */
+export function exitCodeOf(verdict: Pick<Verdict, 'passed' | 'inconclusive'>): 0 | 1 | 3 {
+  return verdict.inconclusive ? 3 : verdict.passed ? 0 : 1;
 }
 
 /** Why the PID chart says nothing of processes (which process answered is not known), or undefined. */

@@ -2,11 +2,14 @@
 // needs, judge }. A check whose runtime cannot see what it needs is skipped
 // with the runtime's reason, as data; a check that does not apply to a run
 // (no fault injected, no leftovers probed) gives nothing; a check that
-// cannot be made for any other reason fails and says why.
+// cannot be made for any other reason fails and says why. A check that finds
+// the run cannot be judged at all (the load generator fell behind) says so:
+// inconclusive, which is never a pass and never the server's failure.
 import type { Observable } from '../runtime/runtime.js';
 import type { RunRecord } from '../result/document.js';
 
 export type CheckId =
+  | 'load-on-schedule'
   | 'run-completed'
   | 'load-ran'
   | 'zero-failed-requests'
@@ -37,18 +40,23 @@ export interface Check {
   /** The check could not be made here (passed is then true); skipReason says why, detail says it to people. */
   skipped?: boolean;
   skipReason?: string;
+  /** The run cannot be judged (passed is then false): what the check measured is the harness's, not the server's. */
+  inconclusive?: boolean;
   detail: string;
 }
 
 export interface Verdict {
+  /** Every check passed (never with an inconclusive run). */
   passed: boolean;
+  /** A check found the run cannot be judged: neither passed nor the server's failure. */
+  inconclusive: boolean;
   totalRequests: number;
   failedRequests: number;
   checks: Check[];
 }
 
 /** What one check made of a run: passed or not, or skipped, for a reason the run's data gives. */
-export type Judgement = { passed: boolean; detail: string; name?: string } | { skip: string };
+export type Judgement = { passed: boolean; detail: string; name?: string; inconclusive?: boolean } | { skip: string };
 
 export interface CheckDefinition {
   id: CheckId;
@@ -71,7 +79,8 @@ export function runChecks(table: readonly CheckDefinition[], run: RunRecord): Ch
       continue;
     }
     for (const judgement of definition.judge(run)) {
-      checks.push('skip' in judgement ? skipped(definition.id, name, judgement.skip) : { id: definition.id, name: judgement.name ?? name, passed: judgement.passed, detail: judgement.detail });
+      if ('skip' in judgement) checks.push(skipped(definition.id, name, judgement.skip));
+      else checks.push({ id: definition.id, name: judgement.name ?? name, passed: judgement.passed, ...(judgement.inconclusive ? { inconclusive: true } : {}), detail: judgement.detail });
     }
   }
   return checks;

@@ -3,7 +3,8 @@
 // need nothing from the runtime but the load itself.
 import { evidenceText, restartAt, restartsWhere } from '../evidence.js';
 import { MODE_NAMES, modesOf, type LoadMode } from '../load/modes.js';
-import { type Bucket, causesText, type LatencySummary } from '../load/recorder.js';
+import { type Bucket, bucketIndex, causesText, type LatencySummary } from '../load/recorder.js';
+import type { ScheduleRecord } from '../load/arrivals.js';
 import { isIdempotent } from '../load/request-mix.js';
 import type { Ending, StreamKind } from '../load/stream-lane.js';
 import type { RunRecord } from '../result/document.js';
@@ -63,6 +64,9 @@ export function modeLoad(run: RunRecord, mode: LoadMode) {
   return { ...m, bucketMs: run.bucketMs, startedAt: run.startedAt, endedAt: run.endedAt };
 }
 
+/** Whether the run was driven on a schedule (the open model). */
+const schedulesOfRun = (run: RunRecord) => run.modes.some((m) => m.schedule !== null);
+
 type Load = { buckets: readonly Bucket[]; bucketMs: number; startedAt: number; endedAt: number };
 
 /** The median of the answered counts of the warm-up's whole buckets (timeline.ts, warmupWindow). */
@@ -76,9 +80,48 @@ export interface Stall {
   restart: number;
   /** Start of the stalled stretch, ms since the epoch. */
   at: number;
+  /** Closed model: answered in the stretch; open model: of the requests due in it, those answered within the budget. */
   answered: number;
-  /** What the warm-up answered in as long. */
+  /** Closed model: what the warm-up answered in as long; open model: the requests due in the stretch. */
   expected: number;
+  basis: 'warm-up' | 'due';
+}
+
+/**
+ * The open model's stalls: stretches of STALL_WINDOW_MS overlapping a
+ * switchover in which fewer than `stallFloor` of the requests due were
+ * answered within the latency budget. The schedule counts answers by when
+ * their requests fell due; the exact tail says which of them were slower
+ * than the budget.
+ */
+function dueStalls(run: RunRecord, mode: LoadMode, schedule: ScheduleRecord): Stall[] {
+  const load = modeLoad(run, mode);
+  const budget = run.parameters.latencyBudgetMs;
+  const slowByDue = new Map<number, number>();
+  for (const [answeredAt, latencyMs] of load.latencyTail?.responses ?? []) {
+    if (latencyMs <= budget) continue;
+    const index = bucketIndex(answeredAt - latencyMs, run.startedAt, run.bucketMs);
+    slowByDue.set(index, (slowByDue.get(index) ?? 0) + 1);
+  }
+  const span = Math.max(1, Math.round(STALL_WINDOW_MS / run.bucketMs));
+  const found: Stall[] = [];
+  for (const window of run.switchovers) {
+    for (let i = 0; i + span <= schedule.buckets.length; i++) {
+      const start = run.startedAt + i * run.bucketMs;
+      const end = start + span * run.bucketMs;
+      if (end <= window.from || start >= window.to || end > run.endedAt) continue;
+      let due = 0;
+      let inTime = 0;
+      for (let j = i; j < i + span; j++) {
+        due += schedule.buckets[j]!.due;
+        inTime += schedule.buckets[j]!.answered - (slowByDue.get(j) ?? 0);
+      }
+      // A slow answer's due time is worked back from its latency, rounded to a µs: one on a bucket's edge may be counted in its neighbour.
+      inTime = Math.max(0, inTime);
+      if (due > 0 && inTime < run.parameters.stallFloor * due) found.push({ restart: window.index, at: start, answered: inTime, expected: due, basis: 'due' });
+    }
+  }
+  return found;
 }
 
 /**
@@ -90,6 +133,7 @@ export interface Stall {
  */
 export function stalls(run: RunRecord, mode: LoadMode): Stall[] | string {
   const load = modeLoad(run, mode);
+  if (load.schedule) return dueStalls(run, mode, load.schedule);
   const median = warmupMedian(run, load);
   if (!(median > 0)) return `no warm-up to compare with (${MODE_NAMES[mode]} answered nothing before restart #1)`;
   const span = Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
@@ -101,7 +145,7 @@ export function stalls(run: RunRecord, mode: LoadMode): Stall[] | string {
       const end = start + span * load.bucketMs;
       if (end <= window.from || start >= window.to || end > load.endedAt) continue;
       const answered = load.buckets.slice(i, i + span).reduce((sum, b) => sum + b.answered, 0);
-      if (answered < run.parameters.stallFloor * expected) found.push({ restart: window.index, at: start, answered, expected });
+      if (answered < run.parameters.stallFloor * expected) found.push({ restart: window.index, at: start, answered, expected, basis: 'warm-up' });
     }
   }
   return found;
@@ -181,7 +225,10 @@ export const LOAD_CHECKS: CheckDefinition[] = [
   },
   {
     id: 'no-stall',
-    name: (run) => `no stall during a switchover (no ${STALL_WINDOW_MS} ms below ${Math.round(run.parameters.stallFloor * 100)}% of the warm-up rate)`,
+    name: (run) =>
+      schedulesOfRun(run)
+        ? `no stall during a switchover (no ${STALL_WINDOW_MS} ms in which under ${Math.round(run.parameters.stallFloor * 100)}% of the requests due were answered within ${ms(run.parameters.latencyBudgetMs)})`
+        : `no stall during a switchover (no ${STALL_WINDOW_MS} ms below ${Math.round(run.parameters.stallFloor * 100)}% of the warm-up rate)`,
     needs: [],
     judge: (run) => {
       const modes = modesOf(run.parameters.load);
@@ -191,8 +238,13 @@ export const LOAD_CHECKS: CheckDefinition[] = [
         if (typeof found === 'string') lines.push(found);
         else if (found.length) {
           const first = found[0]!;
+          const from = `${((first.at - run.startedAt) / 1000).toFixed(2)} s`;
+          const what =
+            first.basis === 'due'
+              ? `restart #${first.restart}: of ${first.expected} requests due in ${STALL_WINDOW_MS} ms from ${from}, ${first.answered} were answered within ${ms(run.parameters.latencyBudgetMs)}`
+              : `restart #${first.restart} answered ${first.answered} in ${STALL_WINDOW_MS} ms from ${from}, against ${first.expected} in the warm-up`;
           lines.push(
-            `${MODE_NAMES[mode]}: restart #${first.restart} answered ${first.answered} in ${STALL_WINDOW_MS} ms from ${((first.at - run.startedAt) / 1000).toFixed(2)} s, against ${first.expected} in the warm-up${found.length > 1 ? ` (${found.length} stalled stretches)` : ''}` +
+            `${MODE_NAMES[mode]}: ${what}${found.length > 1 ? ` (${found.length} stalled stretches)` : ''}` +
               othersMeanwhile(run, mode, first.at) +
               `. ${evidenceText(run, [...new Set(found.map((f) => f.restart))])}`,
           );
@@ -283,8 +335,10 @@ export const LOAD_CHECKS: CheckDefinition[] = [
     needs: [],
     judge: (run) => {
       type Ledger = { written: number; answered: number; failed: number; inFlightAtStop: number };
-      const ledger = (name: string, l: Ledger) => ({ ok: l.written === l.answered + l.failed + l.inFlightAtStop, text: `${name}: ${l.written} written = ${l.answered} answered + ${l.failed} failed + ${l.inFlightAtStop} in flight at stop` });
-      const lane = run.longLane ? [ledger('long lane', run.longLane)] : [];
+      // In the open model a request counts from when it fell due, sent or still waiting for a connection.
+      const counted = schedulesOfRun(run) ? 'due' : 'written';
+      const ledger = (name: string, l: Ledger, as = counted) => ({ ok: l.written === l.answered + l.failed + l.inFlightAtStop, text: `${name}: ${l.written} ${as} = ${l.answered} answered + ${l.failed} failed + ${l.inFlightAtStop} in flight at stop` });
+      const lane = run.longLane ? [ledger('long lane', run.longLane, 'written')] : [];
       const ledgers = [...modesOf(run.parameters.load).map((mode) => ledger(MODE_NAMES[mode], modeLoad(run, mode))), ...lane, ledger('all', run)];
       return [{ passed: ledgers.every((l) => l.ok), detail: ledgers.map((l) => (l.ok ? l.text : `MISMATCH ${l.text}`)).join('; ') }];
     },

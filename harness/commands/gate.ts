@@ -3,7 +3,8 @@
 // Options come from flags, a JSON config file (--config, checked against
 // gate-config.schema.json, errors naming the field), and the defaults, in
 // that order of precedence. Exit codes: 0 passed, 1 the gate failed (a
-// failed restart command included), 2 usage or setup error.
+// failed restart command included), 2 usage or setup error, 3 inconclusive
+// (the load generator fell behind its schedule).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
@@ -25,6 +26,7 @@ import { SwarmRuntime } from '../runtime/swarm/swarm-runtime.js';
 import { checkTargetUrl, UrlRuntime } from '../runtime/url.js';
 import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { prepareReportDir } from '../view/write-report.js';
+import { exitCodeOf } from '../verdict.js';
 import type { RequestKindConfig } from './request-options.js';
 import { addRunOptions, numberOption, readRunOptions } from './run-options.js';
 import schema from './gate-config.schema.json' with { type: 'json' };
@@ -230,5 +232,5 @@ export async function runGate(options: GateOptions): Promise<number> {
         : undefined,
   });
   if (options.keep && runtime instanceof ImageRuntime) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
-  return doc.passed ? 0 : 1;
+  return exitCodeOf(doc);
 }

@@ -6,6 +6,13 @@ describe('parseOptions', () => {
     expect(parseOptions([])).toMatchObject({ runtime: 'auto', strategy: 'reuseport', load: 'both', connections: 50, restarts: 3, intervalMs: 2000, overlapMs: 500, reportDir: 'reports', build: true });
   });
 
+  it('drives the open model by default, at a calibrated share unless --rate is given', () => {
+    expect(parseOptions([])).toMatchObject({ loadModel: 'open', rate: null, loadShare: 0.35, maxConnections: 256 });
+    expect(parseOptions(['--rate', '250', '--max-connections', '64'])).toMatchObject({ loadModel: 'open', rate: 250, maxConnections: 64 });
+    expect(parseOptions(['--load-share', '0.25'])).toMatchObject({ rate: null, loadShare: 0.25 });
+    expect(parseOptions(['--load-model', 'closed'])).toMatchObject({ loadModel: 'closed', rate: null });
+  });
+
   it.each([
     [['--bogus'], /Unknown option '--bogus'; see --help/],
     [['--connections', 'many'], /--connections "many" is not valid/],
@@ -15,13 +22,18 @@ describe('parseOptions', () => {
     [['--runtime', 'local', '--keep'], /--keep and --skip-build apply to the docker runtime only/],
     [['--overlap', '3000', '--interval', '2'], /--overlap 3000 ms must be shorter than --interval/],
     [['extra'], /Unexpected argument 'extra'|Unexpected/],
+    [['--load-model', 'burst'], /--load-model "burst" is not one of open, closed/],
+    [['--load-model', 'closed', '--rate', '100'], /--rate applies to the open model; drop it, or drop --load-model closed/],
+    [['--rate', '0'], /--rate "0" is not valid: use a number from 1 to 1000000/],
+    [['--rate', '100', '--load-share', '0.3'], /give one of them/],
+    [['--max-connections', '0'], /--max-connections "0" is not valid/],
   ])('%j is refused with one line', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(message);
   });
 
   it('documents every option with its default in --help', () => {
     const help = helpText();
-    for (const flag of ['--runtime', '--strategy', '--load', '--connections', '--restarts', '--interval', '--report-dir', '--keep', '--skip-build']) {
+    for (const flag of ['--runtime', '--strategy', '--load', '--load-model', '--rate', '--load-share', '--max-connections', '--connections', '--restarts', '--interval', '--report-dir', '--keep', '--skip-build']) {
       expect(help).toContain(flag);
     }
     expect(help).toContain('(default: 50)');

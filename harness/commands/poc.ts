@@ -1,6 +1,7 @@
 // `reuseport-lab poc` (`npm run poc`): restart this project's SO_REUSEPORT
 // server under load with one of its strategies, judge, report.
-// Exit codes: 0 passed, 1 the gate failed (any check), 2 usage or setup error.
+// Exit codes: 0 passed, 1 the gate failed (any check), 2 usage or setup error,
+// 3 inconclusive (the load generator fell behind its schedule).
 import { join } from 'node:path';
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
@@ -19,6 +20,7 @@ import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
 import type { RestartSettings } from '../strategies/strategy.js';
 import { prepareReportDir } from '../view/write-report.js';
+import { exitCodeOf } from '../verdict.js';
 import { parseWith } from './parse.js';
 import { addRunOptions, choiceOption, numberOption, readRunOptions } from './run-options.js';
 import { PACKAGE_ROOT as ROOT } from '../package-root.js';
@@ -66,7 +68,7 @@ export function pocCommand(): Command {
     .addOption(new Option('--image <name>', 'docker: image tag to build and run (the systemd strategies use TAG-systemd)').default(IMAGE_DEFAULTS.image))
     .addOption(new Option('--node-version <major>', 'docker: Node major version of the base images').default(IMAGE_DEFAULTS.nodeVersion))
     .option('--json', 'print result.json to stdout instead of the terminal view')
-    .addHelpText('after', ['', 'Strategies (the systemd ones run under Docker only, with systemd as PID 1):', ...STRATEGY_NAMES.map((name) => `  ${name.padEnd(26)}${STRATEGIES[name].summary}`), '', 'Exit codes: 0 passed, 1 the gate failed (see the checks), 2 usage or setup error.'].join('\n'));
+    .addHelpText('after', ['', 'Strategies (the systemd ones run under Docker only, with systemd as PID 1):', ...STRATEGY_NAMES.map((name) => `  ${name.padEnd(26)}${STRATEGIES[name].summary}`), '', 'Exit codes: 0 passed, 1 the gate failed (see the checks), 2 usage or setup error, 3 inconclusive (the load generator fell behind its schedule).'].join('\n'));
 }
 
 /** The options from a parsed `poc` command, checked against each other; throws SetupError with one line. */
@@ -122,10 +124,10 @@ function restartSettings(options: PocOptions): RestartSettings {
 
 /** What the scenario takes, built from the options explicitly: nothing else of the command line reaches the result. */
 function scenarioOf(options: PocOptions): ScenarioOptions {
-  const { load, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor } = options;
+  const { load, loadModel, rate, loadShare, maxConnections, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor } = options;
   return {
     strategy: options.strategy,
-    load, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor,
+    load, loadModel, rate, loadShare, maxConnections, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor,
     // A fault that shows itself through the long lane brings one, unless --long names its own.
     longLane: options.longLane ?? (options.fault ? (FAULTS[options.fault].longLane ?? null) : null),
     requests: options.requests,
@@ -196,5 +198,5 @@ export async function runPoc(options: PocOptions, argv: string[]): Promise<numbe
   if (options.keep && runtime instanceof DockerRuntime) {
     say(`container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
   }
-  return doc.passed ? 0 : 1;
+  return exitCodeOf(doc);
 }

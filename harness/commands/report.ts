@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { withLatencyBudget } from '../checks/latency-budget.js';
 import { readResultDocument, recordIn, type ResultDocument, toResultDocument } from '../result/document.js';
-import { judge } from '../verdict.js';
+import { exitCodeOf, judge } from '../verdict.js';
 import { renderSummary } from '../view/terminal.js';
 import { prepareReportDir, writeReport } from '../view/write-report.js';
 import { budgetOptions, readLatencyBudget, readStallFloor } from './run-options.js';
@@ -49,5 +49,5 @@ async function runReport(input: string, command: Command): Promise<number> {
   const files = await writeReport(out, doc, again);
   if (again) console.log(renderSummary(doc));
   for (const file of files) console.log(file);
-  return doc.passed ? 0 : 1;
+  return exitCodeOf(doc);
 }

@@ -8,6 +8,7 @@ import { BUDGET_DEFAULTS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import type { Budgets, LongLaneSettings, RunSettings, StreamSettings } from '../scenario.js';
 import { readRequests } from './request-options.js';
+import { LOAD_MODELS } from '../load/modes.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
 export interface NumberSpec {
@@ -32,6 +33,9 @@ export function choiceOption<T extends string>(flag: string, text: unknown, allo
 
 const RANGES = {
   connections: { min: 1, max: 1000, whole: true },
+  rate: { min: 1, max: 1_000_000 },
+  loadShare: { min: 0.01, max: 1 },
+  maxConnections: { min: 1, max: 10_000, whole: true },
   restarts: { min: 1, max: 1000, whole: true },
   interval: { min: 0.1, max: 3600 },
   warmup: { min: 1, max: 3600 },
@@ -47,8 +51,12 @@ const RANGES = {
 /** Adds the run settings and budgets to `command`, each with its default. */
 export function addRunOptions(command: Command): Command {
   return command
-    .addOption(new Option('--load <mode>', 'keep-alive connections (autocannon), a new connection per request, or both at once').default(RUN_DEFAULTS.load))
-    .addOption(new Option('--connections <n>', 'connections per load mode').default(RUN_DEFAULTS.connections))
+    .addOption(new Option('--load <mode>', 'keepalive (reused connections), churn (a new connection per request), or both at once').default(RUN_DEFAULTS.load))
+    .addOption(new Option('--load-model <model>', 'open: each mode sends at a rate on a schedule, latency counted from when each request was due; closed: each connection sends as soon as it is answered, at full speed (stress)').default(RUN_DEFAULTS.loadModel))
+    .addOption(new Option('--rate <n>', `open model: requests per second per mode (default: ${RUN_DEFAULTS.loadShare * 100}% of what the target answers at full speed, measured just before the warm-up, split over the modes)`))
+    .addOption(new Option('--load-share <share>', 'open model without --rate: the share of the calibrated capacity the whole load drives, split over the modes').default(RUN_DEFAULTS.loadShare))
+    .addOption(new Option('--max-connections <n>', 'open model: connections each mode may open at once; a request due when all are busy waits, and its wait counts in its latency').default(RUN_DEFAULTS.maxConnections))
+    .addOption(new Option('--connections <n>', 'closed model: connections per load mode (and the open model\'s calibration)').default(RUN_DEFAULTS.connections))
     .addOption(new Option('--restarts <n>', 'restarts under load (1 or more)').default(RUN_DEFAULTS.restarts))
     .addOption(new Option('--interval <seconds>', 'time from one restart to the next').default(RUN_DEFAULTS.intervalSeconds))
     .addOption(new Option('--warmup <seconds>', 'load before the first restart (1 or more: the steady state that latency and stalls are judged against)').default(RUN_DEFAULTS.warmupSeconds))
@@ -106,8 +114,15 @@ function readStream(values: Record<string, unknown>): StreamSettings | null {
 
 /** The run settings and budgets from parsed option values (commander's camelCase keys, or a config file's). */
 export function readRunOptions(values: Record<string, unknown>): RunSettings & Budgets {
+  const loadModel = choiceOption('--load-model', values.loadModel ?? RUN_DEFAULTS.loadModel, LOAD_MODELS);
+  if (loadModel === 'closed' && values.rate !== undefined) throw new SetupError('--rate applies to the open model; drop it, or drop --load-model closed');
+  if (values.rate !== undefined && values.loadShare !== undefined && values.loadShare !== RUN_DEFAULTS.loadShare) throw new SetupError('--load-share sets the rate from a calibration; with --rate there is none: give one of them');
   const settings: RunSettings & Budgets = {
     load: choiceOption('--load', values.load, ['keepalive', 'churn', 'both'] as const),
+    loadModel,
+    rate: values.rate === undefined ? null : numberOption('--rate', values.rate, RANGES.rate),
+    loadShare: numberOption('--load-share', values.loadShare ?? RUN_DEFAULTS.loadShare, RANGES.loadShare),
+    maxConnections: numberOption('--max-connections', values.maxConnections ?? RUN_DEFAULTS.maxConnections, RANGES.maxConnections),
     connections: numberOption('--connections', values.connections, RANGES.connections),
     restarts: numberOption('--restarts', values.restarts, RANGES.restarts),
     intervalMs: numberOption('--interval', values.interval, RANGES.interval) * 1000,

@@ -26,6 +26,7 @@ import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { compareRows, operationsRows } from './rows.js';
 import { compareHtml, compareMarkdown, type CompareFacts } from './render.js';
 import { PACKAGE_ROOT as ROOT } from '../package-root.js';
+import { outcomeOf } from '../verdict.js';
 
 const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
 
@@ -106,7 +107,7 @@ async function runCompare(options: CompareOptions): Promise<number> {
         throw new SetupError(`the ${strategy} run left no readable result.json (exit ${outcome.code}): ${(error as Error).message}`);
       }
       runs.push({ strategy, doc });
-      process.stdout.write(`${doc.passed ? 'passed' : 'failed'}, ${doc.failedRequests} of ${doc.totalRequests} failed (${Math.round((Date.now() - t0) / 1000)} s)\n`);
+      process.stdout.write(`${outcomeOf(doc)}, ${doc.failedRequests} of ${doc.totalRequests} failed (${Math.round((Date.now() - t0) / 1000)} s)\n`);
     }
   } finally {
     fleet.down();

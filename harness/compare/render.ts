@@ -6,6 +6,7 @@ import { latencySpec, pidShareSpec, renderSvg } from '../view/charts.js';
 import type { ResultDocument } from '../result/document.js';
 import { MODE_NAMES } from '../load/modes.js';
 import type { CompareRow, OperationsRow, Spread } from './rows.js';
+import { outcomeOf } from '../verdict.js';
 
 /** What the comparison ran with, for the top of each page. */
 export interface CompareFacts {
@@ -26,7 +27,7 @@ const failedText = (row: CompareRow) => {
   const causes = causesText(row.failuresByCause);
   return row.failed === 0 ? '0' : `${row.failed.toLocaleString('en-US')} (${causes})`;
 };
-const gateText = (row: CompareRow) => (row.passed ? 'passed' : `failed: ${row.failedChecks.join(', ')}`);
+const gateText = (row: CompareRow) => (row.passed ? 'passed' : row.inconclusive ? 'inconclusive: the load generator fell behind' : `failed: ${row.failedChecks.join(', ')}`);
 
 export const RESULT_HEADERS = ['strategy', 'load', 'failed requests', 'switchover p99 / longest wait', 'steady p99 / max', 'switchover time, median (min–max)', 'gate'];
 
@@ -84,7 +85,7 @@ export async function compareHtml(rows: CompareRow[], operations: OperationsRow[
   const charts = await Promise.all(
     runs.map(async ({ strategy, doc }) => {
       const [share, lat] = await Promise.all([renderSvg(pidShareSpec(doc)), renderSvg(latencySpec(doc))]);
-      return `<section><h3>${escape(strategy)}: ${doc.passed ? 'passed' : 'failed'}, ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} failed</h3><p>${escape(describeDesign(strategy).summary)}</p>${share}${lat}</section>`;
+      return `<section><h3>${escape(strategy)}: ${outcomeOf(doc)}, ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} failed</h3><p>${escape(describeDesign(strategy).summary)}</p>${share}${lat}</section>`;
     }),
   );
   return `<!doctype html>

@@ -28,6 +28,8 @@ export interface CompareRow {
   strategy: DesignName;
   mode: LoadMode;
   passed: boolean;
+  /** The load generator fell behind: the row proves nothing either way. */
+  inconclusive: boolean;
   answered: number;
   failed: number;
   failuresByCause: Record<string, number>;
@@ -87,6 +89,7 @@ export function compareRows(runs: { strategy: DesignName; doc: ResultDocument }[
       strategy,
       mode: m.mode,
       passed: doc.passed,
+      inconclusive: doc.inconclusive,
       answered: m.answered,
       failed: m.failed,
       failuresByCause: m.failuresByCause as Record<string, number>,

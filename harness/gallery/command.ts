@@ -16,6 +16,7 @@ import { readResultDocument } from '../result/document.js';
 import { EXAMPLES, EXAMPLES_DIR } from './examples.js';
 import { galleryRow, type GalleryRow } from './rows.js';
 import { PACKAGE_ROOT as ROOT } from '../package-root.js';
+import { outcomeOf } from '../verdict.js';
 
 const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
 
@@ -59,7 +60,7 @@ export function galleryMarkdown(rows: GalleryRow[], command: string): string {
         longCell(r),
         streamCell(r),
         r.switchoverMs ? `${ms(r.switchoverMs.median)} (${Math.round(r.switchoverMs.min)}–${Math.round(r.switchoverMs.max)})` : '– (no identity)',
-        r.passed ? 'passed' : `failed: ${r.failedChecks.join(', ')}`,
+        r.passed ? 'passed' : r.inconclusive ? 'inconclusive: the load generator fell behind' : `failed: ${r.failedChecks.join(', ')}`,
       ]
         .map(cell)
         .join(' | '),
@@ -114,7 +115,7 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
     }
     const doc = readResultDocument(join(dir, 'result.json'));
     rows.push(galleryRow(example.name, doc));
-    process.stdout.write(`${doc.passed ? 'passed' : 'failed'}, ${doc.failedRequests} of ${doc.totalRequests} failed\n`);
+    process.stdout.write(`${outcomeOf(doc)}, ${doc.failedRequests} of ${doc.totalRequests} failed\n`);
   }
   const command = `npm run gallery -- --restarts ${restarts}${chosen.length < EXAMPLES.length ? ` --examples ${names.join(',')}` : ''}`;
   const markdown = galleryMarkdown(rows, command);

@@ -10,6 +10,8 @@ export interface GalleryRow {
   example: string;
   restart: string;
   passed: boolean;
+  /** The load generator fell behind: the row proves nothing either way. */
+  inconclusive: boolean;
   restarts: number;
   /** Per load mode: failed requests over the run, and their causes. */
   failed: Partial<Record<LoadMode, { failed: number; causes: Record<string, number> }>>;
@@ -49,6 +51,7 @@ export function galleryRow(example: string, doc: ResultDocument): GalleryRow {
     example,
     restart: doc.parameters.server?.restart ?? doc.parameters.strategy,
     passed: doc.passed,
+    inconclusive: doc.inconclusive,
     restarts: doc.restarts.length,
     failed: Object.fromEntries(doc.modes.map((m) => [m.mode, { failed: m.failed, causes: m.failuresByCause as Record<string, number> }])),
     switchoverMs: spread(foreignSwitchoverTimes(doc)),

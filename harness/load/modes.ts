@@ -5,23 +5,75 @@
 export type LoadChoice = 'keepalive' | 'churn' | 'both';
 export type LoadMode = 'keepalive' | 'churn';
 
+/**
+ * How requests are sent. open: on an arrival schedule, whatever is
+ * outstanding, latency counted from when each was due (the default: what
+ * users do). closed: each connection sends its next request as soon as the
+ * last is answered, at full speed (stress and the benchmarks' ceilings).
+ */
+export type LoadModel = 'open' | 'closed';
+export const LOAD_MODELS: readonly LoadModel[] = ['open', 'closed'];
+
 export const MODE_NAMES: Record<LoadMode, string> = { keepalive: 'keep-alive', churn: 'new connection per request' };
 
 export function modesOf(load: LoadChoice): LoadMode[] {
   return load === 'both' ? ['keepalive', 'churn'] : [load];
 }
 
+/** The open model's rates, once known: per mode, and the calibration they came from (null: given with --rate). */
+export interface OpenRates {
+  rates: Partial<Record<LoadMode, number>>;
+  maxConnections: number;
+  calibration: { share: number; capacity: Partial<Record<LoadMode, number>> } | null;
+}
+
+const perSecond = (n: number) => `${n.toLocaleString('en-US')}/s`;
+
+/** The open model's load in words: its rates, or how they will be chosen while the calibration has not run yet. */
+function describeOpen(load: LoadChoice, open: OpenRates | null, rate: number | null, maxConnections: number): string {
+  const rateOf = (mode: LoadMode) => (open?.rates[mode] !== undefined ? perSecond(open.rates[mode]!) : rate !== null ? perSecond(rate) : 'a calibrated rate of');
+  const keepalive = `${rateOf('keepalive')} requests on keep-alive connections (a pool of up to ${maxConnections}, the most recently used first, a new connection after Connection: close)`;
+  const churn = `${rateOf('churn')} requests each on a new connection (up to ${maxConnections} open)`;
+  const modes = load === 'keepalive' ? keepalive : load === 'churn' ? churn : `${keepalive}; and ${churn}`;
+  const calibration = open?.calibration;
+  const source = calibration
+    ? `; ${Math.round(calibration.share * 100)}% of what the target answered at full speed (${modesOf(load).map((mode) => `${perSecond(calibration.capacity[mode] ?? 0)} ${MODE_NAMES[mode]}`).join(', ')}), split over the modes`
+    : open || rate !== null
+      ? ''
+      : '; the rates are a share of what the target answers at full speed, measured just before the warm-up';
+  return `open model, raw sockets and http-parser-js: ${modes}, sent on schedule whatever is outstanding, latency counted from when each was due${source}`;
+}
+
+/** The rates once chosen, in one line: per mode, and where they came from. */
+export function describeRates(open: OpenRates): string {
+  const modes = Object.keys(open.rates) as LoadMode[];
+  const rates = modes.map((mode) => `${perSecond(open.rates[mode]!)} ${MODE_NAMES[mode]}`).join(' and ');
+  const calibration = open.calibration;
+  if (!calibration) return `${rates} (--rate)`;
+  const capacity = modes.map((mode) => `${perSecond(calibration.capacity[mode] ?? 0)} ${MODE_NAMES[mode]}`).join(', ');
+  return `${rates}: ${Math.round(calibration.share * 100)}% of what the target answered at full speed (${capacity}), split over the modes`;
+}
+
 /** How the load was generated, for the report. */
 export function describeLoad(options: {
   load: LoadChoice;
   connections: number;
+  loadModel?: LoadModel;
+  rate?: number | null;
+  maxConnections?: number;
   requests?: { name: string; weight: number }[] | null;
   longLane?: { path: string; connections: number } | null;
   stream?: { kind: string; path: string; connections: number } | null;
-}): string {
+}, open: OpenRates | null = null): string {
   const keepalive = `autocannon, ${options.connections} keep-alive connections, made to honour Connection: close like a compliant HTTP/1.1 client`;
   const churn = `${options.connections} loops of one request per new connection (raw sockets, http-parser-js)`;
-  const modes = options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
+  const closed = options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
+  const modes =
+    options.loadModel === 'open'
+      ? describeOpen(options.load, open, options.rate ?? null, options.maxConnections ?? 0)
+      : options.loadModel === 'closed'
+        ? `closed model at full speed (each connection sends its next request once the last is answered): ${closed}`
+        : closed;
   const mix = options.requests ? `, sending the mix ${options.requests.map((k) => `${k.name} ×${k.weight}`).join(', ')}` : '';
   const lane = options.longLane ? `; and a long-request lane: ${options.longLane.connections} connections each keeping GET ${options.longLane.path} in flight` : '';
   const stream = options.stream ? `; and ${options.stream.connections} ${options.stream.kind} clients of ${options.stream.path} coming back with Last-Event-ID` : '';

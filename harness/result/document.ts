@@ -8,23 +8,36 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { SetupError } from '../errors.js';
 import type { LatencyTail } from '../load/recorder.js';
-import { describeLoad } from '../load/modes.js';
+import { describeLoad, type LoadMode, type OpenRates } from '../load/modes.js';
 import type { Check, Verdict } from '../checks/check.js';
 import { moveLatencyBudget } from '../checks/latency-budget.js';
 import type { ScenarioResult } from '../scenario.js';
 import type { FleetRecord } from '../runtime/swarm/tasks.js';
-import { upgradeV3, upgradeV4 } from './upgrade.js';
+import { upgradeV3, upgradeV4, upgradeV5 } from './upgrade.js';
 import schema from './result.schema.json' with { type: 'json' };
 
-export const RESULT_SCHEMA_VERSION = 5;
+export const RESULT_SCHEMA_VERSION = 6;
+
+/** The open model's rates as the run drove them (each mode's schedule), or null in the closed model. */
+function openRatesOf(result: ScenarioResult): OpenRates | null {
+  if (result.options.loadModel !== 'open') return null;
+  const rates = Object.fromEntries(result.modes.flatMap((m) => (m.schedule ? [[m.mode, m.schedule.ratePerSecond]] : []))) as Partial<Record<LoadMode, number>>;
+  return { rates, maxConnections: result.options.maxConnections, calibration: result.calibration };
+}
 
 /** The run parameters, and nothing else (no output paths, no flags of the command line). */
-function parameters(options: ScenarioResult['options']) {
+function parameters(result: ScenarioResult) {
+  const options = result.options;
   return {
     strategy: options.strategy,
     ...(options.server ? { server: options.server } : {}),
     load: options.load,
-    loadDescription: describeLoad(options),
+    loadModel: options.loadModel,
+    loadDescription: describeLoad(options, openRatesOf(result)),
+    /** Open model: the rate per mode given with --rate; null: calibrated (see calibration), or the closed model. */
+    rate: options.loadModel === 'open' ? options.rate : null,
+    /** Open model: connections per mode at most; null in the closed model. */
+    maxConnections: options.loadModel === 'open' ? options.maxConnections : null,
     connections: options.connections,
     restarts: options.restarts,
     intervalMs: options.intervalMs,
@@ -66,11 +79,12 @@ function measured(result: ScenarioResult) {
     interrupted: result.interrupted ?? null,
     startedAt: result.load.startedAt,
     endedAt: result.load.endedAt,
-    parameters: parameters(result.options),
+    parameters: parameters(result),
+    calibration: result.calibration,
     runtime: result.runtime,
     target: result.target,
     pids: result.load.pids,
-    modes: result.modes.map(({ mode, load, steady, switchovers }) => ({
+    modes: result.modes.map(({ mode, load, steady, switchovers, schedule }) => ({
       mode,
       written: load.written,
       answered: load.answered,
@@ -81,6 +95,7 @@ function measured(result: ScenarioResult) {
       switchovers,
       buckets: load.buckets,
       latencyTail: load.tail as LatencyTail | null,
+      schedule,
     })),
     longLane: result.longLane
       ? {
@@ -138,6 +153,7 @@ export function toResultDocument(record: RunRecord, verdict: Verdict) {
   return {
     schemaVersion,
     passed: verdict.passed,
+    inconclusive: verdict.inconclusive,
     totalRequests: verdict.totalRequests,
     failedRequests: verdict.failedRequests,
     answered,
@@ -155,7 +171,7 @@ export type ResultDocument = ReturnType<typeof toResultDocument>;
 
 /** The record a saved document was judged from: the document without its verdict. */
 export function recordIn(doc: ResultDocument): RunRecord {
-  const { passed: _passed, totalRequests: _total, failedRequests: _failed, checks: _checks, ...record } = doc;
+  const { passed: _passed, inconclusive: _inconclusive, totalRequests: _total, failedRequests: _failed, checks: _checks, ...record } = doc;
   return record;
 }
 
@@ -178,8 +194,9 @@ export function readResultDocument(path: string): ResultDocument {
   }
   if (doc?.schemaVersion === 3) doc = upgradeV3(doc as Parameters<typeof upgradeV3>[0]);
   if (doc?.schemaVersion === 4) doc = upgradeV4(doc as Parameters<typeof upgradeV4>[0]);
+  if (doc?.schemaVersion === 5) doc = upgradeV5(doc as Parameters<typeof upgradeV5>[0]);
   if (doc?.schemaVersion !== RESULT_SCHEMA_VERSION) {
-    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}, 4 and 3`);
+    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}, 5, 4 and 3`);
   }
   const problem = schemaProblem(doc);
   if (problem) throw new SetupError(`${path} is not a valid result.json: ${problem}`);

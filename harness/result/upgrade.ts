@@ -2,8 +2,9 @@
 // runtime could see was implied by a `foreign` block (a server the gate did
 // not start) and is now stated (runtime.observes); a skipped check's reason
 // was only in its detail. Version 4: no latency tail, so such a run can be
-// judged again only at its own latency budget. Nothing measured changes: an
-// older run is judged again as it was.
+// judged again only at its own latency budget. Version 5: every run was the
+// closed model (no schedule, no calibration, never inconclusive). Nothing
+// measured changes: an older run is judged again as it was.
 import { IMAGE_SIGHT } from '../runtime/image.js';
 import { AMONG_OTHERS } from '../runtime/local.js';
 import { SEES_ALL, type Sight } from '../runtime/runtime.js';
@@ -57,4 +58,24 @@ interface V4 {
 
 export function upgradeV4(doc: V4): { schemaVersion: 5 } & Record<string, unknown> {
   return { ...doc, schemaVersion: 5, modes: doc.modes.map((mode) => ({ ...mode, latencyTail: null })), latencyTail: null };
+}
+
+interface V5 {
+  schemaVersion: 5;
+  parameters: Record<string, unknown>;
+  modes: Record<string, unknown>[];
+  [key: string]: unknown;
+}
+
+export function upgradeV5(doc: V5): { schemaVersion: 6 } & Record<string, unknown> {
+  const { schemaVersion: _v, passed, ...rest } = doc;
+  return {
+    schemaVersion: 6,
+    passed,
+    inconclusive: false,
+    ...rest,
+    parameters: { ...doc.parameters, loadModel: 'closed', rate: null, maxConnections: null },
+    calibration: null,
+    modes: doc.modes.map((mode) => ({ ...mode, schedule: null })),
+  };
 }

@@ -9,13 +9,13 @@ const ms = (value: number | null) => (value === null ? '–' : `${value} ms`);
 
 export function markdownSummary(doc: ResultDocument): string {
   const lines = [
-    `### reuseport-lab: ${doc.passed ? '✅ passed' : '❌ failed'}`,
+    `### reuseport-lab: ${doc.inconclusive ? '⚠️ inconclusive (the load generator fell behind)' : doc.passed ? '✅ passed' : '❌ failed'}`,
     '',
     `${doc.totalRequests.toLocaleString('en-US')} requests, **${doc.failedRequests.toLocaleString('en-US')} failed**, ${doc.restarts.length} ${doc.parameters.strategy} restarts. ${doc.runtime.description}.`,
     '',
     '| check | result |',
     '| --- | --- |',
-    ...doc.checks.map((c) => `| ${c.skipped ? '⚪' : c.passed ? '✅' : '❌'} ${c.name} | ${c.detail.replace(/\|/g, '\\|')} |`),
+    ...doc.checks.map((c) => `| ${c.skipped ? '⚪' : c.passed ? '✅' : c.inconclusive ? '⚠️' : '❌'} ${c.name} | ${c.detail.replace(/\|/g, '\\|')} |`),
     '',
     '| restart | old → new | outcome | new ready | old exit after SIGTERM | switchover p99 / max |',
     '| ---: | --- | --- | ---: | ---: | ---: |',
@@ -35,8 +35,9 @@ export function markdownSummary(doc: ResultDocument): string {
 const xml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function junitXml(doc: ResultDocument): string {
-  const cases: { name: string; id?: string; failure?: string; skipped?: string }[] = [
-    ...doc.checks.map((c) => ({ name: c.name, id: c.id, failure: c.passed ? undefined : c.detail, skipped: c.skipped ? c.detail : undefined })),
+  // An inconclusive check is a JUnit error (the test could not be carried out), not a failure of the server.
+  const cases: { name: string; id?: string; failure?: string; error?: string; skipped?: string }[] = [
+    ...doc.checks.map((c) => ({ name: c.name, id: c.id, failure: c.passed || c.inconclusive ? undefined : c.detail, error: c.inconclusive ? c.detail : undefined, skipped: c.skipped ? c.detail : undefined })),
     // Each kind of a request mix on its own, so a CI's test view lists the kind that failed.
     ...(doc.requests ?? []).map((k) => ({
       name: `requests ${k.name} (weight ${k.weight}): ${k.answered} answered`,
@@ -50,16 +51,19 @@ export function junitXml(doc: ResultDocument): string {
   ];
   const failures = cases.filter((c) => c.failure !== undefined).length;
   const skipped = cases.filter((c) => c.skipped !== undefined).length;
+  const errors = cases.filter((c) => c.error !== undefined).length;
+  // Absent when zero, as every report written before inconclusive runs had it.
+  const errorsAttribute = errors ? ` errors="${errors}"` : '';
   const seconds = ((doc.endedAt - doc.startedAt) / 1000).toFixed(3);
   const body = cases
     .map((c) => {
-      const inner = c.failure !== undefined ? `<failure message="${xml(c.failure)}"/>` : c.skipped !== undefined ? `<skipped message="${xml(c.skipped)}"/>` : '';
+      const inner = c.failure !== undefined ? `<failure message="${xml(c.failure)}"/>` : c.error !== undefined ? `<error message="${xml(c.error)}"/>` : c.skipped !== undefined ? `<skipped message="${xml(c.skipped)}"/>` : '';
       return `    <testcase classname="reuseport-lab${c.id ? `.${c.id}` : ''}" name="${xml(c.name)}">${inner}</testcase>`;
     })
     .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites tests="${cases.length}" failures="${failures}" time="${seconds}">
-  <testsuite name="zero-downtime restart (${xml(doc.parameters.strategy)})" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${seconds}">
+<testsuites tests="${cases.length}" failures="${failures}"${errorsAttribute} time="${seconds}">
+  <testsuite name="zero-downtime restart (${xml(doc.parameters.strategy)})" tests="${cases.length}" failures="${failures}"${errorsAttribute} skipped="${skipped}" time="${seconds}">
 ${body}
   </testsuite>
 </testsuites>

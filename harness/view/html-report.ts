@@ -29,7 +29,9 @@ function table(headers: string[], rows: (string | number)[][]): string {
 /** Renders the whole page from a result document. */
 export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
   const [share, rate, latency, harness, failures] = await Promise.all([pidShareSpec(doc), rateSpec(doc), latencySpec(doc), harnessSpec(doc), failuresSpec(doc)].map(renderSvg));
-  const verdict = doc.passed ? 'PASSED' : 'FAILED';
+  const verdict = doc.inconclusive ? 'INCONCLUSIVE' : doc.passed ? 'PASSED' : 'FAILED';
+  // Only an inconclusive page carries its style: every other page stays as it was written.
+  const inconclusiveStyle = doc.inconclusive ? '  .inconclusive { background: #a15c00; } td.unsure { color: #a15c00; }\n' : '';
   const causes = Object.entries(doc.failuresByCause).map(([cause, n]) => `${count(n ?? 0)} ${cause}`).join(', ') || 'none';
   const facts = { ...doc.runtime.facts, load: doc.parameters.loadDescription, strategy: doc.parameters.strategy, connections: doc.parameters.connections, 'bucket width': `${doc.bucketMs} ms` };
 
@@ -44,7 +46,7 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
   h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #eee; padding-bottom: 4px; }
   .verdict { display: inline-block; padding: 4px 12px; border-radius: 4px; color: #fff; font-weight: 600; }
   .passed { background: #2a7d2e; } .failed { background: #c62828; }
-  .totals { display: flex; gap: 28px; margin: 14px 0; } .totals div b { display: block; font-size: 22px; }
+${inconclusiveStyle}  .totals { display: flex; gap: 28px; margin: 14px 0; } .totals div b { display: block; font-size: 22px; }
   table { border-collapse: collapse; margin: 8px 0; } th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #eee; }
   td.ok { color: #2a7d2e; } td.bad { color: #c62828; } td.skip { color: #888; }
   figure { margin: 18px 0; } svg { max-width: 100%; height: auto; }
@@ -52,7 +54,7 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
 </style>
 </head>
 <body>
-<h1>reuseport-lab restart report <span class="verdict ${doc.passed ? 'passed' : 'failed'}" id="verdict">${verdict}</span></h1>
+<h1>reuseport-lab restart report <span class="verdict ${doc.inconclusive ? 'inconclusive' : doc.passed ? 'passed' : 'failed'}" id="verdict">${verdict}</span></h1>
 <p class="muted">${escape(new Date(doc.startedAt).toISOString())} · ${escape(doc.runtime.description)}${doc.interrupted ? ` · interrupted: ${escape(doc.interrupted.reason)}` : ''}</p>
 <div class="totals">
   <div><b>${count(doc.totalRequests)}</b>requests</div>
@@ -63,7 +65,7 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
 ${doc.fault ? `<p id="fault"><b>Injected fault: ${escape(doc.fault.name)}</b>: ${escape(doc.fault.summary)}</p>` : ''}
 <h2>Checks</h2>
 <table><tbody>
-${doc.checks.map((c) => `<tr><td class="${c.skipped ? 'skip' : c.passed ? 'ok' : 'bad'}">${c.skipped ? '○' : c.passed ? '✓' : '✗'}</td><td>${escape(c.name)}</td><td>${escape(c.detail)}</td></tr>`).join('\n')}
+${doc.checks.map((c) => `<tr><td class="${c.skipped ? 'skip' : c.passed ? 'ok' : c.inconclusive ? 'unsure' : 'bad'}">${c.skipped ? '○' : c.passed ? '✓' : c.inconclusive ? '?' : '✗'}</td><td>${escape(c.name)}</td><td>${escape(c.detail)}</td></tr>`).join('\n')}
 </tbody></table>
 <h2>Over time</h2>
 ${pidChartSkipped(doc.checks) ? `<p id="chart-pid-share" class="muted">PID chart skipped: ${escape(pidChartSkipped(doc.checks))}</p>` : `<figure id="chart-pid-share">${share}</figure>`}

@@ -136,10 +136,13 @@ export function renderSummary(doc: ResultDocument): string {
   if (doc.fault) lines.push('', `${chalk.bold('Injected fault')} ${doc.fault.name}: ${doc.fault.summary}`);
 
   lines.push('', chalk.bold('Verdict'));
-  for (const check of doc.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : chalk.red('✗')} ${check.name}: ${check.detail}`);
+  for (const check of doc.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : check.inconclusive ? chalk.yellow('?') : chalk.red('✗')} ${check.name}: ${check.detail}`);
   lines.push('');
+  const failing = doc.checks.filter((c) => !c.passed && !c.inconclusive).map((c) => c.id);
   lines.push(
-    doc.passed
+    doc.inconclusive
+      ? chalk.yellow.bold(`INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (${doc.totalRequests.toLocaleString('en-US')} requests${failing.length ? `; checks that would have failed: ${failing.join(', ')}` : ''})`)
+      : doc.passed
       ? chalk.green.bold(`PASSED: ${doc.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${doc.restarts.length} restarts`)
       : chalk.red.bold(`FAILED: ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${doc.checks.filter((c) => !c.passed).map((c) => c.id).join(', ')}`),
   );
