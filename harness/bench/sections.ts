@@ -24,6 +24,7 @@ import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import { IMAGE_DEFAULTS } from '../defaults.js';
 import { serverCost, type CostSummary, type ServerUnderTest } from './server-cost.js';
 import { soak, type SoakResult } from './soak.js';
+import { compareModels, type ModelRun, renderModels } from './load-models.js';
 
 /** What every section may use: the settings of the run, where things are, and how to speak. */
 export interface BenchContext {
@@ -137,7 +138,7 @@ const migrateSection: Section<{ failedPerRestart: Record<'0' | '1', Spread | nul
       for (const value of ['0', '1']) {
         const reportDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-bench-migrate-'));
         say(`migrate: round ${round + 1}, tcp_migrate_req=${value}...`);
-        const run = await runner.run(join(dist, 'cli.js'), ['gate', '--image', 'reuseport-lab:local', '--port', '8080', '--restart', '/app/scripts/restart.sh', '--tcp-migrate-req', value, '--load', 'churn', '--restarts', '5', '--interval', '2', '--report-dir', reportDir], root);
+        const run = await runner.run(join(dist, 'cli.js'), ['gate', '--image', 'reuseport-lab:local', '--port', '8080', '--restart', '/app/scripts/restart.sh', '--tcp-migrate-req', value, '--load', 'churn', '--load-model', 'closed', '--restarts', '5', '--interval', '2', '--report-dir', reportDir], root);
         if (run.code === 2) throw new SetupError(`the gate run for migrate failed: ${setupReason(run.stderr)} (build the image first: npm run poc once)`);
         const doc = readResultDocument(join(reportDir, 'result.json'));
         results[value]!.push(...doc.restarts.map((r) => doc.switchovers.find((w) => w.index === r.index)?.stats.failed ?? 0));
@@ -334,4 +335,11 @@ const fleetSection: Section<FleetRow[]> = {
   ],
 };
 
-export const SECTIONS: Section<any>[] = [serverCostSection, restartCostSection, migrateSection, ceilingSection, scaleSection, soakSection, closeRaceSection, fleetSection];
+const modelsSection: Section<ModelRun[]> = {
+  name: 'models',
+  key: 'models',
+  measure: ({ root, dist, runner, rounds, say }) => compareModels({ runner, cli: join(dist, 'cli.js'), cwd: root, rounds, say }),
+  render: (runs, { rounds }) => renderModels(runs, rounds),
+};
+
+export const SECTIONS: Section<any>[] = [serverCostSection, restartCostSection, migrateSection, ceilingSection, scaleSection, soakSection, closeRaceSection, fleetSection, modelsSection];

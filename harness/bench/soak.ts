@@ -136,7 +136,8 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
       }
     }
   })();
-  const args = ['poc', '--runtime', 'docker', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--steer', options.steer ? 'on' : 'off', '--report-dir', options.reportDir];
+  // Full speed: the soak counts what hundreds of restarts lose under the most load the machine takes.
+  const args = ['poc', '--runtime', 'docker', '--load-model', 'closed', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--steer', options.steer ? 'on' : 'off', '--report-dir', options.reportDir];
   const run = await runner.run(options.cli, args, options.cwd, {
     nodeArgs: ['--trace-gc'],
     onStart: (pid) => ((harnessPid = pid), (harnessStartedAt = Date.now())),
