@@ -51,10 +51,10 @@ describe('npm run poc --runtime local', () => {
     let pid = 0;
     let onRun!: () => void;
     const underway = new Promise<void>((resolve) => (onRun = resolve));
-    // "runtime:" is printed once the run's own Ctrl-C handling is in place.
+    // "rates:" is printed once the calibration is over and the load begins.
     const running = runPoc([...common, '--restarts', '20', '--load', 'keepalive'], {
       onSpawn: (p) => (pid = p),
-      onStdout: (out) => out.includes('runtime:') && onRun(),
+      onStdout: (out) => out.includes('rates:') && onRun(),
     });
     await underway;
     await sleep(1500);
@@ -66,6 +66,24 @@ describe('npm run poc --runtime local', () => {
     // Every server of the run: the first one, and each restart's new one.
     const servers = [run.result!.target.pid, ...run.result!.restarts.map((r) => r.newPid)].filter((p): p is number => typeof p === 'number');
     expect(servers.filter(alive)).toEqual([]);
+  }, 60_000);
+
+  it('on Ctrl-C during the calibration reports an interrupted run with nothing measured, and leaves no server running', async () => {
+    let pid = 0;
+    let onRun!: () => void;
+    const underway = new Promise<void>((resolve) => (onRun = resolve));
+    // "runtime:" is printed once the run's own Ctrl-C handling is in place, just before the calibration.
+    const running = runPoc([...common, '--load', 'keepalive'], { onSpawn: (p) => (pid = p), onStdout: (out) => out.includes('runtime:') && onRun() });
+    await underway;
+    await sleep(300);
+    process.kill(pid, 'SIGINT');
+    const run = await running;
+    expect(run.code, explain(run)).toBe(1);
+    expect(run.stdout).not.toContain('rates:');
+    expect(run.result!.interrupted).toMatchObject({ reason: 'interrupted by SIGINT during the calibration, before any load' });
+    expect(run.result!).toMatchObject({ written: 0, calibration: null, restarts: [] });
+    expect(run.schemaProblem).toBeNull();
+    expect([run.result!.target.pid].filter(alive)).toEqual([]);
   }, 60_000);
 
   it('a rate the harness cannot send is inconclusive (exit 3), said in one line, never a pass or a failure', async () => {

@@ -198,8 +198,12 @@ interface Loads {
   running: RunningLoad[];
 }
 
-/** Starts one load per mode against `target`, each reporting to its mode's recorder and the total; `open` for the open model. */
-function startLoads(clients: LoadClients, options: ScenarioOptions, target: Target, startedAt: number, open: OpenRates | null): Loads {
+/**
+ * Starts one load per mode against `target`, each reporting to its mode's
+ * recorder and the total; `open` for the open model. With `drive` false
+ * (a run interrupted before its load began) the recorders stay empty.
+ */
+function startLoads(clients: LoadClients, options: ScenarioOptions, target: Target, startedAt: number, open: OpenRates | null, drive = true): Loads {
   // Exact latencies from the budget down, at least: the verdict applies the budget to them.
   const exactAboveMs = Math.min(EXACT_LATENCY_ABOVE_MS, options.latencyBudgetMs);
   const total = new Recorder(options.bucketMs, exactAboveMs, startedAt);
@@ -215,6 +219,7 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
   const mixOf = (mode: Recorder): RequestMix | undefined => (options.requests ? { kinds: options.requests, sinkOf: (kind) => tee(total, mode, perKind[kind]!) } : undefined);
   const running: RunningLoad[] = [];
   const schedules = new Map<LoadMode, ScheduleRecorder>();
+  if (!drive) return { total, perMode, schedules, perKind, running };
   if (open) {
     for (const [mode, recorder] of perMode) {
       const ratePerSecond = open.rates[mode]!;
@@ -280,19 +285,19 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const target = await runtime.start(serverEnv);
   const counters = new NetCounterLog(runtime.netCounters());
   await counters.take('start');
-  const { calibration, open } = await openRates(clients, options, target, hooks.signal);
+  const { calibration, open, interrupted: cut } = await openRates(clients, options, target, hooks.signal);
   if (open) hooks.onRates?.(open);
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const { total, perMode, schedules, lane, perKind, streams, running: loads } = startLoads(clients, options, target, startedAt, open);
+  const { total, perMode, schedules, lane, perKind, streams, running: loads } = startLoads(clients, options, target, startedAt, open, !cut);
   hooks.onRecorder?.(total);
 
   const restarts: RestartRecord[] = [];
   const faultRecord: FaultRecord | undefined = options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
   let slowRequest: Promise<{ path: string; outcome: Outcome }> | undefined;
-  let interrupted: ScenarioResult['interrupted'];
-  try {
+  let interrupted: ScenarioResult['interrupted'] = cut;
+  if (!cut) try {
     await sleep(options.warmupMs, undefined, { signal: hooks.signal });
     const unusable = hooks.afterWarmup?.(total.snapshot());
     if (unusable) {
@@ -368,7 +373,7 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
  * target answers at full speed, measured now (load/calibrate.ts). Null in
  * the closed model.
  */
-async function openRates(clients: LoadClients, options: ScenarioOptions, target: Target, signal?: AbortSignal): Promise<{ calibration: CalibrationRecord | null; open: OpenRates | null }> {
+async function openRates(clients: LoadClients, options: ScenarioOptions, target: Target, signal?: AbortSignal): Promise<{ calibration: CalibrationRecord | null; open: OpenRates | null; interrupted?: { reason: string } }> {
   if (options.loadModel !== 'open') return { calibration: null, open: null };
   const modes = modesOf(options.load);
   if (options.rate !== null) return { calibration: null, open: { rates: Object.fromEntries(modes.map((mode) => [mode, options.rate!])), maxConnections: options.maxConnections, calibration: null } };
@@ -377,7 +382,8 @@ async function openRates(clients: LoadClients, options: ScenarioOptions, target:
     const calibration = await calibrate(clients, modes, calibrationTarget, options.loadShare, signal);
     return { calibration, open: { rates: ratesFrom(calibration), maxConnections: options.maxConnections, calibration } };
   } catch (error) {
-    if (signal?.aborted) throw new SetupError(`${String(signal.reason ?? 'interrupted')} during the calibration; nothing was judged`);
+    // Stopped before any load: the run is reported as interrupted, with nothing measured.
+    if (signal?.aborted) return { calibration: null, open: null, interrupted: { reason: `${String(signal.reason ?? 'interrupted')} during the calibration, before any load` } };
     throw error;
   }
 }

@@ -10,14 +10,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
 import type { LoadClients } from './clients.js';
-import { MODE_NAMES, type LoadMode } from './modes.js';
+import { MAX_CALIBRATED_RATE, MODE_NAMES, type LoadMode } from './modes.js';
 import { NO_SCHEDULE } from './arrivals.js';
 import { causesText, Recorder } from './recorder.js';
 import type { RequestMix } from './request-mix.js';
 import type { ResponseCheck } from './response-check.js';
 import type { TlsSettings } from './tls.js';
 
-/** Left out of the count: connections opening, the server's JIT warming. */
+/** How long the calibration waits for the target's first valid answer (a load balancer still sorting out its backends, say). */
+export const CALIBRATION_WAIT_MS = 5_000;
+/** Left out of the count once the target answers: connections opening, the server's JIT warming. */
 export const CALIBRATION_RAMP_MS = 300;
 /** Counted: what the target answered at full speed in this long. */
 export const CALIBRATION_MEASURE_MS = 1_000;
@@ -51,10 +53,11 @@ export interface CalibrationTarget {
   requests: RequestMix['kinds'] | null;
 }
 
-/** The rate each mode is driven at: `share` of the capacity, split over the modes, at least 1 request per second. */
+/** The rate each mode is driven at: `share` of the capacity, split over the modes, at least 1 and at most MAX_CALIBRATED_RATE requests per second. */
 export function ratesFrom(calibration: CalibrationRecord): Partial<Record<LoadMode, number>> {
   const modes = Object.keys(calibration.capacity) as LoadMode[];
-  return Object.fromEntries(modes.map((mode) => [mode, Math.max(1, Math.round((calibration.capacity[mode]! * calibration.share) / modes.length))]));
+  const rate = (capacity: number) => Math.min(MAX_CALIBRATED_RATE, Math.max(1, Math.round((capacity * calibration.share) / modes.length)));
+  return Object.fromEntries(modes.map((mode) => [mode, rate(calibration.capacity[mode]!)]));
 }
 
 /** Measures each mode alone at full speed; a mode that answers nothing is an error that says what failed. */
@@ -69,22 +72,27 @@ export async function calibrate(clients: LoadClients, modes: readonly LoadMode[]
       recorder,
       NO_SCHEDULE,
     );
+    let answering = Date.now();
     try {
-      await sleep(CALIBRATION_RAMP_MS + CALIBRATION_MEASURE_MS, undefined, { signal });
+      // The clock starts at the first valid answer: a target still getting ready is not a slow one.
+      for (const until = Date.now() + CALIBRATION_WAIT_MS; recorder.totals().answered === 0 && Date.now() < until; ) await sleep(20, undefined, { signal });
+      answering = Date.now();
+      if (recorder.totals().answered > 0) await sleep(CALIBRATION_RAMP_MS + CALIBRATION_MEASURE_MS, undefined, { signal });
     } finally {
       recorder.end();
       await load.stop();
     }
-    const { buckets, startedAt } = recorder.snapshot();
-    const slices = buckets
-      .filter((b) => b.start >= startedAt + CALIBRATION_RAMP_MS && b.start + SLICE_MS <= startedAt + CALIBRATION_RAMP_MS + CALIBRATION_MEASURE_MS)
+    const from = answering + CALIBRATION_RAMP_MS;
+    const slices = recorder
+      .snapshot()
+      .buckets.filter((b) => b.start >= from && b.start + SLICE_MS <= from + CALIBRATION_MEASURE_MS)
       .map((b) => b.answered)
       .sort((a, b) => a - b);
     const median = slices.length ? slices[Math.floor(slices.length / 2)]! : 0;
     capacity[mode] = Math.round((median * 1000) / SLICE_MS);
     if (!capacity[mode]) {
       const failures = causesText(recorder.snapshot().failuresByCause);
-      throw new SetupError(`the calibration's ${MODE_NAMES[mode]} load got no valid answer in ${CALIBRATION_MEASURE_MS / 1000} s at full speed${failures ? ` (${failures})` : ''}; check that the target answers the path, or give --rate`);
+      throw new SetupError(`the calibration's ${MODE_NAMES[mode]} load got no valid answer at full speed in ${CALIBRATION_WAIT_MS / 1000} s${failures ? ` (${failures})` : ''}; check that the target answers the path, or give --rate`);
     }
   }
   return { share, measuredMs: CALIBRATION_MEASURE_MS, capacity };
