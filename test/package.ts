@@ -45,12 +45,13 @@ export function installInto(prefix: string, tarball: string, path: string): { st
 
 /**
  * Node binaries besides this one that the package must work under:
- * REUSEPORT_LAB_TEST_NODES, paths separated by ':' (.ci/run sets Node 22 and
- * 24 from scripts/setup/node-binary.sh). In CI they must be given.
+ * REUSEPORT_LAB_TEST_NODES, paths separated by ':' (.ci/run, whose whole
+ * suite runs under Node 24, sets Node 22 from scripts/setup/node-binary.sh and
+ * the machine's own Node 20). In CI they must be given.
  */
 export function otherNodes(env: NodeJS.ProcessEnv = process.env): string[] {
   const listed = (env.REUSEPORT_LAB_TEST_NODES ?? '').split(':').filter(Boolean);
-  if (listed.length === 0 && isCI(env)) throw new Error('REUSEPORT_LAB_TEST_NODES is not set in CI; .ci/run sets it to the Node 22 and 24 binaries');
+  if (listed.length === 0 && isCI(env)) throw new Error('REUSEPORT_LAB_TEST_NODES is not set in CI; .ci/run sets it to the other Node binaries (22, and the machine\'s 20)');
   return listed;
 }
 
