@@ -40,6 +40,12 @@
 #      (SCM_RIGHTS over the old server's $STATE_DIR/handoff/<pid>-<start>.sock,
 #      server/handoff.ts) instead of binding the port: one socket, never
 #      closed. Lines 1 to 11 hold as they are.
+#  13. $STATE_DIR is the caller's alone, since what is in it decides which
+#      process gets a signal: by default a private one ($XDG_RUNTIME_DIR/
+#      reuseport-lab, /run/reuseport-lab for root, else /tmp/reuseport-lab-UID),
+#      created with mode 0700. One that is a symbolic link, belongs to another
+#      user or may be written by one, or holds a link where a state file goes,
+#      is refused before anything is read or signalled (exit 2).
 #
 # Exit codes: 0 restarted (or cold-started), 1 rolled back, 2 bad input or
 # state, 3 another restart is running, 130 interrupted.
@@ -64,7 +70,9 @@ serving (exit 1).
 
   --handoff           the new server takes the old one's listening socket
                       instead of binding the port (first flag only)
-  --state-dir DIR     PID file, lock and ready markers ($STATE_DIR, /tmp/reuseport-lab)
+  --state-dir DIR     PID file, lock and ready markers, a directory of the caller's alone
+                      ($STATE_DIR; default $XDG_RUNTIME_DIR/reuseport-lab, /run/reuseport-lab
+                      for root, else /tmp/reuseport-lab-UID)
   --ready-timeout S   seconds the new server has to become ready ($READY_TIMEOUT, 10)
   --stop-timeout S    seconds the old server has to drain before SIGKILL ($STOP_TIMEOUT, 30)
   --overlap-ms MS     both servers serve this long before the old one is stopped ($OVERLAP_MS, 0)

@@ -1,7 +1,7 @@
 // restart.sh's contract (see the top of restart.sh), line by line, with real
 // server processes on 127.0.0.1.
 import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -248,13 +248,49 @@ describe('restart.sh', () => {
     expect(run.stderr).toMatch(/did not exit within 1s of SIGTERM; sent SIGKILL/);
   });
 
-  it('rejects bad options with one line and exit 2', async () => {
+  it('rejects bad options with one line and exit 2, from the command line or the environment, before any server starts', async () => {
     const { restart } = await setup();
-    for (const args of [['--ready-timeout', 'soon'], ['--stop-timeout', '-1'], ['--bogus']]) {
-      const run = await restart(args);
-      expect(run.code, args.join(' ')).toBe(2);
+    const cases: [string[], NodeJS.ProcessEnv][] = [[['--ready-timeout', 'soon'], {}], [['--stop-timeout', '-1'], {}], [['--bogus'], {}], [[], { READY_TIMEOUT: 'soon' }], [[], { STOP_TIMEOUT: '0' }], [[], { OVERLAP_MS: '1e3' }]];
+    for (const [args, env] of cases) {
+      const run = await restart(args, env);
+      expect(run.code, `${args.join(' ')} ${JSON.stringify(env)}`).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(names(run)).toEqual([]);
     }
+  });
+
+  it("13. refuses a state directory another user owns or may write, or one holding a link: the takeover of a shared /tmp path signals nothing and writes nothing through", async () => {
+    // Another user (nobody) got there first: a ready marker for an unrelated process, and a link where the lock's owner goes.
+    const victim = track(spawn('sleep', ['60'], { stdio: 'ignore' }));
+    const planted = tempDir();
+    const target = join(tempDir(), 'precious');
+    writeFileSync(target, 'untouched\n');
+    mkdirSync(join(planted, 'ready'));
+    writeFileSync(join(planted, 'ready', `${victim.pid}-${processStartTime(victim.pid!)}`), '');
+    symlinkSync(target, join(planted, 'restart.lock.owner'));
+    const { env } = await setup();
+    // Another uid needs root to set up (CI runs as root); a directory open to everyone needs nobody.
+    const me = process.getuid!();
+    const cases: (readonly [number, number])[] = me === 0 ? [[0o777, 65534], [0o755, 65534], [0o777, me]] : [[0o777, me]];
+    for (const [mode, owner] of cases) {
+      chmodSync(planted, mode);
+      chownSync(planted, owner, owner);
+      const run = await script('restart.sh', standIn, { ...env, STATE_DIR: planted });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(owner === 65534 ? /belongs to uid 65534, not to you/ : /may be written by other users \(mode 777\)/)]);
+      expect(names(run)).toEqual([]);
+    }
+    // A directory of our own, but with a link planted in it while it was open to others.
+    chmodSync(planted, 0o700);
+    const linked = await script('restart.sh', standIn, { ...env, STATE_DIR: planted });
+    expect([linked.code, linked.stderr.trim()]).toEqual([2, `restart.sh: ${planted}/restart.lock.owner is a symbolic link, which these scripts would write through; remove it`]);
+    // And a state directory that is itself a link.
+    const link = join(tempDir(), 'state');
+    symlinkSync(tempDir(), link);
+    expect((await script('restart.sh', standIn, { ...env, STATE_DIR: link })).stderr).toMatch(/is a symbolic link; give a directory of your own/);
+    expect(alive(victim.pid!)).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('untouched\n');
+    victim.kill('SIGKILL');
   });
 
   it('12. --handoff: the new server takes the old one\'s socket; under new-connection load, 10 restarts lose nothing and the socket is never closed', async () => {

@@ -47,13 +47,18 @@ export interface ServerConfig {
   tls?: { cert: Buffer; key: Buffer };
 }
 
+/** The state directory when STATE_DIR is not set: the caller's own, as scripts/lib/server-process.sh picks it. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (env.XDG_RUNTIME_DIR) return `${env.XDG_RUNTIME_DIR}/reuseport-lab`;
+  return uid === 0 ? '/run/reuseport-lab' : `/tmp/reuseport-lab-${uid}`;
+}
+
 export const DEFAULTS = {
   host: '0.0.0.0',
   port: 8080,
   backlog: 511,
   acceptBatch: 64,
   version: 'v1',
-  stateDir: '/tmp/reuseport-lab',
   keepAliveTimeoutMs: 2_000,
   drainTimeoutMs: 20_000,
   listenGraceMs: 0,
@@ -125,7 +130,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
   if (!/^[\w.+-]{1,64}$/.test(version)) {
     throw new ConfigError(`APP_VERSION=${JSON.stringify(version)} is not valid: use up to 64 letters, digits, '.', '_', '+' or '-'`);
   }
-  const stateDir = env.STATE_DIR || DEFAULTS.stateDir;
+  const stateDir = env.STATE_DIR || defaultStateDir(env);
   if (!stateDir.startsWith('/')) {
     throw new ConfigError(`STATE_DIR=${JSON.stringify(stateDir)} is not valid: use an absolute path`);
   }

@@ -40,7 +40,8 @@ export class Readiness {
   /** Checks up front that markers can be written, so a bad STATE_DIR fails at start, not at ready time. */
   prepare(): void {
     try {
-      mkdirSync(join(this.stateDir, 'ready'), { recursive: true });
+      // Private, as the restart scripts want it (scripts/lib/server-process.sh): what is in it decides which process a restart signals.
+      mkdirSync(join(this.stateDir, 'ready'), { recursive: true, mode: 0o700 });
       const probe = `${this.markerPath}.probe`;
       writeFileSync(probe, '');
       rmSync(probe);

@@ -140,4 +140,8 @@ parse_options() {
     shift 2
     PARSED=$((PARSED + 2))
   done
+  # The same checks for values from the environment: a bad one found later would stop the script after a server started.
+  is_pid "$READY_TIMEOUT" || die 2 "READY_TIMEOUT='$READY_TIMEOUT' is not a whole number of seconds (1 or more)"
+  is_pid "$STOP_TIMEOUT" || die 2 "STOP_TIMEOUT='$STOP_TIMEOUT' is not a whole number of seconds (1 or more)"
+  is_count "$OVERLAP_MS" || die 2 "OVERLAP_MS='$OVERLAP_MS' is not a whole number of milliseconds"
 }

@@ -19,14 +19,32 @@
 # each either starts or reaps this shell's own children, may end the script
 # on bad state, or must not be cut short by a Ctrl-C.
 
-STATE_DIR=${STATE_DIR:-/tmp/reuseport-lab}
+# The state directory is private to whoever runs the scripts: a marker planted
+# there decides which process a restart signals, and a link planted there is
+# written through. By default: $XDG_RUNTIME_DIR/reuseport-lab, /run/reuseport-lab
+# for root, else /tmp/reuseport-lab-UID (server/config.ts picks the same).
+if [ -z "${STATE_DIR:-}" ]; then
+  if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+    STATE_DIR=$XDG_RUNTIME_DIR/reuseport-lab
+  elif [ "$(id -u)" = 0 ]; then
+    STATE_DIR=/run/reuseport-lab
+  else
+    STATE_DIR=/tmp/reuseport-lab-$(id -u)
+  fi
+fi
 # How long a server that failed its start gets between SIGTERM and SIGKILL.
 KILL_NEW_GRACE_MS=2000
 
 # init_state: derives the paths from STATE_DIR (after argument parsing) and
-# makes sure the directory is there.
+# makes sure the directory is there and the caller's alone: created with mode
+# 0700; refused, in one line, when it is a symbolic link, belongs to another
+# user, or another user may write in it, or when one of its files is a link.
 init_state() {
   case $STATE_DIR in /*) ;; *) die 2 "STATE_DIR must be an absolute path, got '$STATE_DIR'" ;; esac
+  if [ ! -e "$STATE_DIR" ] && [ ! -L "$STATE_DIR" ]; then
+    (umask 077 && mkdir -p "$STATE_DIR") 2>/dev/null || die 2 "cannot create STATE_DIR $STATE_DIR; set STATE_DIR to a writable directory"
+  fi
+  check_private_dir "$STATE_DIR"
   [ -d "$STATE_DIR/ready" ] || mkdir -p "$STATE_DIR/ready" 2>/dev/null || die 2 "cannot create STATE_DIR $STATE_DIR; set STATE_DIR to a writable directory"
   PID_FILE="$STATE_DIR/server.pid"
   # A started server that no restart has committed or rolled back yet: left
@@ -35,7 +53,22 @@ init_state() {
   RESTART_LOCK="$STATE_DIR/restart.lock"
   STATE_LOCK="$STATE_DIR/state.lock"
   SERVER_LOG=${SERVER_LOG:-$STATE_DIR/server.log}
+  for file in "$PID_FILE" "$PENDING_FILE" "$RESTART_LOCK" "$RESTART_LOCK.owner" "$STATE_LOCK" "$STATE_DIR/ready"; do
+    [ ! -L "$file" ] || die 2 "$file is a symbolic link, which these scripts would write through; remove it"
+  done
   export STATE_DIR
+}
+
+# check_private_dir DIR: exits 2 unless DIR is a real directory of the
+# caller's that nobody else may write in.
+check_private_dir() {
+  [ ! -L "$1" ] || die 2 "STATE_DIR $1 is a symbolic link; give a directory of your own (unset STATE_DIR for a private default)"
+  [ -d "$1" ] || die 2 "STATE_DIR $1 is not a directory"
+  owner=$(stat -c %u "$1" 2>/dev/null) || die 2 "cannot stat STATE_DIR $1"
+  mode=$(stat -c %a "$1" 2>/dev/null) || die 2 "cannot stat STATE_DIR $1"
+  me=$(id -u)
+  [ "$owner" = "$me" ] || die 2 "STATE_DIR $1 belongs to uid $owner, not to you (uid $me): whoever owns it decides which process a restart signals; use a directory of your own (unset STATE_DIR for a private default)"
+  [ $((0$mode & 022)) -eq 0 ] || die 2 "STATE_DIR $1 may be written by other users (mode $mode): chmod go-w it, or use a directory of your own"
 }
 
 require_tools() {
