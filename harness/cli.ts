@@ -11,6 +11,7 @@ import { compareCommand } from './compare/command.js';
 import { SetupError } from './errors.js';
 import { galleryCommand } from './gallery/command.js';
 import { VERSION } from './package-root.js';
+import { forTerminal } from './view/safe-text.js';
 
 const program = new Command('reuseport-lab')
   .description('Proves under load that a restart loses no request, and fails when one does.')
@@ -47,7 +48,8 @@ program.parseAsync(process.argv).then(
     // Help and version are not errors; commander has printed them.
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
     if (error instanceof SetupError) {
-      process.stderr.write(`${speaker()}: ${error.message}\n`);
+      // A setup error may quote the target (a container's last log lines, a restart's output): no escape sequence of theirs.
+      process.stderr.write(`${speaker()}: ${forTerminal(error.message)}\n`);
       process.exit(2);
     }
     process.stderr.write(`${speaker()}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

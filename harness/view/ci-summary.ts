@@ -3,6 +3,7 @@
 import { causesText } from '../load/recorder.js';
 import type { ResultDocument } from '../result/document.js';
 import { harnessText, kernelText, listenerText } from '../evidence.js';
+import { forMarkdownCell, forXml } from './safe-text.js';
 import { switchovers } from './switchover.js';
 
 const ms = (value: number | null) => (value === null ? '–' : `${value} ms`);
@@ -11,28 +12,29 @@ export function markdownSummary(doc: ResultDocument): string {
   const lines = [
     `### reuseport-lab: ${doc.inconclusive ? '⚠️ inconclusive (the load generator fell behind)' : doc.passed ? '✅ passed' : '❌ failed'}`,
     '',
-    `${doc.totalRequests.toLocaleString('en-US')} requests, **${doc.failedRequests.toLocaleString('en-US')} failed**, ${doc.restarts.length} ${doc.parameters.strategy} restarts. ${doc.runtime.description}.`,
+    `${doc.totalRequests.toLocaleString('en-US')} requests, **${doc.failedRequests.toLocaleString('en-US')} failed**, ${doc.restarts.length} ${cell(doc.parameters.strategy)} restarts. ${cell(doc.runtime.description)}.`,
     '',
     '| check | result |',
     '| --- | --- |',
-    ...doc.checks.map((c) => `| ${c.skipped ? '⚪' : c.passed ? '✅' : c.inconclusive ? '⚠️' : '❌'} ${c.name} | ${c.detail.replace(/\|/g, '\\|')} |`),
+    ...doc.checks.map((c) => `| ${c.skipped ? '⚪' : c.passed ? '✅' : c.inconclusive ? '⚠️' : '❌'} ${cell(c.name)} | ${cell(c.detail)} |`),
     '',
     '| restart | old → new | outcome | new ready | old exit after SIGTERM | switchover p99 / max |',
     '| ---: | --- | --- | ---: | ---: | ---: |',
-    ...switchovers(doc).map((s) => `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${s.outcome} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} | ${s.latency ? `${Math.round(s.latency.p99)} / ${Math.round(s.latency.max)} ms` : '–'} |`),
+    ...switchovers(doc).map((s) => `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${cell(s.outcome)} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} | ${s.latency ? `${Math.round(s.latency.p99)} / ${Math.round(s.latency.max)} ms` : '–'} |`),
     '',
     '| restart | old listener | kernel | harness |',
     '| ---: | --- | --- | --- |',
-    ...switchovers(doc).map((s) => `| #${s.index} | ${listenerText(s.evidence.oldListener) || '–'} | ${kernelText(s.evidence.kernel)} | ${harnessText(s.evidence.harness)} |`),
+    ...switchovers(doc).map((s) => `| #${s.index} | ${cell(listenerText(s.evidence.oldListener)) || '–'} | ${cell(kernelText(s.evidence.kernel))} | ${cell(harnessText(s.evidence.harness))} |`),
     '',
     `Steady state (warm-up): ${doc.steady.latency ? `p99 ${Math.round(doc.steady.latency.p99)} ms, max ${Math.round(doc.steady.latency.max)} ms` : 'no responses'}; latency budget ${doc.parameters.latencyBudgetMs} ms.`,
     '',
-    `Load: ${doc.parameters.loadDescription}.`,
+    `Load: ${cell(doc.parameters.loadDescription)}.`,
   ];
   return `${lines.join('\n')}\n`;
 }
 
-const xml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const xml = forXml;
+const cell = forMarkdownCell;
 
 export function junitXml(doc: ResultDocument): string {
   // An inconclusive check is a JUnit error (the test could not be carried out), not a failure of the server.

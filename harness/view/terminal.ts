@@ -1,5 +1,7 @@
 // The terminal view: a live progress line (TTY only), then the PID histogram
-// over time and the verdict. Reads the result; decides nothing.
+// over time and the verdict. Reads the result; decides nothing. Text that came
+// from the target goes through forTerminal (safe-text.ts): no escape sequence of
+// theirs reaches the terminal.
 import chalk from 'chalk';
 import { evidenceOf, harnessText, HARNESS_STALL_MS, kernelText, listenerText } from '../evidence.js';
 import { MODE_NAMES } from '../load/modes.js';
@@ -11,6 +13,7 @@ import { endedGracefully } from '../checks/load.js';
 import { pidChartSkipped } from '../verdict.js';
 import { toRows } from './histogram.js';
 import { FLEET_COLUMNS, fleetRows } from './fleet.js';
+import { forTerminal as safe } from './safe-text.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 const latency = (l: LatencySummary | null) => (l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses');
@@ -85,7 +88,7 @@ export function renderSummary(doc: ResultDocument): string {
     bar += ' '.repeat(Math.max(0, BAR_WIDTH - used));
     const at = `${((row.start - t0) / 1000).toFixed(1).padStart(6)}s`;
     const counts = `${String(total).padStart(7)}${row.failed ? chalk.red(` ${row.failed}✗`) : ''}`;
-    lines.push(`  ${at} ${bar} ${counts}${row.events.length ? chalk.dim(`  ◀ ${row.events.join(', ')}`) : ''}`);
+    lines.push(`  ${at} ${bar} ${counts}${row.events.length ? chalk.dim(`  ◀ ${safe(row.events.join(', '))}`) : ''}`);
   }
 
   lines.push('', chalk.bold('Load, per mode'));
@@ -119,7 +122,7 @@ export function renderSummary(doc: ResultDocument): string {
     const window = windows.get(r.index);
     const during = window?.stats.latency ? `; switchover ${latency(window.stats.latency)}` : '';
     lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}${during}`);
-    if (r.timedOut) lines.push(chalk.red(`     ${r.timedOut}`));
+    if (r.timedOut) lines.push(chalk.red(`     ${safe(r.timedOut)}`));
     const seen = evidenceOf(doc, r.index);
     const stalled = seen.harness.loopDelayMaxMs >= HARNESS_STALL_MS;
     const parts = [listenerText(seen.oldListener), kernelText(seen.kernel), stalled ? chalk.yellow(harnessText(seen.harness)) : ''].filter(Boolean);
@@ -128,7 +131,7 @@ export function renderSummary(doc: ResultDocument): string {
 
   if (doc.fleet) {
     lines.push('', chalk.bold(`Tasks of ${doc.fleet.service}`) + chalk.dim(' (s since the load started)'));
-    const rows = [FLEET_COLUMNS, ...fleetRows(doc).map((row) => row.map(String))];
+    const rows = [FLEET_COLUMNS, ...fleetRows(doc).map((row) => row.map((cell) => safe(String(cell))))];
     const widths = FLEET_COLUMNS.map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
     for (const row of rows) lines.push(`  ${row.map((cell, i) => String(cell).padEnd(widths[i]!)).join('  ')}`.trimEnd());
   }
@@ -136,7 +139,7 @@ export function renderSummary(doc: ResultDocument): string {
   if (doc.fault) lines.push('', `${chalk.bold('Injected fault')} ${doc.fault.name}: ${doc.fault.summary}`);
 
   lines.push('', chalk.bold('Verdict'));
-  for (const check of doc.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : check.inconclusive ? chalk.yellow('?') : chalk.red('✗')} ${check.name}: ${check.detail}`);
+  for (const check of doc.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : check.inconclusive ? chalk.yellow('?') : chalk.red('✗')} ${safe(check.name)}: ${safe(check.detail)}`);
   lines.push('');
   const failing = doc.checks.filter((c) => !c.passed && !c.inconclusive).map((c) => c.id);
   lines.push(
@@ -146,7 +149,7 @@ export function renderSummary(doc: ResultDocument): string {
       ? chalk.green.bold(`PASSED: ${doc.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${doc.restarts.length} restarts`)
       : chalk.red.bold(`FAILED: ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${doc.checks.filter((c) => !c.passed).map((c) => c.id).join(', ')}`),
   );
-  lines.push(chalk.dim(`  runtime: ${doc.runtime.description}`));
-  lines.push(chalk.dim(`  load: ${doc.parameters.loadDescription}`));
+  lines.push(chalk.dim(`  runtime: ${safe(doc.runtime.description)}`));
+  lines.push(chalk.dim(`  load: ${safe(doc.parameters.loadDescription)}`));
   return lines.join('\n');
 }
