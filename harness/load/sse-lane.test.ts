@@ -112,3 +112,23 @@ describe('startSseLane', () => {
     expect(lane.record().breaks).toEqual([expect.objectContaining({ how: 'end', backAfterMs: null })]);
   });
 });
+
+describe('startSseLane against a server that asks for a long retry', () => {
+  it('obeys retry: only up to a bound, and its stop cuts the pause short: a target cannot hold the run', async () => {
+    // Every stream: one event, then retry: 2147483647 (about 25 days), then the end.
+    const server = http.createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      response.end('id: 1\ndata: 1\n\nretry: 2147483647\n\n');
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const lane = startSseLane({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, path: '/', connections: 1 });
+    await sleep(2500);
+    const stopping = performance.now();
+    await lane.stop();
+    // Stopped in the middle of a pause, not after it: well within any run's stop time (a bound, not a speed).
+    expect(performance.now() - stopping).toBeLessThan(5000);
+    // It came back after the bounded pause (1 s), not after 25 days: at least two streams in 2.5 s.
+    expect(lane.record().events).toBeGreaterThanOrEqual(2);
+  });
+});

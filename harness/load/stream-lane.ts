@@ -77,13 +77,22 @@ export interface RunningStreams extends RunningLoad {
 
 /** The pause before coming back, until the server names one, and after a connection failed. */
 const DEFAULT_RETRY_MS = 100;
-/** A server that keeps refusing is retried at most this often. */
-const MAX_RETRY_MS = 1000;
+/**
+ * The longest pause before coming back, whatever the server names: a
+ * `retry:` is the target's text, and a client told to wait for weeks would
+ * hold the run's stop as long. A server that keeps refusing is retried at
+ * most this often too. The streams check wants a stream back within the
+ * latency budget (1 s by default) anyway.
+ */
+export const MAX_RETRY_MS = 1000;
 
 export function startStreamLane(options: StreamLaneOptions, open: OpenStream): RunningStreams {
   const record: StreamLaneRecord = { connections: options.connections, events: 0, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: [] };
   let stopping = false;
   const drops = new Set<() => void>();
+  // Cuts every pause short at stop: no client's sleep holds the run.
+  const stopped = new AbortController();
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stopped.signal }).catch(() => undefined);
 
   const client = async () => {
     let lastId: number | undefined;
@@ -120,7 +129,7 @@ export function startStreamLane(options: StreamLaneOptions, open: OpenStream): R
       return () => void drops.delete(drop);
     };
     while (!stopping) {
-      const ending = await open({ lastId, message, retry: (ms) => (retryMs = ms), track });
+      const ending = await open({ lastId, message, retry: (ms) => (retryMs = Math.min(MAX_RETRY_MS, ms)), track });
       if (stopping) break;
       // A failed reconnect is part of the break already open, not a new one.
       if (!pending) {
@@ -128,13 +137,14 @@ export function startStreamLane(options: StreamLaneOptions, open: OpenStream): R
         record.breaks.push(pending);
       }
       const connectionFailed = ending.how === 'refused' || ending.how === 'error';
-      await sleep(connectionFailed ? Math.min(MAX_RETRY_MS, retryMs * 2) : retryMs);
+      await pause(connectionFailed ? Math.min(MAX_RETRY_MS, retryMs * 2) : retryMs);
     }
   };
   const clients = Array.from({ length: options.connections }, client);
   return {
     async stop() {
       stopping = true;
+      stopped.abort();
       for (const drop of drops) drop();
       await Promise.all(clients);
     },
