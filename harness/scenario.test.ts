@@ -8,6 +8,7 @@ import type { LoadClients } from './load/clients.js';
 import type { LoadSink } from './load/recorder.js';
 import { restartRecord, type RestartRecord, type RestartRequest, type Runtime, SEES_ALL } from './runtime/runtime.js';
 import { runScenario, type ScenarioOptions } from './scenario.js';
+import { recordOf } from './result/document.js';
 
 /** PIDs 100, 101, ...: each restart starts the next and reports the steps restart.sh would. */
 class FakeRuntime implements Runtime {
@@ -82,7 +83,7 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
   };
 }
 
-const options: ScenarioOptions = { strategy: 'fake', load: 'both', loadModel: 'closed', rate: null, loadShare: 0.5, maxConnections: 10, connections: 1, restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, requests: null, longLane: null, stream: null };
+const options: ScenarioOptions = { strategy: 'fake', load: 'both', loadModel: 'closed', rate: null, loadShare: 0.5, maxConnections: 10, connections: 1, redactHeaders: [], restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, requests: null, longLane: null, stream: null };
 
 describe('runScenario', () => {
   it('drives each load mode, restarts at the interval, and records every request and restart', async () => {
@@ -124,6 +125,16 @@ describe('runScenario', () => {
     const result = await runScenario(runtime, fakeClients(runtime, started), { ...options, loadModel: 'open', rate: 123 });
     expect(started).toEqual(['open keepalive 123/s', 'open churn 123/s']);
     expect(result.calibration).toBeNull();
+  });
+
+  it('writes no credential into the record: secret headers, and those named with --redact-header, are <redacted>', async () => {
+    const runtime = new FakeRuntime();
+    const headers = { Authorization: 'Bearer s3cret', cookie: 'session=s3cret', 'X-Tenant': 's3cret', Accept: 'text/plain' };
+    const requests = [{ name: 'GET /', method: 'GET', path: '/', headers, body: null, weight: 1 }];
+    const result = await runScenario(runtime, fakeClients(runtime, []), { ...options, requests, redactHeaders: ['x-tenant'] });
+    const record = recordOf(result);
+    expect(record.parameters.requests![0]!.headers).toEqual({ Authorization: '<redacted>', cookie: '<redacted>', 'X-Tenant': '<redacted>', Accept: 'text/plain' });
+    expect(JSON.stringify(record)).not.toContain('s3cret');
   });
 
   it('ends the run at a hung restart and says so', async () => {

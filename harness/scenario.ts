@@ -48,6 +48,8 @@ export interface RunSettings {
   maxConnections: number;
   /** Closed model: connections (or loops) per mode; the calibration's too. */
   connections: number;
+  /** Request headers whose values the record writes as `<redacted>`, beside the usual secrets (Authorization, Cookie, ...). */
+  redactHeaders: string[];
   restarts: number;
   intervalMs: number;
   warmupMs: number;

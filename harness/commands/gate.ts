@@ -15,6 +15,7 @@ import { SetupError } from '../errors.js';
 import { judgedRun } from '../judged-run.js';
 import { checkForeign, DEFAULT_IDENTITY, describeIdentity, IdentityError, IdentityNames, parseIdentity, type IdentitySpec, SWARM_IDENTITY } from '../load/identity.js';
 import { describeLoad } from '../load/modes.js';
+import { pathProblem } from '../load/request-line.js';
 import type { TlsSettings } from '../load/tls.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
@@ -135,7 +136,8 @@ export function resolveGateOptions(command: Command): GateOptions {
   if (typeof o.restart !== 'string' || !o.restart.trim()) throw new SetupError("--restart is required: the command that restarts your server (e.g. --restart 'kill -HUP 1')");
   if (o.path !== undefined && (o.request !== undefined || o.requests !== undefined)) throw new SetupError('give --path or a request mix (--request, requests), not both: name the path in each request');
   const pathText = (o.path as string | undefined) ?? '/';
-  if (!pathText.startsWith('/')) throw new SetupError(`--path must start with /, got '${pathText}'`);
+  const pathWrong = pathProblem(pathText);
+  if (pathWrong) throw new SetupError(`--path: ${pathWrong}`);
 
   let target: GateOptions['target'];
   let path = pathText;

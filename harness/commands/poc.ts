@@ -124,10 +124,10 @@ function restartSettings(options: PocOptions): RestartSettings {
 
 /** What the scenario takes, built from the options explicitly: nothing else of the command line reaches the result. */
 function scenarioOf(options: PocOptions): ScenarioOptions {
-  const { load, loadModel, rate, loadShare, maxConnections, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor } = options;
+  const { load, loadModel, rate, loadShare, maxConnections, connections, redactHeaders, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor } = options;
   return {
     strategy: options.strategy,
-    load, loadModel, rate, loadShare, maxConnections, connections, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor,
+    load, loadModel, rate, loadShare, maxConnections, connections, redactHeaders, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor,
     // A fault that shows itself through the long lane brings one, unless --long names its own.
     longLane: options.longLane ?? (options.fault ? (FAULTS[options.fault].longLane ?? null) : null),
     requests: options.requests,

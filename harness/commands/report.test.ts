@@ -1,7 +1,9 @@
 // A saved run judged again: its record is all the checks read.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../../test/processes.js';
+import { ROOT, tempDir } from '../../test/processes.js';
+import { SetupError } from '../errors.js';
 import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { judgeAgain } from './report.js';
 
@@ -46,5 +48,19 @@ describe('report, judging again', () => {
       'this result.json was written before runs kept their slowest latencies exactly (schema 5); it can be judged only at its own latency budget, 1000 ms',
     );
     expect(judgeAgain(recorded('poc-reuseport'), { latencyBudget: '1000' }).checks).toEqual(recorded('poc-reuseport').checks);
+  });
+});
+
+describe('report, reading what is not a result', () => {
+  it('says in one line what is wrong with a file that only claims a version, or holds a time no date can hold', () => {
+    const dir = tempDir();
+    const bare = join(dir, 'bare.json');
+    writeFileSync(bare, '{"schemaVersion":3}');
+    expect(() => readResultDocument(bare)).toThrow(SetupError);
+    expect(() => readResultDocument(bare)).toThrow(/bare\.json says schemaVersion 3 but is not a result\.json of that version .*; pass the result\.json of a run$/);
+    const doc = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/results/poc-reuseport/result.json'), 'utf8'));
+    const future = join(dir, 'future.json');
+    writeFileSync(future, JSON.stringify({ ...doc, startedAt: 1e300 }));
+    expect(() => readResultDocument(future)).toThrow(/future\.json is not a valid result\.json: \/startedAt must be <= 8640000000000000/);
   });
 });

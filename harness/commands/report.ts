@@ -44,7 +44,7 @@ async function runReport(input: string, command: Command): Promise<number> {
   let doc = readResultDocument(input);
   if (again) doc = judgeAgain(doc, budgets);
   const out = (o.out as string | undefined) ?? dirname(input);
-  prepareReportDir(out);
+  prepareReportDir(out, o.out === undefined ? 'the directory of the result.json,' : '--out');
   // Judged again: the new result.json goes beside the views; rendered only: the views alone.
   const files = await writeReport(out, doc, again);
   if (again) console.log(renderSummary(doc));

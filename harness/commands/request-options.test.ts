@@ -16,10 +16,12 @@ describe('--request METHOD PATH [@bodyfile]', () => {
     ['GET', /is not 'METHOD PATH \[@bodyfile\]'; use e\.g\./],
     ['POST /a b', /is not 'METHOD PATH \[@bodyfile\]'/],
     ['G(T /', /"G\(T" is not an HTTP method/],
-    ['GET items', /the path "items" must start with \//],
+    ['GET items', /"items" is not a path: give one that starts with \//],
+    ['GET /a%0d%0a', null],
     ['POST /submit @', /name the body file after @/],
     ['POST /submit @/nonexistent/body.json', /cannot read the body file \/nonexistent\/body\.json \(ENOENT\); give a file that exists/],
   ])('refuses %j in one line', (spec, message) => {
+    if (message === null) return void expect(parseRequestSpec(spec).path).toBe('/a%0d%0a'); // percent-encoded is fine
     expect(() => parseRequestSpec(spec)).toThrow(message);
   });
 });
@@ -28,6 +30,10 @@ describe('requests in a config file', () => {
   it('takes headers, a body and a weight, and names the kind', () => {
     expect(requestFromConfig({ name: 'order', method: 'post', path: '/submit', headers: { 'X-Token': 't' }, body: 'hi', weight: 3 }, 0)).toEqual({ name: 'order', method: 'POST', path: '/submit', headers: { 'X-Token': 't' }, body: Buffer.from('hi'), weight: 3 });
     expect(() => requestFromConfig({ method: 'POST', path: '/x', body: 'a', bodyFile: 'b' }, 2)).toThrow('requests[2]: give body or bodyFile, not both');
+    // Nothing of a config file splits a request: a CR/LF in a path or a header value is refused.
+    expect(() => requestFromConfig({ method: 'GET', path: '/x\r\nGET /admin HTTP/1.1', }, 0)).toThrow(/requests\[0\]: the path .* holds a space, a control character/);
+    expect(() => requestFromConfig({ method: 'GET', path: '/x', headers: { 'X-A': 'v\r\nX-B: 1' } }, 1)).toThrow('requests[1]: the value of header X-A holds a control character (CR, LF, NUL...): it cannot go onto the wire');
+    expect(() => requestFromConfig({ method: 'GET', path: '/x', headers: { 'X A': 'v' } }, 1)).toThrow('requests[1]: the header name "X A" is not an RFC 9110 token');
     expect(() => requestFromConfig({ method: 'POST', path: '/x', bodyFile: '/nonexistent' }, 1)).toThrow(/^requests\[1\]: cannot read the body file \/nonexistent/);
   });
 

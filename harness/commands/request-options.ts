@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { SetupError } from '../errors.js';
 import type { RequestKind } from '../load/request-mix.js';
+import { headerProblem, methodProblem, pathProblem } from '../load/request-line.js';
 
 /** A config file's request kind (gate-config.schema.json, `requests`). */
 export interface RequestKindConfig {
@@ -19,8 +20,6 @@ export interface RequestKindConfig {
   weight?: number;
 }
 
-/** RFC 9110's token: what a method may be made of. */
-const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Content-Type of a body file given on the command line, by its extension; anything else is bytes. */
 const CONTENT_TYPES: Record<string, string> = { '.json': 'application/json', '.txt': 'text/plain; charset=utf-8', '.xml': 'application/xml', '.html': 'text/html; charset=utf-8' };
 
@@ -33,8 +32,8 @@ function readBody(file: string, where: string): Buffer {
 }
 
 function checkMethodAndPath(method: string, path: string, where: string): void {
-  if (!METHOD.test(method)) throw new SetupError(`${where}: ${JSON.stringify(method)} is not an HTTP method; use e.g. GET or POST`);
-  if (!path.startsWith('/') || /\s/.test(path)) throw new SetupError(`${where}: the path ${JSON.stringify(path)} must start with / and hold no spaces`);
+  const problem = methodProblem(method) ?? pathProblem(path);
+  if (problem) throw new SetupError(`${where}: ${problem}`);
 }
 
 /** One `--request 'METHOD PATH [@bodyfile]'`. */
@@ -59,6 +58,10 @@ export function requestFromConfig(kind: RequestKindConfig, index: number): Reque
   const where = `requests[${index}]`;
   const method = kind.method.toUpperCase();
   checkMethodAndPath(method, kind.path, where);
+  for (const [name, value] of Object.entries(kind.headers ?? {})) {
+    const problem = headerProblem(name, value);
+    if (problem) throw new SetupError(`${where}: ${problem}`);
+  }
   if (kind.body !== undefined && kind.bodyFile !== undefined) throw new SetupError(`${where}: give body or bodyFile, not both`);
   const body = kind.bodyFile !== undefined ? readBody(kind.bodyFile, where) : kind.body !== undefined ? Buffer.from(kind.body) : null;
   return { name: kind.name ?? `${method} ${kind.path}`, method, path: kind.path, headers: kind.headers ?? {}, body, weight: kind.weight ?? 1 };

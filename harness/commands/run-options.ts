@@ -9,6 +9,7 @@ import { SetupError } from '../errors.js';
 import type { Budgets, LongLaneSettings, RunSettings, StreamSettings } from '../scenario.js';
 import { readRequests } from './request-options.js';
 import { LOAD_MODELS } from '../load/modes.js';
+import { pathProblem } from '../load/request-line.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
 export interface NumberSpec {
@@ -64,6 +65,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--bucket <ms>', 'width of a histogram time bucket').default(RUN_DEFAULTS.bucketMs))
     .addOption(new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(RUN_DEFAULTS.requestTimeoutSeconds))
     .addOption(new Option('--request <spec>', "a kind of request in the mix, 'METHOD PATH [@bodyfile]', repeatable, weight 1 each; default: GET on one path (a gate config file's requests take headers and weights)").argParser((spec: string, given: string[] | undefined) => [...(given ?? []), spec]))
+    .addOption(new Option('--redact-header <name>', 'a request header whose value result.json and the report write as <redacted>, repeatable; Authorization, Proxy-Authorization, Cookie and X-Api-Key always are').argParser((name: string, given: string[] | undefined) => [...(given ?? []), name]))
     .addOption(new Option('--long <path>', 'a long-request lane: keep requests to this path (one that takes seconds, e.g. /slow?ms=2000) in flight through every restart; one cut is cut_in_flight'))
     .addOption(new Option('--long-connections <n>', 'connections of the long-request lane').default(RUN_DEFAULTS.longConnections))
     .addOption(new Option('--stream <kind:path>', 'a stream lane, sse:PATH or ws:PATH: Server-Sent Events or WebSocket clients kept connected through every restart, coming back with Last-Event-ID; judged on how each ended, how soon it was back and on messages lost'))
@@ -93,11 +95,18 @@ function readBudgets(values: Record<string, unknown>): Budgets {
   };
 }
 
+function readRedactHeaders(value: unknown): string[] {
+  const names = value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
+  for (const name of names) if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new SetupError(`--redact-header ${JSON.stringify(name)} is not a header name`);
+  return names;
+}
+
 function readLongLane(values: Record<string, unknown>): LongLaneSettings | null {
   const connections = numberOption('--long-connections', values.longConnections ?? RUN_DEFAULTS.longConnections, RANGES.longConnections);
   if (values.long === undefined) return null;
   const path = String(values.long);
-  if (!path.startsWith('/')) throw new SetupError(`--long ${JSON.stringify(path)} is not a path: give one that starts with /, e.g. --long '/slow?ms=2000'`);
+  const problem = pathProblem(path);
+  if (problem) throw new SetupError(`--long: ${problem}, e.g. --long '/slow?ms=2000'`);
   return { path, connections };
 }
 
@@ -108,6 +117,8 @@ function readStream(values: Record<string, unknown>): StreamSettings | null {
   const match = /^([a-z]+):(\/.*)$/.exec(text);
   if (!match) throw new SetupError(`--stream ${JSON.stringify(text)} is not KIND:PATH; use e.g. --stream sse:/events or --stream ws:/ws`);
   const kind = match[1]!;
+  const problem = pathProblem(match[2]!);
+  if (problem) throw new SetupError(`--stream: ${problem}`);
   if (kind !== 'sse' && kind !== 'ws') throw new SetupError(`--stream ${JSON.stringify(text)}: unknown kind ${JSON.stringify(kind)}; use sse:/PATH (Server-Sent Events) or ws:/PATH (WebSocket)`);
   return { kind, path: match[2]!, connections };
 }
@@ -131,6 +142,7 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     bucketMs: numberOption('--bucket', values.bucket, RANGES.bucket),
     requestTimeoutSeconds: numberOption('--timeout', values.timeout, RANGES.timeout),
     requests: readRequests(values),
+    redactHeaders: readRedactHeaders(values.redactHeader ?? values.redactHeaders),
     longLane: readLongLane(values),
     stream: readStream(values),
     ...readBudgets(values),

@@ -18,6 +18,15 @@ import schema from './result.schema.json' with { type: 'json' };
 
 export const RESULT_SCHEMA_VERSION = 6;
 
+/** Headers whose values are credentials: never written into an artifact (matched without regard to case). */
+export const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'x-api-key'] as const;
+
+/** `headers` as the record keeps them: the value of a secret header, or of one the user named (--redact-header), is `<redacted>`. */
+export function redacted(headers: Record<string, string>, named: readonly string[] = []): Record<string, string> {
+  const secret = new Set<string>([...SECRET_HEADERS, ...named.map((name) => name.toLowerCase())]);
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, secret.has(name.toLowerCase()) ? '<redacted>' : value]));
+}
+
 /** The open model's rates as the run drove them (each mode's schedule), or null in the closed model. */
 function openRatesOf(result: ScenarioResult): OpenRates | null {
   if (result.options.loadModel !== 'open') return null;
@@ -51,7 +60,7 @@ function parameters(result: ScenarioResult) {
     restartSettings: options.restartSettings ?? null,
     longLane: options.longLane,
     // The kinds as sent, without their bodies: the size says enough, and a body may hold what a report should not.
-    requests: options.requests?.map(({ name, method, path, headers, body, weight }) => ({ name, method, path, headers, bodyBytes: body?.length ?? 0, weight })) ?? null,
+    requests: options.requests?.map(({ name, method, path, headers, body, weight }) => ({ name, method, path, headers: redacted(headers, options.redactHeaders), bodyBytes: body?.length ?? 0, weight })) ?? null,
     stream: options.stream,
     // Absent for plain HTTP, as in every run before HTTPS targets.
     ...(options.tls ? { tls: options.tls } : {}),
@@ -192,9 +201,15 @@ export function readResultDocument(path: string): ResultDocument {
   } catch (error) {
     throw new SetupError(`cannot read ${path} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the result.json of a run`);
   }
-  if (doc?.schemaVersion === 3) doc = upgradeV3(doc as Parameters<typeof upgradeV3>[0]);
-  if (doc?.schemaVersion === 4) doc = upgradeV4(doc as Parameters<typeof upgradeV4>[0]);
-  if (doc?.schemaVersion === 5) doc = upgradeV5(doc as Parameters<typeof upgradeV5>[0]);
+  const given = doc?.schemaVersion;
+  try {
+    if (doc?.schemaVersion === 3) doc = upgradeV3(doc as Parameters<typeof upgradeV3>[0]);
+    if (doc?.schemaVersion === 4) doc = upgradeV4(doc as Parameters<typeof upgradeV4>[0]);
+    if (doc?.schemaVersion === 5) doc = upgradeV5(doc as Parameters<typeof upgradeV5>[0]);
+  } catch (error) {
+    // An older version read as this one: a file that only says its version has nothing to upgrade.
+    throw new SetupError(`${path} says schemaVersion ${String(given)} but is not a result.json of that version (${(error as Error).message}); pass the result.json of a run`);
+  }
   if (doc?.schemaVersion !== RESULT_SCHEMA_VERSION) {
     throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}, 5, 4 and 3`);
   }

@@ -6,12 +6,17 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
 import { httpOk, type WaitStrategy } from '../wait.js';
+import { pathProblem } from '../load/request-line.js';
 
 export type ReadySpec = { kind: 'port' } | { kind: 'http'; path: string } | { kind: 'log'; pattern: RegExp; source: string } | { kind: 'delay'; ms: number };
 
 export function parseReady(text: string): ReadySpec {
   if (text === 'port') return { kind: 'port' };
-  if (text.startsWith('http:') && text.slice(5).startsWith('/')) return { kind: 'http', path: text.slice(5) };
+  if (text.startsWith('http:') && text.slice(5).startsWith('/')) {
+    const problem = pathProblem(text.slice(5));
+    if (problem) throw new SetupError(`--ready http: ${problem}`);
+    return { kind: 'http', path: text.slice(5) };
+  }
   if (text.startsWith('log:') && text.length > 4) {
     try {
       return { kind: 'log', pattern: new RegExp(text.slice(4)), source: text.slice(4) };

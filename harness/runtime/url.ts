@@ -53,6 +53,15 @@ export function checkTargetUrl(text: string, ownsTarget: boolean): URL {
   return url;
 }
 
+/** A URL as an artifact may show it: a `user:password@` in it is nobody else's business. */
+export function withoutUserinfo(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const shown = new URL(url.href);
+  shown.username = '';
+  shown.password = '';
+  return shown.href;
+}
+
 export class UrlRuntime implements Runtime {
   readonly kind = 'local';
   readonly description: string;
@@ -62,7 +71,7 @@ export class UrlRuntime implements Runtime {
   constructor(private readonly options: UrlRuntimeOptions) {
     this.observes = { ...URL_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
     this.description = `the service at ${options.url.origin} (already running; restarted on the host with: ${options.restart})`;
-    this.facts = { runtime: 'url', url: options.url.href, restart: options.restart, 'restart runs': 'on the host' };
+    this.facts = { runtime: 'url', url: withoutUserinfo(options.url), restart: options.restart, 'restart runs': 'on the host' };
   }
 
   async start(): Promise<Target> {

@@ -25,6 +25,16 @@ describe('the restart event vocabulary', () => {
     expect([...emitted].filter((name) => !(RESTART_EVENT_NAMES as readonly string[]).includes(name))).toEqual([]);
   });
 
+  it("keeps a PID only when it is one: a restart command of someone else's may print anything", () => {
+    const stdout = ['{"ts":1,"event":"new_started","pid":"42; rm -rf /"}', '{"ts":2,"event":"new_ready","pid":-3}', '{"ts":3,"event":"old_exited","pid":41.5}', '{"ts":"soon","event":"old_exited","pid":41}', '{"ts":4,"event":"old_exited","pid":41}'].join('\n');
+    expect(parseRestartEvents(stdout)).toEqual([
+      { ts: 1, event: 'new_started' },
+      { ts: 2, event: 'new_ready' },
+      { ts: 3, event: 'old_exited' },
+      { ts: 4, event: 'old_exited', pid: 41 },
+    ]);
+  });
+
   it('parses the JSON lines of a restart and skips everything else', () => {
     const stdout = [
       '{"ts":1,"event":"new_started","pid":42}',

@@ -35,7 +35,10 @@ export function parseRestartEvents(stdout: string): RestartEvent[] {
     if (!line.startsWith('{')) continue;
     try {
       const event = JSON.parse(line) as RestartEvent;
-      if (typeof event.ts === 'number' && NAMES.has(event.event)) events.push(event);
+      if (typeof event.ts !== 'number' || !Number.isFinite(event.ts) || !NAMES.has(event.event)) continue;
+      // A PID is a positive whole number or nothing: a restart command of someone else's may print anything.
+      if ('pid' in event && !(Number.isSafeInteger(event.pid) && event.pid! > 0)) delete event.pid;
+      events.push(event);
     } catch {
       // Not ours: a server or shell line that happens to start with a brace.
     }

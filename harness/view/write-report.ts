@@ -25,13 +25,13 @@ export async function writeReport(dir: string, doc: ResultDocument, withResult =
 }
 
 /** Checks up front that the report directory can be written, so a long run does not end in an error. */
-export function prepareReportDir(dir: string): void {
+export function prepareReportDir(dir: string, flag = '--report-dir'): void {
   try {
     mkdirSync(dir, { recursive: true });
     const probe = join(dir, '.write-test');
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (error) {
-    throw new SetupError(`--report-dir ${dir} cannot be written (${(error as NodeJS.ErrnoException).code}); choose a writable directory`);
+    throw new SetupError(`${flag} ${dir} cannot be written (${(error as NodeJS.ErrnoException).code}); choose a writable directory`);
   }
 }
