@@ -76,6 +76,25 @@ describe('load-on-schedule', () => {
     expect(schemaProblem(doc)).toBeNull();
   });
 
+  it('lets a run fail when the server failed by more than the harness could have added: a late generator cannot hide a stall either', async () => {
+    // The harness handed requests out 150 ms late (10% of them, 2000 to 2300), and the server kept those due from 1300 to 1400 waiting until 2900.
+    const run = openRun((t) => (t >= 2000 && t < 2300 ? { latency: 160, lag: 150 } : t >= 1300 && t < 1400 ? { latency: 2900 - t } : { latency: 5 }));
+    const verdict = judge(run);
+    expect(verdict).toMatchObject({ passed: false, inconclusive: false });
+    expect(exitCodeOf(verdict)).toBe(1);
+    const schedule = check(run, 'load-on-schedule')!;
+    expect(schedule.inconclusive).toBeUndefined();
+    expect(schedule.detail).toMatch(/^the load generator fell behind: keep-alive: the harness sent 30 of 300 requests .*\. The run fails all the same, on what that cannot explain: 20 responses slower than 1,150 ms \(the budget, plus 150 ms the harness could have added\)$/);
+  });
+
+  it('lets a run fail on a check no delay of the generator changes, however late the generator was', () => {
+    const run = openRun((t) => (t >= 1500 && t < 1800 ? { latency: 160, lag: 150 } : { latency: 5 }));
+    run.restarts[0]!.exitCode = 7;
+    const verdict = judge(run);
+    expect(verdict).toMatchObject({ passed: false, inconclusive: false });
+    expect(verdict.checks.find((c) => c.id === 'load-on-schedule')!.detail).toMatch(/The run fails all the same, on checks no delay of the generator changes: restarts-exited-0/);
+  });
+
   it(`tolerates up to ${LATE_SHARE_LIMIT * 100}% of requests sent late, and a request ${LATE_SEND_MS} ms late is not late`, () => {
     expect(check(openRun((t) => (t === 2000 ? { latency: 160, lag: 150 } : { latency: 5 })), 'load-on-schedule')!.passed).toBe(true);
     expect(check(openRun((t) => (t >= 2000 && t < 2500 ? { latency: 105, lag: LATE_SEND_MS } : { latency: 5 })), 'load-on-schedule')!.passed).toBe(true);
