@@ -1,5 +1,6 @@
 // Where the listening socket comes from: systemd socket activation when
 // LISTEN_FDS names this process, else our own SO_REUSEPORT socket.
+import { statSync } from 'node:fs';
 import { clearReusePortSteering, inspectSocket, listenReusePort, type SocketInfo, takeListener } from '../native/index.js';
 import { ConfigError, type ServerConfig } from './config.js';
 import { TAKE_TIMEOUT_MS } from './handoff.js';
@@ -44,10 +45,17 @@ export function obtainListener(config: ServerConfig, env: NodeJS.ProcessEnv = pr
   let handoffNote: string | undefined;
   if (config.handoffFrom !== undefined) {
     try {
+      // Taken only from a server of this user: the offerer checks the taker's uid, the taker the offer's.
+      const offered = statSync(config.handoffFrom, { throwIfNoEntry: false });
+      const uid = process.getuid?.();
+      if (offered && uid !== undefined && offered.uid !== uid) {
+        throw new ConfigError(`the socket offered at ${config.handoffFrom} belongs to uid ${offered.uid}, not to this server's (uid ${uid}): a listener is taken from a server of the same user only; check HANDOFF_FROM`);
+      }
       const fd = takeListener(config.handoffFrom, TAKE_TIMEOUT_MS);
       const info = inspectSocket(fd);
-      if (!info.listening || info.type !== 'stream' || (config.port !== 0 && info.port !== config.port)) {
-        throw new ConfigError(`the socket offered at ${config.handoffFrom} is not a stream listener on port ${config.port} (${JSON.stringify(info)}); check HANDOFF_FROM`);
+      // The listener this server would have bound: the same port, and the same address (0.0.0.0 is not 127.0.0.1).
+      if (!info.listening || info.type !== 'stream' || (config.port !== 0 && info.port !== config.port) || info.address !== config.host) {
+        throw new ConfigError(`the socket offered at ${config.handoffFrom} is not a stream listener on ${config.host}:${config.port} (${JSON.stringify(info)}); check HANDOFF_FROM`);
       }
       return { fd, source: 'handoff', info, clearedSteering: false };
     } catch (error) {

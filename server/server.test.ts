@@ -1,5 +1,6 @@
 // The server process as users meet it: routes, configuration errors, and
 // both ways of getting a listener (SO_REUSEPORT and systemd socket activation).
+import { chownSync, existsSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -214,6 +215,24 @@ describe('handoff (handoff.ts)', () => {
     expect(await old.exited).toBe(0);
     const info = JSON.parse((await new RawConnection(old.port).request('/info')).body);
     expect(info).toMatchObject({ pid: taker.child.pid, listener: 'handoff' });
+  });
+
+  it("takes no listener another user offers, nor one on another address than its own, and says so (exit 2)", async () => {
+    const stateDir = tempDir();
+    const old = await startReadyServer({ STATE_DIR: stateDir });
+    const path = offerPath(stateDir, old.child.pid!, processStartTime(old.child.pid));
+    for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
+    // Another address: the old server listens on 127.0.0.1, this one would bind 0.0.0.0.
+    const elsewhere = startServer({ STATE_DIR: stateDir, PORT: String(old.port), HOST: '0.0.0.0', HANDOFF_FROM: path });
+    expect(await elsewhere.exited).toBe(2);
+    expect(elsewhere.stderr()).toMatch(/is not a stream listener on 0\.0\.0\.0:\d+ .*"address":"127\.0\.0\.1"/);
+    if (process.getuid?.() === 0) {
+      // Another user's offer (root can make one): refused before anything is taken.
+      chownSync(path, 65534, 65534);
+      const taker = startServer({ STATE_DIR: stateDir, PORT: String(old.port), HANDOFF_FROM: path });
+      expect(await taker.exited).toBe(2);
+      expect(taker.stderr()).toContain(`the socket offered at ${path} belongs to uid 65534, not to this server's (uid 0)`);
+    }
   });
 
   it('binds the port when nothing is offered at HANDOFF_FROM (a cold start), and refuses a relative path', async () => {
