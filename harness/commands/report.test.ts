@@ -1,4 +1,5 @@
 // A saved run judged again: its record is all the checks read.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +63,33 @@ describe('report, reading what is not a result', () => {
     const future = join(dir, 'future.json');
     writeFileSync(future, JSON.stringify({ ...doc, startedAt: 1e300 }));
     expect(() => readResultDocument(future)).toThrow(/future\.json is not a valid result\.json: \/startedAt must be <= 8640000000000000/);
+  });
+});
+
+describe('report, rendering a run whose target wrote everything it could (test/fixtures/hostile)', () => {
+  const cli = join(ROOT, 'dist/harness/cli.js');
+  const hostile = join(ROOT, 'test/fixtures/hostile/result.json');
+
+  it.each([
+    ['as recorded', []],
+    ['judged again, the restarts checks read from its record', ['--latency-budget', '1000']],
+  ])('%s: junit.xml parses, the terminal shows no escape sequence, summary.md no HTML, link or image', (_how, args) => {
+    const out = tempDir();
+    const run = spawnSync(process.execPath, [cli, 'report', hostile, '--out', out, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stdout + run.stderr).not.toMatch(/\x1b|\x07|\r|\x00/);
+    // An XML parser of another ecosystem reads it (python3's, which Debian has): well-formed, with the target's words escaped.
+    const parsed = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(len(d.getElementsByTagName("testcase")))', join(out, 'junit.xml')], { encoding: 'utf8' });
+    expect(parsed.status, parsed.stderr).toBe(0);
+    expect(Number(parsed.stdout)).toBeGreaterThan(5);
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    expect(junit).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    const md = readFileSync(join(out, 'summary.md'), 'utf8');
+    expect(md).not.toMatch(/<[a-z/!]/i);
+    expect(md).not.toMatch(/!\[i\]\(|[^\\]\[l\]\(/);
+    expect(md).not.toMatch(/\x1b|\x07|\r/);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 });
