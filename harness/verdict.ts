@@ -27,8 +27,28 @@ export function judge(run: RunRecord): Verdict {
   return { passed: !inconclusive && checks.every((c) => c.passed), inconclusive, totalRequests: run.answered + run.failed, failedRequests: run.failed, checks };
 }
 
-/** The checks whose outcome a late load generator can change: what it timed, or how much it sent. */
-const TIMED_BY_THE_LOAD = new Set<CheckId>(['load-on-schedule', 'load-ran', 'zero-failed-requests', 'latency-budget', 'no-stall', 'long-lane', 'request-mix', 'streams', 'losses-by-task']);
+/**
+ * The checks whose outcome a late load generator can change: what it timed,
+ * how much it sent, and which process it heard from when (a backlog it never
+ * sent leaves the newest server unheard at the end; answers it read late are
+ * filed after a server's exit).
+ */
+const TIMED_BY_THE_LOAD = new Set<CheckId>([
+  'load-on-schedule',
+  'load-ran',
+  'zero-failed-requests',
+  'latency-budget',
+  'no-stall',
+  'long-lane',
+  'request-mix',
+  'streams',
+  'new-pids-answered',
+  'old-pid-silent-after-exit',
+  'only-newest-at-end',
+  'losses-by-task',
+  'tasks-answered',
+  'task-silent-after-end',
+]);
 
 /** A verdict in one word, for rows and lines. */
 export function outcomeOf(verdict: Pick<Verdict, 'passed' | 'inconclusive'>): 'passed' | 'failed' | 'inconclusive' {

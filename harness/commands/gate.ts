@@ -137,7 +137,7 @@ export function resolveGateOptions(command: Command): GateOptions {
   if (o.path !== undefined && (o.request !== undefined || o.requests !== undefined)) throw new SetupError('give --path or a request mix (--request, requests), not both: name the path in each request');
   const pathText = (o.path as string | undefined) ?? '/';
   const pathWrong = pathProblem(pathText);
-  if (pathWrong) throw new SetupError(`--path: ${pathWrong}`);
+  if (pathWrong) throw new SetupError(`--path ${pathWrong}`);
 
   let target: GateOptions['target'];
   let path = pathText;

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../test/processes.js';
 import { helpText, parseOptions } from './poc.js';
 
 describe('parseOptions', () => {
@@ -37,5 +40,18 @@ describe('parseOptions', () => {
       expect(help).toContain(flag);
     }
     expect(help).toContain('(default: 50)');
+  });
+});
+
+describe('reuseport-lab poc, from the command line', () => {
+  it.each([
+    ['--long', '/slow\r\nGET /admin HTTP/1.1'],
+    ['--stream', 'sse:/events\r\nX-Injected: 1'],
+    ['--request', 'GET /a\u0001b'],
+  ])('refuses %s with a CR, LF or other control character in one line, exit 2, before anything starts', (flag, value) => {
+    const run = spawnSync(process.execPath, [join(ROOT, 'dist/harness/cli.js'), 'poc', '--runtime', 'local', flag, value], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/control character/)]);
+    expect(run.stdout).toBe('');
   });
 });

@@ -31,7 +31,7 @@ describe('requests in a config file', () => {
     expect(requestFromConfig({ name: 'order', method: 'post', path: '/submit', headers: { 'X-Token': 't' }, body: 'hi', weight: 3 }, 0)).toEqual({ name: 'order', method: 'POST', path: '/submit', headers: { 'X-Token': 't' }, body: Buffer.from('hi'), weight: 3 });
     expect(() => requestFromConfig({ method: 'POST', path: '/x', body: 'a', bodyFile: 'b' }, 2)).toThrow('requests[2]: give body or bodyFile, not both');
     // Nothing of a config file splits a request: a CR/LF in a path or a header value is refused.
-    expect(() => requestFromConfig({ method: 'GET', path: '/x\r\nGET /admin HTTP/1.1', }, 0)).toThrow(/requests\[0\]: the path .* holds a space, a control character/);
+    expect(() => requestFromConfig({ method: 'GET', path: '/x\r\nGET /admin HTTP/1.1', }, 0)).toThrow(/requests\[0\]: ".*" holds a space, a control character/);
     expect(() => requestFromConfig({ method: 'GET', path: '/x', headers: { 'X-A': 'v\r\nX-B: 1' } }, 1)).toThrow('requests[1]: the value of header X-A holds a control character (CR, LF, NUL...): it cannot go onto the wire');
     expect(() => requestFromConfig({ method: 'GET', path: '/x', headers: { 'X A': 'v' } }, 1)).toThrow('requests[1]: the header name "X A" is not an RFC 9110 token');
     expect(() => requestFromConfig({ method: 'POST', path: '/x', bodyFile: '/nonexistent' }, 1)).toThrow(/^requests\[1\]: cannot read the body file \/nonexistent/);

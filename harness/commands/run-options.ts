@@ -106,7 +106,7 @@ function readLongLane(values: Record<string, unknown>): LongLaneSettings | null 
   if (values.long === undefined) return null;
   const path = String(values.long);
   const problem = pathProblem(path);
-  if (problem) throw new SetupError(`--long: ${problem}, e.g. --long '/slow?ms=2000'`);
+  if (problem) throw new SetupError(`--long ${problem}, e.g. --long '/slow?ms=2000'`);
   return { path, connections };
 }
 
@@ -114,11 +114,11 @@ function readStream(values: Record<string, unknown>): StreamSettings | null {
   const connections = numberOption('--stream-connections', values.streamConnections ?? RUN_DEFAULTS.streamConnections, RANGES.streamConnections);
   if (values.stream === undefined) return null;
   const text = String(values.stream);
-  const match = /^([a-z]+):(\/.*)$/.exec(text);
+  const match = /^([a-z]+):(\/.*)$/s.exec(text);
   if (!match) throw new SetupError(`--stream ${JSON.stringify(text)} is not KIND:PATH; use e.g. --stream sse:/events or --stream ws:/ws`);
   const kind = match[1]!;
   const problem = pathProblem(match[2]!);
-  if (problem) throw new SetupError(`--stream: ${problem}`);
+  if (problem) throw new SetupError(`--stream ${problem}`);
   if (kind !== 'sse' && kind !== 'ws') throw new SetupError(`--stream ${JSON.stringify(text)}: unknown kind ${JSON.stringify(kind)}; use sse:/PATH (Server-Sent Events) or ws:/PATH (WebSocket)`);
   return { kind, path: match[2]!, connections };
 }

@@ -364,10 +364,13 @@ export function startOpenLoad(options: OpenLoadOptions, sink: LoadSink, schedule
     schedule.waitOver(epochOf(sent.dueAt), now - sent.dueAt);
     return sent;
   };
+  /** A connection is free: the requests waiting go out, oldest first, while connections last. */
   const pump = () => {
-    while (head < waiting.length && !stopping && transport.send(request(waiting[head]!, waiting[head + 1]!))) {
-      schedule.waitOver(epochOf(waiting[head + 1]!), performance.now() - waiting[head + 1]!);
+    while (head < waiting.length && !stopping) {
+      const dueAt = waiting[head + 1]!;
+      if (!transport.send(request(waiting[head]!, dueAt))) break;
       head += 2;
+      schedule.waitOver(epochOf(dueAt), performance.now() - dueAt);
     }
     if (head > 2048 && head * 2 > waiting.length) {
       waiting = waiting.slice(head);

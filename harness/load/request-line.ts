@@ -20,7 +20,7 @@ export function methodProblem(method: string): string | undefined {
 
 export function pathProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return `${JSON.stringify(path)} is not a path: give one that starts with /`;
-  if (!PATH.test(path)) return `the path ${JSON.stringify(path)} holds a space, a control character (CR, LF, NUL...) or a non-ASCII one; percent-encode it`;
+  if (!PATH.test(path)) return `${JSON.stringify(path)} holds a space, a control character (CR, LF, NUL...) or a non-ASCII one; percent-encode it`;
   return undefined;
 }
 

@@ -14,7 +14,7 @@ export function parseReady(text: string): ReadySpec {
   if (text === 'port') return { kind: 'port' };
   if (text.startsWith('http:') && text.slice(5).startsWith('/')) {
     const problem = pathProblem(text.slice(5));
-    if (problem) throw new SetupError(`--ready http: ${problem}`);
+    if (problem) throw new SetupError(`--ready http:PATH: ${problem}`);
     return { kind: 'http', path: text.slice(5) };
   }
   if (text.startsWith('log:') && text.length > 4) {
