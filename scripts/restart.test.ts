@@ -191,12 +191,20 @@ describe('restart.sh', () => {
   it('lets exactly one of two restarts started together run, 100 times in a row', async () => {
     const { restart } = await setup();
     await restart(standIn);
+    // When the machine is busy, one may be done (in ~40 ms) before the other
+    // even starts: both run, one after the other, and the lock had nothing to
+    // refuse. Such a round is told apart by when each held the lock
+    // (restart_started follows the lock, restart_done ends it).
+    const held = (run: Run) => ({ from: Number(run.events.find((e) => e.event === 'restart_started')?.ts), to: Number(run.events.find((e) => e.event === 'restart_done')?.ts) });
     const outcomes: string[] = [];
     for (let i = 0; i < 100; i++) {
       const [a, b] = await Promise.all([restart(standIn), restart(standIn)]);
-      outcomes.push([a.code, b.code].sort().join(','));
+      const [first, second] = [held(a), held(b)].sort((x, y) => x.from - y.from);
+      const oneAfterTheOther = a.code === 0 && b.code === 0 && first!.to <= second!.from;
+      outcomes.push(oneAfterTheOther ? 'one after the other' : [a.code, b.code].sort().join(','));
     }
-    expect(outcomes.filter((o) => o !== '0,3')).toEqual([]);
+    expect(outcomes.filter((o) => o !== '0,3' && o !== 'one after the other')).toEqual([]);
+    expect(outcomes.filter((o) => o === '0,3').length, 'too few rounds where the two met at the lock to say anything').toBeGreaterThanOrEqual(50);
   }, 120_000);
 
   it('treats a stale PID file as a cold start, and never signals a process that only shares the PID', async () => {

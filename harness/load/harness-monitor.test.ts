@@ -14,7 +14,11 @@ describe('harness monitor', () => {
     monitor.start();
     await new Promise((r) => setTimeout(r, 150));
     const blockedAt = Date.now();
+    const usage = process.cpuUsage();
     while (Date.now() - blockedAt < 250); // the harness's own stall
+    // The share of a core the stall got: less than all of one when other test files share the machine.
+    const used = process.cpuUsage(usage);
+    const stallShare = (used.user + used.system) / 1000 / (Date.now() - blockedAt);
     await new Promise((r) => setTimeout(r, 150));
     monitor.stop();
     const buckets = monitor.snapshot();
@@ -22,6 +26,8 @@ describe('harness monitor', () => {
     expect(worst.loopDelayMaxMs).toBeGreaterThanOrEqual(200);
     expect(Math.abs(worst.start - (blockedAt - ((blockedAt - startedAt) % 100)))).toBeLessThanOrEqual(100);
     expect(harnessIn(buckets, 100, blockedAt, blockedAt + 250).loopDelayMaxMs).toBe(worst.loopDelayMaxMs);
-    expect(buckets.some((b) => b.harnessCpu > 0.5)).toBe(true);
+    // The tick after the stall spreads its CPU over the stall and up to a bucket more: at least half of it shows.
+    expect(Math.max(...buckets.map((b) => b.harnessCpu))).toBeGreaterThan(stallShare / 2);
+    expect(stallShare).toBeGreaterThan(0.1);
   });
 });

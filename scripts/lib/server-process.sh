@@ -66,7 +66,7 @@ check_private_dir() {
   [ -d "$1" ] || die 2 "STATE_DIR $1 is not a directory"
   owner=$(stat -c %u "$1" 2>/dev/null) || die 2 "cannot stat STATE_DIR $1"
   mode=$(stat -c %a "$1" 2>/dev/null) || die 2 "cannot stat STATE_DIR $1"
-  me=$(id -u)
+  me=$(id -u) || die 2 "cannot tell your uid (id -u)"
   [ "$owner" = "$me" ] || die 2 "STATE_DIR $1 belongs to uid $owner, not to you (uid $me): whoever owns it decides which process a restart signals; use a directory of your own (unset STATE_DIR for a private default)"
   [ $((0$mode & 022)) -eq 0 ] || die 2 "STATE_DIR $1 may be written by other users (mode $mode): chmod go-w it, or use a directory of your own"
 }
