@@ -85,7 +85,7 @@ describe('judge', () => {
   });
 
   it('fails when the new PID never answered', () => {
-    const result = scenario((_m, r) => { for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(1, 'v1', 5, t0 + t)); });
+    const result = scenario((_m, r) => { for (let t = 0; t < 3000; t += 10) { r.written(); r.answer(1, 'v1', 5, t0 + t); } });
     expect(failing(result)).toEqual(expect.arrayContaining(['new-pids-answered', 'old-pid-silent-after-exit', 'only-newest-at-end']));
   });
 
@@ -270,7 +270,7 @@ describe('judge, for a server the gate only knows by its answers', () => {
   });
 
   it('fails a restart after which no new process answered, and a process from before the last restart still answering at the end', () => {
-    const same: Feed = (_m, r) => { for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(1, '', 5, t0 + t)); };
+    const same: Feed = (_m, r) => { for (let t = 0; t < 3000; t += 10) { r.written(); r.answer(1, '', 5, t0 + t); } };
     expect(check(theirs(same), 'new-pids-answered')).toMatchObject({ passed: false, detail: 'restart 1: no process answered that had not answered before it' });
     expect(check(theirs(same), 'only-newest-at-end')).toMatchObject({ passed: false, detail: 'still answering at the end, from before the last restart: 1' });
   });
@@ -279,7 +279,7 @@ describe('judge, for a server the gate only knows by its answers', () => {
     // PID 1 finishes one long-lane request at +2900, after the last restart (+1000) and in the second half of the time after it.
     const finishing: Feed = (mode, r) => {
       healthy(mode, r);
-      if (mode === 'keepalive') (r.written(), r.answer(1, '', 1900, t0 + 2900, false));
+      if (mode === 'keepalive') { r.written(); r.answer(1, '', 1900, t0 + 2900, false); }
     };
     const lane = (laneAnswers: number) => (r: RunRecord) => {
       r.longLane = { path: '/slow', connections: 1, written: laneAnswers, answered: laneAnswers, failed: 0, inFlightAtStop: 0, failuresByCause: {}, latency: null, buckets: r.buckets.map((b) => ({ ...b, pids: (b.start === t0 + 2900 ? { '1': laneAnswers } : {}) as Record<string, number> })) };
@@ -290,7 +290,7 @@ describe('judge, for a server the gate only knows by its answers', () => {
   });
 
   it('skips the process checks when no response named its process, saying what to pass', () => {
-    const anonymous: Feed = (_m, r) => { for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(UNKNOWN_PID, '', 5, t0 + t)); };
+    const anonymous: Feed = (_m, r) => { for (let t = 0; t < 3000; t += 10) { r.written(); r.answer(UNKNOWN_PID, '', 5, t0 + t); } };
     expect(check(theirs(anonymous), 'only-newest-at-end')).toMatchObject({ skipped: true, skipReason: expect.stringMatching(/^no response carried header:x-worker; name what tells your processes apart with --identity/) });
     expect(check(theirs(healthy, { identities: '--identity none' }), 'new-pids-answered')).toMatchObject({ skipped: true, skipReason: '--identity none' });
   });

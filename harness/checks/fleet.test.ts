@@ -29,9 +29,9 @@ function fleetRun(feed: Feed, tasks: TaskRecord[] = [OLD, NEW]): RunRecord {
 const traffic =
   (failAt: number[] = [], oldUntil = 1200): Feed =>
   (_mode, r) => {
-    for (let t = 0; t < oldUntil; t += 10) (r.written(), r.answer(1, '', 5, t0 + t));
-    for (let t = 1100; t < 3000; t += 10) (r.written(), r.answer(2, '', 5, t0 + t));
-    for (const t of failAt) (r.written(), r.fail('non_2xx', t0 + t));
+    for (let t = 0; t < oldUntil; t += 10) { r.written(); r.answer(1, '', 5, t0 + t); }
+    for (let t = 1100; t < 3000; t += 10) { r.written(); r.answer(2, '', 5, t0 + t); }
+    for (const t of failAt) { r.written(); r.fail('non_2xx', t0 + t); }
   };
 
 const check = (run: RunRecord, id: string) => judge(run).checks.find((c) => c.id === id);
@@ -59,9 +59,9 @@ describe('fleet checks', () => {
   it('put a loss down to no replica at all when the update stopped the only one before its successor ran (stop-first)', () => {
     // One replica, stop-first: the old task is out at 1000 and ends at 1600, its successor runs from 2500.
     const stopFirst: Feed = (_mode, r) => {
-      for (let t = 0; t < 1000; t += 10) (r.written(), r.answer(1, '', 5, t0 + t));
-      for (let t = 1700; t < 2600; t += 50) (r.written(), r.fail('non_2xx', t0 + t));
-      for (let t = 2600; t < 3000; t += 10) (r.written(), r.answer(2, '', 5, t0 + t));
+      for (let t = 0; t < 1000; t += 10) { r.written(); r.answer(1, '', 5, t0 + t); }
+      for (let t = 1700; t < 2600; t += 50) { r.written(); r.fail('non_2xx', t0 + t); }
+      for (let t = 2600; t < 3000; t += 10) { r.written(); r.answer(2, '', 5, t0 + t); }
     };
     const late = task({ id: 'new', container: 'bbbbbbbbbbbb', createdAt: t0 + 1700, runningAt: t0 + 2500 });
     const losses = check(fleetRun(stopFirst, [OLD, late]), 'losses-by-task')!;

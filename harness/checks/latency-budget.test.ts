@@ -8,7 +8,7 @@ import { moveLatencyBudget, withLatencyBudget } from './latency-budget.js';
 /** Healthy traffic, plus in each mode a few slow answers around the restart and two requests unanswered at stop. */
 const withSlowOnes: Feed = (mode, r) => {
   healthy(mode, r);
-  for (const [at, latency] of [[500, 1500], [1050, 2500], [1150, 1200], [1160, 800], [2900, 150]] as const) (r.written(), r.answer(2, 'v2', latency, t0 + at));
+  for (const [at, latency] of [[500, 1500], [1050, 2500], [1150, 1200], [1160, 800], [2900, 150]] as const) { r.written(); r.answer(2, 'v2', latency, t0 + at); }
   r.written();
   r.written();
   r.stoppedWith([300, 1800]);

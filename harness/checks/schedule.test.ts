@@ -119,7 +119,7 @@ describe('load-on-schedule', () => {
 
   it('gives nothing for a closed-model run, which keeps no schedule', () => {
     const run = scenario((_m, r) => {
-      for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t));
+      for (let t = 0; t < 3000; t += 10) { r.written(); r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t); }
     });
     expect(check(run, 'load-on-schedule')).toBeUndefined();
   });

@@ -33,7 +33,7 @@ describe('the comparison table', () => {
     const lossy = scenario(
       (mode, r) => {
         healthy(mode, r);
-        if (mode === 'churn') (r.written(), r.fail('connection_reset', 1_001_150));
+        if (mode === 'churn') { r.written(); r.fail('connection_reset', 1_001_150); }
       },
       { load: 'both' },
     );

@@ -15,7 +15,7 @@ describe('the gallery table', () => {
     const failed = scenario(healthy, { restarts: [restart(1, 1, 2, t0 + 1000, 1)] });
     expect(foreignSwitchoverTimes(toResultDocument(failed, judge(failed)))).toEqual([]);
     const anonymous = scenario((_mode, r) => {
-      for (let t = 0; t < 3000; t += 10) (r.written(), r.answer(0, '', 5, t0 + t));
+      for (let t = 0; t < 3000; t += 10) { r.written(); r.answer(0, '', 5, t0 + t); }
     });
     expect(foreignSwitchoverTimes(toResultDocument(anonymous, judge(anonymous)))).toEqual([]);
   });
@@ -24,7 +24,8 @@ describe('the gallery table', () => {
     const lossy = scenario(
       (mode, r) => {
         healthy(mode, r);
-        (r.written(), r.fail('silent_loss', t0 + 1150));
+        r.written();
+        r.fail('silent_loss', t0 + 1150);
       },
       { load: 'both' },
     );

@@ -72,7 +72,7 @@ export async function calibrate(clients: LoadClients, modes: readonly LoadMode[]
       recorder,
       NO_SCHEDULE,
     );
-    let answering = Date.now();
+    let answering: number;
     try {
       // The clock starts at the first valid answer: a target still getting ready is not a slow one.
       for (const until = Date.now() + CALIBRATION_WAIT_MS; recorder.totals().answered === 0 && Date.now() < until; ) await sleep(20, undefined, { signal });

@@ -11,7 +11,7 @@ import { switchovers } from './switchover.js';
 function doc(failures = 0) {
   const result = scenario((mode, r) => {
     healthy(mode, r);
-    if (mode === 'keepalive') for (let i = 0; i < failures; i++) (r.written(), r.fail('connection_reset', t0 + 1200));
+    if (mode === 'keepalive') for (let i = 0; i < failures; i++) { r.written(); r.fail('connection_reset', t0 + 1200); }
   }, { load: 'both' });
   return toResultDocument(result, judge(result));
 }

@@ -43,7 +43,7 @@ describe('an inconclusive run', () => {
 
   it('says INCONCLUSIVE on the terminal, with the check marked ?, not ✗', () => {
     const text = renderSummary(behind());
-    expect(text).toMatch(/^  \? the load kept its schedule .*: inconclusive, the load generator fell behind: keep-alive: the harness sent 30 of 300 requests \(10%\)/m);
+    expect(text).toMatch(/^ {2}\? the load kept its schedule .*: inconclusive, the load generator fell behind: keep-alive: the harness sent 30 of 300 requests \(10%\)/m);
     expect(text).toContain('INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (300 requests)');
     expect(text).not.toContain('FAILED');
     expect(text).not.toContain('PASSED');
