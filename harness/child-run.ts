@@ -34,7 +34,10 @@ export class ChildRunner {
 
   run(script: string, args: string[], cwd: string, watch: ChildWatch = {}): Promise<ChildOutcome> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [...(watch.nodeArgs ?? []), script, ...args], { cwd, stdio: ['ignore', watch.onStdout ? 'pipe' : 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [...(watch.nodeArgs ?? []), script, ...args], {
+        cwd,
+        stdio: ['ignore', watch.onStdout ? 'pipe' : 'ignore', 'pipe'],
+      });
       this.child = child.pid ?? 0;
       if (child.pid) watch.onStart?.(child.pid);
       if (watch.onStdout) child.stdout!.on('data', (chunk: Buffer) => watch.onStdout!(chunk.toString()));
@@ -54,6 +57,10 @@ export class ChildRunner {
 
 /** The one line a child said about a usage or setup error (exit 2). */
 export function setupReason(stderr: string): string {
-  const line = stderr.trim().split('\n').filter((l) => /^reuseport-lab[^:]*: /.test(l)).at(-1);
+  const line = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => /^reuseport-lab[^:]*: /.test(l))
+    .at(-1);
   return (line ?? stderr.trim().slice(-300)).replace(/^reuseport-lab[^:]*: /, '');
 }

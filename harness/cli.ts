@@ -30,9 +30,13 @@ program.addCommand(
     process.exitCode = await runGate(resolveGateOptions(command));
   }),
 );
-for (const command of [compareCommand(), galleryCommand(), benchCommand(), reportCommand()]) program.addCommand(command);
+for (const command of [compareCommand(), galleryCommand(), benchCommand(), reportCommand()])
+  program.addCommand(command);
 for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
-program.addHelpText('after', '\nExit codes: 0 passed, 1 the gate failed, 2 usage or setup error, 3 inconclusive (the load generator fell behind its schedule), 130 interrupted.');
+program.addHelpText(
+  'after',
+  '\nExit codes: 0 passed, 1 the gate failed, 2 usage or setup error, 3 inconclusive (the load generator fell behind its schedule), 130 interrupted.',
+);
 
 /** poc and gate speak as the tool; the commands that run them name themselves, so their children's words stay apart. */
 function speaker(): string {

@@ -38,7 +38,9 @@ export interface SwitchoverEvidence {
 /** The evidence of restart `index`, over its switchover window. */
 export function evidenceOf(result: EvidenceSource, index: number): SwitchoverEvidence {
   const window = result.switchovers.find((w) => w.index === index);
-  const harness = window ? harnessIn(result.harness, result.bucketMs, window.from, window.to) : { loopDelayMaxMs: 0, steal: null, machineBusy: null };
+  const harness = window
+    ? harnessIn(result.harness, result.bucketMs, window.from, window.to)
+    : { loopDelayMaxMs: 0, steal: null, machineBusy: null };
   const counters = result.netCounters;
   const delta = counters.restarts.find((r) => r.index === index)?.delta;
   const kernel = delta ? moved(delta) : { unavailable: counters.error ?? 'not read for this restart' };
@@ -51,7 +53,12 @@ const pct = (share: number) => `${Math.round(share * 100)}%`;
 
 /** The harness's health in words. */
 export function harnessText(h: SwitchoverEvidence['harness']): string {
-  const machine = [h.machineBusy !== null ? `CPUs ${pct(h.machineBusy)} busy` : '', h.steal ? `${pct(h.steal)} stolen` : ''].filter(Boolean).join(', ');
+  const machine = [
+    h.machineBusy !== null ? `CPUs ${pct(h.machineBusy)} busy` : '',
+    h.steal ? `${pct(h.steal)} stolen` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return h.loopDelayMaxMs >= HARNESS_STALL_MS
     ? `the harness itself was stalled (its event loop up to ${h.loopDelayMaxMs} ms late${machine ? `; ${machine}` : ''}): what it timed includes its own delay`
     : `the harness was responsive (event loop at most ${h.loopDelayMaxMs} ms late${machine ? `; ${machine}` : ''})`;
@@ -61,7 +68,9 @@ export function harnessText(h: SwitchoverEvidence['harness']): string {
 export function kernelText(kernel: SwitchoverEvidence['kernel']): string {
   if ('unavailable' in kernel) return `kernel counters: ${kernel.unavailable}`;
   const entries = Object.entries(kernel);
-  return entries.length ? `kernel: ${entries.map(([name, n]) => `${name} ${n > 0 ? '+' : ''}${n}`).join(', ')}` : 'kernel: no counter moved';
+  return entries.length
+    ? `kernel: ${entries.map(([name, n]) => `${name} ${n > 0 ? '+' : ''}${n}`).join(', ')}`
+    : 'kernel: no counter moved';
 }
 
 /** How the old listener closed, in words ('' when not known). */
@@ -78,7 +87,11 @@ export function describeEvidence(e: SwitchoverEvidence): string {
 }
 
 /** The restarts whose switchover windows hold a bucket for which `holds` is true. */
-export function restartsWhere(result: EvidenceSource, load: Pick<LoadSnapshot, 'buckets' | 'bucketMs'>, holds: (bucket: Bucket) => boolean): number[] {
+export function restartsWhere(
+  result: EvidenceSource,
+  load: Pick<LoadSnapshot, 'buckets' | 'bucketMs'>,
+  holds: (bucket: Bucket) => boolean,
+): number[] {
   return result.switchovers
     .filter((w) => load.buckets.some((b) => holds(b) && b.start < w.to && b.start + load.bucketMs > w.from))
     .map((w) => w.index);
@@ -89,7 +102,10 @@ export function restartsWhere(result: EvidenceSource, load: Pick<LoadSnapshot, '
  * a client sees a server's exit a few ms after the restart script does, so
  * a moment is judged by its bucket, as failures are.
  */
-export function restartAt(result: EvidenceSource & { startedAt: number; bucketMs: number }, at: number): number | undefined {
+export function restartAt(
+  result: EvidenceSource & { startedAt: number; bucketMs: number },
+  at: number,
+): number | undefined {
   const start = result.startedAt + bucketIndex(at, result.startedAt, result.bucketMs) * result.bucketMs;
   return result.switchovers.find((w) => start < w.to && start + result.bucketMs > w.from)?.index;
 }

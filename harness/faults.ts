@@ -4,7 +4,20 @@
 // own mechanics, or refuses a fault that does not apply to it.
 import type { RestartTweak } from './strategies/strategy.js';
 
-export const FAULT_NAMES = ['crash-at-start', 'never-ready', 'cannot-bind', 'slow-request', 'past-deadline', 'stop-timeout', 'hung-restart', 'stall-after-ready', 'wrong-version', 'short-drain', 'exit-at-sigterm', 'freeze'] as const;
+export const FAULT_NAMES = [
+  'crash-at-start',
+  'never-ready',
+  'cannot-bind',
+  'slow-request',
+  'past-deadline',
+  'stop-timeout',
+  'hung-restart',
+  'stall-after-ready',
+  'wrong-version',
+  'short-drain',
+  'exit-at-sigterm',
+  'freeze',
+] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** The restart a fault applies to. */
@@ -53,25 +66,30 @@ export const FAULTS: Record<FaultName, Fault> = {
     slowRequestMs: () => 4000,
   },
   'stop-timeout': {
-    summary: "the old server is still draining a long request at the restart's 1 s stop timeout and gets SIGKILL; the gate fails and says who killed it",
+    summary:
+      "the old server is still draining a long request at the restart's 1 s stop timeout and gets SIGKILL; the gate fails and says who killed it",
     tweak: { stopTimeoutSeconds: 1 },
     slowRequestMs: () => 4000,
   },
   'hung-restart': {
-    summary: "restart #1 hangs (a new version that never gets ready, a one-hour ready timeout); the harness ends it after 3 s, the old server keeps serving, and the run fails naming the restart",
+    summary:
+      'restart #1 hangs (a new version that never gets ready, a one-hour ready timeout); the harness ends it after 3 s, the old server keeps serving, and the run fails naming the restart',
     tweak: { readyTimeoutSeconds: 3600, newCommand: ['sleep', '3600'] },
     restartTimeoutSeconds: 3,
   },
   'stall-after-ready': {
-    summary: 'the new version blocks its event loop for 3 s right after it is ready; the requests routed to it wait, and the latency budget and the stall check fail the gate',
+    summary:
+      'the new version blocks its event loop for 3 s right after it is ready; the requests routed to it wait, and the latency budget and the stall check fail the gate',
     tweak: { newEnv: ['STALL_AFTER_READY_MS=3000'] },
   },
   'wrong-version': {
-    summary: 'the new version reports the previous version (v1), as a restart that started the old build would; the version check fails the gate',
+    summary:
+      'the new version reports the previous version (v1), as a restart that started the old build would; the version check fails the gate',
     tweak: { newEnv: ['APP_VERSION=v1'] },
   },
   'short-drain': {
-    summary: 'the server gives up on what is in flight 300 ms after SIGTERM (DRAIN_TIMEOUT_MS=300); the long-request lane (2 × /slow?ms=5000 unless --long names one: every SIGTERM finds requests with seconds to go) sees requests cut, and the gate fails naming cut_in_flight',
+    summary:
+      'the server gives up on what is in flight 300 ms after SIGTERM (DRAIN_TIMEOUT_MS=300); the long-request lane (2 × /slow?ms=5000 unless --long names one: every SIGTERM finds requests with seconds to go) sees requests cut, and the gate fails naming cut_in_flight',
     serverEnv: ['DRAIN_TIMEOUT_MS=300', 'DRAIN_IDLE_GRACE_MS=100'],
     longLane: { path: '/slow?ms=5000', connections: 2 },
   },
@@ -81,7 +99,8 @@ export const FAULTS: Record<FaultName, Fault> = {
     tweak: { freezeAfterMs: 800 },
   },
   'exit-at-sigterm': {
-    summary: "the old server exits at SIGTERM without draining, as a server with no handler does (DRAIN_ON_SIGTERM=off): open connections end with an EOF or a reset, and the gate fails naming them, streams included",
+    summary:
+      'the old server exits at SIGTERM without draining, as a server with no handler does (DRAIN_ON_SIGTERM=off): open connections end with an EOF or a reset, and the gate fails naming them, streams included',
     serverEnv: ['DRAIN_ON_SIGTERM=off'],
   },
 };

@@ -19,7 +19,12 @@ export interface RunOutput {
   say: (text: string) => void;
 }
 
-export async function judgedRun(runtime: Runtime, scenario: ScenarioOptions, output: RunOutput, hooks: Pick<ScenarioHooks, 'afterWarmup'> = {}): Promise<{ result: ScenarioResult; doc: ResultDocument }> {
+export async function judgedRun(
+  runtime: Runtime,
+  scenario: ScenarioOptions,
+  output: RunOutput,
+  hooks: Pick<ScenarioHooks, 'afterWarmup'> = {},
+): Promise<{ result: ScenarioResult; doc: ResultDocument }> {
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) return;

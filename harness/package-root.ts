@@ -9,7 +9,8 @@ function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}; is the package complete?`);
+    if (parent === dir)
+      throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}; is the package complete?`);
     dir = parent;
   }
   return dir;
@@ -19,4 +20,6 @@ function findRoot(): string {
 export const PACKAGE_ROOT = findRoot();
 
 /** The package's version, as `reuseport-lab --version` prints it. */
-export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;

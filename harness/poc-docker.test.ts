@@ -13,7 +13,8 @@ const IMAGE = 'reuseport-lab:test';
 const docker = connect();
 const engine = await engineAnswers(docker);
 const mustRun = engine || isCI();
-if (!mustRun) console.warn('poc-docker: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
+if (!mustRun)
+  console.warn('poc-docker: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
 
 async function labelled(): Promise<string[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [LABEL] } });
@@ -28,7 +29,20 @@ async function containersLeft(): Promise<string[]> {
   return (await labelled()).filter((id) => !before.has(id));
 }
 
-const common = ['--runtime', 'docker', '--image', IMAGE, '--restarts', '3', '--interval', '2', '--warmup', '1.5', '--cooldown', '1.5'];
+const common = [
+  '--runtime',
+  'docker',
+  '--image',
+  IMAGE,
+  '--restarts',
+  '3',
+  '--interval',
+  '2',
+  '--warmup',
+  '1.5',
+  '--cooldown',
+  '1.5',
+];
 
 describe.runIf(mustRun)('npm run poc --runtime docker', () => {
   beforeAll(async () => {
@@ -42,21 +56,28 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(await containersLeft()).toEqual([]);
   });
 
-  it.each(['keepalive', 'churn'])('passes with zero failed requests across 3 restarts under %s load', async (load) => {
-    const run = await runPoc([...common, '--skip-build', '--load', load]);
-    expect(run.code, explain(run)).toBe(0);
-    expect(run.result!.failedRequests).toBe(0);
-    expect(run.result!.runtime.facts).toMatchObject({ runtime: 'docker', tcp_migrate_req: '1' });
-    expect(run.schemaProblem).toBeNull();
-    expect(new Set(run.result!.pids.map((p) => p.pid)).size).toBe(4);
-    // Every old server steered before closing; the kernel's counters and the harness's own delay are in the record.
-    const old = run.result!.restarts.map((r) => run.result!.servers!.find((s) => s.pid === r.oldPid));
-    expect(old.map((s) => s?.listenerClose?.steered)).toEqual([true, true, true]);
-    expect(run.result!.netCounters).toMatchObject({ source: expect.stringContaining("the container's network namespace"), error: null });
-    expect(run.result!.netCounters.restarts.map((r) => r.index)).toEqual([1, 2, 3]);
-    expect(run.result!.harness.length).toBeGreaterThan(10);
-    expect(await containersLeft()).toEqual([]);
-  }, 120_000);
+  it.each(['keepalive', 'churn'])(
+    'passes with zero failed requests across 3 restarts under %s load',
+    async (load) => {
+      const run = await runPoc([...common, '--skip-build', '--load', load]);
+      expect(run.code, explain(run)).toBe(0);
+      expect(run.result!.failedRequests).toBe(0);
+      expect(run.result!.runtime.facts).toMatchObject({ runtime: 'docker', tcp_migrate_req: '1' });
+      expect(run.schemaProblem).toBeNull();
+      expect(new Set(run.result!.pids.map((p) => p.pid)).size).toBe(4);
+      // Every old server steered before closing; the kernel's counters and the harness's own delay are in the record.
+      const old = run.result!.restarts.map((r) => run.result!.servers!.find((s) => s.pid === r.oldPid));
+      expect(old.map((s) => s?.listenerClose?.steered)).toEqual([true, true, true]);
+      expect(run.result!.netCounters).toMatchObject({
+        source: expect.stringContaining("the container's network namespace"),
+        error: null,
+      });
+      expect(run.result!.netCounters.restarts.map((r) => r.index)).toEqual([1, 2, 3]);
+      expect(run.result!.harness.length).toBeGreaterThan(10);
+      expect(await containersLeft()).toEqual([]);
+    },
+    120_000,
+  );
 
   it('hands the listening socket from server to server (--strategy handoff): zero failed requests, nothing closed or migrated', async () => {
     const run = await runPoc([...common, '--skip-build', '--strategy', 'handoff', '--load', 'both']);
@@ -83,16 +104,45 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     // throughput sags for good; this test judges what is left behind, not throughput. A stress
     // test: the closed model, whose connections wait for their answers, not a rate calibrated
     // on a machine that was not restarting a server three times a second.
-    const run = await runPoc([...common, '--skip-build', '--restarts', '50', '--interval', '0.3', '--overlap', '0', '--load', 'both', '--load-model', 'closed', '--connections', '20', '--stall-floor', '0']);
+    const run = await runPoc([
+      ...common,
+      '--skip-build',
+      '--restarts',
+      '50',
+      '--interval',
+      '0.3',
+      '--overlap',
+      '0',
+      '--load',
+      'both',
+      '--load-model',
+      'closed',
+      '--connections',
+      '20',
+      '--stall-floor',
+      '0',
+    ]);
     expect(run.code, explain(run)).toBe(0);
     expect(run.result!.failedRequests).toBe(0);
     expect(run.result!.restarts).toHaveLength(50);
     const leftovers = run.result!.checks.find((c) => c.id === 'no-leftovers');
-    expect(leftovers).toMatchObject({ passed: true, detail: expect.stringMatching(/^1 server process\(es\), 0 zombies/) });
+    expect(leftovers).toMatchObject({
+      passed: true,
+      detail: expect.stringMatching(/^1 server process\(es\), 0 zombies/),
+    });
   }, 300_000);
 
   it('rolls back a new version that crashes at start, through docker exec, with zero failures', async () => {
-    const run = await runPoc([...common, '--skip-build', '--fault', 'crash-at-start', '--restarts', '2', '--load', 'keepalive']);
+    const run = await runPoc([
+      ...common,
+      '--skip-build',
+      '--fault',
+      'crash-at-start',
+      '--restarts',
+      '2',
+      '--load',
+      'keepalive',
+    ]);
     expect(run.code, explain(run)).toBe(0);
     expect(run.result!.restarts[0]!.events.map((e) => e.event)).toContain('rolled_back');
     expect(run.result!.failedRequests).toBe(0);
@@ -101,17 +151,47 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
   it.each([
     ['stall-after-ready', ['latency-budget', 'no-stall']],
     ['wrong-version', ['versions']],
-  ])('fails the gate through docker exec with the %s fault, by the checks made for it', async (fault, ids) => {
-    const run = await runPoc([...common, '--skip-build', '--fault', fault, '--restarts', '2', '--interval', '2.5', '--load', 'both']);
-    expect(run.code, explain(run)).toBe(1);
-    expect(run.result!.checks.filter((c) => !c.passed).map((c) => c.id)).toEqual(expect.arrayContaining(ids));
-    expect(await containersLeft()).toEqual([]);
-  }, 120_000);
+  ])(
+    'fails the gate through docker exec with the %s fault, by the checks made for it',
+    async (fault, ids) => {
+      const run = await runPoc([
+        ...common,
+        '--skip-build',
+        '--fault',
+        fault,
+        '--restarts',
+        '2',
+        '--interval',
+        '2.5',
+        '--load',
+        'both',
+      ]);
+      expect(run.code, explain(run)).toBe(1);
+      expect(run.result!.checks.filter((c) => !c.passed).map((c) => c.id)).toEqual(expect.arrayContaining(ids));
+      expect(await containersLeft()).toEqual([]);
+    },
+    120_000,
+  );
 
   it('ends a hung restart with timeout(1) in the container, says which restart hung, and leaves no container', async () => {
-    const run = await runPoc([...common, '--skip-build', '--fault', 'hung-restart', '--restarts', '2', '--load', 'keepalive']);
+    const run = await runPoc([
+      ...common,
+      '--skip-build',
+      '--fault',
+      'hung-restart',
+      '--restarts',
+      '2',
+      '--load',
+      'keepalive',
+    ]);
     expect(run.code, explain(run)).toBe(1);
-    expect(run.result!.checks).toContainEqual(expect.objectContaining({ name: 'run completed', passed: false, detail: expect.stringContaining('restart #1 did not finish within 3 s') }));
+    expect(run.result!.checks).toContainEqual(
+      expect.objectContaining({
+        name: 'run completed',
+        passed: false,
+        detail: expect.stringContaining('restart #1 did not finish within 3 s'),
+      }),
+    );
     expect(run.result!.restarts[0]!.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
     expect(run.result!.failedRequests).toBe(0);
     expect(await containersLeft()).toEqual([]);
@@ -121,7 +201,9 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     // Mid-run: the calibration is over (its rates are printed) and the load is on.
     let onLoad!: () => void;
     const loaded = new Promise<void>((resolve) => (onLoad = resolve));
-    const running = runPoc([...common, '--skip-build', '--restarts', '20'], { onStdout: (out) => out.includes('rates:') && onLoad() });
+    const running = runPoc([...common, '--skip-build', '--restarts', '20'], {
+      onStdout: (out) => out.includes('rates:') && onLoad(),
+    });
     await loaded;
     const id = (await containersLeft())[0];
     await sleep(1500);
@@ -159,7 +241,10 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     let pid = 0;
     let onLoad!: () => void;
     const loaded = new Promise<void>((resolve) => (onLoad = resolve));
-    const running = runPoc([...common, '--skip-build', '--restarts', '20'], { onSpawn: (p) => (pid = p), onStdout: (out) => out.includes('rates:') && onLoad() });
+    const running = runPoc([...common, '--skip-build', '--restarts', '20'], {
+      onSpawn: (p) => (pid = p),
+      onStdout: (out) => out.includes('rates:') && onLoad(),
+    });
     await loaded;
     await sleep(1500);
     process.kill(pid, 'SIGINT');

@@ -11,7 +11,20 @@ import { alive } from './runtime/processes.js';
 afterEach(cleanup);
 
 const root = process.getuid?.() === 0;
-const common = ['--runtime', 'local', '--restarts', '4', '--interval', '1.5', '--warmup', '1', '--cooldown', '1', '--overlap', '300'];
+const common = [
+  '--runtime',
+  'local',
+  '--restarts',
+  '4',
+  '--interval',
+  '1.5',
+  '--warmup',
+  '1',
+  '--cooldown',
+  '1',
+  '--overlap',
+  '300',
+];
 
 describe('npm run poc --runtime local', () => {
   it('runs in a private network namespace with tcp_migrate_req=1 (root), or says it does not', async () => {
@@ -34,7 +47,10 @@ describe('npm run poc --runtime local', () => {
     expect(result.totalRequests).toBeGreaterThan(1000);
     expect(result.restarts.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
     // Old only, then both, then new only: every PID of the chain answered.
-    expect(result.pids.map((p) => p.pid)).toEqual([result.restarts[0]!.oldPid, ...result.restarts.map((r) => r.newPid)]);
+    expect(result.pids.map((p) => p.pid)).toEqual([
+      result.restarts[0]!.oldPid,
+      ...result.restarts.map((r) => r.newPid),
+    ]);
     expect(run.stdout).toContain('PASSED');
   });
 
@@ -64,7 +80,9 @@ describe('npm run poc --runtime local', () => {
     expect(run.result!.checks).toContainEqual(expect.objectContaining({ id: 'run-completed', passed: false }));
     expect(run.schemaProblem).toBeNull();
     // Every server of the run: the first one, and each restart's new one.
-    const servers = [run.result!.target.pid, ...run.result!.restarts.map((r) => r.newPid)].filter((p): p is number => typeof p === 'number');
+    const servers = [run.result!.target.pid, ...run.result!.restarts.map((r) => r.newPid)].filter(
+      (p): p is number => typeof p === 'number',
+    );
     expect(servers.filter(alive)).toEqual([]);
   }, 60_000);
 
@@ -73,25 +91,49 @@ describe('npm run poc --runtime local', () => {
     let onRun!: () => void;
     const underway = new Promise<void>((resolve) => (onRun = resolve));
     // "runtime:" is printed once the run's own Ctrl-C handling is in place, just before the calibration.
-    const running = runPoc([...common, '--load', 'keepalive'], { onSpawn: (p) => (pid = p), onStdout: (out) => out.includes('runtime:') && onRun() });
+    const running = runPoc([...common, '--load', 'keepalive'], {
+      onSpawn: (p) => (pid = p),
+      onStdout: (out) => out.includes('runtime:') && onRun(),
+    });
     await underway;
     await sleep(300);
     process.kill(pid, 'SIGINT');
     const run = await running;
     expect(run.code, explain(run)).toBe(1);
     expect(run.stdout).not.toContain('rates:');
-    expect(run.result!.interrupted).toMatchObject({ reason: 'interrupted by SIGINT during the calibration, before any load' });
+    expect(run.result!.interrupted).toMatchObject({
+      reason: 'interrupted by SIGINT during the calibration, before any load',
+    });
     expect(run.result!).toMatchObject({ written: 0, calibration: null, restarts: [] });
     expect(run.schemaProblem).toBeNull();
     expect([run.result!.target.pid].filter(alive)).toEqual([]);
   }, 60_000);
 
   it('a rate the harness cannot send is inconclusive (exit 3), said in one line, never a pass or a failure', async () => {
-    const run = await runPoc(['--runtime', 'local', '--load', 'churn', '--rate', '100000', '--restarts', '1', '--interval', '1', '--warmup', '1', '--cooldown', '0']);
+    const run = await runPoc([
+      '--runtime',
+      'local',
+      '--load',
+      'churn',
+      '--rate',
+      '100000',
+      '--restarts',
+      '1',
+      '--interval',
+      '1',
+      '--warmup',
+      '1',
+      '--cooldown',
+      '0',
+    ]);
     expect(run.code, run.stdout.slice(-2000) + run.stderr).toBe(3);
     const verdict = run.stdout.split('\n').filter((line) => /^(PASSED|FAILED|INCONCLUSIVE)/.test(line));
     expect(verdict).toEqual([expect.stringMatching(/^INCONCLUSIVE: the load generator fell behind its schedule/)]);
-    expect(run.result!.checks.find((c) => c.id === 'load-on-schedule')).toMatchObject({ passed: false, inconclusive: true, detail: expect.stringMatching(/^inconclusive, the load generator fell behind: new connection per request: /) });
+    expect(run.result!.checks.find((c) => c.id === 'load-on-schedule')).toMatchObject({
+      passed: false,
+      inconclusive: true,
+      detail: expect.stringMatching(/^inconclusive, the load generator fell behind: new connection per request: /),
+    });
     expect(run.result).toMatchObject({ passed: false, inconclusive: true });
   }, 60_000);
 

@@ -26,11 +26,22 @@ class FakeRuntime implements Runtime {
     const triggeredAt = Date.now();
     const old = this.serving;
     const next = old + 1;
-    const line = (event: string, fields: Record<string, unknown>) => JSON.stringify({ ts: Date.now(), event, ...fields });
-    const out = [line('restart_started', { old_pid: old }), line('new_started', { pid: next }), line('new_ready', { pid: next })];
+    const line = (event: string, fields: Record<string, unknown>) =>
+      JSON.stringify({ ts: Date.now(), event, ...fields });
+    const out = [
+      line('restart_started', { old_pid: old }),
+      line('new_started', { pid: next }),
+      line('new_ready', { pid: next }),
+    ];
     this.serving = next;
     out.push(line('old_signalled', { pid: old }), line('old_exited', { pid: old }));
-    return restartRecord({ index, strategy: 'fake', version, triggeredAt }, out.join('\n'), '', this.hang ? 124 : 0, this.hang ? `restart #${index} did not finish within 1 s` : null);
+    return restartRecord(
+      { index, strategy: 'fake', version, triggeredAt },
+      out.join('\n'),
+      '',
+      this.hang ? 124 : 0,
+      this.hang ? `restart #${index} did not finish within 1 s` : null,
+    );
   }
   async leftovers() {
     return null;
@@ -64,7 +75,10 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
       const timer = setInterval(() => (sink.written(), sink.answer(runtime.serving, `v${runtime.serving - 99}`, 1)), 1);
       return { stop: async () => clearInterval(timer) };
     },
-    longRequest: () => ({ sent: Promise.resolve(), outcome: Promise.resolve({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }) }),
+    longRequest: () => ({
+      sent: Promise.resolve(),
+      outcome: Promise.resolve({ ok: true, pid: runtime.serving, version: 'v1', latencyMs: 30 }),
+    }),
     longLane: (lane, sink) => {
       started.push(`long ${lane.path} × ${lane.connections}`);
       // One long request at a time, 40 ms each; one of them cut.
@@ -78,12 +92,42 @@ function fakeClients(runtime: FakeRuntime, started: string[]): LoadClients {
     },
     streamLane: (kind, lane) => {
       started.push(`${kind} ${lane.path} × ${lane.connections}`);
-      return { stop: async () => {}, record: () => ({ connections: lane.connections, events: 10, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: [] }) };
+      return {
+        stop: async () => {},
+        record: () => ({
+          connections: lane.connections,
+          events: 10,
+          unnumbered: 0,
+          lostInStream: 0,
+          duplicatedInStream: 0,
+          breaks: [],
+        }),
+      };
     },
   };
 }
 
-const options: ScenarioOptions = { strategy: 'fake', load: 'both', loadModel: 'closed', rate: null, loadShare: 0.5, maxConnections: 10, connections: 1, redactHeaders: [], restarts: 2, intervalMs: 150, warmupMs: 150, cooldownMs: 100, bucketMs: 50, requestTimeoutSeconds: 1, latencyBudgetMs: 500, stallFloor: 0.05, requests: null, longLane: null, stream: null };
+const options: ScenarioOptions = {
+  strategy: 'fake',
+  load: 'both',
+  loadModel: 'closed',
+  rate: null,
+  loadShare: 0.5,
+  maxConnections: 10,
+  connections: 1,
+  redactHeaders: [],
+  restarts: 2,
+  intervalMs: 150,
+  warmupMs: 150,
+  cooldownMs: 100,
+  bucketMs: 50,
+  requestTimeoutSeconds: 1,
+  latencyBudgetMs: 500,
+  stallFloor: 0.05,
+  requests: null,
+  longLane: null,
+  stream: null,
+};
 
 describe('runScenario', () => {
   it('drives each load mode, restarts at the interval, and records every request and restart', async () => {
@@ -91,8 +135,13 @@ describe('runScenario', () => {
     const started: string[] = [];
     const result = await runScenario(runtime, fakeClients(runtime, started), options);
     expect(started).toEqual(['keepalive', 'churn']);
-    expect(result.restarts.map((r) => [r.index, r.oldPid, r.newPid, r.version])).toEqual([[1, 100, 101, 'v2'], [2, 101, 102, 'v3']]);
-    expect(result.restarts[1]!.triggeredAt - result.restarts[0]!.triggeredAt).toBeGreaterThanOrEqual(options.intervalMs - 5);
+    expect(result.restarts.map((r) => [r.index, r.oldPid, r.newPid, r.version])).toEqual([
+      [1, 100, 101, 'v2'],
+      [2, 101, 102, 'v3'],
+    ]);
+    expect(result.restarts[1]!.triggeredAt - result.restarts[0]!.triggeredAt).toBeGreaterThanOrEqual(
+      options.intervalMs - 5,
+    );
     expect(result.load.pids.map((p) => p.pid)).toEqual([100, 101, 102]);
     expect(result.load.written).toBe(result.load.answered);
     expect(result.modes.map((m) => m.load.answered).reduce((a, b) => a + b)).toBe(result.load.answered);
@@ -105,7 +154,12 @@ describe('runScenario', () => {
     const runtime = new FakeRuntime();
     const started: string[] = [];
     const rates: unknown[] = [];
-    const result = await runScenario(runtime, fakeClients(runtime, started), { ...options, loadModel: 'open', loadShare: 0.5, connections: 7 }, { onRates: (open) => rates.push(open) });
+    const result = await runScenario(
+      runtime,
+      fakeClients(runtime, started),
+      { ...options, loadModel: 'open', loadShare: 0.5, connections: 7 },
+      { onRates: (open) => rates.push(open) },
+    );
     // Timers of 1 ms fire a little late: about 1000 per second each, alone.
     expect(started.slice(0, 2)).toEqual(['full speed keepalive × 7', 'full speed churn × 7']);
     const capacity = result.calibration!.capacity;
@@ -115,25 +169,49 @@ describe('runScenario', () => {
     // 50% of each mode's capacity, split over the two modes.
     const rate = (mode: 'keepalive' | 'churn') => Math.round((capacity[mode]! * 0.5) / 2);
     expect(started.slice(2)).toEqual([`open keepalive ${rate('keepalive')}/s`, `open churn ${rate('churn')}/s`]);
-    expect(rates).toEqual([{ rates: { keepalive: rate('keepalive'), churn: rate('churn') }, maxConnections: 10, calibration: result.calibration }]);
+    expect(rates).toEqual([
+      {
+        rates: { keepalive: rate('keepalive'), churn: rate('churn') },
+        maxConnections: 10,
+        calibration: result.calibration,
+      },
+    ]);
     expect(result.modes.map((m) => m.schedule?.ratePerSecond)).toEqual([rate('keepalive'), rate('churn')]);
   });
 
   it('open model with --rate: no calibration, every mode at that rate', async () => {
     const runtime = new FakeRuntime();
     const started: string[] = [];
-    const result = await runScenario(runtime, fakeClients(runtime, started), { ...options, loadModel: 'open', rate: 123 });
+    const result = await runScenario(runtime, fakeClients(runtime, started), {
+      ...options,
+      loadModel: 'open',
+      rate: 123,
+    });
     expect(started).toEqual(['open keepalive 123/s', 'open churn 123/s']);
     expect(result.calibration).toBeNull();
   });
 
   it('writes no credential into the record: secret headers, and those named with --redact-header, are <redacted>', async () => {
     const runtime = new FakeRuntime();
-    const headers = { Authorization: 'Bearer s3cret', cookie: 'session=s3cret', 'X-Tenant': 's3cret', Accept: 'text/plain' };
+    const headers = {
+      Authorization: 'Bearer s3cret',
+      cookie: 'session=s3cret',
+      'X-Tenant': 's3cret',
+      Accept: 'text/plain',
+    };
     const requests = [{ name: 'GET /', method: 'GET', path: '/', headers, body: null, weight: 1 }];
-    const result = await runScenario(runtime, fakeClients(runtime, []), { ...options, requests, redactHeaders: ['x-tenant'] });
+    const result = await runScenario(runtime, fakeClients(runtime, []), {
+      ...options,
+      requests,
+      redactHeaders: ['x-tenant'],
+    });
     const record = recordOf(result);
-    expect(record.parameters.requests![0]!.headers).toEqual({ Authorization: '<redacted>', cookie: '<redacted>', 'X-Tenant': '<redacted>', Accept: 'text/plain' });
+    expect(record.parameters.requests![0]!.headers).toEqual({
+      Authorization: '<redacted>',
+      cookie: '<redacted>',
+      'X-Tenant': '<redacted>',
+      Accept: 'text/plain',
+    });
     expect(JSON.stringify(record)).not.toContain('s3cret');
   });
 
@@ -148,8 +226,16 @@ describe('runScenario', () => {
     const runtime = new FakeRuntime();
     let stopped = 0;
     const clients = fakeClients(runtime, []);
-    const counting: LoadClients = { ...clients, keepalive: (o, sink) => { const load = clients.keepalive(o, sink); return { stop: async () => (stopped++, load.stop()) }; } };
-    await expect(runScenario(runtime, counting, options, { afterWarmup: () => 'nothing to judge' })).rejects.toThrow(SetupError);
+    const counting: LoadClients = {
+      ...clients,
+      keepalive: (o, sink) => {
+        const load = clients.keepalive(o, sink);
+        return { stop: async () => (stopped++, load.stop()) };
+      },
+    };
+    await expect(runScenario(runtime, counting, options, { afterWarmup: () => 'nothing to judge' })).rejects.toThrow(
+      SetupError,
+    );
     expect(stopped).toBe(1);
   });
 
@@ -166,22 +252,35 @@ describe('runScenario', () => {
   it('runs a long lane beside the load modes, counted in the whole run and on its own', async () => {
     const runtime = new FakeRuntime();
     const started: string[] = [];
-    const result = await runScenario(runtime, fakeClients(runtime, started), { ...options, longLane: { path: '/slow?ms=40', connections: 2 } });
+    const result = await runScenario(runtime, fakeClients(runtime, started), {
+      ...options,
+      longLane: { path: '/slow?ms=40', connections: 2 },
+    });
     expect(started).toEqual(['keepalive', 'churn', 'long /slow?ms=40 × 2']);
     const lane = result.longLane!;
-    expect(lane).toMatchObject({ path: '/slow?ms=40', connections: 2, load: { failed: 1, failuresByCause: { cut_in_flight: 1 } } });
+    expect(lane).toMatchObject({
+      path: '/slow?ms=40',
+      connections: 2,
+      load: { failed: 1, failuresByCause: { cut_in_flight: 1 } },
+    });
     expect(lane.load.answered).toBeGreaterThan(3);
     expect(result.load.failuresByCause).toEqual({ cut_in_flight: 1 });
     // Long on purpose in the whole run: not put to the latency budget, not in its latency figures; the lane's own has them.
     expect(result.load.tail.responses).toEqual([]);
     expect(Math.max(...result.load.buckets.map((b) => b.latency?.max ?? 0))).toBeLessThan(400);
     expect(lane.latency).toMatchObject({ max: 400 });
-    expect(result.modes.map((m) => m.load.answered).reduce((a, b) => a + b) + lane.load.answered).toBe(result.load.answered);
+    expect(result.modes.map((m) => m.load.answered).reduce((a, b) => a + b) + lane.load.answered).toBe(
+      result.load.answered,
+    );
   });
 
   it("sends a fault's long request across restart #1 and records what became of it", async () => {
     const runtime = new FakeRuntime();
     const result = await runScenario(runtime, fakeClients(runtime, []), { ...options, fault: 'slow-request' });
-    expect(result.fault).toMatchObject({ name: 'slow-request', restartIndex: 1, slowRequest: { path: expect.stringMatching(/^\/slow\?ms=\d+$/), outcome: { ok: true, pid: 100 } } });
+    expect(result.fault).toMatchObject({
+      name: 'slow-request',
+      restartIndex: 1,
+      slowRequest: { path: expect.stringMatching(/^\/slow\?ms=\d+$/), outcome: { ok: true, pid: 100 } },
+    });
   });
 });

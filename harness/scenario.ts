@@ -12,7 +12,16 @@ import type { RunningLoad } from './load/keepalive-load.js';
 import type { IdentityNames } from './load/identity.js';
 import type { RequestKind, RequestMix } from './load/request-mix.js';
 import type { TlsSettings } from './load/tls.js';
-import { EXACT_LATENCY_ABOVE_MS, type LoadSnapshot, longOnPurpose, type Outcome, record, Recorder, tee, type WindowStats } from './load/recorder.js';
+import {
+  EXACT_LATENCY_ABOVE_MS,
+  type LoadSnapshot,
+  longOnPurpose,
+  type Outcome,
+  record,
+  Recorder,
+  tee,
+  type WindowStats,
+} from './load/recorder.js';
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
@@ -205,20 +214,35 @@ interface Loads {
  * recorder and the total; `open` for the open model. With `drive` false
  * (a run interrupted before its load began) the recorders stay empty.
  */
-function startLoads(clients: LoadClients, options: ScenarioOptions, target: Target, startedAt: number, open: OpenRates | null, drive = true): Loads {
+function startLoads(
+  clients: LoadClients,
+  options: ScenarioOptions,
+  target: Target,
+  startedAt: number,
+  open: OpenRates | null,
+  drive = true,
+): Loads {
   // Exact latencies from the budget down, at least: the verdict applies the budget to them.
   const exactAboveMs = Math.min(EXACT_LATENCY_ABOVE_MS, options.latencyBudgetMs);
   const total = new Recorder(options.bucketMs, exactAboveMs, startedAt);
-  const perMode = new Map(modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, exactAboveMs, startedAt)]));
+  const perMode = new Map(
+    modesOf(options.load).map((mode) => [mode, new Recorder(options.bucketMs, exactAboveMs, startedAt)]),
+  );
   const plannedMs = options.warmupMs + options.restarts * options.intervalMs + options.cooldownMs;
   // Hard bound for the load clients in case stop() is never reached.
   const maxSeconds = Math.ceil(plannedMs / 1000) + 120;
-  const common = { maxSeconds, timeoutSeconds: options.requestTimeoutSeconds, settleMs: options.latencyBudgetMs, check: options.request?.check };
+  const common = {
+    maxSeconds,
+    timeoutSeconds: options.requestTimeoutSeconds,
+    settleMs: options.latencyBudgetMs,
+    check: options.request?.check,
+  };
   const tls = options.tls ?? null;
   const path = options.request?.path ?? '/';
   const perKind = (options.requests ?? []).map(() => new Recorder(options.bucketMs, exactAboveMs, startedAt));
   // Each mode's requests go to the total, to the mode, and to their kind.
-  const mixOf = (mode: Recorder): RequestMix | undefined => (options.requests ? { kinds: options.requests, sinkOf: (kind) => tee(total, mode, perKind[kind]!) } : undefined);
+  const mixOf = (mode: Recorder): RequestMix | undefined =>
+    options.requests ? { kinds: options.requests, sinkOf: (kind) => tee(total, mode, perKind[kind]!) } : undefined;
   const running: RunningLoad[] = [];
   const schedules = new Map<LoadMode, ScheduleRecorder>();
   if (!drive) return { total, perMode, schedules, perKind, running };
@@ -227,20 +251,81 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
       const ratePerSecond = open.rates[mode]!;
       const schedule = new ScheduleRecorder(ratePerSecond, options.maxConnections, startedAt, options.bucketMs);
       schedules.set(mode, schedule);
-      running.push(clients.open({ ...common, mode, host: target.host, port: target.port, tls, path, ratePerSecond, maxConnections: options.maxConnections, mix: mixOf(recorder) }, tee(total, recorder), schedule));
+      running.push(
+        clients.open(
+          {
+            ...common,
+            mode,
+            host: target.host,
+            port: target.port,
+            tls,
+            path,
+            ratePerSecond,
+            maxConnections: options.maxConnections,
+            mix: mixOf(recorder),
+          },
+          tee(total, recorder),
+          schedule,
+        ),
+      );
     }
   }
   const keepalive = open ? undefined : perMode.get('keepalive');
-  if (keepalive) running.push(clients.keepalive({ ...common, url: `${tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`, connections: options.connections, mix: mixOf(keepalive) }, tee(total, keepalive)));
+  if (keepalive)
+    running.push(
+      clients.keepalive(
+        {
+          ...common,
+          url: `${tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${path}`,
+          connections: options.connections,
+          mix: mixOf(keepalive),
+        },
+        tee(total, keepalive),
+      ),
+    );
   const churn = open ? undefined : perMode.get('churn');
-  if (churn) running.push(clients.churn({ ...common, path, host: target.host, port: target.port, tls, concurrency: options.connections, mix: mixOf(churn) }, tee(total, churn)));
+  if (churn)
+    running.push(
+      clients.churn(
+        {
+          ...common,
+          path,
+          host: target.host,
+          port: target.port,
+          tls,
+          concurrency: options.connections,
+          mix: mixOf(churn),
+        },
+        tee(total, churn),
+      ),
+    );
   let lane: Recorder | undefined;
   if (options.longLane) {
     lane = new Recorder(options.bucketMs, exactAboveMs, startedAt);
     const check = options.request?.check ?? checkOurServer;
-    running.push(clients.longLane({ host: target.host, port: target.port, tls, ...options.longLane, timeoutSeconds: options.requestTimeoutSeconds, check }, tee(longOnPurpose(total), lane)));
+    running.push(
+      clients.longLane(
+        {
+          host: target.host,
+          port: target.port,
+          tls,
+          ...options.longLane,
+          timeoutSeconds: options.requestTimeoutSeconds,
+          check,
+        },
+        tee(longOnPurpose(total), lane),
+      ),
+    );
   }
-  const streams = options.stream ? clients.streamLane(options.stream.kind, { host: target.host, port: target.port, tls, path: options.stream.path, connections: options.stream.connections }) : undefined;
+  const streams = options.stream
+    ? clients.streamLane(options.stream.kind, {
+        host: target.host,
+        port: target.port,
+        tls,
+        path: options.stream.path,
+        connections: options.stream.connections,
+      })
+    : undefined;
   if (streams) running.push(streams);
   return { total, perMode, schedules, lane, perKind, streams, running };
 }
@@ -251,7 +336,13 @@ function startLoads(clients: LoadClients, options: ScenarioOptions, target: Targ
  * Counted like any request, but long on purpose: its own check judges it,
  * not the latency budget.
  */
-async function sendLongRequest(clients: LoadClients, target: Target, total: Recorder, path: string, timeoutSeconds: number): Promise<{ settled: Promise<{ path: string; outcome: Outcome }> }> {
+async function sendLongRequest(
+  clients: LoadClients,
+  target: Target,
+  total: Recorder,
+  path: string,
+  timeoutSeconds: number,
+): Promise<{ settled: Promise<{ path: string; outcome: Outcome }> }> {
   total.written();
   const long = clients.longRequest({ ...target, timeoutSeconds }, path);
   const settled = long.outcome.then((outcome) => {
@@ -264,8 +355,16 @@ async function sendLongRequest(clients: LoadClients, target: Target, total: Reco
 }
 
 /** What the runtime can tell after the load: how each server ended, and (unless the run was cut short) what was left behind. */
-async function probeAfterRun(runtime: Runtime, interrupted: boolean): Promise<Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'>> {
-  const probed: Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'> = { servers: null, serversError: null, leftovers: null, leftoversError: null };
+async function probeAfterRun(
+  runtime: Runtime,
+  interrupted: boolean,
+): Promise<Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'>> {
+  const probed: Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'> = {
+    servers: null,
+    serversError: null,
+    leftovers: null,
+    leftoversError: null,
+  };
   try {
     probed.servers = parseServerLog(await runtime.serverLog());
   } catch (error) {
@@ -281,9 +380,17 @@ async function probeAfterRun(runtime: Runtime, interrupted: boolean): Promise<Pi
 }
 
 /** Runs the scenario; the caller owns the runtime and closes it. */
-export async function runScenario(runtime: Runtime, clients: LoadClients, options: ScenarioOptions, hooks: ScenarioHooks = {}): Promise<ScenarioResult> {
+export async function runScenario(
+  runtime: Runtime,
+  clients: LoadClients,
+  options: ScenarioOptions,
+  hooks: ScenarioHooks = {},
+): Promise<ScenarioResult> {
   const fault = options.fault ? FAULTS[options.fault] : undefined;
-  const serverEnv = [...(fault?.serverEnv ?? []), ...(options.restartSettings?.steer === false ? ['DRAIN_STEER=off'] : [])];
+  const serverEnv = [
+    ...(fault?.serverEnv ?? []),
+    ...(options.restartSettings?.steer === false ? ['DRAIN_STEER=off'] : []),
+  ];
   const target = await runtime.start(serverEnv);
   const counters = new NetCounterLog(runtime.netCounters());
   await counters.take('start');
@@ -292,42 +399,62 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const { total, perMode, schedules, lane, perKind, streams, running: loads } = startLoads(clients, options, target, startedAt, open, !cut);
+  const {
+    total,
+    perMode,
+    schedules,
+    lane,
+    perKind,
+    streams,
+    running: loads,
+  } = startLoads(clients, options, target, startedAt, open, !cut);
   hooks.onRecorder?.(total);
 
   const restarts: RestartRecord[] = [];
-  const faultRecord: FaultRecord | undefined = options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
+  const faultRecord: FaultRecord | undefined =
+    options.fault && fault ? { name: options.fault, summary: fault.summary, restartIndex: FAULTY_RESTART } : undefined;
   let slowRequest: Promise<{ path: string; outcome: Outcome }> | undefined;
   let interrupted: ScenarioResult['interrupted'] = cut;
-  if (!cut) try {
-    await sleep(options.warmupMs, undefined, { signal: hooks.signal });
-    const unusable = hooks.afterWarmup?.(total.snapshot());
-    if (unusable) {
-      await Promise.all(loads.map((load) => load.stop()));
-      throw new SetupError(unusable);
-    }
-    for (let index = 1; index <= options.restarts; index++) {
-      const faulty = index === FAULTY_RESTART && fault !== undefined;
-      if (faulty && fault.slowRequestMs) {
-        ({ settled: slowRequest } = await sendLongRequest(clients, target, total, `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`, options.requestTimeoutSeconds + 60));
+  if (!cut)
+    try {
+      await sleep(options.warmupMs, undefined, { signal: hooks.signal });
+      const unusable = hooks.afterWarmup?.(total.snapshot());
+      if (unusable) {
+        await Promise.all(loads.map((load) => load.stop()));
+        throw new SetupError(unusable);
       }
-      await counters.take(`before #${index}`);
-      const done = await runtime.restart({ index, version: `v${index + 1}`, ...(faulty ? { tweak: fault.tweak, timeoutSeconds: fault.restartTimeoutSeconds } : {}) });
-      restarts.push(done);
-      hooks.onRestart?.(done);
-      // A hung restart ends the run: what it left behind is unknown.
-      if (done.timedOut) throw new DeadlineError(done.timedOut);
-      const spent = Date.now() - done.triggeredAt;
-      const pause = index < options.restarts ? options.intervalMs - spent : options.cooldownMs;
-      await sleep(Math.max(0, pause), undefined, { signal: hooks.signal });
+      for (let index = 1; index <= options.restarts; index++) {
+        const faulty = index === FAULTY_RESTART && fault !== undefined;
+        if (faulty && fault.slowRequestMs) {
+          ({ settled: slowRequest } = await sendLongRequest(
+            clients,
+            target,
+            total,
+            `/slow?ms=${fault.slowRequestMs(options.intervalMs)}`,
+            options.requestTimeoutSeconds + 60,
+          ));
+        }
+        await counters.take(`before #${index}`);
+        const done = await runtime.restart({
+          index,
+          version: `v${index + 1}`,
+          ...(faulty ? { tweak: fault.tweak, timeoutSeconds: fault.restartTimeoutSeconds } : {}),
+        });
+        restarts.push(done);
+        hooks.onRestart?.(done);
+        // A hung restart ends the run: what it left behind is unknown.
+        if (done.timedOut) throw new DeadlineError(done.timedOut);
+        const spent = Date.now() - done.triggeredAt;
+        const pause = index < options.restarts ? options.intervalMs - spent : options.cooldownMs;
+        await sleep(Math.max(0, pause), undefined, { signal: hooks.signal });
+      }
+    } catch (error) {
+      if (error instanceof SetupError && !restarts.length && !hooks.signal?.aborted) {
+        monitor.stop();
+        throw error;
+      }
+      interrupted = interruption(error, hooks.signal);
     }
-  } catch (error) {
-    if (error instanceof SetupError && !restarts.length && !hooks.signal?.aborted) {
-      monitor.stop();
-      throw error;
-    }
-    interrupted = interruption(error, hooks.signal);
-  }
 
   // Buckets end when the load is told to stop: stragglers count, but draw no rate.
   const stoppedAt = Date.now();
@@ -339,7 +466,11 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
 
   const warmup = warmupWindow(startedAt, options.bucketMs, restarts, stoppedAt);
   const load = total.snapshot();
-  const windows = untilAnswered(switchoverWindows(restarts, runtime.observes.restartEvents === true, stoppedAt), load.tail.responses, stoppedAt);
+  const windows = untilAnswered(
+    switchoverWindows(restarts, runtime.observes.restartEvents === true, stoppedAt),
+    load.tail.responses,
+    stoppedAt,
+  );
   const probed = await probeAfterRun(runtime, interrupted !== undefined);
   return {
     options,
@@ -354,9 +485,19 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
       steady: recorder.window(warmup.from, warmup.to),
       switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
     })),
-    longLane: lane && options.longLane ? { ...options.longLane, load: lane.snapshot(), latency: lane.window(startedAt, stoppedAt).latency } : null,
-    requests: options.requests ? options.requests.map((kind, index) => ({ kind, load: perKind[index]!.snapshot(), latency: perKind[index]!.window(startedAt, stoppedAt).latency })) : null,
-    stream: streams && options.stream ? { kind: options.stream.kind, path: options.stream.path, ...streams.record() } : null,
+    longLane:
+      lane && options.longLane
+        ? { ...options.longLane, load: lane.snapshot(), latency: lane.window(startedAt, stoppedAt).latency }
+        : null,
+    requests: options.requests
+      ? options.requests.map((kind, index) => ({
+          kind,
+          load: perKind[index]!.snapshot(),
+          latency: perKind[index]!.window(startedAt, stoppedAt).latency,
+        }))
+      : null,
+    stream:
+      streams && options.stream ? { kind: options.stream.kind, path: options.stream.path, ...streams.record() } : null,
     steady: total.window(warmup.from, warmup.to),
     switchovers: windows.map((w) => ({ ...w, stats: total.window(w.from, w.to) })),
     restarts,
@@ -375,17 +516,47 @@ export async function runScenario(runtime: Runtime, clients: LoadClients, option
  * target answers at full speed, measured now (load/calibrate.ts). Null in
  * the closed model.
  */
-async function openRates(clients: LoadClients, options: ScenarioOptions, target: Target, signal?: AbortSignal): Promise<{ calibration: CalibrationRecord | null; open: OpenRates | null; interrupted?: { reason: string } }> {
+async function openRates(
+  clients: LoadClients,
+  options: ScenarioOptions,
+  target: Target,
+  signal?: AbortSignal,
+): Promise<{ calibration: CalibrationRecord | null; open: OpenRates | null; interrupted?: { reason: string } }> {
   if (options.loadModel !== 'open') return { calibration: null, open: null };
   const modes = modesOf(options.load);
-  if (options.rate !== null) return { calibration: null, open: { rates: Object.fromEntries(modes.map((mode) => [mode, options.rate!])), maxConnections: options.maxConnections, calibration: null } };
-  const calibrationTarget = { host: target.host, port: target.port, tls: options.tls ?? null, path: options.request?.path ?? '/', check: options.request?.check, connections: options.connections, timeoutSeconds: options.requestTimeoutSeconds, requests: options.requests };
+  if (options.rate !== null)
+    return {
+      calibration: null,
+      open: {
+        rates: Object.fromEntries(modes.map((mode) => [mode, options.rate!])),
+        maxConnections: options.maxConnections,
+        calibration: null,
+      },
+    };
+  const calibrationTarget = {
+    host: target.host,
+    port: target.port,
+    tls: options.tls ?? null,
+    path: options.request?.path ?? '/',
+    check: options.request?.check,
+    connections: options.connections,
+    timeoutSeconds: options.requestTimeoutSeconds,
+    requests: options.requests,
+  };
   try {
     const calibration = await calibrate(clients, modes, calibrationTarget, options.loadShare, signal);
-    return { calibration, open: { rates: ratesFrom(calibration), maxConnections: options.maxConnections, calibration } };
+    return {
+      calibration,
+      open: { rates: ratesFrom(calibration), maxConnections: options.maxConnections, calibration },
+    };
   } catch (error) {
     // Stopped before any load: the run is reported as interrupted, with nothing measured.
-    if (signal?.aborted) return { calibration: null, open: null, interrupted: { reason: `${String(signal.reason ?? 'interrupted')} during the calibration, before any load` } };
+    if (signal?.aborted)
+      return {
+        calibration: null,
+        open: null,
+        interrupted: { reason: `${String(signal.reason ?? 'interrupted')} during the calibration, before any load` },
+      };
     throw error;
   }
 }

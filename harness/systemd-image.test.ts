@@ -17,7 +17,8 @@ import { ROOT } from '../test/processes.js';
 const IMAGE = 'reuseport-lab:test-systemd';
 const docker = connect();
 const mustRun = (await engineAnswers(docker)) || isCI();
-if (!mustRun) console.warn('systemd-image: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
+if (!mustRun)
+  console.warn('systemd-image: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
 
 let container: Docker.Container;
 let port = 0;
@@ -35,11 +36,23 @@ describe.runIf(mustRun)('the systemd image target', () => {
       Tmpfs: { '/run': '', '/run/lock': '' },
       PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
     };
-    container = await docker.createContainer({ Image: IMAGE, Labels: { [LABEL]: 'systemd-test' }, ExposedPorts: { '8080/tcp': {} }, HostConfig: hostConfig });
+    container = await docker.createContainer({
+      Image: IMAGE,
+      Labels: { [LABEL]: 'systemd-test' },
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: hostConfig,
+    });
     await container.start();
     const info = await container.inspect();
     port = Number(info.NetworkSettings.Ports['8080/tcp']![0]!.HostPort);
-    await waitFor({ what: 'systemd running', probe: async () => (/^(running|degraded)$/.test(await sh('systemctl is-system-running || true')) ? true : undefined) }, { timeoutMs: 60_000 });
+    await waitFor(
+      {
+        what: 'systemd running',
+        probe: async () =>
+          /^(running|degraded)$/.test(await sh('systemctl is-system-running || true')) ? true : undefined,
+      },
+      { timeoutMs: 60_000 },
+    );
     // Nothing is enabled at boot (each design starts its own units): listen, as an operator would.
     await sh('systemctl start reuseport-lab.socket');
   }, 600_000);

@@ -15,16 +15,37 @@ export { MIN_ANSWERED_PER_MODE } from './checks/load.js';
 export { EXIT_TOLERANCE_MS } from './checks/servers.js';
 
 /** Every check, in the order a report lists them. */
-export const CHECKS: readonly CheckDefinition[] = [SCHEDULE_CHECK, RUN_CHECK, ...LOAD_CHECKS, ...RESTART_CHECKS, ...SERVER_CHECKS, ...FLEET_CHECKS];
+export const CHECKS: readonly CheckDefinition[] = [
+  SCHEDULE_CHECK,
+  RUN_CHECK,
+  ...LOAD_CHECKS,
+  ...RESTART_CHECKS,
+  ...SERVER_CHECKS,
+  ...FLEET_CHECKS,
+];
 
 /** Judges one run against the gate: every request answered in time, and the right processes answering over time. */
 export function judge(run: RunRecord): Verdict {
   let checks: Check[] = runChecks(CHECKS, run);
   // A check that no delay of the load generator can change (a version, an exit code, what was left behind) fails the run whatever the generator did.
   const standing = checks.filter((c) => !c.passed && !c.inconclusive && !TIMED_BY_THE_LOAD.has(c.id));
-  if (standing.length) checks = checks.map(({ inconclusive, ...c }) => (inconclusive ? { ...c, detail: `${c.detail}. The run fails all the same, on checks no delay of the generator changes: ${standing.map((s) => s.id).join(', ')}` } : c));
+  if (standing.length)
+    checks = checks.map(({ inconclusive, ...c }) =>
+      inconclusive
+        ? {
+            ...c,
+            detail: `${c.detail}. The run fails all the same, on checks no delay of the generator changes: ${standing.map((s) => s.id).join(', ')}`,
+          }
+        : c,
+    );
   const inconclusive = checks.some((c) => c.inconclusive);
-  return { passed: !inconclusive && checks.every((c) => c.passed), inconclusive, totalRequests: run.answered + run.failed, failedRequests: run.failed, checks };
+  return {
+    passed: !inconclusive && checks.every((c) => c.passed),
+    inconclusive,
+    totalRequests: run.answered + run.failed,
+    failedRequests: run.failed,
+    checks,
+  };
 }
 
 /**

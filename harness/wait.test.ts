@@ -8,19 +8,32 @@ import { httpOk, waitFor } from './wait.js';
 describe('waitFor', () => {
   it('returns the value once the condition holds', async () => {
     let calls = 0;
-    const value = await waitFor({ what: 'the third look', probe: async () => (++calls === 3 ? 'here' : undefined) }, { timeoutMs: 1000, intervalMs: 5 });
+    const value = await waitFor(
+      { what: 'the third look', probe: async () => (++calls === 3 ? 'here' : undefined) },
+      { timeoutMs: 1000, intervalMs: 5 },
+    );
     expect(value).toBe('here');
     expect(calls).toBe(3);
   });
 
   it('says what did not happen, within how long', async () => {
-    await expect(waitFor({ what: 'the moon landing', probe: async () => undefined }, { timeoutMs: 30, intervalMs: 5 })).rejects.toThrow(
-      new DeadlineError('the moon landing did not happen within 30 ms'),
-    );
+    await expect(
+      waitFor({ what: 'the moon landing', probe: async () => undefined }, { timeoutMs: 30, intervalMs: 5 }),
+    ).rejects.toThrow(new DeadlineError('the moon landing did not happen within 30 ms'));
   });
 
   it('passes on what the probe throws: a condition that never will hold', async () => {
-    await expect(waitFor({ what: 'x', probe: async () => { throw new Error('container exited'); } }, { timeoutMs: 1000 })).rejects.toThrow('container exited');
+    await expect(
+      waitFor(
+        {
+          what: 'x',
+          probe: async () => {
+            throw new Error('container exited');
+          },
+        },
+        { timeoutMs: 1000 },
+      ),
+    ).rejects.toThrow('container exited');
   });
 });
 

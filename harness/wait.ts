@@ -20,12 +20,16 @@ export interface WaitOptions {
 }
 
 /** Polls `strategy` until it yields a value; DeadlineError("WHAT did not happen within N s") past the limit. */
-export async function waitFor<T>(strategy: WaitStrategy<T>, { timeoutMs, intervalMs = 200, signal }: WaitOptions): Promise<T> {
+export async function waitFor<T>(
+  strategy: WaitStrategy<T>,
+  { timeoutMs, intervalMs = 200, signal }: WaitOptions,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await strategy.probe();
     if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new DeadlineError(`${strategy.what} did not happen within ${formatDuration(timeoutMs)}`);
+    if (Date.now() >= deadline)
+      throw new DeadlineError(`${strategy.what} did not happen within ${formatDuration(timeoutMs)}`);
     await sleep(intervalMs, undefined, { signal });
   }
 }
@@ -37,10 +41,18 @@ export function httpOk(url: string): WaitStrategy<number> {
     probe: () =>
       new Promise((resolve) => {
         // Readiness asks whether it answers; an HTTPS target's certificate is checked once it does (runtime/certificate.ts).
-        const req = (url.startsWith('https:') ? https.get : http.get)(url, { agent: false, timeout: 2000, rejectUnauthorized: false }, (res) => {
-          res.resume();
-          resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? res.statusCode : undefined);
-        });
+        const req = (url.startsWith('https:') ? https.get : http.get)(
+          url,
+          { agent: false, timeout: 2000, rejectUnauthorized: false },
+          (res) => {
+            res.resume();
+            resolve(
+              res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300
+                ? res.statusCode
+                : undefined,
+            );
+          },
+        );
         req.on('timeout', () => req.destroy());
         req.on('error', () => resolve(undefined));
       }),

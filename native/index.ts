@@ -52,7 +52,10 @@ function loadAddon(): Addon {
     return load(packageRoot()) as Addon;
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
-    throw new Error(`reuseport-lab's native addon is not there for ${process.platform}-${process.arch} (${reason}); install g++, make and python3 and run npm rebuild reuseport-lab (npm ci in a clone)`, { cause: error });
+    throw new Error(
+      `reuseport-lab's native addon is not there for ${process.platform}-${process.arch} (${reason}); install g++, make and python3 and run npm rebuild reuseport-lab (npm ci in a clone)`,
+      { cause: error },
+    );
   }
 }
 

@@ -5,8 +5,25 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { closeAfterTest, closeGreetersAfterEach, fetchGreeting, serveGreeting as serve } from '../test/fixtures/greeting-listeners.js';
-import { acceptPending, acceptQueueLength, clearReusePortSteering, inspectSocket, listenReusePort, type ListenerTaken, offerListener, sdNotify, steerReusePort, takeListener, takeSocketError } from './index.js';
+import {
+  closeAfterTest,
+  closeGreetersAfterEach,
+  fetchGreeting,
+  serveGreeting as serve,
+} from '../test/fixtures/greeting-listeners.js';
+import {
+  acceptPending,
+  acceptQueueLength,
+  clearReusePortSteering,
+  inspectSocket,
+  listenReusePort,
+  type ListenerTaken,
+  offerListener,
+  sdNotify,
+  steerReusePort,
+  takeListener,
+  takeSocketError,
+} from './index.js';
 
 closeGreetersAfterEach();
 
@@ -30,7 +47,11 @@ describe('listenReusePort', () => {
     const { port } = plain.address() as net.AddressInfo;
 
     expect(() => listenReusePort('127.0.0.1', port)).toThrow(
-      expect.objectContaining({ code: 'EADDRINUSE', syscall: 'bind', message: expect.stringContaining(`127.0.0.1:${port}`) }),
+      expect.objectContaining({
+        code: 'EADDRINUSE',
+        syscall: 'bind',
+        message: expect.stringContaining(`127.0.0.1:${port}`),
+      }),
     );
   });
 
@@ -51,7 +72,13 @@ describe('inspectSocket', () => {
   it('describes a reuseport listener', () => {
     const fd = listenReusePort('127.0.0.1', 0);
     const info = inspectSocket(fd);
-    expect(info).toMatchObject({ listening: true, reusePort: true, type: 'stream', family: 'IPv4', address: '127.0.0.1' });
+    expect(info).toMatchObject({
+      listening: true,
+      reusePort: true,
+      type: 'stream',
+      family: 'IPv4',
+      address: '127.0.0.1',
+    });
     expect(info.port).toBeGreaterThan(0);
     void serve(fd, 'x'); // hands the fd to a server so afterEach closes it
   });
@@ -119,16 +146,23 @@ describe('steering a reuseport group', () => {
     closeAfterTest(plain);
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
     const fd = (plain as unknown as { _handle: { fd: number } })._handle.fd;
-    expect(() => steerReusePort(fd, 0)).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'setsockopt(SO_ATTACH_REUSEPORT_CBPF)' }));
+    expect(() => steerReusePort(fd, 0)).toThrow(
+      expect.objectContaining({ code: 'EINVAL', syscall: 'setsockopt(SO_ATTACH_REUSEPORT_CBPF)' }),
+    );
   });
 
   it('counts connections the kernel completed that nobody accepted', async () => {
     const fd = listenReusePort('127.0.0.1', 0);
     const port = inspectSocket(fd).port!;
     expect(acceptQueueLength(fd)).toBe(0);
-    const clients = await Promise.all([1, 2, 3].map(() => new Promise<net.Socket>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-    })));
+    const clients = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+          }),
+      ),
+    );
     expect(acceptQueueLength(fd)).toBe(3);
     const server = await serve(fd, 'late');
     await Promise.all(clients.map((c) => new Promise((r) => c.on('close', r).resume())));
@@ -141,9 +175,15 @@ describe('steering a reuseport group', () => {
 async function queued(count: number) {
   const fd = listenReusePort('127.0.0.1', 0);
   const port = inspectSocket(fd).port!;
-  const clients = await Promise.all(Array.from({ length: count }, () => new Promise<net.Socket>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
-  })));
+  const clients = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+        }),
+    ),
+  );
   const opened = [fd];
   const adopted: net.Socket[] = [];
   onTestFinished(() => {
@@ -214,11 +254,17 @@ describe('handing a listener over', () => {
       child.stdout.on('data', () => out.includes('serving') && resolve({ out, code: null }));
       child.on('exit', (code) => resolve({ out, code }));
       // e.g. EACCES: a node binary under a directory the other user cannot enter.
-      child.on('error', (error) => reject(new Error(`could not start ${process.execPath}${options.uid === undefined ? '' : ` as uid ${options.uid}`}: ${error.message}`)));
+      child.on('error', (error) =>
+        reject(
+          new Error(
+            `could not start ${process.execPath}${options.uid === undefined ? '' : ` as uid ${options.uid}`}: ${error.message}`,
+          ),
+        ),
+      );
     });
   }
 
-  it('gives a copy of the listening socket to a process of the same user: both accept from one queue, and it outlives the giver\'s close', async () => {
+  it("gives a copy of the listening socket to a process of the same user: both accept from one queue, and it outlives the giver's close", async () => {
     const fd = listenReusePort('127.0.0.1', 0);
     const port = inspectSocket(fd).port!;
     const giver = await serve(fd, 'giver');
@@ -266,7 +312,13 @@ describe('handing a listener over', () => {
     expect(() => takeListener(missing, 100)).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'connect' }));
     // A server that died leaves its socket file behind.
     const stale = socketPath();
-    expect(spawnSync('python3', ['-c', 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()', stale]).status).toBe(0);
+    expect(
+      spawnSync('python3', [
+        '-c',
+        'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()',
+        stale,
+      ]).status,
+    ).toBe(0);
     expect(() => takeListener(stale, 100)).toThrow(expect.objectContaining({ code: 'ECONNREFUSED' }));
     const mutePath = socketPath();
     const mute = net.createServer(() => {});
@@ -287,7 +339,7 @@ function receiveDatagram(address: string): Promise<{ ready: Promise<void>; messa
     "s.bind('\\0' + a[1:] if a.startswith('@') else a)",
     "print('bound', flush=True)",
     's.settimeout(10)',
-    "print(s.recv(4096).decode(), flush=True)",
+    'print(s.recv(4096).decode(), flush=True)',
   ].join('\n');
   const child = spawn('python3', ['-c', script, address], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -298,7 +350,9 @@ function receiveDatagram(address: string): Promise<{ ready: Promise<void>; messa
       out += chunk;
       if (out.startsWith('bound\n')) onBound();
     });
-    child.on('exit', (code) => (code === 0 ? resolve(out.slice('bound\n'.length).trim()) : reject(new Error(`receiver exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out.slice('bound\n'.length).trim()) : reject(new Error(`receiver exited ${code}`)),
+    );
   });
   return Promise.resolve({ ready, message });
 }
@@ -327,7 +381,11 @@ describe('sdNotify', () => {
 
   it('reports a missing socket with the errno and path', () => {
     expect(() => sdNotify('/nonexistent/notify.sock', 'READY=1')).toThrow(
-      expect.objectContaining({ code: 'ENOENT', syscall: 'sendto', message: expect.stringContaining('/nonexistent/notify.sock') }),
+      expect.objectContaining({
+        code: 'ENOENT',
+        syscall: 'sendto',
+        message: expect.stringContaining('/nonexistent/notify.sock'),
+      }),
     );
   });
 });
@@ -340,7 +398,7 @@ describe('takeSocketError', () => {
     // Nothing reads the accepted fd, so the error waits in the kernel, as it does after libuv's EOF (harness/load/peer-reset.ts).
     clients[0]!.resetAndDestroy();
     let pending: string | null = null;
-    for (const deadline = Date.now() + 2000; pending === null && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 2000; pending === null && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       pending = takeSocketError(peer!);
     }
@@ -357,7 +415,10 @@ describe('takeSocketError', () => {
 });
 
 describe('bad arguments', () => {
-  const call = (fn: (...args: unknown[]) => unknown, ...args: unknown[]) => () => fn(...args);
+  const call =
+    (fn: (...args: unknown[]) => unknown, ...args: unknown[]) =>
+    () =>
+      fn(...args);
   const listen = listenReusePort as (...args: unknown[]) => number;
   const inspect = inspectSocket as (...args: unknown[]) => unknown;
   const notify = sdNotify as (...args: unknown[]) => unknown;
@@ -387,7 +448,30 @@ describe('bad arguments', () => {
   });
 
   it('survives a fuzz loop of random arguments with exceptions only', () => {
-    const samples: unknown[] = [undefined, null, -1, 0, 1, 65536, 2 ** 31, -0, 1.5, Infinity, Number.NaN, '', '::', '0.0.0.0', '@', '/', 'x'.repeat(5000), {}, [], () => 1, Symbol('s'), 10n];
+    const samples: unknown[] = [
+      undefined,
+      null,
+      -1,
+      0,
+      1,
+      65536,
+      2 ** 31,
+      -0,
+      1.5,
+      Infinity,
+      Number.NaN,
+      '',
+      '::',
+      '0.0.0.0',
+      '@',
+      '/',
+      'x'.repeat(5000),
+      {},
+      [],
+      () => 1,
+      Symbol('s'),
+      10n,
+    ];
     const pick = (seed: number) => samples[seed % samples.length];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);

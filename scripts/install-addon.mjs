@@ -53,7 +53,9 @@ const giveUp = (why) => {
     say(`the native addon cannot be built: ${why}`);
     process.exit(1);
   }
-  say(`no prebuilt native addon fits ${platform} and ${why}: the gate, compare and report work without it, reuseport-lab/server does not; install g++, make and python3, then run npm rebuild reuseport-lab`);
+  say(
+    `no prebuilt native addon fits ${platform} and ${why}: the gate, compare and report work without it, reuseport-lab/server does not; install g++, make and python3, then run npm rebuild reuseport-lab`,
+  );
   process.exit(0);
 };
 
@@ -65,7 +67,11 @@ if (!gyp) giveUp('node-gyp, which builds it, was not found');
 
 if (installed) say(`no prebuilt native addon fits ${platform}: building it with node-gyp`);
 // A developer sees node-gyp's whole output; an installer only its end when it fails.
-const build = spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: root, stdio: installed ? ['ignore', 'ignore', 'pipe'] : 'inherit', encoding: 'utf8' });
+const build = spawnSync(process.execPath, [gyp, 'rebuild'], {
+  cwd: root,
+  stdio: installed ? ['ignore', 'ignore', 'pipe'] : 'inherit',
+  encoding: 'utf8',
+});
 if (build.status === 0 && loads()) process.exit(0);
 if (build.stderr) process.stderr.write(`${build.stderr.trimEnd().split('\n').slice(-15).join('\n')}\n`);
 giveUp(`building it with node-gyp failed (exit ${build.status ?? build.signal})`);

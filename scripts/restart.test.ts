@@ -1,7 +1,16 @@
 // restart.sh's contract (see the top of restart.sh), line by line, with real
 // server processes on 127.0.0.1.
 import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +20,15 @@ import { Recorder } from '../harness/load/recorder.js';
 import { alive, freePort } from '../harness/runtime/processes.js';
 import { parseRestartEvents, type RestartEvent } from '../harness/strategies/events.js';
 import { processStartTime } from '../server/readiness.js';
-import { RawConnection, ROOT, SCRIPTS, SERVER_MAIN, tempDir, cleanup as cleanupDirs, track } from '../test/processes.js';
+import {
+  RawConnection,
+  ROOT,
+  SCRIPTS,
+  SERVER_MAIN,
+  tempDir,
+  cleanup as cleanupDirs,
+  track,
+} from '../test/processes.js';
 
 const STAND_IN = join(ROOT, 'test/fixtures/stand-in-server.sh');
 
@@ -46,14 +63,26 @@ class ScriptProcess {
   readonly done: Promise<Run>;
 
   constructor(name: string, args: string[], env: NodeJS.ProcessEnv) {
-    this.child = track(spawn(join(SCRIPTS, name), args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+    this.child = track(
+      spawn(join(SCRIPTS, name), args, {
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    );
     this.child.stdout.on('data', (chunk) => (this.stdout += chunk));
     this.child.stderr.on('data', (chunk) => (this.stderr += chunk));
     this.done = new Promise((resolve) =>
       this.child.on('close', (code, signal) => {
         const events = parseRestartEvents(this.stdout);
         for (const e of events) if (e.event === 'new_started' && e.pid) serverPids.add(e.pid);
-        resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), signal, stdout: this.stdout, stderr: this.stderr, events });
+        resolve({
+          code: code ?? (signal === 'SIGKILL' ? 137 : -1),
+          signal,
+          stdout: this.stdout,
+          stderr: this.stderr,
+          events,
+        });
       }),
     );
   }
@@ -88,8 +117,10 @@ function script(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<R
 async function setup() {
   const stateDir = tempDir();
   const env = { STATE_DIR: stateDir, HOST: '127.0.0.1', PORT: String(await freePort()), DRAIN_IDLE_GRACE_MS: '100' };
-  const restart = (args: string[] = [], extra: NodeJS.ProcessEnv = {}) => script('restart.sh', args, { ...env, ...extra });
-  const start = (args: string[] = [], extra: NodeJS.ProcessEnv = {}) => new ScriptProcess('restart.sh', args, { ...env, ...extra });
+  const restart = (args: string[] = [], extra: NodeJS.ProcessEnv = {}) =>
+    script('restart.sh', args, { ...env, ...extra });
+  const start = (args: string[] = [], extra: NodeJS.ProcessEnv = {}) =>
+    new ScriptProcess('restart.sh', args, { ...env, ...extra });
   /** The PID the PID file names (it holds "PID START"). */
   const pidFile = () => readFileSync(join(stateDir, 'server.pid'), 'utf8').trim().split(' ')[0]!;
   const answer = async () => (await new RawConnection(Number(env.PORT)).request('/')).headers['x-server-pid'];
@@ -125,7 +156,14 @@ describe('restart.sh', () => {
 
     const next = await restart();
     expect(next.code).toBe(0);
-    expect(names(next)).toEqual(['restart_started', 'new_started', 'new_ready', 'old_signalled', 'old_exited', 'restart_done']);
+    expect(names(next)).toEqual([
+      'restart_started',
+      'new_started',
+      'new_ready',
+      'old_signalled',
+      'old_exited',
+      'restart_done',
+    ]);
     const second = Number(pidFile());
     expect(second).not.toBe(first);
     expect(next.events[0]).toMatchObject({ old_pid: first });
@@ -136,7 +174,7 @@ describe('restart.sh', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
-  it('starts servers in a session of their own, outside the caller\'s process group', async () => {
+  it("starts servers in a session of their own, outside the caller's process group", async () => {
     const { restart, pidFile } = await setup();
     await restart();
     const stat = readFileSync(`/proc/${pidFile()}/stat`, 'utf8');
@@ -152,7 +190,10 @@ describe('restart.sh', () => {
 
     const crashed = await restart(['--', 'sh', '-c', 'exit 3']);
     expect(crashed.code).toBe(1);
-    expect(crashed.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'exited with code 3 before it was ready' });
+    expect(crashed.events.at(-1)).toMatchObject({
+      event: 'rolled_back',
+      reason: 'exited with code 3 before it was ready',
+    });
     expect(pidFile()).toBe(old);
     expect(await answer()).toBe(old);
   });
@@ -174,7 +215,11 @@ describe('restart.sh', () => {
     const { stateDir, restart } = await setup();
     const lock = join(stateDir, 'restart.lock');
     // Holds the lock the way restart.sh does: an open file, locked, for the process's life.
-    const holder = track(spawn('sh', ['-c', `exec 9>>"${lock}"; flock 9; echo locked; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    const holder = track(
+      spawn('sh', ['-c', `exec 9>>"${lock}"; flock 9; echo locked; exec sleep 30`], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    );
     await new Promise((r) => holder.stdout.once('data', r));
     const refused = await restart(standIn);
     expect(refused.code).toBe(3);
@@ -195,7 +240,10 @@ describe('restart.sh', () => {
     // even starts: both run, one after the other, and the lock had nothing to
     // refuse. Such a round is told apart by when each held the lock
     // (restart_started follows the lock, restart_done ends it).
-    const held = (run: Run) => ({ from: Number(run.events.find((e) => e.event === 'restart_started')?.ts), to: Number(run.events.find((e) => e.event === 'restart_done')?.ts) });
+    const held = (run: Run) => ({
+      from: Number(run.events.find((e) => e.event === 'restart_started')?.ts),
+      to: Number(run.events.find((e) => e.event === 'restart_done')?.ts),
+    });
     const outcomes: string[] = [];
     for (let i = 0; i < 100; i++) {
       const [a, b] = await Promise.all([restart(standIn), restart(standIn)]);
@@ -204,7 +252,10 @@ describe('restart.sh', () => {
       outcomes.push(oneAfterTheOther ? 'one after the other' : [a.code, b.code].sort().join(','));
     }
     expect(outcomes.filter((o) => o !== '0,3' && o !== 'one after the other')).toEqual([]);
-    expect(outcomes.filter((o) => o === '0,3').length, 'too few rounds where the two met at the lock to say anything').toBeGreaterThanOrEqual(50);
+    expect(
+      outcomes.filter((o) => o === '0,3').length,
+      'too few rounds where the two met at the lock to say anything',
+    ).toBeGreaterThanOrEqual(50);
   }, 120_000);
 
   it('treats a stale PID file as a cold start, and never signals a process that only shares the PID', async () => {
@@ -225,7 +276,9 @@ describe('restart.sh', () => {
     writeFileSync(join(stateDir, 'ready', `${pid}-${realStart - 100}`), '');
     const reused = await restart(standIn);
     expect(reused.code).toBe(0);
-    expect(reused.stderr).toMatch(`PID file names PID ${pid} started at ${realStart - 100}, but that PID now belongs to another process (started at ${realStart}); cold start, nothing signalled`);
+    expect(reused.stderr).toMatch(
+      `PID file names PID ${pid} started at ${realStart - 100}, but that PID now belongs to another process (started at ${realStart}); cold start, nothing signalled`,
+    );
     expect(reused.events.filter((e) => e.pid === pid)).toEqual([]);
     expect(alive(pid)).toBe(true);
     expect(Number(pidFile())).not.toBe(pid);
@@ -258,7 +311,14 @@ describe('restart.sh', () => {
 
   it('rejects bad options with one line and exit 2, from the command line or the environment, before any server starts', async () => {
     const { restart } = await setup();
-    const cases: [string[], NodeJS.ProcessEnv][] = [[['--ready-timeout', 'soon'], {}], [['--stop-timeout', '-1'], {}], [['--bogus'], {}], [[], { READY_TIMEOUT: 'soon' }], [[], { STOP_TIMEOUT: '0' }], [[], { OVERLAP_MS: '1e3' }]];
+    const cases: [string[], NodeJS.ProcessEnv][] = [
+      [['--ready-timeout', 'soon'], {}],
+      [['--stop-timeout', '-1'], {}],
+      [['--bogus'], {}],
+      [[], { READY_TIMEOUT: 'soon' }],
+      [[], { STOP_TIMEOUT: '0' }],
+      [[], { OVERLAP_MS: '1e3' }],
+    ];
     for (const [args, env] of cases) {
       const run = await restart(args, env);
       expect(run.code, `${args.join(' ')} ${JSON.stringify(env)}`).toBe(2);
@@ -267,7 +327,7 @@ describe('restart.sh', () => {
     }
   });
 
-  it("13. refuses a state directory another user owns or may write, or one holding a link: the takeover of a shared /tmp path signals nothing and writes nothing through", async () => {
+  it('13. refuses a state directory another user owns or may write, or one holding a link: the takeover of a shared /tmp path signals nothing and writes nothing through', async () => {
     // Another user (nobody) got there first: a ready marker for an unrelated process, and a link where the lock's owner goes.
     const victim = track(spawn('sleep', ['60'], { stdio: 'ignore' }));
     const planted = tempDir();
@@ -279,29 +339,45 @@ describe('restart.sh', () => {
     const { env } = await setup();
     // Another uid needs root to set up (CI runs as root); a directory open to everyone needs nobody.
     const me = process.getuid!();
-    const cases: (readonly [number, number])[] = me === 0 ? [[0o777, 65534], [0o755, 65534], [0o777, me]] : [[0o777, me]];
+    const cases: (readonly [number, number])[] =
+      me === 0
+        ? [
+            [0o777, 65534],
+            [0o755, 65534],
+            [0o777, me],
+          ]
+        : [[0o777, me]];
     for (const [mode, owner] of cases) {
       chmodSync(planted, mode);
       chownSync(planted, owner, owner);
       const run = await script('restart.sh', standIn, { ...env, STATE_DIR: planted });
       expect(run.code, run.stderr).toBe(2);
-      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(owner === 65534 ? /belongs to uid 65534, not to you/ : /may be written by other users \(mode 777\)/)]);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          owner === 65534 ? /belongs to uid 65534, not to you/ : /may be written by other users \(mode 777\)/,
+        ),
+      ]);
       expect(names(run)).toEqual([]);
     }
     // A directory of our own, but with a link planted in it while it was open to others.
     chmodSync(planted, 0o700);
     const linked = await script('restart.sh', standIn, { ...env, STATE_DIR: planted });
-    expect([linked.code, linked.stderr.trim()]).toEqual([2, `restart.sh: ${planted}/restart.lock.owner is a symbolic link, which these scripts would write through; remove it`]);
+    expect([linked.code, linked.stderr.trim()]).toEqual([
+      2,
+      `restart.sh: ${planted}/restart.lock.owner is a symbolic link, which these scripts would write through; remove it`,
+    ]);
     // And a state directory that is itself a link.
     const link = join(tempDir(), 'state');
     symlinkSync(tempDir(), link);
-    expect((await script('restart.sh', standIn, { ...env, STATE_DIR: link })).stderr).toMatch(/is a symbolic link; give a directory of your own/);
+    expect((await script('restart.sh', standIn, { ...env, STATE_DIR: link })).stderr).toMatch(
+      /is a symbolic link; give a directory of your own/,
+    );
     expect(alive(victim.pid!)).toBe(true);
     expect(readFileSync(target, 'utf8')).toBe('untouched\n');
     victim.kill('SIGKILL');
   });
 
-  it('12. --handoff: the new server takes the old one\'s socket; under new-connection load, 10 restarts lose nothing and the socket is never closed', async () => {
+  it("12. --handoff: the new server takes the old one's socket; under new-connection load, 10 restarts lose nothing and the socket is never closed", async () => {
     const { restart, env, stateDir } = await setup();
     const port = Number(env.PORT);
     expect((await restart(['--handoff'])).code).toBe(0);
@@ -309,7 +385,10 @@ describe('restart.sh', () => {
     expect(socket).toHaveLength(1);
 
     const recorder = new Recorder(250, 5000);
-    const load = startChurnLoad({ host: '127.0.0.1', port, concurrency: 10, maxSeconds: 120, timeoutSeconds: 10, settleMs: 5000 }, recorder);
+    const load = startChurnLoad(
+      { host: '127.0.0.1', port, concurrency: 10, maxSeconds: 120, timeoutSeconds: 10, settleMs: 5000 },
+      recorder,
+    );
     for (let i = 0; i < 10; i++) {
       const run = await restart(['--handoff']);
       expect(run.code).toBe(0);
@@ -334,20 +413,23 @@ describe('restart.sh', () => {
 const slowStart = ['--', 'sh', '-c', `sleep 1; exec "${process.execPath}" "${SERVER_MAIN}"`];
 
 describe('restart.sh interrupted (contract line 9 and 10): a server answers afterwards, every time', () => {
-  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s to the process group before the new server is ready: it is stopped, the old one keeps serving', async (signal) => {
-    const { restart, start, pidFile, answer } = await setup();
-    await restart();
-    const old = pidFile();
-    const running = start(slowStart);
-    const newPid = (await running.waitFor('new_started')).pid!;
-    running.signalGroup(signal);
-    const run = await running.done;
-    expect(run.code, run.stderr).toBe(130);
-    expect(run.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
-    expect(alive(newPid)).toBe(false);
-    expect(pidFile()).toBe(old);
-    expect(await answer()).toBe(old);
-  });
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)(
+    '%s to the process group before the new server is ready: it is stopped, the old one keeps serving',
+    async (signal) => {
+      const { restart, start, pidFile, answer } = await setup();
+      await restart();
+      const old = pidFile();
+      const running = start(slowStart);
+      const newPid = (await running.waitFor('new_started')).pid!;
+      running.signalGroup(signal);
+      const run = await running.done;
+      expect(run.code, run.stderr).toBe(130);
+      expect(run.events.at(-1)).toMatchObject({ event: 'rolled_back', reason: 'interrupted' });
+      expect(alive(newPid)).toBe(false);
+      expect(pidFile()).toBe(old);
+      expect(await answer()).toBe(old);
+    },
+  );
 
   it('SIGINT to the process group during the overlap: the restart completes', async () => {
     const { restart, start, pidFile, answer } = await setup();
@@ -468,11 +550,18 @@ describe('scripts/lib/server-process.sh', () => {
     const fakeBin = tempDir();
     writeFileSync(join(fakeBin, 'mv'), '#!/bin/sh\nexit 1\n');
     chmodSync(join(fakeBin, 'mv'), 0o755);
-    const run = spawnSync('sh', ['-c', `. "${SCRIPTS}/lib/script.sh"; . "${SCRIPTS}/lib/server-process.sh"; SCRIPT_NAME=test; init_state; write_identity "$PID_FILE" 123 456`], {
-      env: { PATH: `${fakeBin}:${process.env.PATH}`, STATE_DIR: stateDir },
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const run = spawnSync(
+      'sh',
+      [
+        '-c',
+        `. "${SCRIPTS}/lib/script.sh"; . "${SCRIPTS}/lib/server-process.sh"; SCRIPT_NAME=test; init_state; write_identity "$PID_FILE" 123 456`,
+      ],
+      {
+        env: { PATH: `${fakeBin}:${process.env.PATH}`, STATE_DIR: stateDir },
+        encoding: 'utf8',
+        timeout: 10_000,
+      },
+    );
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(`test: cannot write ${stateDir}/server.pid; check that ${stateDir} is writable\n`);
     expect(readdirSync(stateDir).filter((name) => name.includes('.tmp.'))).toEqual([]);
@@ -486,7 +575,14 @@ describe('naive-restart.sh (the control)', () => {
     const old = Number(pidFile());
     const run = await script('naive-restart.sh', [], env);
     expect(run.code).toBe(0);
-    expect(names(run)).toEqual(['restart_started', 'old_signalled', 'old_exited', 'new_started', 'new_ready', 'restart_done']);
+    expect(names(run)).toEqual([
+      'restart_started',
+      'old_signalled',
+      'old_exited',
+      'new_started',
+      'new_ready',
+      'restart_done',
+    ]);
     expect(alive(old)).toBe(false);
   });
 
@@ -520,7 +616,8 @@ describe('entrypoint.sh', () => {
     expect(lost.stderr).toMatch(`server ${server} is gone`);
 
     const second = new ScriptProcess('entrypoint.sh', [], env);
-    for (let i = 0; i < 100 && (!existsSync(join(env.STATE_DIR, 'server.pid')) || Number(pidFile()) === server); i++) await sleep(50);
+    for (let i = 0; i < 100 && (!existsSync(join(env.STATE_DIR, 'server.pid')) || Number(pidFile()) === server); i++)
+      await sleep(50);
     const current = Number(pidFile());
     serverPids.add(current);
     second.child.kill('SIGTERM');

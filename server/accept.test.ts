@@ -18,11 +18,17 @@ afterEach(async () => {
 async function queuedListener(count: number) {
   const fd = listenReusePort('127.0.0.1', 0);
   const port = inspectSocket(fd).port!;
-  await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve());
-    socket.on('error', () => {});
-    clients.push(socket);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => resolve());
+          socket.on('error', () => {});
+          clients.push(socket);
+        }),
+    ),
+  );
   expect(acceptQueueLength(fd)).toBe(count);
   const server = http.createServer((_req, res) => res.end('ok'));
   servers.push(server);
@@ -63,7 +69,9 @@ describe('acceptEagerly', () => {
     const { fd, server } = await queuedListener(5);
     acceptEagerly(server, fd, 64);
     expect(await acceptedInFirstTurn(server, fd)).toBe(5);
-    const count = await new Promise<number>((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+    const count = await new Promise<number>((resolve, reject) =>
+      server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+    );
     expect(count).toBe(5);
     // The drain waits on this callback (drain.ts, line 6).
     let closed = false;
@@ -80,13 +88,21 @@ describe('acceptEagerly', () => {
     acceptEagerly(server, fd, 64);
     await new Promise<void>((r) => server.listen({ fd }, r));
     const port = inspectSocket(fd).port!;
-    const answers = await Promise.all(Array.from({ length: 8 }, () => new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk));
-        res.on('end', () => resolve(body));
-      }).on('error', reject);
-    })));
+    const answers = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            http
+              .get({ host: '127.0.0.1', port, agent: false }, (res) => {
+                let body = '';
+                res.on('data', (chunk: Buffer) => (body += chunk));
+                res.on('end', () => resolve(body));
+              })
+              .on('error', reject);
+          }),
+      ),
+    );
     expect(answers).toEqual(Array(8).fill('ok'));
   });
 });

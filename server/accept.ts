@@ -41,10 +41,20 @@ interface CountedSocket extends net.Socket {
  * Node's own next accept, which sheds load its way; nothing here throws
  * into the event loop.
  */
-export function acceptEagerly(server: net.Server, fd: number, batch: number, onError: (error: Error) => void = () => {}): () => void {
+export function acceptEagerly(
+  server: net.Server,
+  fd: number,
+  batch: number,
+  onError: (error: Error) => void = () => {},
+): () => void {
   let adopting = false;
   const adopt = (peer: number) => {
-    const socket = new net.Socket({ fd: peer, readable: true, writable: true, allowHalfOpen: (server as CountedServer).allowHalfOpen }) as CountedSocket;
+    const socket = new net.Socket({
+      fd: peer,
+      readable: true,
+      writable: true,
+      allowHalfOpen: (server as CountedServer).allowHalfOpen,
+    }) as CountedSocket;
     // As Node's own accept does: net.Server.close() calls back once its
     // connection count is back to 0, and a socket with _server counts down
     // when it closes. Without this the drain would end before these

@@ -40,7 +40,12 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
   };
   const rootHeaders = { ...identity, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length };
 
-  function send(res: ServerResponse, status: number, payload: string | Buffer, type = 'text/plain; charset=utf-8'): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    payload: string | Buffer,
+    type = 'text/plain; charset=utf-8',
+  ): void {
     res.writeHead(status, { ...identity, 'Content-Type': type, 'Content-Length': Buffer.byteLength(payload) });
     res.end(payload);
   }

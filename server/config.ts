@@ -92,12 +92,15 @@ function tlsFiles(env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } | undef
   const certFile = env.TLS_CERT || undefined;
   const keyFile = env.TLS_KEY || undefined;
   if (!certFile && !keyFile) return undefined;
-  if (!certFile || !keyFile) throw new ConfigError(`TLS_CERT and TLS_KEY go together: set both (PEM files) to serve HTTPS, or neither`);
+  if (!certFile || !keyFile)
+    throw new ConfigError(`TLS_CERT and TLS_KEY go together: set both (PEM files) to serve HTTPS, or neither`);
   const read = (name: string, file: string) => {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new ConfigError(`${name}=${JSON.stringify(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give a PEM file this user can read`);
+      throw new ConfigError(
+        `${name}=${JSON.stringify(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give a PEM file this user can read`,
+      );
     }
   };
   return { cert: read('TLS_CERT', certFile), key: read('TLS_KEY', keyFile) };
@@ -112,10 +115,14 @@ function socketActivation(env: NodeJS.ProcessEnv, pid: number): number | undefin
   const owner = env.LISTEN_PID;
   if (fds === undefined && owner === undefined) return undefined;
   if (fds === undefined || !/^[1-9]\d*$/.test(fds)) {
-    throw new ConfigError(`LISTEN_FDS=${JSON.stringify(fds ?? '')} is not valid: systemd sets it to the number of passed sockets (1 or more); unset it to bind with SO_REUSEPORT`);
+    throw new ConfigError(
+      `LISTEN_FDS=${JSON.stringify(fds ?? '')} is not valid: systemd sets it to the number of passed sockets (1 or more); unset it to bind with SO_REUSEPORT`,
+    );
   }
   if (owner !== undefined && owner !== String(pid)) {
-    throw new ConfigError(`LISTEN_PID=${owner} names another process (this is PID ${pid}): the sockets were not passed to this process; unset LISTEN_FDS and LISTEN_PID`);
+    throw new ConfigError(
+      `LISTEN_PID=${owner} names another process (this is PID ${pid}): the sockets were not passed to this process; unset LISTEN_FDS and LISTEN_PID`,
+    );
   }
   return Number(fds);
 }
@@ -124,11 +131,15 @@ function socketActivation(env: NodeJS.ProcessEnv, pid: number): number | undefin
 export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.pid): ServerConfig {
   const host = env.HOST || DEFAULTS.host;
   if (isIP(host) === 0) {
-    throw new ConfigError(`HOST=${JSON.stringify(host)} is not valid: use a numeric IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::`);
+    throw new ConfigError(
+      `HOST=${JSON.stringify(host)} is not valid: use a numeric IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::`,
+    );
   }
   const version = env.APP_VERSION || DEFAULTS.version;
   if (!/^[\w.+-]{1,64}$/.test(version)) {
-    throw new ConfigError(`APP_VERSION=${JSON.stringify(version)} is not valid: use up to 64 letters, digits, '.', '_', '+' or '-'`);
+    throw new ConfigError(
+      `APP_VERSION=${JSON.stringify(version)} is not valid: use up to 64 letters, digits, '.', '_', '+' or '-'`,
+    );
   }
   const stateDir = env.STATE_DIR || defaultStateDir(env);
   if (!stateDir.startsWith('/')) {
@@ -159,15 +170,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     tls: tlsFiles(env),
   };
   if (config.handoffFrom !== undefined && !config.handoffFrom.startsWith('/')) {
-    throw new ConfigError(`HANDOFF_FROM=${JSON.stringify(config.handoffFrom)} is not valid: use the absolute path of the old server's offer (restart.sh --handoff sets it)`);
+    throw new ConfigError(
+      `HANDOFF_FROM=${JSON.stringify(config.handoffFrom)} is not valid: use the absolute path of the old server's offer (restart.sh --handoff sets it)`,
+    );
   }
   if (config.idleGraceMs >= config.drainTimeoutMs) {
     const given = env.DRAIN_IDLE_GRACE_MS ? '' : ', by default the keep-alive timeout';
-    throw new ConfigError(`DRAIN_IDLE_GRACE_MS (${config.idleGraceMs}${given}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`);
+    throw new ConfigError(
+      `DRAIN_IDLE_GRACE_MS (${config.idleGraceMs}${given}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs})`,
+    );
   }
   // The grace is part of the drain, as a preStop sleep is part of Kubernetes' grace period: the deadline counts it.
   if (config.listenGraceMs > 0 && config.listenGraceMs >= config.drainTimeoutMs) {
-    throw new ConfigError(`DRAIN_LISTEN_GRACE_MS (${config.listenGraceMs}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs}): the drain deadline counts from SIGTERM`);
+    throw new ConfigError(
+      `DRAIN_LISTEN_GRACE_MS (${config.listenGraceMs}) must be below DRAIN_TIMEOUT_MS (${config.drainTimeoutMs}): the drain deadline counts from SIGTERM`,
+    );
   }
   return config;
 }

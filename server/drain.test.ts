@@ -42,7 +42,15 @@ async function openEvents(port: number, path: string, lastEventId?: number) {
   const state = { rest: '', retryMs: NaN };
   const waiters: (() => void)[] = [];
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path, headers: lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) } }, resolve);
+    const request = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        headers: lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) },
+      },
+      resolve,
+    );
     request.on('error', reject);
   });
   response.setEncoding('utf8');
@@ -79,13 +87,18 @@ async function openSocket(port: number, path: string, lastEventId?: number, crea
   const messages: { id: number; pid: number }[] = [];
   const waiters: (() => void)[] = [];
   const headers = lastEventId === undefined ? {} : { 'Last-Event-ID': String(lastEventId) };
-  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers, ...(createConnection ? { createConnection } : {}) });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {
+    headers,
+    ...(createConnection ? { createConnection } : {}),
+  });
   ws.on('message', (data) => {
     const [id, pid] = String(data).split(' ').map(Number);
     messages.push({ id: id!, pid: pid! });
     for (const wake of waiters.splice(0)) wake();
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   return {
     messages,
@@ -277,7 +290,9 @@ describe('drain contract', () => {
     expect(answer.headers['x-server-pid']).toBe(String(server.child.pid));
     expect(answer.headers.connection).toBe('close');
     expect(await server.exited).toBe(0);
-    expect(server.logs.map((l) => l.event)).toEqual(expect.arrayContaining(['drain_started', 'listener_closed', 'drained', 'exit']));
+    expect(server.logs.map((l) => l.event)).toEqual(
+      expect.arrayContaining(['drain_started', 'listener_closed', 'drained', 'exit']),
+    );
   });
 
   it('7. cuts what is left at the drain deadline, says how much, and exits 1', async () => {
@@ -292,7 +307,7 @@ describe('drain contract', () => {
     expect(server.logs.find((l) => l.event === 'drain_deadline')).toMatchObject({ cutConnections: 1, cutRequests: 1 });
   });
 
-  it('8. ends an event stream at the drain\'s start after a whole event; the next server continues it from Last-Event-ID', async () => {
+  it("8. ends an event stream at the drain's start after a whole event; the next server continues it from Last-Event-ID", async () => {
     // The stream is opened while the old server is alone on the port: it is the old one's.
     const old = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '200' });
     const first = await openEvents(old.port, '/events?every=20');
@@ -318,7 +333,7 @@ describe('drain contract', () => {
     expect(second.events.map((e) => e.id)).toEqual(second.events.map((_, i) => last + 1 + i));
   });
 
-  it('9. closes a WebSocket at the drain\'s start with 1012 after what was due; the next server continues it from Last-Event-ID', async () => {
+  it("9. closes a WebSocket at the drain's start with 1012 after what was due; the next server continues it from Last-Event-ID", async () => {
     const old = await startReadyServer({ DRAIN_IDLE_GRACE_MS: '100' });
     const first = await openSocket(old.port, '/ws?every=20');
     const next = await startReadyServer({ PORT: String(old.port) });

@@ -224,7 +224,8 @@ export class Drainer {
   }
 
   private armIdleTimer(socket: Socket): void {
-    if (!this.drainStarted || !finished(this.connections.get(socket)) || socket.destroyed || this.upgraded.has(socket)) return;
+    if (!this.drainStarted || !finished(this.connections.get(socket)) || socket.destroyed || this.upgraded.has(socket))
+      return;
     clearTimeout(this.idleTimers.get(socket));
     this.idleTimers.set(
       socket,

@@ -28,7 +28,9 @@ export function readEvery(query: string): number | string {
   const raw = new URLSearchParams(query).get('every');
   if (raw === null) return EVERY_MS.default;
   const every = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
-  return every >= EVERY_MS.min && every <= EVERY_MS.max ? every : `every must be a whole number of milliseconds from ${EVERY_MS.min} to ${EVERY_MS.max}`;
+  return every >= EVERY_MS.min && every <= EVERY_MS.max
+    ? every
+    : `every must be a whole number of milliseconds from ${EVERY_MS.min} to ${EVERY_MS.max}`;
 }
 
 export interface EventStream {
@@ -40,7 +42,11 @@ export interface EventStream {
  * Streams events to `res`: `id: N` and `data: N PID`. Starts after the
  * client's Last-Event-ID when it sends one, else at the current id.
  */
-export function streamEvents(req: IncomingMessage, res: ServerResponse, options: { pid: number; everyMs: number; headers: Record<string, string> }): EventStream {
+export function streamEvents(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: { pid: number; everyMs: number; headers: Record<string, string> },
+): EventStream {
   const { pid, everyMs } = options;
   let next = firstId(req.headers['last-event-id'], everyMs);
   res.writeHead(200, { ...options.headers, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });

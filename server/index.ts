@@ -22,4 +22,11 @@ export { Readiness, processStartTime } from './readiness.js';
 export { STEER_DEFAULTS, settle, steerAway, steerThenSettle, type SteerOutcome, type SteerTarget } from './steer.js';
 export { SERVICE_RESTART } from './websocket.js';
 export { logEvent } from './log.js';
-export { acceptQueueLength, DEFAULT_BACKLOG, inspectSocket, listenReusePort, sdNotify, type SocketInfo } from '../native/index.js';
+export {
+  acceptQueueLength,
+  DEFAULT_BACKLOG,
+  inspectSocket,
+  listenReusePort,
+  sdNotify,
+  type SocketInfo,
+} from '../native/index.js';

@@ -1,7 +1,13 @@
 // Where the listening socket comes from: systemd socket activation when
 // LISTEN_FDS names this process, else our own SO_REUSEPORT socket.
 import { statSync } from 'node:fs';
-import { clearReusePortSteering, inspectSocket, listenReusePort, type SocketInfo, takeListener } from '../native/index.js';
+import {
+  clearReusePortSteering,
+  inspectSocket,
+  listenReusePort,
+  type SocketInfo,
+  takeListener,
+} from '../native/index.js';
 import { ConfigError, type ServerConfig } from './config.js';
 import { TAKE_TIMEOUT_MS } from './handoff.js';
 
@@ -35,10 +41,14 @@ export function obtainListener(config: ServerConfig, env: NodeJS.ProcessEnv = pr
     try {
       info = inspectSocket(fd);
     } catch (error) {
-      throw new ConfigError(`LISTEN_FDS is set but fd ${fd} is not usable (${(error as Error).message}); check the .socket unit`);
+      throw new ConfigError(
+        `LISTEN_FDS is set but fd ${fd} is not usable (${(error as Error).message}); check the .socket unit`,
+      );
     }
     if (!info.listening || info.type !== 'stream') {
-      throw new ConfigError(`fd ${fd} passed by systemd is not a listening stream socket; use ListenStream= in the .socket unit`);
+      throw new ConfigError(
+        `fd ${fd} passed by systemd is not a listening stream socket; use ListenStream= in the .socket unit`,
+      );
     }
     return { fd, source: 'systemd', info, clearedSteering: false };
   }
@@ -49,20 +59,30 @@ export function obtainListener(config: ServerConfig, env: NodeJS.ProcessEnv = pr
       const offered = statSync(config.handoffFrom, { throwIfNoEntry: false });
       const uid = process.getuid?.();
       if (offered && uid !== undefined && offered.uid !== uid) {
-        throw new ConfigError(`the socket offered at ${config.handoffFrom} belongs to uid ${offered.uid}, not to this server's (uid ${uid}): a listener is taken from a server of the same user only; check HANDOFF_FROM`);
+        throw new ConfigError(
+          `the socket offered at ${config.handoffFrom} belongs to uid ${offered.uid}, not to this server's (uid ${uid}): a listener is taken from a server of the same user only; check HANDOFF_FROM`,
+        );
       }
       const fd = takeListener(config.handoffFrom, TAKE_TIMEOUT_MS);
       const info = inspectSocket(fd);
       // The listener this server would have bound: the same port, and the same address (0.0.0.0 is not 127.0.0.1).
-      if (!info.listening || info.type !== 'stream' || (config.port !== 0 && info.port !== config.port) || info.address !== config.host) {
-        throw new ConfigError(`the socket offered at ${config.handoffFrom} is not a stream listener on ${config.host}:${config.port} (${JSON.stringify(info)}); check HANDOFF_FROM`);
+      if (
+        !info.listening ||
+        info.type !== 'stream' ||
+        (config.port !== 0 && info.port !== config.port) ||
+        info.address !== config.host
+      ) {
+        throw new ConfigError(
+          `the socket offered at ${config.handoffFrom} is not a stream listener on ${config.host}:${config.port} (${JSON.stringify(info)}); check HANDOFF_FROM`,
+        );
       }
       return { fd, source: 'handoff', info, clearedSteering: false };
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       // Nobody offers there (a cold start, or the old server is gone): bind as usual.
-      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw new ConfigError(`cannot take the listener from ${config.handoffFrom}: ${(error as Error).message}`);
+      if (code !== 'ENOENT' && code !== 'ECONNREFUSED')
+        throw new ConfigError(`cannot take the listener from ${config.handoffFrom}: ${(error as Error).message}`);
       handoffNote = `nothing offered at ${config.handoffFrom} (${code}): bound the port`;
     }
   }

@@ -25,16 +25,27 @@ function stallEventLoop(ms: number): void {
  * let what was already routed here be accepted. Resolves with the fields of
  * `listener_closed`; never rejects.
  */
-async function steerBeforeClose(listener: Listener, config: ServerConfig, offer: Offer | undefined): Promise<Record<string, unknown>> {
+async function steerBeforeClose(
+  listener: Listener,
+  config: ServerConfig,
+  offer: Offer | undefined,
+): Promise<Record<string, unknown>> {
   const skip = (reason: string) => {
     logEvent('steer_skipped', { reason });
     return { steered: false };
   };
-  if (listener.source === 'systemd') return skip("the socket is systemd's: closing this process's copy leaves it listening");
-  if (offer?.handedTo) return skip(`the socket was handed to PID ${offer.handedTo}: closing this process's copy leaves it listening there`);
+  if (listener.source === 'systemd')
+    return skip("the socket is systemd's: closing this process's copy leaves it listening");
+  if (offer?.handedTo)
+    return skip(
+      `the socket was handed to PID ${offer.handedTo}: closing this process's copy leaves it listening there`,
+    );
   if (!config.steer) return skip('DRAIN_STEER=off');
   const { address, port } = listener.info;
-  return steerThenSettle({ fd: listener.fd, address: address!, port: port!, pid: process.pid, tls: config.tls !== undefined }, config.steerSettleMs);
+  return steerThenSettle(
+    { fd: listener.fd, address: address!, port: port!, pid: process.pid, tls: config.tls !== undefined },
+    config.steerSettleMs,
+  );
 }
 
 function fail(message: string): never {
@@ -72,7 +83,10 @@ function main(): void {
     holdStream: (res, end) => drainer.holdStream(res, end),
   });
   server.on('request', drainer.handle(app));
-  server.on('upgrade', createUpgradeHandler({ pid: process.pid, holdSocket: (socket, end) => drainer.holdSocket(socket, end) }));
+  server.on(
+    'upgrade',
+    createUpgradeHandler({ pid: process.pid, holdSocket: (socket, end) => drainer.holdSocket(socket, end) }),
+  );
   // Malformed requests and oversized headers: answer 400/431 and close, as
   // Node does by default, without a log line per attacker byte.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -108,7 +122,15 @@ function main(): void {
     };
     if (config.acceptBatch > 0) acceptEagerly(server, listener.fd, config.acceptBatch, acceptFailed);
     const { address, port, family } = listener.info;
-    logEvent('listening', { source: listener.source, address, port, family, version: config.version, clearedSteering: listener.clearedSteering, ...(listener.handoffNote ? { handoffNote: listener.handoffNote } : {}) });
+    logEvent('listening', {
+      source: listener.source,
+      address,
+      port,
+      family,
+      version: config.version,
+      clearedSteering: listener.clearedSteering,
+      ...(listener.handoffNote ? { handoffNote: listener.handoffNote } : {}),
+    });
     if (config.offer && listener.source !== 'systemd' && !drainer.draining) {
       try {
         offer = new Offer(offerPath(config.stateDir, process.pid, processStartTime()), listener.fd, logEvent);

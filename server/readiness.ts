@@ -46,7 +46,9 @@ export class Readiness {
       writeFileSync(probe, '');
       rmSync(probe);
     } catch (error) {
-      throw new ConfigError(`STATE_DIR=${this.stateDir} is not writable (${(error as NodeJS.ErrnoException).code}); set STATE_DIR to a directory this user can write`);
+      throw new ConfigError(
+        `STATE_DIR=${this.stateDir} is not writable (${(error as NodeJS.ErrnoException).code}); set STATE_DIR to a directory this user can write`,
+      );
     }
   }
 

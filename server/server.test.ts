@@ -10,7 +10,16 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { listenReusePort } from '../native/index.js';
-import { cleanup, FIXTURES, RawConnection, SERVER_MAIN, startReadyServer, startServer, tempDir, track } from '../test/processes.js';
+import {
+  cleanup,
+  FIXTURES,
+  RawConnection,
+  SERVER_MAIN,
+  startReadyServer,
+  startServer,
+  tempDir,
+  track,
+} from '../test/processes.js';
 import { readConfig } from './config.js';
 import { offerPath } from './handoff.js';
 import { processStartTime } from './readiness.js';
@@ -47,15 +56,21 @@ describe('routes', () => {
     const server = await startReadyServer();
     const post = (body: Buffer, method = 'POST') =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const request = http.request({ host: '127.0.0.1', port: server.port, path: '/submit', method, headers: { 'Content-Length': body.length } }, (response) => {
-          let text = '';
-          response.on('data', (chunk) => (text += chunk));
-          response.on('end', () => resolve({ status: response.statusCode!, body: text }));
-        });
+        const request = http.request(
+          { host: '127.0.0.1', port: server.port, path: '/submit', method, headers: { 'Content-Length': body.length } },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+          },
+        );
         request.on('error', reject);
         request.end(body);
       });
-    expect(await post(Buffer.from('{"order":1}'))).toEqual({ status: 200, body: `OK. Handled by PID: ${server.child.pid}\n` });
+    expect(await post(Buffer.from('{"order":1}'))).toEqual({
+      status: 200,
+      body: `OK. Handled by PID: ${server.child.pid}\n`,
+    });
     expect((await post(Buffer.alloc(0), 'GET')).status).toBe(405);
     expect((await post(Buffer.alloc(1024 * 1024 + 1))).status).toBe(413);
     expect((await new RawConnection(server.port).request('/')).status).toBe(200);
@@ -94,7 +109,9 @@ describe('routes', () => {
       });
     expect(await reply('NONSENSE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
     expect(await reply(`GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
-    expect(await reply('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n')).toMatch(/^HTTP\/1\.1 405[^]*Allow: GET, HEAD/);
+    expect(await reply('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 405[^]*Allow: GET, HEAD/,
+    );
     expect((await new RawConnection(server.port).request('/')).status).toBe(200);
   });
 });
@@ -104,11 +121,13 @@ describe('HTTPS (TLS_CERT, TLS_KEY)', () => {
   const TLS_ENV = { TLS_CERT: join(FIXTURES, 'tls/self-signed.crt'), TLS_KEY: join(FIXTURES, 'tls/self-signed.key') };
   const get = (port: number, path = '/') =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      https.get({ host: '127.0.0.1', port, path, rejectUnauthorized: false, agent: false }, (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, body }));
-      }).on('error', reject);
+      https
+        .get({ host: '127.0.0.1', port, path, rejectUnauthorized: false, agent: false }, (response) => {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body }));
+        })
+        .on('error', reject);
     });
 
   it('serves the same routes over TLS, and its drain steers over TLS and tracks TLS connections', async () => {
@@ -124,7 +143,11 @@ describe('HTTPS (TLS_CERT, TLS_KEY)', () => {
 
 describe('configuration errors: one line, exit 2', () => {
   const run = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH, STATE_DIR: tempDir(), HOST: '127.0.0.1', ...env }, encoding: 'utf8', timeout: 10_000 });
+    spawnSync(process.execPath, [SERVER_MAIN], {
+      env: { PATH: process.env.PATH, STATE_DIR: tempDir(), HOST: '127.0.0.1', ...env },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
 
   it.each([
     [{ PORT: 'abc' }, /PORT="abc" is not valid/],
@@ -134,10 +157,19 @@ describe('configuration errors: one line, exit 2', () => {
     [{ LISTEN_FDS: '1', LISTEN_PID: '1' }, /LISTEN_PID=1 names another process/],
     [{ STATE_DIR: '/etc/passwd/state' }, /STATE_DIR=\/etc\/passwd\/state is not writable/],
     [{ DRAIN_IDLE_GRACE_MS: '5000', DRAIN_TIMEOUT_MS: '1000' }, /must be below DRAIN_TIMEOUT_MS/],
-    [{ DRAIN_LISTEN_GRACE_MS: '3000', DRAIN_TIMEOUT_MS: '2500' }, /DRAIN_LISTEN_GRACE_MS \(3000\) must be below DRAIN_TIMEOUT_MS \(2500\)/],
-    [{ DRAIN_TIMEOUT_MS: '1500' }, /DRAIN_IDLE_GRACE_MS \(2000, by default the keep-alive timeout\) must be below DRAIN_TIMEOUT_MS \(1500\)/],
+    [
+      { DRAIN_LISTEN_GRACE_MS: '3000', DRAIN_TIMEOUT_MS: '2500' },
+      /DRAIN_LISTEN_GRACE_MS \(3000\) must be below DRAIN_TIMEOUT_MS \(2500\)/,
+    ],
+    [
+      { DRAIN_TIMEOUT_MS: '1500' },
+      /DRAIN_IDLE_GRACE_MS \(2000, by default the keep-alive timeout\) must be below DRAIN_TIMEOUT_MS \(1500\)/,
+    ],
     [{ TLS_CERT: '/x.crt' }, /TLS_CERT and TLS_KEY go together/],
-    [{ TLS_CERT: '/nonexistent.crt', TLS_KEY: '/nonexistent.key' }, /TLS_CERT="\/nonexistent.crt" cannot be read \(ENOENT\)/],
+    [
+      { TLS_CERT: '/nonexistent.crt', TLS_KEY: '/nonexistent.key' },
+      /TLS_CERT="\/nonexistent.crt" cannot be read \(ENOENT\)/,
+    ],
   ])('%o', (env, message) => {
     const result = run(env);
     expect(result.status).toBe(2);
@@ -158,12 +190,26 @@ describe('configuration errors: one line, exit 2', () => {
   });
 
   it('reads defaults when the environment is empty', () => {
-    expect(readConfig({}, 1)).toMatchObject({ host: '0.0.0.0', port: 8080, version: 'v1', keepAliveTimeoutMs: 2_000, idleGraceMs: 2_000, drainTimeoutMs: 20_000, listenFds: undefined });
+    expect(readConfig({}, 1)).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      version: 'v1',
+      keepAliveTimeoutMs: 2_000,
+      idleGraceMs: 2_000,
+      drainTimeoutMs: 20_000,
+      listenFds: undefined,
+    });
   });
 
   it('waits as long in the drain as it announces it keeps an idle connection, unless told otherwise', () => {
-    expect(readConfig({ KEEP_ALIVE_TIMEOUT_MS: '4000' }, 1)).toMatchObject({ keepAliveTimeoutMs: 4_000, idleGraceMs: 4_000 });
-    expect(readConfig({ KEEP_ALIVE_TIMEOUT_MS: '4000', DRAIN_IDLE_GRACE_MS: '300' }, 1)).toMatchObject({ keepAliveTimeoutMs: 4_000, idleGraceMs: 300 });
+    expect(readConfig({ KEEP_ALIVE_TIMEOUT_MS: '4000' }, 1)).toMatchObject({
+      keepAliveTimeoutMs: 4_000,
+      idleGraceMs: 4_000,
+    });
+    expect(readConfig({ KEEP_ALIVE_TIMEOUT_MS: '4000', DRAIN_IDLE_GRACE_MS: '300' }, 1)).toMatchObject({
+      keepAliveTimeoutMs: 4_000,
+      idleGraceMs: 300,
+    });
     expect(() => readConfig({ KEEP_ALIVE_TIMEOUT_MS: '500' }, 1)).toThrow(/KEEP_ALIVE_TIMEOUT_MS/);
   });
 });
@@ -173,14 +219,24 @@ describe('systemd socket activation', () => {
     const dir = tempDir();
     const notifyPath = join(dir, 'notify.sock');
     // The receiving end of the notify socket (Node core cannot bind AF_UNIX datagrams).
-    const receiver = track(spawn('python3', ['-c', [
-      'import socket, sys',
-      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-      's.bind(sys.argv[1])',
-      "print('bound', flush=True)",
-      's.settimeout(10)',
-      "print(s.recv(4096).decode().replace('\\n', ' '), flush=True)",
-    ].join('\n'), notifyPath], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const receiver = track(
+      spawn(
+        'python3',
+        [
+          '-c',
+          [
+            'import socket, sys',
+            's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+            's.bind(sys.argv[1])',
+            "print('bound', flush=True)",
+            's.settimeout(10)',
+            "print(s.recv(4096).decode().replace('\\n', ' '), flush=True)",
+          ].join('\n'),
+          notifyPath,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      ),
+    );
     let received = '';
     receiver.stdout.on('data', (chunk) => (received += chunk));
     const receiverDone = new Promise<void>((r) => receiver.on('exit', () => r()));
@@ -189,10 +245,12 @@ describe('systemd socket activation', () => {
     const fd = listenReusePort('127.0.0.1', 0);
     const port = (await import('../native/index.js')).inspectSocket(fd).port!;
     // LISTEN_PID must be the server's own PID: sh sets it, then execs node (same PID).
-    const child = track(spawn('sh', ['-c', `LISTEN_PID=$$ exec "${process.execPath}" "${SERVER_MAIN}"`], {
-      env: { PATH: process.env.PATH, LISTEN_FDS: '1', NOTIFY_SOCKET: notifyPath, STATE_DIR: dir },
-      stdio: ['ignore', 'pipe', 'inherit', fd],
-    }));
+    const child = track(
+      spawn('sh', ['-c', `LISTEN_PID=$$ exec "${process.execPath}" "${SERVER_MAIN}"`], {
+        env: { PATH: process.env.PATH, LISTEN_FDS: '1', NOTIFY_SOCKET: notifyPath, STATE_DIR: dir },
+        stdio: ['ignore', 'pipe', 'inherit', fd],
+      }),
+    );
     await new Promise<void>((r) => child.stdout!.on('data', (chunk: Buffer) => chunk.includes('"ready"') && r()));
     const info = JSON.parse((await new RawConnection(port).request('/info')).body);
     expect(info).toMatchObject({ listener: 'systemd', pid: child.pid });
@@ -211,13 +269,15 @@ describe('handoff (handoff.ts)', () => {
     expect(await old.waitFor('listener_handed_over')).toMatchObject({ to: taker.child.pid });
 
     old.child.kill('SIGTERM');
-    expect((await old.waitFor('steer_skipped')).reason).toBe(`the socket was handed to PID ${taker.child.pid}: closing this process's copy leaves it listening there`);
+    expect((await old.waitFor('steer_skipped')).reason).toBe(
+      `the socket was handed to PID ${taker.child.pid}: closing this process's copy leaves it listening there`,
+    );
     expect(await old.exited).toBe(0);
     const info = JSON.parse((await new RawConnection(old.port).request('/info')).body);
     expect(info).toMatchObject({ pid: taker.child.pid, listener: 'handoff' });
   });
 
-  it("takes no listener another user offers, nor one on another address than its own, and says so (exit 2)", async () => {
+  it('takes no listener another user offers, nor one on another address than its own, and says so (exit 2)', async () => {
     const stateDir = tempDir();
     const old = await startReadyServer({ STATE_DIR: stateDir });
     const path = offerPath(stateDir, old.child.pid!, processStartTime(old.child.pid));
@@ -231,13 +291,18 @@ describe('handoff (handoff.ts)', () => {
       chownSync(path, 65534, 65534);
       const taker = startServer({ STATE_DIR: stateDir, PORT: String(old.port), HANDOFF_FROM: path });
       expect(await taker.exited).toBe(2);
-      expect(taker.stderr()).toContain(`the socket offered at ${path} belongs to uid 65534, not to this server's (uid 0)`);
+      expect(taker.stderr()).toContain(
+        `the socket offered at ${path} belongs to uid 65534, not to this server's (uid 0)`,
+      );
     }
   });
 
   it('binds the port when nothing is offered at HANDOFF_FROM (a cold start), and refuses a relative path', async () => {
     const lone = startServer({ HANDOFF_FROM: join(tempDir(), 'nobody.sock') });
-    expect(await lone.waitFor('listening')).toMatchObject({ source: 'reuseport', handoffNote: expect.stringContaining('(ENOENT): bound the port') });
+    expect(await lone.waitFor('listening')).toMatchObject({
+      source: 'reuseport',
+      handoffNote: expect.stringContaining('(ENOENT): bound the port'),
+    });
     expect(() => readConfig({ HANDOFF_FROM: 'offer.sock' }, 1)).toThrow('HANDOFF_FROM="offer.sock" is not valid');
   });
 });

@@ -3,7 +3,12 @@
 // each one greets with instead of by PID.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { closeAfterTest, closeGreetersAfterEach, fetchGreeting, serveGreeting as serve } from '../test/fixtures/greeting-listeners.js';
+import {
+  closeAfterTest,
+  closeGreetersAfterEach,
+  fetchGreeting,
+  serveGreeting as serve,
+} from '../test/fixtures/greeting-listeners.js';
 import { clearReusePortSteering, inspectSocket, listenReusePort } from '../native/index.js';
 import { type Probe, probeHost, settle, steerAway } from './steer.js';
 
@@ -53,7 +58,10 @@ describe('steerAway', () => {
   it('alone on the port: steers nothing and leaves no program behind', async () => {
     const fd = listenReusePort('127.0.0.1', 0);
     await serve(fd, 'old');
-    const outcome = await steerAway({ fd, address: '127.0.0.1', port: inspectSocket(fd).port!, pid: PIDS.old }, byName(PIDS));
+    const outcome = await steerAway(
+      { fd, address: '127.0.0.1', port: inspectSocket(fd).port!, pid: PIDS.old },
+      byName(PIDS),
+    );
     expect(outcome).toMatchObject({ steered: false, reason: 'no other listener on the port', probes: 2 });
     expect(clearReusePortSteering(fd)).toBe(false);
   });
@@ -63,8 +71,15 @@ describe('steerAway', () => {
     closeAfterTest(plain);
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
     const fd = (plain as unknown as { _handle: { fd: number } })._handle.fd;
-    const outcome = await steerAway({ fd, address: '127.0.0.1', port: (plain.address() as net.AddressInfo).port, pid: PIDS.old }, byName(PIDS));
-    expect(outcome).toMatchObject({ steered: false, reason: 'the kernel refused SO_ATTACH_REUSEPORT_CBPF (EINVAL)', probes: 0 });
+    const outcome = await steerAway(
+      { fd, address: '127.0.0.1', port: (plain.address() as net.AddressInfo).port, pid: PIDS.old },
+      byName(PIDS),
+    );
+    expect(outcome).toMatchObject({
+      steered: false,
+      reason: 'the kernel refused SO_ATTACH_REUSEPORT_CBPF (EINVAL)',
+      probes: 0,
+    });
   });
 
   it('a probe that fails undoes the steer: the hash spreads again', async () => {
@@ -73,7 +88,10 @@ describe('steerAway', () => {
       throw new Error('no answer within 2000 ms');
     };
     const outcome = await steerAway({ fd: old, address: '127.0.0.1', port, pid: PIDS.old }, failing);
-    expect(outcome).toMatchObject({ steered: false, reason: `the probe to 127.0.0.1:${port} failed (no answer within 2000 ms)` });
+    expect(outcome).toMatchObject({
+      steered: false,
+      reason: `the probe to 127.0.0.1:${port} failed (no answer within 2000 ms)`,
+    });
     expect(clearReusePortSteering(old)).toBe(false);
     const seen = new Set<number | null>();
     for (let i = 0; i < 200 && seen.size < 2; i++) seen.add(await byName(PIDS)('127.0.0.1', port, 1000));

@@ -99,11 +99,14 @@ export type Probe = (host: string, port: number, timeoutMs: number, tls?: boolea
 export const probeOnce: Probe = (host, port, timeoutMs, tls = false) =>
   new Promise((resolve, reject) => {
     const get = tls ? https.get : http.get;
-    const req = get({ host, port, path: '/healthz', agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
-      res.resume();
-      const pid = Number(res.headers['x-server-pid']);
-      resolve(Number.isInteger(pid) && pid > 0 ? pid : null);
-    });
+    const req = get(
+      { host, port, path: '/healthz', agent: false, timeout: timeoutMs, rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        const pid = Number(res.headers['x-server-pid']);
+        resolve(Number.isInteger(pid) && pid > 0 ? pid : null);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
   });
@@ -120,7 +123,11 @@ export function probeHost(address: string): string {
  * proves it with a probe. Never throws: a kernel that refuses, or a probe
  * that fails, leaves the group as it was (hash) and says why.
  */
-export async function steerAway(target: SteerTarget, probe: Probe = probeOnce, timeoutMs: number = STEER_DEFAULTS.probeTimeoutMs): Promise<SteerOutcome> {
+export async function steerAway(
+  target: SteerTarget,
+  probe: Probe = probeOnce,
+  timeoutMs: number = STEER_DEFAULTS.probeTimeoutMs,
+): Promise<SteerOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   const host = probeHost(target.address);
@@ -137,7 +144,12 @@ export async function steerAway(target: SteerTarget, probe: Probe = probeOnce, t
     try {
       steerReusePort(target.fd, index);
     } catch (error) {
-      return { steered: false, reason: `the kernel refused SO_ATTACH_REUSEPORT_CBPF (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, probes, ms: elapsed() };
+      return {
+        steered: false,
+        reason: `the kernel refused SO_ATTACH_REUSEPORT_CBPF (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        probes,
+        ms: elapsed(),
+      };
     }
     let answeredBy: number | null;
     try {
@@ -147,7 +159,8 @@ export async function steerAway(target: SteerTarget, probe: Probe = probeOnce, t
       return undo(`the probe to ${host}:${target.port} failed (${(error as Error).message})`);
     }
     // An answer that names no process proves nothing about where it landed.
-    if (answeredBy === null) return undo(`the probe's answer from ${host}:${target.port} named no process (X-Server-Pid)`);
+    if (answeredBy === null)
+      return undo(`the probe's answer from ${host}:${target.port} named no process (X-Server-Pid)`);
     if (answeredBy !== target.pid) return { steered: true, index, probes, ms: elapsed() };
   }
   return undo('no other listener on the port');
@@ -158,7 +171,11 @@ export async function steerAway(target: SteerTarget, probe: Probe = probeOnce, t
  * port's new connections away, then settle. Resolves with the fields logged
  * with `listener_closed`; never rejects.
  */
-export async function steerThenSettle(target: SteerTarget, settleMs: number = STEER_DEFAULTS.settleMs, log: (event: string, fields: Record<string, unknown>) => void = logEvent): Promise<Record<string, unknown>> {
+export async function steerThenSettle(
+  target: SteerTarget,
+  settleMs: number = STEER_DEFAULTS.settleMs,
+  log: (event: string, fields: Record<string, unknown>) => void = logEvent,
+): Promise<Record<string, unknown>> {
   const outcome = await steerAway(target);
   if (!outcome.steered) {
     log('steer_skipped', { reason: outcome.reason });
@@ -175,7 +192,11 @@ export async function steerThenSettle(target: SteerTarget, settleMs: number = ST
  * empty (the event loop accepts them), at most `queueWaitMs` more.
  * Resolves with what was still queued at the end (0 normally).
  */
-export async function settle(fd: number, settleMs: number, queueWaitMs: number = STEER_DEFAULTS.queueWaitMs): Promise<number> {
+export async function settle(
+  fd: number,
+  settleMs: number,
+  queueWaitMs: number = STEER_DEFAULTS.queueWaitMs,
+): Promise<number> {
   await sleep(settleMs);
   const until = Date.now() + queueWaitMs;
   let queued = queueLength(fd);

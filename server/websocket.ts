@@ -26,11 +26,15 @@ export interface UpgradeContext {
 
 /** Refuses an upgrade before the handshake, with a status line and a reason. */
 function refuse(socket: Duplex, status: string, reason: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  );
 }
 
 /** Creates the handler for the HTTP server's 'upgrade' event: /ws?every=MS, anything else 404. */
-export function createUpgradeHandler(context: UpgradeContext): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+export function createUpgradeHandler(
+  context: UpgradeContext,
+): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   // No compression: the messages are a few bytes, and deflate state per connection costs memory.
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
   return (req, socket, head) => {

@@ -7,4 +7,3 @@ export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = env.CI?.trim().toLowerCase();
   return value !== undefined && !['', 'false', '0', 'no'].includes(value);
 }
-

@@ -13,17 +13,39 @@ import { ROOT, SCRIPTS } from './processes.js';
 
 const docker = connect();
 const mustRun = (await engineAnswers(docker)) || isCI();
-if (!mustRun) console.warn('gate image: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
+if (!mustRun)
+  console.warn('gate image: no Docker engine answers; skipped outside CI (run scripts/setup/docker-engine.sh)');
 
 const GATE = 'reuseport-lab-gate:test';
 const OURS = 'reuseport-lab:test';
 const GO_SEED = 'reuseport-lab-example/go-seed:test';
 
-const allContainers = async () => (await docker.listContainers({ all: true })).map((c) => `${c.Id.slice(0, 12)} ${c.Image}`);
+const allContainers = async () =>
+  (await docker.listContainers({ all: true })).map((c) => `${c.Id.slice(0, 12)} ${c.Image}`);
 
 /** `docker run --rm` of the gate image with the engine's socket, as the README shows it. */
 function gateInContainer(args: string[]) {
-  const run = spawnSync('docker', ['run', '--rm', '-v', '/var/run/docker.sock:/var/run/docker.sock', GATE, 'gate', '--restarts', '2', '--interval', '2', '--warmup', '1.5', '--cooldown', '1.5', ...args], { encoding: 'utf8', timeout: 180_000 });
+  const run = spawnSync(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '-v',
+      '/var/run/docker.sock:/var/run/docker.sock',
+      GATE,
+      'gate',
+      '--restarts',
+      '2',
+      '--interval',
+      '2',
+      '--warmup',
+      '1.5',
+      '--cooldown',
+      '1.5',
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 180_000 },
+  );
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -33,7 +55,13 @@ describe.runIf(mustRun)('the gate image', () => {
   beforeAll(async () => {
     before = await allContainers();
     await buildImage(docker, { contextDir: ROOT, image: OURS, nodeVersion: '24' });
-    await buildImage(docker, { contextDir: join(ROOT, 'examples'), dockerfile: 'go-seed/Dockerfile', target: 'example', image: GO_SEED, nodeVersion: '24' });
+    await buildImage(docker, {
+      contextDir: join(ROOT, 'examples'),
+      dockerfile: 'go-seed/Dockerfile',
+      target: 'example',
+      image: GO_SEED,
+      nodeVersion: '24',
+    });
     const build = spawnSync('sh', [join(SCRIPTS, 'gate-image.sh'), GATE], { encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);
   }, 900_000);
@@ -53,15 +81,35 @@ describe.runIf(mustRun)('the gate image', () => {
   }, 200_000);
 
   it('fails the Go seed of examples/ in keep-alive load, naming the loss', () => {
-    const run = gateInContainer(['--image', GO_SEED, '--port', '8080', '--restart', '/app/seed-restart.sh', '--identity', 'body:PID: (\\d+)', '--load', 'keepalive']);
+    const run = gateInContainer([
+      '--image',
+      GO_SEED,
+      '--port',
+      '8080',
+      '--restart',
+      '/app/seed-restart.sh',
+      '--identity',
+      'body:PID: (\\d+)',
+      '--load',
+      'keepalive',
+    ]);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(/FAILED: [1-9][\d,]* of [\d,]+ requests failed; failing checks: zero-failed-requests/);
   }, 200_000);
 
   it('refuses a bad input in one line, exit 2', () => {
-    const run = gateInContainer(['--image', 'reuseport-lab-example/absent:none', '--port', '8080', '--restart', 'true']);
+    const run = gateInContainer([
+      '--image',
+      'reuseport-lab-example/absent:none',
+      '--port',
+      '8080',
+      '--restart',
+      'true',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^reuseport-lab: image reuseport-lab-example\/absent:none is not on this machine and cannot be pulled/);
+    expect(run.stderr).toMatch(
+      /^reuseport-lab: image reuseport-lab-example\/absent:none is not on this machine and cannot be pulled/,
+    );
   }, 60_000);
 });

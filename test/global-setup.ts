@@ -4,7 +4,8 @@
 // leaves that to `npm run lint`, to stay under a minute.
 import { execFileSync } from 'node:child_process';
 
-const tsc = (project: string) => execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project], { stdio: 'inherit' });
+const tsc = (project: string) =>
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project], { stdio: 'inherit' });
 
 export function build(): void {
   tsc('tsconfig.json');

@@ -9,7 +9,10 @@ import { ROOT, tempDir } from './processes.js';
 /** Packs this checkout (prepack builds dist/ and the prebuilt addon) into a new directory; returns the tarball. */
 export function packTarball(): string {
   const destination = tempDir('reuseport-lab-pack-');
-  const pack = spawnSync('npm', ['pack', '--silent', '--pack-destination', destination], { cwd: ROOT, encoding: 'utf8' });
+  const pack = spawnSync('npm', ['pack', '--silent', '--pack-destination', destination], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (pack.status !== 0) throw new Error(`npm pack failed (exit ${pack.status}): ${pack.stderr.slice(-600)}`);
   const tarball = readdirSync(destination).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack left no tarball in ${destination}`);
@@ -51,7 +54,10 @@ export function installInto(prefix: string, tarball: string, path: string): { st
  */
 export function otherNodes(env: NodeJS.ProcessEnv = process.env): string[] {
   const listed = (env.REUSEPORT_LAB_TEST_NODES ?? '').split(':').filter(Boolean);
-  if (listed.length === 0 && isCI(env)) throw new Error('REUSEPORT_LAB_TEST_NODES is not set in CI; .ci/run sets it to the other Node binaries (22, and the machine\'s 20)');
+  if (listed.length === 0 && isCI(env))
+    throw new Error(
+      "REUSEPORT_LAB_TEST_NODES is not set in CI; .ci/run sets it to the other Node binaries (22, and the machine's 20)",
+    );
   return listed;
 }
 

@@ -27,13 +27,27 @@ export interface PocHooks {
 
 export function runPoc(args: string[], options: PocHooks = {}): Promise<PocRun> {
   const reportDir = tempDir('reuseport-lab-report-');
-  return runReporting(process.execPath, [join(ROOT, 'dist/harness/cli.js'), 'poc', '--report-dir', reportDir, ...args], reportDir, options);
+  return runReporting(
+    process.execPath,
+    [join(ROOT, 'dist/harness/cli.js'), 'poc', '--report-dir', reportDir, ...args],
+    reportDir,
+    options,
+  );
 }
 
 /** Runs a command that writes result.json into `reportDir`, and reads it (and checks it against its schema) once the command ends. */
-export function runReporting(command: string, argv: string[], reportDir: string, options: PocHooks = {}): Promise<PocRun> {
+export function runReporting(
+  command: string,
+  argv: string[],
+  reportDir: string,
+  options: PocHooks = {},
+): Promise<PocRun> {
   return new Promise((resolve) => {
-    const child = spawn(command, argv, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     options.onSpawn?.(child.pid!);
     let stdout = '';
     let stderr = '';
@@ -49,7 +63,14 @@ export function runReporting(command: string, argv: string[], reportDir: string,
       } catch {
         result = undefined;
       }
-      resolve({ code: code ?? -1, reportDir, stdout, stderr, result, schemaProblem: result === undefined ? undefined : schemaProblem(result) });
+      resolve({
+        code: code ?? -1,
+        reportDir,
+        stdout,
+        stderr,
+        result,
+        schemaProblem: result === undefined ? undefined : schemaProblem(result),
+      });
     });
   });
 }

@@ -44,7 +44,10 @@ export function tempDir(prefix = 'reuseport-lab-test-'): string {
 }
 
 /** Starts dist/server/main.js on 127.0.0.1 with an ephemeral port unless env says otherwise. */
-export function startServer(env: NodeJS.ProcessEnv = {}, options: { stdio?: (number | 'pipe' | 'ignore')[] } = {}): ServerProcess {
+export function startServer(
+  env: NodeJS.ProcessEnv = {},
+  options: { stdio?: (number | 'pipe' | 'ignore')[] } = {},
+): ServerProcess {
   const child = spawn(process.execPath, [SERVER_MAIN], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', STATE_DIR: tempDir(), ...env },
     stdio: (options.stdio ?? ['ignore', 'pipe', 'pipe']) as never,
@@ -148,7 +151,10 @@ export class RawConnection {
     if (end === -1) return undefined;
     const head = this.data.slice(0, end);
     const headers = Object.fromEntries(
-      head.split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      head
+        .split('\r\n')
+        .slice(1)
+        .map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
     );
     const length = Number(headers['content-length'] ?? 0);
     if (this.data.length < end + 4 + length) return undefined;

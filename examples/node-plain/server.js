@@ -12,7 +12,8 @@ const answer = (res) => {
 const server = createServer((req, res) => {
   if (req.url === '/healthz') return res.end('ok\n');
   // A request that takes ?ms=N, for the gallery's long-request lane, as any app has a slow endpoint.
-  if (req.url.startsWith('/slow?')) return setTimeout(answer, Math.min(60_000, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 0), res);
+  if (req.url.startsWith('/slow?'))
+    return setTimeout(answer, Math.min(60_000, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 0), res);
   answer(res);
 });
 server.listen({ port, host: '0.0.0.0', reusePort: true }, () => console.log(`pid ${process.pid} listening on ${port}`));

@@ -8,7 +8,8 @@ const answer = (res) => {
 };
 const server = createServer((req, res) => {
   // A request that takes ?ms=N, for the gallery's long-request lane, as any app has a slow endpoint.
-  if (req.url.startsWith('/slow?')) return setTimeout(answer, Math.min(60_000, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 0), res);
+  if (req.url.startsWith('/slow?'))
+    return setTimeout(answer, Math.min(60_000, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 0), res);
   answer(res);
 });
 server.listen(Number(process.env.PORT ?? 8080), () => process.send?.('ready'));

@@ -43,7 +43,8 @@ function start(kind: Kind, stateDir: string, previous?: ChildProcess): Promise<C
   const args = [join(HERE, '..', '..', 'server', 'main.js')];
   const env: NodeJS.ProcessEnv = { ...process.env, PORT, HOST: '127.0.0.1', STATE_DIR: stateDir };
   if (kind === 'unsteered') env.DRAIN_STEER = 'off';
-  if (kind === 'handoff' && previous?.pid) env.HANDOFF_FROM = offerPath(stateDir, previous.pid, processStartTime(previous.pid));
+  if (kind === 'handoff' && previous?.pid)
+    env.HANDOFF_FROM = offerPath(stateDir, previous.pid, processStartTime(previous.pid));
   const [cmd, ...rest] = pinned(1, [process.execPath, ...args]);
   const child = spawn(cmd!, rest, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -61,13 +62,25 @@ function start(kind: Kind, stateDir: string, previous?: ChildProcess): Promise<C
 }
 
 async function main(kind: string, restarts: number): Promise<void> {
-  if (!(CLOSE_RACE_KINDS as readonly string[]).includes(kind) || !(restarts >= 1)) throw new Error(`usage: close-race.js ${CLOSE_RACE_KINDS.join('|')} RESTARTS`);
+  if (!(CLOSE_RACE_KINDS as readonly string[]).includes(kind) || !(restarts >= 1))
+    throw new Error(`usage: close-race.js ${CLOSE_RACE_KINDS.join('|')} RESTARTS`);
   const stateDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-close-race-'));
   const script = join(stateDir, 'slow.lua');
   writeFileSync(script, SLOW_COUNTER);
   const before = await readNetCounters('/proc/self/net');
   let current = await start(kind as Kind, stateDir);
-  const [wcmd, ...wargs] = pinned(0, ['wrk', '-t1', '-c50', '-d3600s', '--latency', '-s', script, '-H', 'Connection: close', `http://127.0.0.1:${PORT}/`]);
+  const [wcmd, ...wargs] = pinned(0, [
+    'wrk',
+    '-t1',
+    '-c50',
+    '-d3600s',
+    '--latency',
+    '-s',
+    script,
+    '-H',
+    'Connection: close',
+    `http://127.0.0.1:${PORT}/`,
+  ]);
   const wrk = spawn(wcmd!, wargs, { stdio: ['ignore', 'pipe', 'inherit'] });
   let report = '';
   wrk.stdout.on('data', (chunk) => (report += chunk));

@@ -27,13 +27,26 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description("measure the numbers of BENCHMARKS.md: the server's cost, each restart's cost, the harness's ceiling, scale, soaks")
+    .description(
+      "measure the numbers of BENCHMARKS.md: the server's cost, each restart's cost, the harness's ceiling, scale, soaks",
+    )
     .addOption(new Option('--only <sections>', 'comma-separated').default(SECTIONS.map((s) => s.name).join(',')))
     .addOption(new Option('--rounds <n>', 'interleaved rounds per comparison').default(BENCH_DEFAULTS.rounds))
     .addOption(new Option('--seconds <s>', 'length of one measurement').default(BENCH_DEFAULTS.seconds))
-    .addOption(new Option('--extra-server <NAME=path/to/server/main.js...>', 'server-cost: another server to measure beside ours').default([]))
-    .addOption(new Option('--soak-restarts <n>', 'restarts of the soak and of each close-race run').default(BENCH_DEFAULTS.soakRestarts))
-    .addOption(new Option('--report-dir <dir>', 'where bench.json, bench.md and the charts go').default(REPORT_DIRS.bench))
+    .addOption(
+      new Option(
+        '--extra-server <NAME=path/to/server/main.js...>',
+        'server-cost: another server to measure beside ours',
+      ).default([]),
+    )
+    .addOption(
+      new Option('--soak-restarts <n>', 'restarts of the soak and of each close-race run').default(
+        BENCH_DEFAULTS.soakRestarts,
+      ),
+    )
+    .addOption(
+      new Option('--report-dir <dir>', 'where bench.json, bench.md and the charts go').default(REPORT_DIRS.bench),
+    )
     .action(async (_options, command: Command) => {
       process.exitCode = await runBench(command.opts(), process.argv.slice(3));
     });
@@ -42,7 +55,10 @@ export function benchCommand(): Command {
 async function runBench(o: Record<string, unknown>, argv: string[]): Promise<number> {
   const only = String(o.only).split(',');
   const unknown = only.filter((name) => !SECTIONS.some((s) => s.name === name));
-  if (unknown.length) throw new SetupError(`--only: unknown '${unknown.join(',')}'; choose from ${SECTIONS.map((s) => s.name).join(', ')}`);
+  if (unknown.length)
+    throw new SetupError(
+      `--only: unknown '${unknown.join(',')}'; choose from ${SECTIONS.map((s) => s.name).join(', ')}`,
+    );
   const extraServers = (o.extraServer as string[]).map((spec) => {
     const [name, script] = spec.split('=');
     if (!name || !script) throw new SetupError(`--extra-server needs NAME=path/to/main.js, got '${spec}'`);
@@ -67,12 +83,20 @@ async function runBench(o: Record<string, unknown>, argv: string[]): Promise<num
   };
   const command = `npm run bench -- ${argv.join(' ')}`.trim();
   const out: Record<string, unknown> = {
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release() },
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+    },
     node: node.version,
     command,
     startedAt: new Date().toISOString(),
   };
-  const md: string[] = [`Machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}; servers on Node ${node.version}. Command: \`${command}\`.`, ''];
+  const md: string[] = [
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}; servers on Node ${node.version}. Command: \`${command}\`.`,
+    '',
+  ];
   for (const section of SECTIONS.filter((s) => only.includes(s.name))) {
     if (ctx.runner.interrupted) break;
     const data = await section.measure(ctx);

@@ -47,7 +47,9 @@ class ContainerCpu {
 
   start(): void {
     const tick = async () => {
-      const containers = await this.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${this.service}`] } });
+      const containers = await this.docker.listContainers({
+        filters: { label: [`com.docker.swarm.service.name=${this.service}`] },
+      });
       for (const { Id } of containers) {
         const used = usageNanos(Id);
         if (used === null) continue;
@@ -72,7 +74,11 @@ class ContainerCpu {
 }
 
 function usageNanos(id: string): number | null {
-  for (const path of [`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, `/sys/fs/cgroup/docker/${id}/cpu.stat`]) {
+  for (const path of [
+    `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`,
+    `/sys/fs/cgroup/docker/${id}/cpu.stat`,
+  ]) {
     try {
       const text = readFileSync(path, 'utf8');
       const usec = /usage_usec (\d+)/.exec(text);
@@ -85,7 +91,16 @@ function usageNanos(id: string): number | null {
 }
 
 /** Every replica count × both load modes; one fleet per replica count, torn down after. */
-export async function fleetScale(options: { root: string; cli: string; dir: string; image: string; docker: Docker; runner: ChildRunner; counts: number[]; say: (line: string) => void }): Promise<FleetRow[]> {
+export async function fleetScale(options: {
+  root: string;
+  cli: string;
+  dir: string;
+  image: string;
+  docker: Docker;
+  runner: ChildRunner;
+  counts: number[];
+  say: (line: string) => void;
+}): Promise<FleetRow[]> {
   const rows: FleetRow[] = [];
   const stack = 'rplabbench';
   for (const replicas of options.counts) {
@@ -98,13 +113,45 @@ export async function fleetScale(options: { root: string; cli: string; dir: stri
         const cpu = new ContainerCpu(options.docker, service!);
         cpu.start();
         const before = childrenCpuSeconds();
-        const run = await options.runner.run(options.cli, ['gate', '--swarm-service', service!, '--url', url!, '--load', load, '--connections', '20', '--restarts', '1', '--warmup', '3', '--cooldown', '3', '--restart-timeout', '180', '--report-dir', reportDir], options.root);
+        const run = await options.runner.run(
+          options.cli,
+          [
+            'gate',
+            '--swarm-service',
+            service!,
+            '--url',
+            url!,
+            '--load',
+            load,
+            '--connections',
+            '20',
+            '--restarts',
+            '1',
+            '--warmup',
+            '3',
+            '--cooldown',
+            '3',
+            '--restart-timeout',
+            '180',
+            '--report-dir',
+            reportDir,
+          ],
+          options.root,
+        );
         const harnessCpuSeconds = childrenCpuSeconds() - before;
         const replicasCpuSeconds = cpu.stop();
         if (run.code === 2) throw new SetupError(`the fleet gate run failed to start: ${setupReason(run.stderr)}`);
         const doc = readResultDocument(join(reportDir, 'result.json'));
         const update = doc.restarts[0];
-        rows.push({ replicas, load, requests: doc.totalRequests, failed: doc.failedRequests, updateSeconds: update ? (update.finishedAt - update.triggeredAt) / 1000 : NaN, harnessCpuSeconds, replicasCpuSeconds });
+        rows.push({
+          replicas,
+          load,
+          requests: doc.totalRequests,
+          failed: doc.failedRequests,
+          updateSeconds: update ? (update.finishedAt - update.triggeredAt) / 1000 : NaN,
+          harnessCpuSeconds,
+          replicasCpuSeconds,
+        });
       }
     } finally {
       fleetScript(['down', stack]);

@@ -24,7 +24,14 @@ export interface ModelRun {
   machineBusy: number;
   harnessCpu: number;
   /** Per mode: the steady p99 (ms), requests per second answered, and responses over the latency budget. */
-  modes: { mode: LoadMode; steadyP99: number | null; perSecond: number; slow: number; rate: number | null; capacity: number | null }[];
+  modes: {
+    mode: LoadMode;
+    steadyP99: number | null;
+    perSecond: number;
+    slow: number;
+    rate: number | null;
+    capacity: number | null;
+  }[];
   /** The slowest response of any switchover, ms. */
   slowestSwitchover: number;
 }
@@ -53,16 +60,37 @@ export function modelRun(model: LoadModel, fault: string | null, doc: ResultDocu
 }
 
 /** `rounds` interleaved rounds of the default poc and the stall-after-ready fault, each in both models. */
-export async function compareModels(options: { runner: ChildRunner; cli: string; cwd: string; rounds: number; say: (line: string) => void }): Promise<ModelRun[]> {
+export async function compareModels(options: {
+  runner: ChildRunner;
+  cli: string;
+  cwd: string;
+  rounds: number;
+  say: (line: string) => void;
+}): Promise<ModelRun[]> {
   const runs: ModelRun[] = [];
   for (let round = 0; round < options.rounds; round++) {
     for (const fault of [null, 'stall-after-ready']) {
       for (const model of ['open', 'closed'] as const) {
-        options.say(`models: round ${round + 1}/${options.rounds}, ${model} model${fault ? `, --fault ${fault}` : ''}...`);
+        options.say(
+          `models: round ${round + 1}/${options.rounds}, ${model} model${fault ? `, --fault ${fault}` : ''}...`,
+        );
         const dir = mkdtempSync(join(tmpdir(), 'reuseport-lab-bench-models-'));
-        const args = ['poc', '--runtime', 'docker', '--skip-build', '--load-model', model, ...(fault ? ['--fault', fault] : []), '--report-dir', dir];
+        const args = [
+          'poc',
+          '--runtime',
+          'docker',
+          '--skip-build',
+          '--load-model',
+          model,
+          ...(fault ? ['--fault', fault] : []),
+          '--report-dir',
+          dir,
+        ];
         const run = await options.runner.run(options.cli, args, options.cwd);
-        if (run.code === 2) throw new SetupError(`the ${model}-model run could not run: ${setupReason(run.stderr)} (build the image first: npm run poc once)`);
+        if (run.code === 2)
+          throw new SetupError(
+            `the ${model}-model run could not run: ${setupReason(run.stderr)} (build the image first: npm run poc once)`,
+          );
         runs.push(modelRun(model, fault, readResultDocument(join(dir, 'result.json'))));
       }
     }
@@ -70,8 +98,10 @@ export async function compareModels(options: { runner: ChildRunner; cli: string;
   return runs;
 }
 
-const f = (v: number, digits = 0) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const sp = (s: Spread | null, digits = 0, unit = '') => (s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–');
+const f = (v: number, digits = 0) =>
+  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const sp = (s: Spread | null, digits = 0, unit = '') =>
+  s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–';
 const pct = (s: Spread | null) => (s ? `${f(s.median * 100)}% (${f(s.min * 100)}–${f(s.max * 100)}%)` : '–');
 
 /** The section's Markdown: one row per model and kind of run, medians (min–max) over the rounds. */
@@ -81,26 +111,59 @@ export function renderModels(runs: ModelRun[], rounds: number): string[] {
     for (const model of ['open', 'closed'] as const) {
       const these = runs.filter((r) => r.model === model && r.fault === fault);
       if (!these.length) continue;
-      const outcomes = ['passed', 'failed', 'inconclusive'].map((o) => [o, these.filter((r) => r.outcome === o).length] as const).filter(([, n]) => n > 0);
-      const perMode = (mode: LoadMode, pick: (m: ModelRun['modes'][number]) => number | null) => spread(these.flatMap((r) => r.modes.filter((m) => m.mode === mode).flatMap((m) => (pick(m) === null ? [] : [pick(m)!]))));
+      const outcomes = ['passed', 'failed', 'inconclusive']
+        .map((o) => [o, these.filter((r) => r.outcome === o).length] as const)
+        .filter(([, n]) => n > 0);
+      const perMode = (mode: LoadMode, pick: (m: ModelRun['modes'][number]) => number | null) =>
+        spread(
+          these.flatMap((r) =>
+            r.modes.filter((m) => m.mode === mode).flatMap((m) => (pick(m) === null ? [] : [pick(m)!])),
+          ),
+        );
       const modes: LoadMode[] = ['keepalive', 'churn'];
       rows.push([
         fault ? `${model}, ${fault}` : model,
         outcomes.map(([o, n]) => `${n} ${o}`).join(', '),
         pct(spread(these.map((r) => r.machineBusy))),
         sp(spread(these.map((r) => r.harnessCpu)), 2),
-        modes.map((mode) => `${sp(perMode(mode, (m) => m.perSecond))}${model === 'open' ? ` of ${sp(perMode(mode, (m) => m.capacity))}` : ''}`).join('; '),
-        modes.map((mode) => sp(perMode(mode, (m) => m.steadyP99), 0, ' ms')).join('; '),
+        modes
+          .map(
+            (mode) =>
+              `${sp(perMode(mode, (m) => m.perSecond))}${model === 'open' ? ` of ${sp(perMode(mode, (m) => m.capacity))}` : ''}`,
+          )
+          .join('; '),
+        modes
+          .map((mode) =>
+            sp(
+              perMode(mode, (m) => m.steadyP99),
+              0,
+              ' ms',
+            ),
+          )
+          .join('; '),
         sp(spread(these.map((r) => r.slowestSwitchover)), 0, ' ms'),
         modes.map((mode) => sp(perMode(mode, (m) => m.slow))).join('; '),
       ]);
     }
   }
-  const header = ['model', 'verdicts', 'CPUs busy (median of the run)', 'harness CPU (cores)', `answered per second, ${MODE_NAMES.keepalive}; ${MODE_NAMES.churn} (open: of the calibrated capacity)`, 'steady p99', 'slowest switchover response', 'responses over the budget'];
+  const header = [
+    'model',
+    'verdicts',
+    'CPUs busy (median of the run)',
+    'harness CPU (cores)',
+    `answered per second, ${MODE_NAMES.keepalive}; ${MODE_NAMES.churn} (open: of the calibrated capacity)`,
+    'steady p99',
+    'slowest switchover response',
+    'responses over the budget',
+  ];
   return [
     '### The open and the closed load model',
     '',
-    [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n'),
+    [
+      `| ${header.join(' | ')} |`,
+      `|${header.map(() => ' --- ').join('|')}|`,
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n'),
     '',
     `${rounds} interleaved rounds of \`npm run poc -- --runtime docker --load-model open|closed\` (3 restarts, 2 s apart, both load modes), each also with \`--fault stall-after-ready\` (the new server blocks for 3 s after it is ready): \`npm run bench -- --only models --rounds ${rounds}\`. Median (min–max) over the rounds. The open model drives ${f(RUN_DEFAULTS.loadShare * 100)}% of the capacity its calibration measures just before the warm-up (README, "The open model"); the closed model sends at full speed on 50 connections per mode. "Responses over the budget" in the stall rows is what each model makes of the same 3 s in which nobody was answered.`,
     '',

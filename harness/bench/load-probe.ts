@@ -17,7 +17,10 @@ const [mode, url, connectionsText, secondsText, identity] = process.argv.slice(2
 const connections = Number(connectionsText);
 const seconds = Number(secondsText);
 // Off: any 2xx counts, and nothing of the response is read or parsed.
-const check: ResponseCheck = identity === 'off' ? (status) => (status >= 200 && status < 300 ? { ok: true, pid: 0, version: '' } : { ok: false, cause: 'non_2xx' }) : checkOurServer;
+const check: ResponseCheck =
+  identity === 'off'
+    ? (status) => (status >= 200 && status < 300 ? { ok: true, pid: 0, version: '' } : { ok: false, cause: 'non_2xx' })
+    : checkOurServer;
 // Throughput only: no latency budget, and no tail worth keeping below 10 s.
 const recorder = new Recorder(1000, 10_000, Date.now());
 const common = { maxSeconds: seconds + 30, timeoutSeconds: 10, settleMs: 1000, check };
@@ -26,8 +29,11 @@ const load =
   mode === 'churn-node-http'
     ? nodeHttpChurn(new URL(url!), connections, recorder)
     : mode === 'churn'
-    ? startChurnLoad({ ...common, host: target.hostname, port: Number(target.port), concurrency: connections }, recorder)
-    : startKeepAliveLoad({ ...common, url: url!, connections }, recorder);
+      ? startChurnLoad(
+          { ...common, host: target.hostname, port: Number(target.port), concurrency: connections },
+          recorder,
+        )
+      : startKeepAliveLoad({ ...common, url: url!, connections }, recorder);
 const started = Date.now();
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 200);
@@ -36,7 +42,9 @@ setTimeout(async () => {
   const { answered, failed } = recorder.totals();
   clearInterval(sampler);
   await load.stop();
-  process.stdout.write(`${JSON.stringify({ answered, failed, seconds: elapsed, perSecond: answered / elapsed, peakRssKiB: Math.round(peakRss / 1024) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ answered, failed, seconds: elapsed, perSecond: answered / elapsed, peakRssKiB: Math.round(peakRss / 1024) })}\n`,
+  );
   process.exit(0);
 }, seconds * 1000);
 
@@ -56,7 +64,9 @@ function nodeHttpChurn(target: URL, count: number, sink: Recorder): RunningLoad 
           resolve(checked.ok ? { ...checked, latencyMs } : { ...checked, connectionFailed: false, latencyMs });
         });
       });
-      req.on('error', () => resolve({ ok: false, cause: 'other_error', connectionFailed: true, latencyMs: performance.now() - started }));
+      req.on('error', () =>
+        resolve({ ok: false, cause: 'other_error', connectionFailed: true, latencyMs: performance.now() - started }),
+      );
     });
   const loop = async () => {
     while (!stopping) {

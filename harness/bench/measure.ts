@@ -18,7 +18,12 @@ let clockTicks: number | undefined;
 export function ticksPerSecond(): number {
   if (clockTicks === undefined) {
     try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) || 100;
+      clockTicks =
+        Number(
+          execFileSync('getconf', ['CLK_TCK'], { stdio: ['ignore', 'pipe', 'ignore'] })
+            .toString()
+            .trim(),
+        ) || 100;
     } catch {
       clockTicks = 100;
     }
@@ -73,9 +78,23 @@ export function parseWrk(text: string): WrkResult {
 }
 
 /** wrk against `url` on core 0: `connections` keep-alive connections, or a new one per request. */
-export function wrk(url: string, options: { connections: number; seconds: number; newConnectionPerRequest?: boolean; threads?: number }): Promise<WrkResult> {
-  if (!findOnPath(['wrk'])) throw new SetupError('the benchmarks need wrk as the reference load; install it (Debian: apt-get install wrk)');
-  const args = ['-t', String(options.threads ?? 1), '-c', String(options.connections), '-d', `${options.seconds}s`, '--latency', ...(options.newConnectionPerRequest ? ['-H', 'Connection: close'] : []), url];
+export function wrk(
+  url: string,
+  options: { connections: number; seconds: number; newConnectionPerRequest?: boolean; threads?: number },
+): Promise<WrkResult> {
+  if (!findOnPath(['wrk']))
+    throw new SetupError('the benchmarks need wrk as the reference load; install it (Debian: apt-get install wrk)');
+  const args = [
+    '-t',
+    String(options.threads ?? 1),
+    '-c',
+    String(options.connections),
+    '-d',
+    `${options.seconds}s`,
+    '--latency',
+    ...(options.newConnectionPerRequest ? ['-H', 'Connection: close'] : []),
+    url,
+  ];
   return new Promise((resolve, reject) => {
     const [cmd, ...rest] = pinned(0, ['wrk', ...args]);
     const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -107,7 +126,10 @@ export function jsonFromChild<T>(argv: string[]): Promise<T> {
     child.stdout.on('data', (chunk) => (text += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(Object.assign(new Error(`${args.at(0) ?? cmd} exited ${code}: ${text.slice(0, 300)}`), { exitCode: code }));
+      if (code !== 0)
+        return reject(
+          Object.assign(new Error(`${args.at(0) ?? cmd} exited ${code}: ${text.slice(0, 300)}`), { exitCode: code }),
+        );
       try {
         resolve(JSON.parse(text) as T);
       } catch {
@@ -158,7 +180,9 @@ export async function benchNode(): Promise<{ path: string; version: string }> {
         execFileSync('docker', ['rm', id]);
       }
     } catch (error) {
-      throw new SetupError(`this Node (${process.version}) has no listen({ reusePort }) and no Node 24 could be copied from node:24-bookworm-slim (${(error as Error).message.split('\n')[0]}); set BENCH_NODE to a Node 22.12+ binary`);
+      throw new SetupError(
+        `this Node (${process.version}) has no listen({ reusePort }) and no Node 24 could be copied from node:24-bookworm-slim (${(error as Error).message.split('\n')[0]}); set BENCH_NODE to a Node 22.12+ binary`,
+      );
     }
   }
   return { path, version: version(path) };

@@ -29,7 +29,8 @@ export function restartCost(strategy: string, doc: ResultDocument): RestartCost 
   const steadyP99 = doc.steady.latency?.p99 ?? NaN;
   const phases = switchovers(doc).filter((s) => s.exitCode === 0);
   const windows = doc.switchovers.filter((w) => phases.some((p) => p.index === w.index));
-  const values = <T>(items: T[], f: (item: T) => number | null | undefined) => spread(items.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+  const values = <T>(items: T[], f: (item: T) => number | null | undefined) =>
+    spread(items.map(f).filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
   return {
     strategy,
     restarts: phases.length,

@@ -9,16 +9,32 @@ import { join } from 'node:path';
 import { freePort } from '../runtime/processes.js';
 import { answering, rssKiB, wrk } from './measure.js';
 
-async function startServers(node: string, script: string, count: number): Promise<{ port: number; children: ChildProcess[] }> {
+async function startServers(
+  node: string,
+  script: string,
+  count: number,
+): Promise<{ port: number; children: ChildProcess[] }> {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-bench-'));
-  const children = Array.from({ length: count }, () => spawn(node, [script], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATE_DIR: stateDir }, stdio: 'ignore' }));
+  const children = Array.from({ length: count }, () =>
+    spawn(node, [script], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATE_DIR: stateDir },
+      stdio: 'ignore',
+    }),
+  );
   for (const child of children) await answering(`http://127.0.0.1:${port}/healthz`, child);
   return { port, children };
 }
 
 async function stop(children: ChildProcess[]): Promise<void> {
-  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM'))))));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) =>
+          child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM')),
+        ),
+    ),
+  );
 }
 
 export interface ProcessesRow {
@@ -28,7 +44,12 @@ export interface ProcessesRow {
 }
 
 /** 1, 2 and 4 servers on one port, 50 keep-alive connections from wrk (wrk shares the 2 cores). */
-export async function processesScale(node: string, script: string, counts: number[], seconds: number): Promise<ProcessesRow[]> {
+export async function processesScale(
+  node: string,
+  script: string,
+  counts: number[],
+  seconds: number,
+): Promise<ProcessesRow[]> {
   const rows: ProcessesRow[] = [];
   for (const processes of counts) {
     const { port, children } = await startServers(node, script, processes);
@@ -57,9 +78,16 @@ export function perConnectionKiB(rows: ConnectionsRow[], pick: (row: Connections
   return (pick(high) - pick(low)) / (high.connections - low.connections);
 }
 
-function probe(probeScript: string, url: string, connections: number, seconds: number): Promise<{ perSecond: number; peakRssKiB: number }> {
+function probe(
+  probeScript: string,
+  url: string,
+  connections: number,
+  seconds: number,
+): Promise<{ perSecond: number; peakRssKiB: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [probeScript, 'keepalive', url, String(connections), String(seconds), 'on'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [probeScript, 'keepalive', url, String(connections), String(seconds), 'on'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.on('close', () => {
@@ -72,7 +100,13 @@ function probe(probeScript: string, url: string, connections: number, seconds: n
   });
 }
 
-export async function connectionsScale(node: string, script: string, probeScript: string, counts: number[], seconds: number): Promise<ConnectionsRow[]> {
+export async function connectionsScale(
+  node: string,
+  script: string,
+  probeScript: string,
+  counts: number[],
+  seconds: number,
+): Promise<ConnectionsRow[]> {
   const rows: ConnectionsRow[] = [];
   const { port, children } = await startServers(node, script, 1);
   const pid = children[0]!.pid!;
@@ -84,7 +118,13 @@ export async function connectionsScale(node: string, script: string, probeScript
       const result = await wrk(url, { connections, seconds, threads: connections >= 100 ? 2 : 1 });
       clearInterval(sampler);
       const harness = await probe(probeScript, url, connections, Math.min(seconds, 3));
-      rows.push({ connections, perSecond: result.perSecond, p99Ms: result.p99Ms, serverPeakKiB: peak, harnessPeakKiB: harness.peakRssKiB });
+      rows.push({
+        connections,
+        perSecond: result.perSecond,
+        p99Ms: result.p99Ms,
+        serverPeakKiB: peak,
+        harnessPeakKiB: harness.peakRssKiB,
+      });
     }
   } finally {
     await stop(children);

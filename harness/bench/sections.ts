@@ -54,9 +54,16 @@ export interface Section<T> {
   render: (data: T, ctx: BenchContext) => Promise<string[]> | string[];
 }
 
-export const f = (v: number, digits = 0) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const sp = (s: Spread | null, digits = 0, unit = '') => (s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–');
-const table = (headers: string[], rows: string[][]) => [`| ${headers.join(' | ')} |`, `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+export const f = (v: number, digits = 0) =>
+  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const sp = (s: Spread | null, digits = 0, unit = '') =>
+  s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–';
+const table = (headers: string[], rows: string[][]) =>
+  [
+    `| ${headers.join(' | ')} |`,
+    `|${headers.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 
 /** One close-race run (close-race.ts prints it). */
 interface CloseRaceRun {
@@ -74,8 +81,13 @@ const serverCostSection: Section<CostSummary[]> = {
   name: 'server-cost',
   key: 'serverCost',
   async measure({ node, ours, plain, extraServers, rounds, seconds, say }) {
-    const servers: ServerUnderTest[] = [{ name: 'reuseport-lab', script: ours }, ...extraServers, { name: 'plain http.createServer', script: plain }];
-    if (hasReusePort(node.version)) servers.push({ name: "Node's listen({ reusePort: true })", script: plain, env: { REUSE_PORT: '1' } });
+    const servers: ServerUnderTest[] = [
+      { name: 'reuseport-lab', script: ours },
+      ...extraServers,
+      { name: 'plain http.createServer', script: plain },
+    ];
+    if (hasReusePort(node.version))
+      servers.push({ name: "Node's listen({ reusePort: true })", script: plain, env: { REUSE_PORT: '1' } });
     else say(`Node ${node.version} has no listen({ reusePort }): that row is left out`);
     return serverCost(node.path, servers, { rounds, seconds, connections: 50, onProgress: say });
   },
@@ -85,14 +97,26 @@ const serverCostSection: Section<CostSummary[]> = {
       '### Server cost',
       '',
       table(
-        ['server', 'keep-alive req/s', 'p99', 'CPU per request (user + system)', 'user CPU per request', 'against reuseport-lab: CPU / user CPU', 'new connection per request: conn/s', 'CPU per request', 'against reuseport-lab'],
+        [
+          'server',
+          'keep-alive req/s',
+          'p99',
+          'CPU per request (user + system)',
+          'user CPU per request',
+          'against reuseport-lab: CPU / user CPU',
+          'new connection per request: conn/s',
+          'CPU per request',
+          'against reuseport-lab',
+        ],
         summary.map((s) => [
           s.name,
           sp(s.keepalivePerSecond),
           sp(s.keepaliveP99Ms, 2, ' ms'),
           sp(s.keepaliveCpu, 2, ' µs'),
           sp(s.keepaliveUser, 2, ' µs'),
-          s.efficiencyOfFirst && s.userEfficiencyOfFirst ? `${sp(s.efficiencyOfFirst, 2, '×')} / ${sp(s.userEfficiencyOfFirst, 2, '×')}` : '–',
+          s.efficiencyOfFirst && s.userEfficiencyOfFirst
+            ? `${sp(s.efficiencyOfFirst, 2, '×')} / ${sp(s.userEfficiencyOfFirst, 2, '×')}`
+            : '–',
           sp(s.churnPerSecond),
           sp(s.churnCpu, 2, ' µs'),
           sp(s.churnEfficiencyOfFirst, 2, '×'),
@@ -111,17 +135,41 @@ const restartCostSection: Section<RestartCost[]> = {
   async measure({ dir, dist, root, runner, say }) {
     const reportDir = join(dir, 'restart-cost');
     say('restart-cost: npm run compare (every strategy, 5 restarts each)...');
-    const run = await runner.run(join(dist, 'cli.js'), ['compare', '--restarts', '5', '--interval', '3', '--report-dir', reportDir], root);
+    const run = await runner.run(
+      join(dist, 'cli.js'),
+      ['compare', '--restarts', '5', '--interval', '3', '--report-dir', reportDir],
+      root,
+    );
     if (run.code !== 0) throw new SetupError(`the compare run for restart-cost failed: ${setupReason(run.stderr)}`);
-    const costs: RestartCost[] = STRATEGY_NAMES.map((s) => restartCost(s, readResultDocument(join(reportDir, s, 'result.json'))));
+    const costs: RestartCost[] = STRATEGY_NAMES.map((s) =>
+      restartCost(s, readResultDocument(join(reportDir, s, 'result.json'))),
+    );
     return costs;
   },
   render: (costs) => [
     '### Restart cost per strategy',
     '',
     table(
-      ['strategy', 'restarts', 'trigger → new ready', 'SIGTERM → old\'s last answer', 'SIGTERM → old gone', 'answered in the switchover vs steady', 'switchover p99 / steady p99', 'switchover max / steady p99'],
-      costs.map((c) => [c.strategy, String(c.restarts), sp(c.readyMs, 0, ' ms'), sp(c.lastOldAnswerMs, 0, ' ms'), sp(c.oldGoneMs, 0, ' ms'), sp(c.answeredShare, 2, '×'), sp(c.p99OverSteady, 1, '×'), sp(c.maxOverSteady, 1, '×')]),
+      [
+        'strategy',
+        'restarts',
+        'trigger → new ready',
+        "SIGTERM → old's last answer",
+        'SIGTERM → old gone',
+        'answered in the switchover vs steady',
+        'switchover p99 / steady p99',
+        'switchover max / steady p99',
+      ],
+      costs.map((c) => [
+        c.strategy,
+        String(c.restarts),
+        sp(c.readyMs, 0, ' ms'),
+        sp(c.lastOldAnswerMs, 0, ' ms'),
+        sp(c.oldGoneMs, 0, ' ms'),
+        sp(c.answeredShare, 2, '×'),
+        sp(c.p99OverSteady, 1, '×'),
+        sp(c.maxOverSteady, 1, '×'),
+      ]),
     ),
     '',
     'Median (min–max) over the restarts of one `npm run compare -- --restarts 5 --interval 3` run, both load modes together. For systemd-socket the old server is stopped first, so "SIGTERM" is the restart\'s start.',
@@ -138,10 +186,39 @@ const migrateSection: Section<{ failedPerRestart: Record<'0' | '1', Spread | nul
       for (const value of ['0', '1']) {
         const reportDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-bench-migrate-'));
         say(`migrate: round ${round + 1}, tcp_migrate_req=${value}...`);
-        const run = await runner.run(join(dist, 'cli.js'), ['gate', '--image', 'reuseport-lab:local', '--port', '8080', '--restart', '/app/scripts/restart.sh', '--tcp-migrate-req', value, '--load', 'churn', '--load-model', 'closed', '--restarts', '5', '--interval', '2', '--report-dir', reportDir], root);
-        if (run.code === 2) throw new SetupError(`the gate run for migrate failed: ${setupReason(run.stderr)} (build the image first: npm run poc once)`);
+        const run = await runner.run(
+          join(dist, 'cli.js'),
+          [
+            'gate',
+            '--image',
+            'reuseport-lab:local',
+            '--port',
+            '8080',
+            '--restart',
+            '/app/scripts/restart.sh',
+            '--tcp-migrate-req',
+            value,
+            '--load',
+            'churn',
+            '--load-model',
+            'closed',
+            '--restarts',
+            '5',
+            '--interval',
+            '2',
+            '--report-dir',
+            reportDir,
+          ],
+          root,
+        );
+        if (run.code === 2)
+          throw new SetupError(
+            `the gate run for migrate failed: ${setupReason(run.stderr)} (build the image first: npm run poc once)`,
+          );
         const doc = readResultDocument(join(reportDir, 'result.json'));
-        results[value]!.push(...doc.restarts.map((r) => doc.switchovers.find((w) => w.index === r.index)?.stats.failed ?? 0));
+        results[value]!.push(
+          ...doc.restarts.map((r) => doc.switchovers.find((w) => w.index === r.index)?.stats.failed ?? 0),
+        );
       }
     }
     return { failedPerRestart: { '0': spread(results['0']!), '1': spread(results['1']!) } };
@@ -154,7 +231,7 @@ const migrateSection: Section<{ failedPerRestart: Record<'0' | '1', Spread | nul
       (['0', '1'] as const).map((v) => [v, sp(failedPerRestart[v])]),
     ),
     '',
-    'Two interleaved gate runs per value of this project\'s image with restart.sh, 5 restarts each, 50 new-connection loops (`reuseport-lab gate --tcp-migrate-req 0|1 --load churn`).',
+    "Two interleaved gate runs per value of this project's image with restart.sh, 5 restarts each, 50 new-connection loops (`reuseport-lab gate --tcp-migrate-req 0|1 --load churn`).",
     '',
   ],
 };
@@ -166,22 +243,43 @@ const ceilingSection: Section<Record<string, Spread | null>> = {
     const port = await freePort();
     const stateDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-bench-'));
     const [cmd, ...args] = pinned(1, [node.path, ours]);
-    const server = spawn(cmd!, args, { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATE_DIR: stateDir }, stdio: 'ignore' });
+    const server = spawn(cmd!, args, {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATE_DIR: stateDir },
+      stdio: 'ignore',
+    });
     const url = `http://127.0.0.1:${port}/`;
     const rows: Record<string, number[]> = {};
     const add = (name: string, value: number) => (rows[name] ??= []).push(value);
     try {
       await answering(url, server);
       const probe = async (mode: string, identity: string) =>
-        (await jsonFromChild<{ perSecond: number }>(pinned(0, [process.execPath, join(dist, 'bench', 'load-probe.js'), mode, url, '50', String(seconds), identity]))).perSecond;
+        (
+          await jsonFromChild<{ perSecond: number }>(
+            pinned(0, [
+              process.execPath,
+              join(dist, 'bench', 'load-probe.js'),
+              mode,
+              url,
+              '50',
+              String(seconds),
+              identity,
+            ]),
+          )
+        ).perSecond;
       for (let round = 0; round < rounds; round++) {
         say(`ceiling: round ${round + 1}/${rounds}`);
         add('wrk, keep-alive', (await wrk(url, { connections: 50, seconds })).perSecond);
         add('harness keep-alive client, identity on', await probe('keepalive', 'on'));
         add('harness keep-alive client, identity off', await probe('keepalive', 'off'));
-        add('wrk, new connection per request', (await wrk(url, { connections: 50, seconds, newConnectionPerRequest: true })).perSecond);
+        add(
+          'wrk, new connection per request',
+          (await wrk(url, { connections: 50, seconds, newConnectionPerRequest: true })).perSecond,
+        );
         add('harness new-connection client, identity on', await probe('churn', 'on'));
-        add("Node's http client, no agent (the harness's client until 2026-12), identity on", await probe('churn-node-http', 'on'));
+        add(
+          "Node's http client, no agent (the harness's client until 2026-12), identity on",
+          await probe('churn-node-http', 'on'),
+        );
       }
     } finally {
       server.kill('SIGTERM');
@@ -191,31 +289,61 @@ const ceilingSection: Section<Record<string, Spread | null>> = {
   render: (rows, { rounds, seconds }) => [
     '### Harness ceiling',
     '',
-    table(['load client (core 0) against reuseport-lab (core 1)', 'requests/s'], Object.entries(rows).map(([k, v]) => [k, sp(v)])),
+    table(
+      ['load client (core 0) against reuseport-lab (core 1)', 'requests/s'],
+      Object.entries(rows).map(([k, v]) => [k, sp(v)]),
+    ),
     '',
     `${rounds} interleaved rounds of ${seconds} s, 50 connections each.`,
     '',
   ],
 };
 
-const scaleSection: Section<{ processes: Awaited<ReturnType<typeof processesScale>>; connections: Awaited<ReturnType<typeof connectionsScale>> }> = {
+const scaleSection: Section<{
+  processes: Awaited<ReturnType<typeof processesScale>>;
+  connections: Awaited<ReturnType<typeof connectionsScale>>;
+}> = {
   name: 'scale',
   key: 'scale',
   async measure({ node, ours, dist, seconds, say }) {
     say('scale: processes...');
     const processes = await processesScale(node.path, ours, [1, 2, 4], seconds);
     say('scale: connections...');
-    const connections = await connectionsScale(node.path, ours, join(dist, 'bench', 'load-probe.js'), [10, 100, 1000], seconds);
+    const connections = await connectionsScale(
+      node.path,
+      ours,
+      join(dist, 'bench', 'load-probe.js'),
+      [10, 100, 1000],
+      seconds,
+    );
     return { processes, connections };
   },
   render: ({ processes, connections }) => [
     '### Scale on one machine',
     '',
-    table(['servers on one port', 'requests/s', 'p99'], processes.map((r) => [String(r.processes), f(r.perSecond), `${f(r.p99Ms, 2)} ms`])),
+    table(
+      ['servers on one port', 'requests/s', 'p99'],
+      processes.map((r) => [String(r.processes), f(r.perSecond), `${f(r.p99Ms, 2)} ms`]),
+    ),
     '',
-    table(['keep-alive connections', 'requests/s', 'p99', 'server peak RSS', 'harness client peak RSS'], connections.map((r) => [f(r.connections), f(r.perSecond), `${f(r.p99Ms, 2)} ms`, `${f(r.serverPeakKiB / 1024, 1)} MiB`, `${f(r.harnessPeakKiB / 1024, 1)} MiB`])),
+    table(
+      ['keep-alive connections', 'requests/s', 'p99', 'server peak RSS', 'harness client peak RSS'],
+      connections.map((r) => [
+        f(r.connections),
+        f(r.perSecond),
+        `${f(r.p99Ms, 2)} ms`,
+        `${f(r.serverPeakKiB / 1024, 1)} MiB`,
+        `${f(r.harnessPeakKiB / 1024, 1)} MiB`,
+      ]),
+    ),
     '',
-    `Per extra connection (slope from ${f(connections[0]!.connections)} to ${f(connections.at(-1)!.connections)}): the server ${f(perConnectionKiB(connections, (r) => r.serverPeakKiB), 1)} KiB, the harness's keep-alive client ${f(perConnectionKiB(connections, (r) => r.harnessPeakKiB), 1)} KiB. One run each, not pinned (servers and wrk share the 2 cores).`,
+    `Per extra connection (slope from ${f(connections[0]!.connections)} to ${f(connections.at(-1)!.connections)}): the server ${f(
+      perConnectionKiB(connections, (r) => r.serverPeakKiB),
+      1,
+    )} KiB, the harness's keep-alive client ${f(
+      perConnectionKiB(connections, (r) => r.harnessPeakKiB),
+      1,
+    )} KiB. One run each, not pinned (servers and wrk share the 2 cores).`,
     '',
   ],
 };
@@ -242,18 +370,44 @@ const soakSection: Section<SoakRun[]> = {
     // Steered, then the unsteered control: what steering saves shows in the same run.
     const runs: SoakRun[] = [];
     for (const steer of [true, false]) {
-      say(`soak, ${steer ? 'steered' : 'unsteered (--steer off)'}: reuseport-lab poc with ${soakRestarts} restarts, 2 s apart (about ${Math.ceil((soakRestarts * 2) / 60)} min)...`);
-      const result = await soak(runner, { cli: join(dist, 'cli.js'), cwd: root, restarts: soakRestarts, intervalSeconds: 2, steer, reportDir: join(dir, steer ? 'soak' : 'soak-unsteered'), onProgress: say });
+      say(
+        `soak, ${steer ? 'steered' : 'unsteered (--steer off)'}: reuseport-lab poc with ${soakRestarts} restarts, 2 s apart (about ${Math.ceil((soakRestarts * 2) / 60)} min)...`,
+      );
+      const result = await soak(runner, {
+        cli: join(dist, 'cli.js'),
+        cwd: root,
+        restarts: soakRestarts,
+        intervalSeconds: 2,
+        steer,
+        reportDir: join(dir, steer ? 'soak' : 'soak-unsteered'),
+        onProgress: say,
+      });
       const { doc } = result;
       const migrated = doc.netCounters.restarts.reduce((sum, r) => sum + r.delta.TCPMigrateReqSuccess, 0);
-      runs.push({ steer, passed: doc.passed, interrupted: result.code === 130, restarts: doc.restarts.length, totalRequests: doc.totalRequests, failedRequests: doc.failedRequests, failuresByCause: doc.failuresByCause, migrated, seconds: result.seconds, series: result.series, samples: result.samples, heapAfterGc: result.heapAfterGc });
+      runs.push({
+        steer,
+        passed: doc.passed,
+        interrupted: result.code === 130,
+        restarts: doc.restarts.length,
+        totalRequests: doc.totalRequests,
+        failedRequests: doc.failedRequests,
+        failuresByCause: doc.failuresByCause,
+        migrated,
+        seconds: result.seconds,
+        series: result.series,
+        samples: result.samples,
+        heapAfterGc: result.heapAfterGc,
+      });
     }
     return runs;
   },
   async render(runs, { dir, soakRestarts }) {
     const md: string[] = [];
     for (const run of runs) {
-      writeFileSync(join(dir, run.steer ? 'soak.svg' : 'soak-unsteered.svg'), await renderSvg(soakSpec(run.samples, run.heapAfterGc)));
+      writeFileSync(
+        join(dir, run.steer ? 'soak.svg' : 'soak-unsteered.svg'),
+        await renderSvg(soakSpec(run.samples, run.heapAfterGc)),
+      );
       const causes = causesText(run.failuresByCause);
       md.push(
         `### Soak, ${run.steer ? 'steered' : 'unsteered (--steer off)'}`,
@@ -278,7 +432,11 @@ const soakSection: Section<SoakRun[]> = {
 /** Interleaved, so that a slow stretch of the machine hits every kind alike. */
 const RACE_KINDS = ['steered', 'handoff', 'unsteered'] as const;
 const RACE_ROUNDS = 3;
-const RACE_NAMES: Record<string, string> = { steered: 'reuseport-lab, steer then close', handoff: 'reuseport-lab, socket handed over', unsteered: 'reuseport-lab with DRAIN_STEER=off (the control)' };
+const RACE_NAMES: Record<string, string> = {
+  steered: 'reuseport-lab, steer then close',
+  handoff: 'reuseport-lab, socket handed over',
+  unsteered: 'reuseport-lab with DRAIN_STEER=off (the control)',
+};
 
 const closeRaceSection: Section<CloseRaceRun[]> = {
   name: 'close-race',
@@ -288,10 +446,18 @@ const closeRaceSection: Section<CloseRaceRun[]> = {
     for (let round = 0; round < RACE_ROUNDS; round++) {
       for (const kind of RACE_KINDS) {
         say(`close-race: round ${round + 1}/${RACE_ROUNDS}, ${kind}, ${soakRestarts} restarts...`);
-        const argv = [join(root, 'scripts', 'netns-run.sh'), node.path, join(dist, 'bench', 'close-race.js'), kind, String(soakRestarts)];
+        const argv = [
+          join(root, 'scripts', 'netns-run.sh'),
+          node.path,
+          join(dist, 'bench', 'close-race.js'),
+          kind,
+          String(soakRestarts),
+        ];
         runs.push(
           await jsonFromChild<CloseRaceRun>(argv).catch((error: { exitCode?: number }) => {
-            throw error.exitCode === 97 ? new SetupError('close-race needs a private network namespace: run as root') : error;
+            throw error.exitCode === 97
+              ? new SetupError('close-race needs a private network namespace: run as root')
+              : error;
           }),
         );
       }
@@ -302,8 +468,26 @@ const closeRaceSection: Section<CloseRaceRun[]> = {
     '### What a listener close loses, tcp_migrate_req=1',
     '',
     table(
-      ['server', 'restarts', 'requests', 'failed (wrk socket errors)', 'responses ≥ 1 s', 'slowest', 'TCPMigrateReqSuccess', 'OutRsts'],
-      runs.map((r) => [RACE_NAMES[r.kind] ?? r.kind, f(r.restarts), f(r.requests), `${f(r.failed)}${r.socketErrors ? ` (${r.socketErrors})` : ''}`, r.slowResponses === null ? '–' : f(r.slowResponses), r.maxLatencyMs === null ? '–' : `${f(r.maxLatencyMs)} ms`, f(r.counters.TCPMigrateReqSuccess), f(r.counters.OutRsts)]),
+      [
+        'server',
+        'restarts',
+        'requests',
+        'failed (wrk socket errors)',
+        'responses ≥ 1 s',
+        'slowest',
+        'TCPMigrateReqSuccess',
+        'OutRsts',
+      ],
+      runs.map((r) => [
+        RACE_NAMES[r.kind] ?? r.kind,
+        f(r.restarts),
+        f(r.requests),
+        `${f(r.failed)}${r.socketErrors ? ` (${r.socketErrors})` : ''}`,
+        r.slowResponses === null ? '–' : f(r.slowResponses),
+        r.maxLatencyMs === null ? '–' : `${f(r.maxLatencyMs)} ms`,
+        f(r.counters.TCPMigrateReqSuccess),
+        f(r.counters.OutRsts),
+      ]),
     ),
     '',
     `Back-to-back restarts under \`wrk -c50 -H 'Connection: close'\` in a private network namespace, ${RACE_ROUNDS} interleaved rounds (\`npm run bench -- --only close-race --soak-restarts ${soakRestarts}\`).`,
@@ -317,17 +501,45 @@ const fleetSection: Section<FleetRow[]> = {
   key: 'fleet',
   async measure({ root, dist, dir, runner, say }) {
     const docker = connect();
-    if (!(await engineAnswers(docker))) throw new SetupError('fleet needs a Docker engine; run scripts/setup/docker-engine.sh');
+    if (!(await engineAnswers(docker)))
+      throw new SetupError('fleet needs a Docker engine; run scripts/setup/docker-engine.sh');
     say('fleet: building reuseport-lab:local...');
     await buildImage(docker, { contextDir: root, image: IMAGE_DEFAULTS.image, nodeVersion: '24' });
-    return fleetScale({ root, cli: join(dist, 'cli.js'), dir, image: IMAGE_DEFAULTS.image, docker, runner, counts: [1, 3, 6], say });
+    return fleetScale({
+      root,
+      cli: join(dist, 'cli.js'),
+      dir,
+      image: IMAGE_DEFAULTS.image,
+      docker,
+      runner,
+      counts: [1, 3, 6],
+      say,
+    });
   },
   render: (rows) => [
     '### Fleet: a rolling update on Docker Swarm',
     '',
     table(
-      ['replicas', 'load', 'requests', 'failed', 'update took', 'gate CPU', 'replicas CPU', 'replicas CPU per 1,000 requests'],
-      rows.map((r) => [String(r.replicas), r.load === 'keepalive' ? 'keep-alive' : 'new connection per request', f(r.requests), f(r.failed), `${f(r.updateSeconds, 1)} s`, `${f(r.harnessCpuSeconds, 1)} s`, `${f(r.replicasCpuSeconds, 1)} s`, `${f((r.replicasCpuSeconds * 1e6) / Math.max(1, r.requests), 0)} ms`]),
+      [
+        'replicas',
+        'load',
+        'requests',
+        'failed',
+        'update took',
+        'gate CPU',
+        'replicas CPU',
+        'replicas CPU per 1,000 requests',
+      ],
+      rows.map((r) => [
+        String(r.replicas),
+        r.load === 'keepalive' ? 'keep-alive' : 'new connection per request',
+        f(r.requests),
+        f(r.failed),
+        `${f(r.updateSeconds, 1)} s`,
+        `${f(r.harnessCpuSeconds, 1)} s`,
+        `${f(r.replicasCpuSeconds, 1)} s`,
+        `${f((r.replicasCpuSeconds * 1e6) / Math.max(1, r.requests), 0)} ms`,
+      ]),
     ),
     '',
     "One `docker service update --force` (start-first, parallelism 1, 1 s apart, `DRAIN_LISTEN_GRACE_MS` 3000) of `scripts/swarm/fleet.sh up`'s stack per row, under the gate's load (one mode at a time, 20 connections: the 2 cores also run the update's containers; 3 s warm-up and cool-down) through the stack's HAProxy. The update took: from the command's start until the service settled (every replaced task ended). Gate CPU: the gate process and its children (this process's reaped-children times); replicas CPU: every container of the service that lived during the run, from its cpuacct cgroup sampled every 200 ms (HAProxy not included). One run per row: read the columns against each other, not as a spread.",
@@ -338,10 +550,21 @@ const fleetSection: Section<FleetRow[]> = {
 const modelsSection: Section<ModelRun[]> = {
   name: 'models',
   key: 'models',
-  measure: ({ root, dist, runner, rounds, say }) => compareModels({ runner, cli: join(dist, 'cli.js'), cwd: root, rounds, say }),
+  measure: ({ root, dist, runner, rounds, say }) =>
+    compareModels({ runner, cli: join(dist, 'cli.js'), cwd: root, rounds, say }),
   render: (runs, { rounds }) => renderModels(runs, rounds),
 };
 
 // Each section's data has its own type, both made and read by it: only `any` holds them in one list.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const SECTIONS: Section<any>[] = [serverCostSection, restartCostSection, migrateSection, ceilingSection, scaleSection, soakSection, closeRaceSection, fleetSection, modelsSection];
+export const SECTIONS: Section<any>[] = [
+  serverCostSection,
+  restartCostSection,
+  migrateSection,
+  ceilingSection,
+  scaleSection,
+  soakSection,
+  closeRaceSection,
+  fleetSection,
+  modelsSection,
+];

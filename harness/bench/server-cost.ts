@@ -51,11 +51,19 @@ export interface CostSummary {
   churnEfficiencyOfFirst: Spread | null;
 }
 
-async function measureOnce(node: string, server: ServerUnderTest, seconds: number, connections: number): Promise<CostSample> {
+async function measureOnce(
+  node: string,
+  server: ServerUnderTest,
+  seconds: number,
+  connections: number,
+): Promise<CostSample> {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'reuseport-lab-bench-'));
   const [cmd, ...args] = pinned(1, [node, server.script]);
-  const child = spawn(cmd!, args, { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATE_DIR: stateDir, ...server.env }, stdio: 'ignore' });
+  const child = spawn(cmd!, args, {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STATE_DIR: stateDir, ...server.env },
+    stdio: 'ignore',
+  });
   try {
     const url = `http://127.0.0.1:${port}/`;
     await answering(url, child);
@@ -78,14 +86,20 @@ async function measureOnce(node: string, server: ServerUnderTest, seconds: numbe
   }
 }
 
-export async function serverCost(node: string, servers: ServerUnderTest[], options: { rounds: number; seconds: number; connections: number; onProgress?: (line: string) => void }): Promise<CostSummary[]> {
+export async function serverCost(
+  node: string,
+  servers: ServerUnderTest[],
+  options: { rounds: number; seconds: number; connections: number; onProgress?: (line: string) => void },
+): Promise<CostSummary[]> {
   const samples = new Map(servers.map((s) => [s.name, [] as CostSample[]]));
   for (let round = 0; round < options.rounds; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
     for (const server of order) {
       const sample = await measureOnce(node, server, options.seconds, options.connections);
       samples.get(server.name)!.push(sample);
-      options.onProgress?.(`round ${round + 1}/${options.rounds} ${server.name}: ${Math.round(sample.keepalive.perSecond)} req/s, ${sample.keepalive.cpuMicrosPerRequest.toFixed(2)} µs CPU/request (${sample.keepalive.userMicrosPerRequest.toFixed(2)} µs user)`);
+      options.onProgress?.(
+        `round ${round + 1}/${options.rounds} ${server.name}: ${Math.round(sample.keepalive.perSecond)} req/s, ${sample.keepalive.cpuMicrosPerRequest.toFixed(2)} µs CPU/request (${sample.keepalive.userMicrosPerRequest.toFixed(2)} µs user)`,
+      );
     }
   }
   const first = samples.get(servers[0]!.name)!;
@@ -100,9 +114,18 @@ export async function serverCost(node: string, servers: ServerUnderTest[], optio
       keepaliveUser: pick((s) => s.keepalive.userMicrosPerRequest),
       churnPerSecond: pick((s) => s.churn.perSecond),
       churnCpu: pick((s) => s.churn.cpuMicrosPerRequest),
-      efficiencyOfFirst: server === servers[0] ? null : spread(first.map((s, i) => mine[i]!.keepalive.cpuMicrosPerRequest / s.keepalive.cpuMicrosPerRequest)),
-      userEfficiencyOfFirst: server === servers[0] ? null : spread(first.map((s, i) => mine[i]!.keepalive.userMicrosPerRequest / s.keepalive.userMicrosPerRequest)),
-      churnEfficiencyOfFirst: server === servers[0] ? null : spread(first.map((s, i) => mine[i]!.churn.cpuMicrosPerRequest / s.churn.cpuMicrosPerRequest)),
+      efficiencyOfFirst:
+        server === servers[0]
+          ? null
+          : spread(first.map((s, i) => mine[i]!.keepalive.cpuMicrosPerRequest / s.keepalive.cpuMicrosPerRequest)),
+      userEfficiencyOfFirst:
+        server === servers[0]
+          ? null
+          : spread(first.map((s, i) => mine[i]!.keepalive.userMicrosPerRequest / s.keepalive.userMicrosPerRequest)),
+      churnEfficiencyOfFirst:
+        server === servers[0]
+          ? null
+          : spread(first.map((s, i) => mine[i]!.churn.cpuMicrosPerRequest / s.churn.cpuMicrosPerRequest)),
     };
   });
 }

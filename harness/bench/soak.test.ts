@@ -3,12 +3,19 @@ import { parseMarkCompacts, series } from './soak.js';
 
 describe('soak series', () => {
   it('compares the first tenth of the samples with the last, and keeps the largest', () => {
-    const flat = series('fds', [...Array.from({ length: 20 }, (_, i) => 20 + (i % 3)), 140, ...Array.from({ length: 19 }, (_, i) => 20 + (i % 3))]);
+    const flat = series('fds', [
+      ...Array.from({ length: 20 }, (_, i) => 20 + (i % 3)),
+      140,
+      ...Array.from({ length: 19 }, (_, i) => 20 + (i % 3)),
+    ]);
     expect(flat.firstTenth).toMatchObject({ median: 20.5, min: 20, max: 22 });
     expect(flat.lastTenth).toMatchObject({ median: 20.5, min: 20, max: 22 });
     expect(flat.max).toBe(140);
 
-    const growing = series('rss', Array.from({ length: 40 }, (_, i) => 100 + i));
+    const growing = series(
+      'rss',
+      Array.from({ length: 40 }, (_, i) => 100 + i),
+    );
     expect(growing.lastTenth!.median - growing.firstTenth!.median).toBeGreaterThan(30);
   });
 

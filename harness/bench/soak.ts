@@ -98,7 +98,12 @@ async function sample(container: Docker.Container, harnessPid: number): Promise<
 /** First tenth against last tenth: a leak shows as a last tenth above the first, not as one high sample. */
 export function series(name: string, values: number[]): SoakSeries {
   const tenth = Math.max(1, Math.floor(values.length / 10));
-  return { name, firstTenth: spread(values.slice(0, tenth)), lastTenth: spread(values.slice(-tenth)), max: Math.max(...values) };
+  return {
+    name,
+    firstTenth: spread(values.slice(0, tenth)),
+    lastTenth: spread(values.slice(-tenth)),
+    max: Math.max(...values),
+  };
 }
 
 /** `--trace-gc` lines of full collections: ms since the isolate started, and the heap after it (V8's "MB" is 2^20 bytes). */
@@ -130,14 +135,29 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
         if (!container) continue;
         samples.push(await sample(container, harnessPid));
         // About once a minute, and only on a new sample: a failing probe must not repeat the line.
-        if (samples.length % 30 === 1) options.onProgress?.(`soak: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples.length} samples`);
+        if (samples.length % 30 === 1)
+          options.onProgress?.(`soak: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples.length} samples`);
       } catch (error) {
         lastError = error; // the run is ending (container or harness gone): the samples so far stand
       }
     }
   })();
   // Full speed: the soak counts what hundreds of restarts lose under the most load the machine takes.
-  const args = ['poc', '--runtime', 'docker', '--load-model', 'closed', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--steer', options.steer ? 'on' : 'off', '--report-dir', options.reportDir];
+  const args = [
+    'poc',
+    '--runtime',
+    'docker',
+    '--load-model',
+    'closed',
+    '--restarts',
+    String(options.restarts),
+    '--interval',
+    String(options.intervalSeconds),
+    '--steer',
+    options.steer ? 'on' : 'off',
+    '--report-dir',
+    options.reportDir,
+  ];
   const run = await runner.run(options.cli, args, options.cwd, {
     nodeArgs: ['--trace-gc'],
     onStart: (pid) => ((harnessPid = pid), (harnessStartedAt = Date.now())),
@@ -152,7 +172,8 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
   running = false;
   await sampling;
   if (run.code === 2) throw new SetupError(`the soak's poc run could not run: ${run.stderr.trim().split('\n').at(-1)}`);
-  if (samples.length === 0) throw new SetupError(`the soak took no samples${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  if (samples.length === 0)
+    throw new SetupError(`the soak took no samples${lastError ? `: ${(lastError as Error).message}` : ''}`);
   const doc = readResultDocument(`${options.reportDir}/result.json`);
   const triggers = doc.restarts.map((r) => r.triggeredAt);
   const restartsBy = (at: number) => triggers.filter((t) => t <= at).length;
@@ -162,7 +183,8 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
     .map((s) => ({ ...s, restarts: restartsBy(s.at) }));
   // Flat is judged from the first restart on: before it the load is still ramping up.
   const underRestarts = withRestarts.filter((s) => s.restarts >= 1);
-  if (underRestarts.length === 0) throw new SetupError('the soak took no sample while restarts ran; give it more restarts (--soak-restarts)');
+  if (underRestarts.length === 0)
+    throw new SetupError('the soak took no sample while restarts ran; give it more restarts (--soak-restarts)');
   const fds = underRestarts.map((s) => s.serverFds);
   const heapAfterGc = parseMarkCompacts(trace, harnessStartedAt)
     .filter((g) => g.at >= doc.startedAt && g.at <= doc.endedAt)
@@ -172,9 +194,15 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
     samples: withRestarts,
     heapAfterGc,
     series: [
-      series('harness resident memory (MiB)', underRestarts.map((s) => s.harnessRssMiB)),
+      series(
+        'harness resident memory (MiB)',
+        underRestarts.map((s) => s.harnessRssMiB),
+      ),
       ...(heapUnderRestarts.length ? [series('harness heap after each full GC (MiB)', heapUnderRestarts)] : []),
-      series('processes in the container', underRestarts.map((s) => s.containerProcesses)),
+      series(
+        'processes in the container',
+        underRestarts.map((s) => s.containerProcesses),
+      ),
       ...(fds.every((n): n is number => n !== null) ? [series('open fds of the server processes', fds)] : []),
     ],
     doc,

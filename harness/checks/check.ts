@@ -80,7 +80,14 @@ export function runChecks(table: readonly CheckDefinition[], run: RunRecord): Ch
     }
     for (const judgement of definition.judge(run)) {
       if ('skip' in judgement) checks.push(skipped(definition.id, name, judgement.skip));
-      else checks.push({ id: definition.id, name: judgement.name ?? name, passed: judgement.passed, ...(judgement.inconclusive ? { inconclusive: true } : {}), detail: judgement.detail });
+      else
+        checks.push({
+          id: definition.id,
+          name: judgement.name ?? name,
+          passed: judgement.passed,
+          ...(judgement.inconclusive ? { inconclusive: true } : {}),
+          detail: judgement.detail,
+        });
     }
   }
   return checks;

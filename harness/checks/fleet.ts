@@ -47,7 +47,9 @@ function answersByTask(run: RunRecord): Map<TaskRecord, { count: number; last: n
 function unnamed(run: RunRecord): { skip: string } | undefined {
   if (answersByTask(run).size > 0) return undefined;
   const identity = run.parameters.server?.identity ?? 'the identity';
-  return { skip: `no answer's ${identity} named a container of the service's tasks; our server sends its host name in X-Server-Host: give yours with --identity header:NAME` };
+  return {
+    skip: `no answer's ${identity} named a container of the service's tasks; our server sends its host name in X-Server-Host: give yours with --identity header:NAME`,
+  };
 }
 
 function fleetOf(run: RunRecord): Fleet | undefined {
@@ -64,7 +66,11 @@ function newTasksAnswered(run: RunRecord, fleet: Fleet): Judgement {
     if (t.runningAt === null) return [`${taskName(fleet, t)} never ran (${t.state}${t.error ? `: ${t.error}` : ''})`];
     return answers.has(t) ? [] : [`${taskName(fleet, t)} ran from ${at(run, t.runningAt)} and never answered`];
   });
-  const detail = problems.length ? problems.join('; ') : born.length ? `${born.length} new task(s), each answered (${born.map((t) => `${t.container}: ${answers.get(t)!.count}`).join(', ')})` : 'no task was started during the run';
+  const detail = problems.length
+    ? problems.join('; ')
+    : born.length
+      ? `${born.length} new task(s), each answered (${born.map((t) => `${t.container}: ${answers.get(t)!.count}`).join(', ')})`
+      : 'no task was started during the run';
   return { passed: problems.length === 0, detail };
 }
 
@@ -72,11 +78,15 @@ function newTasksAnswered(run: RunRecord, fleet: Fleet): Judgement {
 function silentAfterEnd(run: RunRecord, fleet: Fleet): Judgement {
   const skip = unnamed(run);
   if (skip) return skip;
-  const late = [...answersByTask(run)].filter(([t, seen]) => t.endedAt !== null && seen.last > t.endedAt + EXIT_TOLERANCE_MS);
+  const late = [...answersByTask(run)].filter(
+    ([t, seen]) => t.endedAt !== null && seen.last > t.endedAt + EXIT_TOLERANCE_MS,
+  );
   const ended = fleet.tasks.filter((t) => t.endedAt !== null && t.endedAt >= run.startedAt).length;
   return {
     passed: late.length === 0,
-    detail: late.length ? late.map(([t, seen]) => `${taskName(fleet, t)} answered ${seen.last - t.endedAt!} ms after it ended`).join('; ') : `${ended} task(s) ended, none answered afterwards`,
+    detail: late.length
+      ? late.map(([t, seen]) => `${taskName(fleet, t)} answered ${seen.last - t.endedAt!} ms after it ended`).join('; ')
+      : `${ended} task(s) ended, none answered afterwards`,
   };
 }
 
@@ -86,14 +96,25 @@ function converged(run: RunRecord, fleet: Fleet): Judgement {
   const last = run.restarts.at(-1);
   const stale = last && last.exitCode === 0 ? running.filter((t) => t.createdAt < last.triggeredAt) : [];
   const countOk = fleet.replicas === null || running.length === fleet.replicas;
-  const others = fleet.tasks.filter((t) => t.endedAt === null && !running.includes(t)).map((t) => `${taskName(fleet, t)} ${t.stoppingAt !== null ? 'still stopping' : t.state}`);
+  const others = fleet.tasks
+    .filter((t) => t.endedAt === null && !running.includes(t))
+    .map((t) => `${taskName(fleet, t)} ${t.stoppingAt !== null ? 'still stopping' : t.state}`);
   const update = fleet.updates.at(-1);
   const problems = [
-    ...(countOk ? [] : [`${running.length} task(s) running, the service wants ${fleet.replicas}${others.length ? ` (${others.join(', ')})` : ''}${update && update.state !== 'completed' ? `; its update ended ${update.state}` : ''}`]),
+    ...(countOk
+      ? []
+      : [
+          `${running.length} task(s) running, the service wants ${fleet.replicas}${others.length ? ` (${others.join(', ')})` : ''}${update && update.state !== 'completed' ? `; its update ended ${update.state}` : ''}`,
+        ]),
     ...stale.map((t) => `${taskName(fleet, t)} is from before the last update`),
     ...(fleet.error ? [fleet.error] : []),
   ];
-  return { passed: problems.length === 0, detail: problems.length ? problems.join('; ') : `${running.length} task(s) running, ${last ? 'all started by the last update' : 'as at the start'}` };
+  return {
+    passed: problems.length === 0,
+    detail: problems.length
+      ? problems.join('; ')
+      : `${running.length} task(s) running, ${last ? 'all started by the last update' : 'as at the start'}`,
+  };
 }
 
 /** A stretch of buckets with failures, and what failed. */
@@ -114,7 +135,8 @@ function episodes(run: RunRecord): Episode[] {
     if (previous && bucket.start <= previous.to) {
       previous.to = bucket.start + run.bucketMs;
       previous.count += count;
-      for (const [cause, n] of Object.entries(bucket.failures)) previous.failures[cause as FailureCause] = (previous.failures[cause as FailureCause] ?? 0) + (n ?? 0);
+      for (const [cause, n] of Object.entries(bucket.failures))
+        previous.failures[cause as FailureCause] = (previous.failures[cause as FailureCause] ?? 0) + (n ?? 0);
     } else {
       found.push({ from: bucket.start, to: bucket.start + run.bucketMs, failures: { ...bucket.failures }, count });
     }
@@ -129,9 +151,12 @@ function episodes(run: RunRecord): Episode[] {
  * and with the health checks a draining server fails, decides the rest.
  */
 export const LOSS_SHARES = {
-  'no-replica': 'no task of the service was running in it: the update stopped the last one before its successor ran (start-first, or more replicas, covers it)',
-  'after-end': "the load balancer's: it still sent requests to a task that had ended (a shorter re-resolve or health-check interval covers it)",
-  'after-signal': 'the server closed its port before the load balancer stopped sending to it (a DRAIN_LISTEN_GRACE_MS longer than the balancer takes to notice covers it)',
+  'no-replica':
+    'no task of the service was running in it: the update stopped the last one before its successor ran (start-first, or more replicas, covers it)',
+  'after-end':
+    "the load balancer's: it still sent requests to a task that had ended (a shorter re-resolve or health-check interval covers it)",
+  'after-signal':
+    'the server closed its port before the load balancer stopped sending to it (a DRAIN_LISTEN_GRACE_MS longer than the balancer takes to notice covers it)',
   'before-signal': 'the task had left the DNS but was still serving',
   starting: 'a task had just started',
   none: 'no task was starting or stopping',
@@ -141,20 +166,29 @@ type Share = keyof typeof LOSS_SHARES;
 
 /** The tasks changing around [from, to), each with the phase the loss fell in. */
 function changesDuring(run: RunRecord, fleet: Fleet, from: number, to: number): { share: Share; words: string }[] {
-  const overlaps = (start: number, end: number) => start - TASK_CHANGE_MARGIN_MS < to && end + TASK_CHANGE_MARGIN_MS > from;
+  const overlaps = (start: number, end: number) =>
+    start - TASK_CHANGE_MARGIN_MS < to && end + TASK_CHANGE_MARGIN_MS > from;
   const found: { share: Share; words: string }[] = [];
   for (const t of fleet.tasks) {
     const name = taskName(fleet, t);
     // Stopped by the swarm, as seen (out of the DNS, signalled), or ended before the run: kept in the record only for a balancer's stale entry.
-    const stopped = t.stoppingAt !== null || t.signalledAt !== null || (t.endedAt !== null && t.endedAt < run.startedAt);
+    const stopped =
+      t.stoppingAt !== null || t.signalledAt !== null || (t.endedAt !== null && t.endedAt < run.startedAt);
     if (t.endedAt !== null && from >= t.endedAt && from < t.endedAt + STALE_ENTRY_MS && stopped) {
       found.push({ share: 'after-end', words: `${name} had ended at ${at(run, t.endedAt)}` });
     } else if (t.signalledAt !== null && overlaps(t.signalledAt, t.endedAt ?? run.endedAt) && to > t.signalledAt) {
-      found.push({ share: 'after-signal', words: `${name} had been sent its stop signal at ${at(run, t.signalledAt)}${t.endedAt !== null ? ` and ended at ${at(run, t.endedAt)}` : ''}` });
+      found.push({
+        share: 'after-signal',
+        words: `${name} had been sent its stop signal at ${at(run, t.signalledAt)}${t.endedAt !== null ? ` and ended at ${at(run, t.endedAt)}` : ''}`,
+      });
     } else if (t.stoppingAt !== null && overlaps(t.stoppingAt, t.signalledAt ?? t.endedAt ?? run.endedAt)) {
-      found.push({ share: 'before-signal', words: `${name} was stopping (out of the DNS at ${at(run, t.stoppingAt)}${t.signalledAt !== null ? `, signalled at ${at(run, t.signalledAt)}` : ''})` });
+      found.push({
+        share: 'before-signal',
+        words: `${name} was stopping (out of the DNS at ${at(run, t.stoppingAt)}${t.signalledAt !== null ? `, signalled at ${at(run, t.signalledAt)}` : ''})`,
+      });
     }
-    if (t.runningAt !== null && t.createdAt >= run.startedAt && overlaps(t.runningAt, t.runningAt)) found.push({ share: 'starting', words: `${name} had just started (running at ${at(run, t.runningAt)})` });
+    if (t.runningAt !== null && t.createdAt >= run.startedAt && overlaps(t.runningAt, t.runningAt))
+      found.push({ share: 'starting', words: `${name} had just started (running at ${at(run, t.runningAt)})` });
   }
   return found;
 }
@@ -163,7 +197,13 @@ const SHARE_ORDER: Share[] = ['no-replica', 'after-end', 'after-signal', 'before
 
 /** Tasks that were running and still in the service (not yet out of its DNS) at `time`. */
 const servingAt = (fleet: Fleet, time: number) =>
-  fleet.tasks.filter((t) => t.runningAt !== null && t.runningAt <= time && (t.stoppingAt ?? Infinity) > time && (t.endedAt ?? Infinity) > time);
+  fleet.tasks.filter(
+    (t) =>
+      t.runningAt !== null &&
+      t.runningAt <= time &&
+      (t.stoppingAt ?? Infinity) > time &&
+      (t.endedAt ?? Infinity) > time,
+  );
 
 /** Every lost request, put down to the tasks that were starting or stopping when it was lost, with whose share it is. */
 function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
@@ -180,7 +220,8 @@ function lossesByTask(run: RunRecord, fleet: Fleet): Judgement {
     const changes = changesDuring(run, fleet, e.from, e.to);
     // No balancer setting and no grace helps when there was nothing to send to. (Only
     // said when the tasks were followed without an error: a gap in them is no evidence.)
-    if (fleet.error === null && servingAt(fleet, e.from).length === 0) changes.unshift({ share: 'no-replica', words: 'no task was running in the service' });
+    if (fleet.error === null && servingAt(fleet, e.from).length === 0)
+      changes.unshift({ share: 'no-replica', words: 'no task was running in the service' });
     const share = SHARE_ORDER.find((s) => s === 'none' || changes.some((c) => c.share === s))!;
     shares.set(share, (shares.get(share) ?? 0) + e.count);
     return `${e.count} lost at ${at(run, e.from)}–${at(run, e.to)} (${causesText(e.failures)}) ${changes.length ? `while ${changes.map((c) => c.words).join(' and ')}` : 'while no task was starting or stopping'}`;
@@ -207,8 +248,23 @@ const withFleet =
   };
 
 export const FLEET_CHECKS: CheckDefinition[] = [
-  { id: 'losses-by-task', name: 'no request lost while a task started or stopped', needs: [], judge: withFleet(lossesByTask) },
+  {
+    id: 'losses-by-task',
+    name: 'no request lost while a task started or stopped',
+    needs: [],
+    judge: withFleet(lossesByTask),
+  },
   { id: 'tasks-answered', name: 'every new task answered', needs: [], judge: withFleet(newTasksAnswered, true) },
-  { id: 'task-silent-after-end', name: 'no answer from a task after it ended', needs: [], judge: withFleet(silentAfterEnd, true) },
-  { id: 'fleet-converged', name: 'the service runs its replicas, all from the last update', needs: [], judge: withFleet(converged) },
+  {
+    id: 'task-silent-after-end',
+    name: 'no answer from a task after it ended',
+    needs: [],
+    judge: withFleet(silentAfterEnd, true),
+  },
+  {
+    id: 'fleet-converged',
+    name: 'the service runs its replicas, all from the last update',
+    needs: [],
+    judge: withFleet(converged),
+  },
 ];

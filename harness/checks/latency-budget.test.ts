@@ -8,7 +8,16 @@ import { moveLatencyBudget, withLatencyBudget } from './latency-budget.js';
 /** Healthy traffic, plus in each mode a few slow answers around the restart and two requests unanswered at stop. */
 const withSlowOnes: Feed = (mode, r) => {
   healthy(mode, r);
-  for (const [at, latency] of [[500, 1500], [1050, 2500], [1150, 1200], [1160, 800], [2900, 150]] as const) { r.written(); r.answer(2, 'v2', latency, t0 + at); }
+  for (const [at, latency] of [
+    [500, 1500],
+    [1050, 2500],
+    [1150, 1200],
+    [1160, 800],
+    [2900, 150],
+  ] as const) {
+    r.written();
+    r.answer(2, 'v2', latency, t0 + at);
+  }
   r.written();
   r.written();
   r.stoppedWith([300, 1800]);
@@ -37,7 +46,13 @@ describe('the latency budget, applied to what the recorder kept', () => {
       r.stoppedWith([10, BUDGET + 500]);
       r.answer(1, 'v1', 5, t0 + 60);
     });
-    expect(record).toMatchObject({ written: 3, answered: 1, failed: 1, inFlightAtStop: 1, failuresByCause: { timeout: 1 } });
+    expect(record).toMatchObject({
+      written: 3,
+      answered: 1,
+      failed: 1,
+      inFlightAtStop: 1,
+      failuresByCause: { timeout: 1 },
+    });
     expect(record.written).toBe(record.answered + record.failed + record.inFlightAtStop);
   });
 
@@ -53,16 +68,25 @@ describe('the latency budget, applied to what the recorder kept', () => {
       [{ slow: 1 }, 1, 2],
       [{ slow: 1 }, 1, 2],
     ]);
-    expect(at2000).toMatchObject({ failed: 2, answered: at1000.answered + 4, inFlightAtStop: 4, failuresByCause: { slow: 2 } });
+    expect(at2000).toMatchObject({
+      failed: 2,
+      answered: at1000.answered + 4,
+      inFlightAtStop: 4,
+      failuresByCause: { slow: 2 },
+    });
     expect(at2000.parameters.latencyBudgetMs).toBe(2000);
     // The warm-up held the 1500 ms answer; the switchover (1000..1300) the 2500 and 1200 ms ones.
     expect(at2000.steady).toMatchObject({ answered: at1000.steady.answered + 2, failed: at1000.steady.failed - 2 });
-    expect(at2000.switchovers[0]!.stats).toMatchObject({ answered: at1000.switchovers[0]!.stats.answered + 2, failed: 2 });
+    expect(at2000.switchovers[0]!.stats).toMatchObject({
+      answered: at1000.switchovers[0]!.stats.answered + 2,
+      failed: 2,
+    });
     expect(at2000.modes[0]!.switchovers[0]!.stats.failed).toBe(1);
     expect(at2000.buckets[5]!.failures).toEqual({});
     expect(at2000.buckets[10]!.failures).toEqual({ slow: 2 });
     expect(at2000.buckets[11]!.failures).toEqual({});
-    for (const load of [at1000, at2000, ...at1000.modes, ...at2000.modes]) expect(load.written).toBe(load.answered + load.failed + load.inFlightAtStop);
+    for (const load of [at1000, at2000, ...at1000.modes, ...at2000.modes])
+      expect(load.written).toBe(load.answered + load.failed + load.inFlightAtStop);
   });
 
   it('is exact both ways: judged at another budget and back gives the record it was', () => {
@@ -70,12 +94,18 @@ describe('the latency budget, applied to what the recorder kept', () => {
     expect(withLatencyBudget(withLatencyBudget(record, 2000), BUDGET)).toEqual(record);
     expect(withLatencyBudget(withLatencyBudget(record, 100), 5000)).toEqual(withLatencyBudget(record, 5000));
     // As the recorder left it: every valid response answered.
-    expect(moveLatencyBudget(record, BUDGET, Infinity)).toMatchObject({ failed: 0, answered: record.written - 4, inFlightAtStop: 4 });
+    expect(moveLatencyBudget(record, BUDGET, Infinity)).toMatchObject({
+      failed: 0,
+      answered: record.written - 4,
+      inFlightAtStop: 4,
+    });
   });
 
   it('refuses a budget the record cannot say anything about, in one line', () => {
     const record = scenario(withSlowOnes);
-    expect(() => withLatencyBudget(record, 50)).toThrow('--latency-budget 50 ms is below 100 ms, the latency above which this run kept every response exactly; use 100 or more');
+    expect(() => withLatencyBudget(record, 50)).toThrow(
+      '--latency-budget 50 ms is below 100 ms, the latency above which this run kept every response exactly; use 100 or more',
+    );
     const older = { ...record, latencyTail: null };
     expect(withLatencyBudget(older, BUDGET)).toBe(older);
     expect(() => withLatencyBudget(older, 2000)).toThrow('it can be judged only at its own latency budget, 1000 ms');

@@ -6,7 +6,14 @@
 // and each window. A record keeps the budget it was last judged at, so a
 // saved run can be judged at another one: the move is exact both ways.
 import { SetupError } from '../errors.js';
-import { bucketIndex, bucketsOverlapping, type Bucket, type FailureCause, type LatencyTail, type WindowStats } from '../load/recorder.js';
+import {
+  bucketIndex,
+  bucketsOverlapping,
+  type Bucket,
+  type FailureCause,
+  type LatencyTail,
+  type WindowStats,
+} from '../load/recorder.js';
 import type { RunRecord } from '../result/document.js';
 import { warmupWindow } from '../strategies/timeline.js';
 
@@ -21,7 +28,12 @@ interface Shift {
 
 const over = (value: number, budgetMs: number) => Number(value > budgetMs);
 
-function shiftOf(tail: LatencyTail, fromMs: number, toMs: number, clock: { startedAt: number; endedAt: number; bucketMs: number }): Shift {
+function shiftOf(
+  tail: LatencyTail,
+  fromMs: number,
+  toMs: number,
+  clock: { startedAt: number; endedAt: number; bucketMs: number },
+): Shift {
   const slowByBucket = new Map<number, number>();
   let slow = 0;
   for (const [at, latencyMs] of tail.responses) {
@@ -38,7 +50,11 @@ function shiftOf(tail: LatencyTail, fromMs: number, toMs: number, clock: { start
   return { slowByBucket, slow, timeouts };
 }
 
-function withCount(counts: Partial<Record<FailureCause, number>>, cause: FailureCause, change: number): Partial<Record<FailureCause, number>> {
+function withCount(
+  counts: Partial<Record<FailureCause, number>>,
+  cause: FailureCause,
+  change: number,
+): Partial<Record<FailureCause, number>> {
   if (change === 0) return counts;
   const { [cause]: before = 0, ...rest } = counts;
   return before + change === 0 ? rest : { ...counts, [cause]: before + change };
@@ -71,13 +87,21 @@ function shifted<L extends LoadCounts>(load: L, shift: Shift): L {
     ...shiftedCounts(load, shift),
     buckets: load.buckets.map((bucket, index) => {
       const change = shift.slowByBucket.get(index) ?? 0;
-      return change === 0 ? bucket : { ...bucket, answered: bucket.answered - change, failures: withCount(bucket.failures, 'slow', change) };
+      return change === 0
+        ? bucket
+        : { ...bucket, answered: bucket.answered - change, failures: withCount(bucket.failures, 'slow', change) };
     }),
   };
 }
 
 /** A window's counts after the shift: windows count whole buckets, as the recorder's do. */
-function shiftedWindow(stats: WindowStats, window: { from: number; to: number }, shift: Shift, record: RunRecord, bucketCount: number): WindowStats {
+function shiftedWindow(
+  stats: WindowStats,
+  window: { from: number; to: number },
+  shift: Shift,
+  record: RunRecord,
+  bucketCount: number,
+): WindowStats {
   const { first, last } = bucketsOverlapping(window.from, window.to, record.startedAt, record.bucketMs, bucketCount);
   let change = 0;
   for (let index = first; index < last; index++) change += shift.slowByBucket.get(index) ?? 0;
@@ -90,7 +114,8 @@ function shiftedWindow(stats: WindowStats, window: { from: number; to: number },
  * floor, or the record says too little.
  */
 export function moveLatencyBudget(record: RunRecord, fromMs: number, toMs: number): RunRecord {
-  if (!record.latencyTail || fromMs === toMs) return { ...record, parameters: { ...record.parameters, latencyBudgetMs: toMs } };
+  if (!record.latencyTail || fromMs === toMs)
+    return { ...record, parameters: { ...record.parameters, latencyBudgetMs: toMs } };
   const clock = { startedAt: record.startedAt, endedAt: record.endedAt, bucketMs: record.bucketMs };
   const total = shiftOf(record.latencyTail, fromMs, toMs, clock);
   const warmup = warmupWindow(record.startedAt, record.bucketMs, record.restarts, record.endedAt);
@@ -106,14 +131,20 @@ export function moveLatencyBudget(record: RunRecord, fromMs: number, toMs: numbe
       }),
     };
   });
-  const requests = record.requests?.map((kind) => (kind.latencyTail ? shiftedCounts(kind, shiftOf(kind.latencyTail, fromMs, toMs, clock)) : kind)) ?? record.requests;
+  const requests =
+    record.requests?.map((kind) =>
+      kind.latencyTail ? shiftedCounts(kind, shiftOf(kind.latencyTail, fromMs, toMs, clock)) : kind,
+    ) ?? record.requests;
   return {
     ...shifted(record, total),
     parameters: { ...record.parameters, latencyBudgetMs: toMs },
     modes,
     requests,
     steady: shiftedWindow(record.steady, warmup, total, record, record.buckets.length),
-    switchovers: record.switchovers.map((w) => ({ ...w, stats: shiftedWindow(w.stats, w, total, record, record.buckets.length) })),
+    switchovers: record.switchovers.map((w) => ({
+      ...w,
+      stats: shiftedWindow(w.stats, w, total, record, record.buckets.length),
+    })),
   };
 }
 
@@ -122,10 +153,14 @@ export function withLatencyBudget(record: RunRecord, budgetMs: number): RunRecor
   const recordedAt = record.parameters.latencyBudgetMs;
   if (budgetMs === recordedAt) return record;
   if (!record.latencyTail) {
-    throw new SetupError(`this result.json was written before runs kept their slowest latencies exactly (schema 5); it can be judged only at its own latency budget, ${recordedAt} ms`);
+    throw new SetupError(
+      `this result.json was written before runs kept their slowest latencies exactly (schema 5); it can be judged only at its own latency budget, ${recordedAt} ms`,
+    );
   }
   if (budgetMs < record.latencyTail.aboveMs) {
-    throw new SetupError(`--latency-budget ${budgetMs} ms is below ${record.latencyTail.aboveMs} ms, the latency above which this run kept every response exactly; use ${record.latencyTail.aboveMs} or more`);
+    throw new SetupError(
+      `--latency-budget ${budgetMs} ms is below ${record.latencyTail.aboveMs} ms, the latency above which this run kept every response exactly; use ${record.latencyTail.aboveMs} or more`,
+    );
   }
   return moveLatencyBudget(record, recordedAt, budgetMs);
 }

@@ -27,7 +27,13 @@ export const ms = (value: number) => `${Math.round(value)} ms`;
 export const latencyText = (l: LatencySummary | null) => (l ? `p99 ${ms(l.p99)}, max ${ms(l.max)}` : 'no responses');
 
 /** WebSocket close codes a server restart may give, by name (RFC 6455 7.4.1, IANA registry). */
-const CLOSE_CODES: Record<number, string> = { 1000: 'Normal Closure', 1001: 'Going Away', 1011: 'Internal Error', 1012: 'Service Restart', 1013: 'Try Again Later' };
+const CLOSE_CODES: Record<number, string> = {
+  1000: 'Normal Closure',
+  1001: 'Going Away',
+  1011: 'Internal Error',
+  1012: 'Service Restart',
+  1013: 'Try Again Later',
+};
 
 /** How a stream ended, in words (load/stream-lane.ts). */
 export function endingText(kind: StreamKind, ending: Ending): string {
@@ -72,7 +78,10 @@ type Load = { buckets: readonly Bucket[]; bucketMs: number; startedAt: number; e
 /** The median of the answered counts of the warm-up's whole buckets (timeline.ts, warmupWindow). */
 function warmupMedian(run: RunRecord, load: Load): number {
   const { from, to } = warmupWindow(load.startedAt, load.bucketMs, run.restarts, load.endedAt);
-  const counts = load.buckets.filter((b) => b.start >= from && b.start + load.bucketMs <= to).map((b) => b.answered).sort((a, b) => a - b);
+  const counts = load.buckets
+    .filter((b) => b.start >= from && b.start + load.bucketMs <= to)
+    .map((b) => b.answered)
+    .sort((a, b) => a - b);
   return counts.length ? counts[Math.floor(counts.length / 2)]! : NaN;
 }
 
@@ -118,7 +127,8 @@ function dueStalls(run: RunRecord, mode: LoadMode, schedule: ScheduleRecord): St
       }
       // A slow answer's due time is worked back from its latency, rounded to a µs: one on a bucket's edge may be counted in its neighbour.
       inTime = Math.max(0, inTime);
-      if (due > 0 && inTime < run.parameters.stallFloor * due) found.push({ restart: window.index, at: start, answered: inTime, expected: due, basis: 'due' });
+      if (due > 0 && inTime < run.parameters.stallFloor * due)
+        found.push({ restart: window.index, at: start, answered: inTime, expected: due, basis: 'due' });
     }
   }
   return found;
@@ -145,7 +155,8 @@ export function stalls(run: RunRecord, mode: LoadMode): Stall[] | string {
       const end = start + span * load.bucketMs;
       if (end <= window.from || start >= window.to || end > load.endedAt) continue;
       const answered = load.buckets.slice(i, i + span).reduce((sum, b) => sum + b.answered, 0);
-      if (answered < run.parameters.stallFloor * expected) found.push({ restart: window.index, at: start, answered, expected, basis: 'warm-up' });
+      if (answered < run.parameters.stallFloor * expected)
+        found.push({ restart: window.index, at: start, answered, expected, basis: 'warm-up' });
     }
   }
   return found;
@@ -157,7 +168,9 @@ function othersMeanwhile(run: RunRecord, stalled: LoadMode, at: number): string 
     .filter((m) => m.mode !== stalled)
     .map(({ mode }) => {
       const load = modeLoad(run, mode);
-      const answered = load.buckets.filter((b) => b.start >= at && b.start < at + STALL_WINDOW_MS).reduce((sum, b) => sum + b.answered, 0);
+      const answered = load.buckets
+        .filter((b) => b.start >= at && b.start < at + STALL_WINDOW_MS)
+        .reduce((sum, b) => sum + b.answered, 0);
       const warm = warmupMedian(run, load) * Math.max(1, Math.round(STALL_WINDOW_MS / load.bucketMs));
       return ` (${MODE_NAMES[mode]} answered ${answered} meanwhile, against ${warm} in the warm-up)`;
     })
@@ -199,7 +212,10 @@ export const LOAD_CHECKS: CheckDefinition[] = [
       return [
         {
           passed: run.failed === 0,
-          detail: run.failed === 0 ? `${run.answered} answered, none failed` : `${run.failed} of ${run.answered + run.failed} failed (${causes})${seenWith(run, (b) => Object.keys(b.failures).length > 0)}`,
+          detail:
+            run.failed === 0
+              ? `${run.answered} answered, none failed`
+              : `${run.failed} of ${run.answered + run.failed} failed (${causes})${seenWith(run, (b) => Object.keys(b.failures).length > 0)}`,
         },
       ];
     },
@@ -210,14 +226,19 @@ export const LOAD_CHECKS: CheckDefinition[] = [
     needs: [],
     judge: (run) => {
       const slow = run.failuresByCause.slow ?? 0;
-      const worst = run.switchovers.reduce<(typeof run.switchovers)[number] | undefined>((a, b) => ((b.stats.latency?.p99 ?? 0) > (a?.stats.latency?.p99 ?? -1) ? b : a), undefined);
+      const worst = run.switchovers.reduce<(typeof run.switchovers)[number] | undefined>(
+        (a, b) => ((b.stats.latency?.p99 ?? 0) > (a?.stats.latency?.p99 ?? -1) ? b : a),
+        undefined,
+      );
       const against = `steady ${latencyText(run.steady.latency)}`;
       return [
         {
           passed: slow === 0,
           detail:
             (slow === 0 ? 'none slower' : `${slow} responses slower than the budget`) +
-            (worst ? `; slowest switchover: restart #${worst.index}, ${latencyText(worst.stats.latency)} (${against})` : `; ${against}`) +
+            (worst
+              ? `; slowest switchover: restart #${worst.index}, ${latencyText(worst.stats.latency)} (${against})`
+              : `; ${against}`) +
             (slow === 0 ? '' : seenWith(run, (b) => (b.failures.slow ?? 0) > 0)),
         },
       ];
@@ -250,7 +271,15 @@ export const LOAD_CHECKS: CheckDefinition[] = [
           );
         }
       }
-      return [{ passed: lines.length === 0, detail: lines.length === 0 ? `every switchover above the floor in ${modes.map((m) => MODE_NAMES[m]).join(' and ')} load` : lines.join('; ') }];
+      return [
+        {
+          passed: lines.length === 0,
+          detail:
+            lines.length === 0
+              ? `every switchover above the floor in ${modes.map((m) => MODE_NAMES[m]).join(' and ')} load`
+              : lines.join('; '),
+        },
+      ];
     },
   },
   {
@@ -264,12 +293,28 @@ export const LOAD_CHECKS: CheckDefinition[] = [
       const latency = lane.latency ? `, p50 ${ms(lane.latency.p50)}, max ${ms(lane.latency.max)}` : '';
       if (lane.failed === 0) {
         const passed = lane.answered > 0;
-        return [{ passed, detail: passed ? `${lane.answered} long requests answered, none cut${latency}` : `no long request was answered: the lane did not run (${lane.inFlightAtStop} in flight at stop)` }];
+        return [
+          {
+            passed,
+            detail: passed
+              ? `${lane.answered} long requests answered, none cut${latency}`
+              : `no long request was answered: the lane did not run (${lane.inFlightAtStop} in flight at stop)`,
+          },
+        ];
       }
       const causes = causesText(lane.failuresByCause);
-      const cutAt = restartsWhere(run, { buckets: lane.buckets, bucketMs: run.bucketMs }, (b) => (b.failures.cut_in_flight ?? 0) > 0);
+      const cutAt = restartsWhere(
+        run,
+        { buckets: lane.buckets, bucketMs: run.bucketMs },
+        (b) => (b.failures.cut_in_flight ?? 0) > 0,
+      );
       const where = cutAt.length ? `; cut at restart ${cutAt.map((i) => `#${i}`).join(', ')}` : '';
-      return [{ passed: false, detail: `${lane.failed} of ${lane.written} long requests failed (${causes})${where}; ${lane.answered} answered${latency}${cutAt.length ? `. ${evidenceText(run, cutAt)}` : ''}` }];
+      return [
+        {
+          passed: false,
+          detail: `${lane.failed} of ${lane.written} long requests failed (${causes})${where}; ${lane.answered} answered${latency}${cutAt.length ? `. ${evidenceText(run, cutAt)}` : ''}`,
+        },
+      ];
     },
   },
   {
@@ -280,19 +325,33 @@ export const LOAD_CHECKS: CheckDefinition[] = [
     judge: (run) => {
       const kinds = run.requests;
       if (!kinds) return [];
-      const figures = kinds.map((k) => `${k.name}: ${k.answered} answered, ${k.failed} failed${k.failed ? ` (${causesText(k.failuresByCause)})` : ''}${k.latency ? `, p99 ${ms(k.latency.p99)}` : ''}`);
+      const figures = kinds.map(
+        (k) =>
+          `${k.name}: ${k.answered} answered, ${k.failed} failed${k.failed ? ` (${causesText(k.failuresByCause)})` : ''}${k.latency ? `, p99 ${ms(k.latency.p99)}` : ''}`,
+      );
       const problems = [
         ...kinds.filter((k) => k.answered === 0).map((k) => `${k.name} was never answered`),
         // A lost GET can be sent again; a lost POST leaves its client not knowing whether it was applied.
-        ...kinds.filter((k) => k.failed > 0 && !isIdempotent(k.method)).map((k) => `${k.failed} ${k.name} failed, and ${k.method} is not idempotent: a client cannot tell whether it was applied, nor safely send it again`),
+        ...kinds
+          .filter((k) => k.failed > 0 && !isIdempotent(k.method))
+          .map(
+            (k) =>
+              `${k.failed} ${k.name} failed, and ${k.method} is not idempotent: a client cannot tell whether it was applied, nor safely send it again`,
+          ),
         ...kinds.filter((k) => k.failed > 0 && isIdempotent(k.method)).map((k) => `${k.failed} ${k.name} failed`),
       ];
-      return [{ passed: problems.length === 0, detail: problems.length ? `${problems.join('; ')}. ${figures.join('; ')}` : figures.join('; ') }];
+      return [
+        {
+          passed: problems.length === 0,
+          detail: problems.length ? `${problems.join('; ')}. ${figures.join('; ')}` : figures.join('; '),
+        },
+      ];
     },
   },
   {
     id: 'streams',
-    name: (run) => `every stream ended gracefully and was back within ${ms(run.parameters.latencyBudgetMs)}, no message lost (${run.stream?.connections} × ${run.stream?.kind}:${run.stream?.path})`,
+    name: (run) =>
+      `every stream ended gracefully and was back within ${ms(run.parameters.latencyBudgetMs)}, no message lost (${run.stream?.connections} × ${run.stream?.kind}:${run.stream?.path})`,
     needs: [],
     // A stream lane only where the run had one (--stream).
     judge: (run) => {
@@ -321,9 +380,22 @@ export const LOAD_CHECKS: CheckDefinition[] = [
       const ended = (b: (typeof stream.breaks)[number]) => `a stream that ended (${said(b)}) ${when(b)}`;
       const problems = [
         ...(stream.events === 0 ? ['nothing was received: the stream lane did not run'] : []),
-        ...stream.breaks.filter((b) => !endedGracefully(stream.kind, b)).map((b) => `a stream ended without a graceful ${stream.kind === 'ws' ? 'close' : 'end'} (${said(b)}) ${when(b)}`),
-        ...late.map((b) => `${ended(b)} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`),
-        ...stream.breaks.filter((b) => b.lost || b.duplicated).map((b) => `${ended(b)} came back with ${[b.lost ? `${b.lost} ids lost` : '', b.duplicated ? `${b.duplicated} ids again` : ''].filter(Boolean).join(' and ')}`),
+        ...stream.breaks
+          .filter((b) => !endedGracefully(stream.kind, b))
+          .map(
+            (b) =>
+              `a stream ended without a graceful ${stream.kind === 'ws' ? 'close' : 'end'} (${said(b)}) ${when(b)}`,
+          ),
+        ...late.map(
+          (b) =>
+            `${ended(b)} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`,
+        ),
+        ...stream.breaks
+          .filter((b) => b.lost || b.duplicated)
+          .map(
+            (b) =>
+              `${ended(b)} came back with ${[b.lost ? `${b.lost} ids lost` : '', b.duplicated ? `${b.duplicated} ids again` : ''].filter(Boolean).join(' and ')}`,
+          ),
       ];
       const passed = problems.length === 0 && lost === 0 && duplicated === 0;
       return [{ passed, detail: problems.length ? `${problems.join('; ')}. ${summary}` : summary }];
@@ -337,10 +409,22 @@ export const LOAD_CHECKS: CheckDefinition[] = [
       type Ledger = { written: number; answered: number; failed: number; inFlightAtStop: number };
       // In the open model a request counts from when it fell due, sent or still waiting for a connection.
       const counted = schedulesOfRun(run) ? 'due' : 'written';
-      const ledger = (name: string, l: Ledger, as = counted) => ({ ok: l.written === l.answered + l.failed + l.inFlightAtStop, text: `${name}: ${l.written} ${as} = ${l.answered} answered + ${l.failed} failed + ${l.inFlightAtStop} in flight at stop` });
+      const ledger = (name: string, l: Ledger, as = counted) => ({
+        ok: l.written === l.answered + l.failed + l.inFlightAtStop,
+        text: `${name}: ${l.written} ${as} = ${l.answered} answered + ${l.failed} failed + ${l.inFlightAtStop} in flight at stop`,
+      });
       const lane = run.longLane ? [ledger('long lane', run.longLane, 'written')] : [];
-      const ledgers = [...modesOf(run.parameters.load).map((mode) => ledger(MODE_NAMES[mode], modeLoad(run, mode))), ...lane, ledger('all', run)];
-      return [{ passed: ledgers.every((l) => l.ok), detail: ledgers.map((l) => (l.ok ? l.text : `MISMATCH ${l.text}`)).join('; ') }];
+      const ledgers = [
+        ...modesOf(run.parameters.load).map((mode) => ledger(MODE_NAMES[mode], modeLoad(run, mode))),
+        ...lane,
+        ledger('all', run),
+      ];
+      return [
+        {
+          passed: ledgers.every((l) => l.ok),
+          detail: ledgers.map((l) => (l.ok ? l.text : `MISMATCH ${l.text}`)).join('; '),
+        },
+      ];
     },
   },
 ];

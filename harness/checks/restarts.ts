@@ -10,7 +10,8 @@ export function expectedRollbacks(run: RunRecord): Set<number> {
   return new Set(fault && FAULTS[fault.name].expectRollback ? [fault.restartIndex] : []);
 }
 
-const said = (r: RunRecord['restarts'][number]) => (r.messages ? `: ${r.messages.split('\n').slice(-3).join(' | ').slice(-300)}` : '');
+const said = (r: RunRecord['restarts'][number]) =>
+  r.messages ? `: ${r.messages.split('\n').slice(-3).join(' | ').slice(-300)}` : '';
 
 export const RUN_CHECK: CheckDefinition = {
   id: 'run-completed',
@@ -28,7 +29,15 @@ export const RESTART_CHECKS: CheckDefinition[] = [
       const rollbacks = expectedRollbacks(run);
       const normal = run.restarts.filter((r) => !rollbacks.has(r.index));
       const bad = normal.filter((r) => r.exitCode !== 0);
-      return [{ passed: bad.length === 0, detail: bad.length === 0 ? `${normal.length} restarts` : bad.map((r) => r.timedOut ?? `restart ${r.index} exited ${r.exitCode}${said(r)}`).join('; ') }];
+      return [
+        {
+          passed: bad.length === 0,
+          detail:
+            bad.length === 0
+              ? `${normal.length} restarts`
+              : bad.map((r) => r.timedOut ?? `restart ${r.index} exited ${r.exitCode}${said(r)}`).join('; '),
+        },
+      ];
     },
   },
   {
@@ -48,7 +57,9 @@ export const RESTART_CHECKS: CheckDefinition[] = [
           return {
             name: `restart ${r.index} rolled back (injected fault) and the old PID kept serving`,
             passed: r.exitCode === 1 && rolledBack !== undefined && kept,
-            detail: rolledBack ? `rolled back: ${rolledBack.reason}; PID ${r.oldPid} ${kept ? 'kept serving' : 'did not serve afterwards'}` : `no rollback (exit ${r.exitCode})`,
+            detail: rolledBack
+              ? `rolled back: ${rolledBack.reason}; PID ${r.oldPid} ${kept ? 'kept serving' : 'did not serve afterwards'}`
+              : `no rollback (exit ${r.exitCode})`,
           };
         });
     },
@@ -68,7 +79,9 @@ export const RESTART_CHECKS: CheckDefinition[] = [
         {
           name: `long request ${long.path} spanning restart ${run.fault!.restartIndex} answered by the old PID`,
           passed: byOld,
-          detail: long.outcome.ok ? `200 from PID ${long.outcome.pid} after ${Math.round(long.outcome.latencyMs)} ms` : `failed: ${long.outcome.cause} after ${Math.round(long.outcome.latencyMs)} ms`,
+          detail: long.outcome.ok
+            ? `200 from PID ${long.outcome.pid} after ${Math.round(long.outcome.latencyMs)} ms`
+            : `failed: ${long.outcome.cause} after ${Math.round(long.outcome.latencyMs)} ms`,
         },
       ];
     },

@@ -54,7 +54,9 @@ describe('load-on-schedule', () => {
     const run = openRun(steady);
     const verdict = judge(run);
     expect(verdict.checks[0]).toMatchObject({ id: 'load-on-schedule', passed: true });
-    expect(verdict.checks[0]!.detail).toMatch(/^keep-alive: 300 due at 100\/s, 0 sent late \(at most 0 connections open, the harness's longest lag 0 ms\); new connection per request: 300 due/);
+    expect(verdict.checks[0]!.detail).toMatch(
+      /^keep-alive: 300 due at 100\/s, 0 sent late \(at most 0 connections open, the harness's longest lag 0 ms\); new connection per request: 300 due/,
+    );
     expect(verdict).toMatchObject({ passed: true, inconclusive: false });
     expect(exitCodeOf(verdict)).toBe(0);
   });
@@ -68,7 +70,9 @@ describe('load-on-schedule', () => {
     expect(exitCodeOf(verdict)).toBe(3);
     const schedule = check(run, 'load-on-schedule')!;
     expect(schedule).toMatchObject({ passed: false, inconclusive: true });
-    expect(schedule.detail).toMatch(/^inconclusive, the load generator fell behind: keep-alive: the harness sent 30 of 300 requests \(10%\) more than 100 ms after they were due, up to 150 ms, from 1\.50 s/);
+    expect(schedule.detail).toMatch(
+      /^inconclusive, the load generator fell behind: keep-alive: the harness sent 30 of 300 requests \(10%\) more than 100 ms after they were due, up to 150 ms, from 1\.50 s/,
+    );
     // Every other check passed: it is not the server's failure either.
     expect(verdict.checks.filter((c) => !c.passed).map((c) => c.id)).toEqual(['load-on-schedule']);
     const doc = toResultDocument(run, verdict);
@@ -78,13 +82,21 @@ describe('load-on-schedule', () => {
 
   it('lets a run fail when the server failed by more than the harness could have added: a late generator cannot hide a stall either', async () => {
     // The harness handed requests out 150 ms late (10% of them, 2000 to 2300), and the server kept those due from 1300 to 1400 waiting until 2900.
-    const run = openRun((t) => (t >= 2000 && t < 2300 ? { latency: 160, lag: 150 } : t >= 1300 && t < 1400 ? { latency: 2900 - t } : { latency: 5 }));
+    const run = openRun((t) =>
+      t >= 2000 && t < 2300
+        ? { latency: 160, lag: 150 }
+        : t >= 1300 && t < 1400
+          ? { latency: 2900 - t }
+          : { latency: 5 },
+    );
     const verdict = judge(run);
     expect(verdict).toMatchObject({ passed: false, inconclusive: false });
     expect(exitCodeOf(verdict)).toBe(1);
     const schedule = check(run, 'load-on-schedule')!;
     expect(schedule.inconclusive).toBeUndefined();
-    expect(schedule.detail).toMatch(/^the load generator fell behind: keep-alive: the harness sent 30 of 300 requests .*\. The run fails all the same, on what that cannot explain: 20 responses slower than 1,150 ms \(the budget, plus 150 ms the harness could have added\)$/);
+    expect(schedule.detail).toMatch(
+      /^the load generator fell behind: keep-alive: the harness sent 30 of 300 requests .*\. The run fails all the same, on what that cannot explain: 20 responses slower than 1,150 ms \(the budget, plus 150 ms the harness could have added\)$/,
+    );
   });
 
   it('lets a run fail on a check no delay of the generator changes, however late the generator was', () => {
@@ -92,19 +104,35 @@ describe('load-on-schedule', () => {
     run.restarts[0]!.exitCode = 7;
     const verdict = judge(run);
     expect(verdict).toMatchObject({ passed: false, inconclusive: false });
-    expect(verdict.checks.find((c) => c.id === 'load-on-schedule')!.detail).toMatch(/The run fails all the same, on checks no delay of the generator changes: restarts-exited-0/);
+    expect(verdict.checks.find((c) => c.id === 'load-on-schedule')!.detail).toMatch(
+      /The run fails all the same, on checks no delay of the generator changes: restarts-exited-0/,
+    );
   });
 
   it(`tolerates up to ${LATE_SHARE_LIMIT * 100}% of requests sent late, and a request ${LATE_SEND_MS} ms late is not late`, () => {
-    expect(check(openRun((t) => (t === 2000 ? { latency: 160, lag: 150 } : { latency: 5 })), 'load-on-schedule')!.passed).toBe(true);
-    expect(check(openRun((t) => (t >= 2000 && t < 2500 ? { latency: 105, lag: LATE_SEND_MS } : { latency: 5 })), 'load-on-schedule')!.passed).toBe(true);
+    expect(
+      check(
+        openRun((t) => (t === 2000 ? { latency: 160, lag: 150 } : { latency: 5 })),
+        'load-on-schedule',
+      )!.passed,
+    ).toBe(true);
+    expect(
+      check(
+        openRun((t) => (t >= 2000 && t < 2500 ? { latency: 105, lag: LATE_SEND_MS } : { latency: 5 })),
+        'load-on-schedule',
+      )!.passed,
+    ).toBe(true);
   });
 
   it('makes a run inconclusive when, before the first restart, requests waited long for a connection: the rate was never offered', () => {
-    const run = openRun((t, mode) => (mode === 'churn' && t >= 300 && t < 600 ? { latency: 200, wait: 150 } : { latency: 5 }));
+    const run = openRun((t, mode) =>
+      mode === 'churn' && t >= 300 && t < 600 ? { latency: 200, wait: 150 } : { latency: 5 },
+    );
     const schedule = check(run, 'load-on-schedule')!;
     expect(schedule).toMatchObject({ passed: false, inconclusive: true });
-    expect(schedule.detail).toContain('new connection per request: before the first restart 30 of 90 requests (33%) waited over 100 ms for one of the 64 connections: the target did not keep up with 100/s');
+    expect(schedule.detail).toContain(
+      'new connection per request: before the first restart 30 of 90 requests (33%) waited over 100 ms for one of the 64 connections: the target did not keep up with 100/s',
+    );
     expect(30 / 90).toBeGreaterThan(WARMUP_WAIT_LIMIT);
   });
 
@@ -114,12 +142,18 @@ describe('load-on-schedule', () => {
     const verdict = judge(run);
     expect(check(run, 'load-on-schedule')!.passed).toBe(true);
     expect(verdict.inconclusive).toBe(false);
-    expect(verdict.checks.filter((c) => !c.passed).map((c) => c.id)).toEqual(['zero-failed-requests', 'latency-budget']);
+    expect(verdict.checks.filter((c) => !c.passed).map((c) => c.id)).toEqual([
+      'zero-failed-requests',
+      'latency-budget',
+    ]);
   });
 
   it('gives nothing for a closed-model run, which keeps no schedule', () => {
     const run = scenario((_m, r) => {
-      for (let t = 0; t < 3000; t += 10) { r.written(); r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t); }
+      for (let t = 0; t < 3000; t += 10) {
+        r.written();
+        r.answer(t < 1150 ? 1 : 2, t < 1150 ? 'v1' : 'v2', 5, t0 + t);
+      }
     });
     expect(check(run, 'load-on-schedule')).toBeUndefined();
   });
@@ -131,8 +165,12 @@ describe('no-stall in the open model', () => {
     const frozen = openRun((t) => (t >= 1200 && t < 2000 ? { latency: 2700 - t } : { latency: 5 }));
     const stall = check(frozen, 'no-stall')!;
     expect(stall.passed).toBe(false);
-    expect(stall.name).toBe('no stall during a switchover (no 500 ms in which under 20% of the requests due were answered within 1000 ms)');
-    expect(stall.detail).toMatch(/^keep-alive: restart #1: of 50 requests due in 500 ms from 1\.20 s, 0 were answered within 1000 ms/);
+    expect(stall.name).toBe(
+      'no stall during a switchover (no 500 ms in which under 20% of the requests due were answered within 1000 ms)',
+    );
+    expect(stall.detail).toMatch(
+      /^keep-alive: restart #1: of 50 requests due in 500 ms from 1\.20 s, 0 were answered within 1000 ms/,
+    );
     // Every user who arrived in those 500 ms waited over the budget: 50 per mode, not one per connection.
     expect(frozen.failuresByCause.slow).toBe(100);
   });

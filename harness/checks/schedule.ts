@@ -68,18 +68,14 @@ function behind(run: RunRecord, { mode, schedule }: ModeSchedule): { late?: stri
     const to = run.startedAt + (schedule.buckets.indexOf(worst) + 1) * run.bucketMs;
     const harness = harnessIn(run.harness, run.bucketMs, from, to);
     const machine = harness.machineBusy !== null ? `, CPUs ${Math.round(harness.machineBusy * 100)}% busy` : '';
-    reasons.late = (
-      `${MODE_NAMES[mode]}: the harness sent ${n(schedule.late)} of ${n(schedule.due)} requests (${pct(schedule.late / schedule.due)}) more than ${LATE_SEND_MS} ms after they were due, up to ${n(schedule.lagMaxMs)} ms, from ${at(run, from)} (its event loop up to ${harness.loopDelayMaxMs} ms late${machine})`
-    );
+    reasons.late = `${MODE_NAMES[mode]}: the harness sent ${n(schedule.late)} of ${n(schedule.due)} requests (${pct(schedule.late / schedule.due)}) more than ${LATE_SEND_MS} ms after they were due, up to ${n(schedule.lagMaxMs)} ms, from ${at(run, from)} (its event loop up to ${harness.loopDelayMaxMs} ms late${machine})`;
   }
   const warmup = warmupWindow(run.startedAt, run.bucketMs, run.restarts, run.endedAt);
   const steady = bucketsIn(run, schedule.buckets, warmup.from, warmup.to);
   const due = steady.reduce((sum, b) => sum + b.due, 0);
   const waited = steady.reduce((sum, b) => sum + b.waitedLate, 0);
   if (due > 0 && waited / due > WARMUP_WAIT_LIMIT) {
-    reasons.notOffered = (
-      `${MODE_NAMES[mode]}: before the first restart ${n(waited)} of ${n(due)} requests (${pct(waited / due)}) waited over ${LATE_SEND_MS} ms for one of the ${n(schedule.maxConnections)} connections: the target did not keep up with ${n(schedule.ratePerSecond)}/s on that many (a lower --rate, or more --max-connections)`
-    );
+    reasons.notOffered = `${MODE_NAMES[mode]}: before the first restart ${n(waited)} of ${n(due)} requests (${pct(waited / due)}) waited over ${LATE_SEND_MS} ms for one of the ${n(schedule.maxConnections)} connections: the target did not keep up with ${n(schedule.ratePerSecond)}/s on that many (a lower --rate, or more --max-connections)`;
   }
   return reasons;
 }
@@ -97,12 +93,21 @@ export function failuresNotTheHarness(run: RunRecord): string | undefined {
   const beyondMs = run.parameters.latencyBudgetMs + lagMs + loopMs;
   const slow = (run.latencyTail?.responses ?? []).filter(([, latency]) => latency > beyondMs).length;
   const others = Object.entries(run.failuresByCause).filter(([cause]) => cause !== 'slow' && cause !== 'timeout');
-  const parts = [...(slow ? [`${n(slow)} responses slower than ${n(beyondMs)} ms (the budget, plus ${n(lagMs + loopMs)} ms the harness could have added)`] : []), ...others.map(([cause, count]) => `${n(count ?? 0)} ${cause}`)];
+  const parts = [
+    ...(slow
+      ? [
+          `${n(slow)} responses slower than ${n(beyondMs)} ms (the budget, plus ${n(lagMs + loopMs)} ms the harness could have added)`,
+        ]
+      : []),
+    ...others.map(([cause, count]) => `${n(count ?? 0)} ${cause}`),
+  ];
   return parts.length ? parts.join(', ') : undefined;
 }
 
 function kept({ mode, schedule }: ModeSchedule): string {
-  const waited = schedule.waited ? `, ${n(schedule.waited)} waited for a connection (${n(schedule.waitedLate)} over ${LATE_SEND_MS} ms)` : '';
+  const waited = schedule.waited
+    ? `, ${n(schedule.waited)} waited for a connection (${n(schedule.waitedLate)} over ${LATE_SEND_MS} ms)`
+    : '';
   return `${MODE_NAMES[mode]}: ${n(schedule.due)} due at ${n(schedule.ratePerSecond)}/s, ${n(schedule.late)} sent late${waited} (at most ${n(schedule.connectionsMax)} connections open, the harness's longest lag ${n(schedule.lagMaxMs)} ms)`;
 }
 
@@ -120,7 +125,13 @@ export const SCHEDULE_CHECK: CheckDefinition = {
     const reasons = [...late, ...notOffered].join('; ');
     // Sent late, but the rate was offered: what the lateness cannot explain still fails the server.
     const standing = notOffered.length ? undefined : failuresNotTheHarness(run);
-    if (standing) return [{ passed: false, detail: `the load generator fell behind: ${reasons}. The run fails all the same, on what that cannot explain: ${standing}` }];
+    if (standing)
+      return [
+        {
+          passed: false,
+          detail: `the load generator fell behind: ${reasons}. The run fails all the same, on what that cannot explain: ${standing}`,
+        },
+      ];
     return [
       {
         passed: false,

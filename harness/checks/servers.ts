@@ -49,7 +49,9 @@ function identified(run: RunRecord): RunRecord['pids'] | { skip: string } {
   const named = run.pids.filter((p) => p.pid !== UNKNOWN_PID);
   if (named.length) return named;
   const identity = run.parameters.server?.identity ?? 'an identity';
-  return { skip: `no response carried ${identity}; name what tells your processes apart with --identity header:NAME or body:REGEX` };
+  return {
+    skip: `no response carried ${identity}; name what tells your processes apart with --identity header:NAME or body:REGEX`,
+  };
 }
 
 /** " (N responses carried no IDENTITY)", for a run where some responses named no process. */
@@ -68,24 +70,41 @@ function oldServerEnding(run: RunRecord): Judgement {
     const pid = r.oldPid!;
     const ending = endings.get(pid);
     if (timelineOf(r).oldGone === 'killed') {
-      problems.push(`restart ${r.index}: PID ${pid} was killed by ${killerOf(r.strategy)} (SIGKILL after the stop timeout)`);
+      problems.push(
+        `restart ${r.index}: PID ${pid} was killed by ${killerOf(r.strategy)} (SIGKILL after the stop timeout)`,
+      );
     } else if (ending?.drainDeadline) {
-      problems.push(`restart ${r.index}: PID ${pid} hit its drain deadline and cut ${ending.drainDeadline.cutConnections} connection(s) with ${ending.drainDeadline.cutRequests} request(s) in flight (exit ${ending.exitCode ?? '?'})`);
+      problems.push(
+        `restart ${r.index}: PID ${pid} hit its drain deadline and cut ${ending.drainDeadline.cutConnections} connection(s) with ${ending.drainDeadline.cutRequests} request(s) in flight (exit ${ending.exitCode ?? '?'})`,
+      );
     } else if (ending?.exitCode === null || ending === undefined) {
       problems.push(`restart ${r.index}: PID ${pid} left no exit line in the servers' log`);
     } else if (ending.exitCode !== 0) {
       problems.push(`restart ${r.index}: PID ${pid} exited ${ending.exitCode}`);
     }
   }
-  return problems.length ? { passed: false, detail: problems.join('; ') } : { passed: true, detail: stopped.length ? `${stopped.length} old server(s) drained and exited 0` : 'no old server was stopped' };
+  return problems.length
+    ? { passed: false, detail: problems.join('; ') }
+    : {
+        passed: true,
+        detail: stopped.length ? `${stopped.length} old server(s) drained and exited 0` : 'no old server was stopped',
+      };
 }
 
 /** Each restart that exited 0 brought a new PID (named by the restart) that answered. */
 function newPidsNamed(run: RunRecord): Judgement {
   const seen = seenPids(run);
   const rollbacks = expectedRollbacks(run);
-  const silent = run.restarts.filter((r) => !rollbacks.has(r.index) && r.exitCode === 0 && (r.newPid === null || !seen.has(r.newPid)));
-  return { passed: silent.length === 0, detail: silent.length === 0 ? 'every restarted server served requests' : silent.map((r) => `restart ${r.index}: PID ${r.newPid ?? '?'} never answered`).join('; ') };
+  const silent = run.restarts.filter(
+    (r) => !rollbacks.has(r.index) && r.exitCode === 0 && (r.newPid === null || !seen.has(r.newPid)),
+  );
+  return {
+    passed: silent.length === 0,
+    detail:
+      silent.length === 0
+        ? 'every restarted server served requests'
+        : silent.map((r) => `restart ${r.index}: PID ${r.newPid ?? '?'} never answered`).join('; '),
+  };
 }
 
 /** Each restart that exited 0 was followed by a process that had not answered before it. */
@@ -99,17 +118,35 @@ function newPidsByAnswers(run: RunRecord): Judgement {
     return !pids.some((p) => p.first >= r.triggeredAt && p.first < until);
   });
   const note = restarts.length ? '' : unidentifiedNote(run);
-  return { passed: silent.length === 0, detail: (silent.length === 0 ? `${pids.length} processes answered over the run` : silent.map((r) => `restart ${r.index}: no process answered that had not answered before it`).join('; ')) + note };
+  return {
+    passed: silent.length === 0,
+    detail:
+      (silent.length === 0
+        ? `${pids.length} processes answered over the run`
+        : silent.map((r) => `restart ${r.index}: no process answered that had not answered before it`).join('; ')) +
+      note,
+  };
 }
 
 /** After the last restart only the newest PID answers, and it does. */
 function newestNamed(run: RunRecord): Judgement[] {
   const seen = seenPids(run);
   const last = finalPid(run);
-  const lastRestartEnd = run.restarts.length ? run.restarts[run.restarts.length - 1]!.finishedAt + EXIT_TOLERANCE_MS : run.startedAt;
+  const lastRestartEnd = run.restarts.length
+    ? run.restarts[run.restarts.length - 1]!.finishedAt + EXIT_TOLERANCE_MS
+    : run.startedAt;
   const others = run.pids.filter((p) => p.pid !== last && p.last > lastRestartEnd);
   const finalAnswered = (seen.get(last)?.last ?? 0) > lastRestartEnd;
-  return [{ passed: others.length === 0 && finalAnswered, detail: !finalAnswered ? `PID ${last} did not answer after the last restart` : others.length ? `also answering: ${others.map((p) => p.pid).join(', ')}` : `PID ${last}` }];
+  return [
+    {
+      passed: others.length === 0 && finalAnswered,
+      detail: !finalAnswered
+        ? `PID ${last} did not answer after the last restart`
+        : others.length
+          ? `also answering: ${others.map((p) => p.pid).join(', ')}`
+          : `PID ${last}`,
+    },
+  ];
 }
 
 /**
@@ -123,7 +160,8 @@ function lastAnswerOutsideLane(run: RunRecord, pid: { pid: number; last: number 
   const key = String(pid.pid);
   for (let index = run.buckets.length - 1; index >= 0; index--) {
     const bucket = run.buckets[index]!;
-    if ((bucket.pids[key] ?? 0) > (lane.buckets[index]?.pids[key] ?? 0)) return Math.min(bucket.start + run.bucketMs, pid.last);
+    if ((bucket.pids[key] ?? 0) > (lane.buckets[index]?.pids[key] ?? 0))
+      return Math.min(bucket.start + run.bucketMs, pid.last);
   }
   return -Infinity;
 }
@@ -138,7 +176,15 @@ function newestByAnswers(run: RunRecord): Judgement[] {
   const answersLate = (p: (typeof pids)[number]) => lastAnswerOutsideLane(run, p) > tail;
   const late = pids.filter((p) => answersLate(p) && p.first < last.triggeredAt);
   const laneNote = run.longLane ? ' (long requests a process was finishing from before are not counted)' : '';
-  const detail = late.length === 0 ? `answering at the end: ${pids.filter(answersLate).map((p) => p.pid).join(', ') || 'none'}` : `still answering at the end, from before the last restart: ${late.map((p) => p.pid).join(', ')}`;
+  const detail =
+    late.length === 0
+      ? `answering at the end: ${
+          pids
+            .filter(answersLate)
+            .map((p) => p.pid)
+            .join(', ') || 'none'
+        }`
+      : `still answering at the end, from before the last restart: ${late.map((p) => p.pid).join(', ')}`;
   return [{ passed: late.length === 0, detail: detail + laneNote + unidentifiedNote(run) }];
 }
 
@@ -165,9 +211,15 @@ export const SERVER_CHECKS: CheckDefinition[] = [
       for (const restart of run.restarts) {
         const exitedAt = timelineOf(restart).oldGoneAt;
         const old = restart.oldPid === null ? undefined : seen.get(restart.oldPid);
-        if (old && exitedAt !== undefined && old.last > exitedAt + EXIT_TOLERANCE_MS) late.push(`restart ${restart.index}: PID ${old.pid} answered ${old.last - exitedAt} ms after it exited`);
+        if (old && exitedAt !== undefined && old.last > exitedAt + EXIT_TOLERANCE_MS)
+          late.push(`restart ${restart.index}: PID ${old.pid} answered ${old.last - exitedAt} ms after it exited`);
       }
-      return [{ passed: late.length === 0, detail: late.length === 0 ? 'no answer from a PID after its exit' : late.join('; ') }];
+      return [
+        {
+          passed: late.length === 0,
+          detail: late.length === 0 ? 'no answer from a PID after its exit' : late.join('; '),
+        },
+      ];
     },
   },
   {
@@ -180,21 +232,34 @@ export const SERVER_CHECKS: CheckDefinition[] = [
       for (const p of run.pids) {
         const version = expected.get(p.pid);
         if (version === undefined) wrong.push(`PID ${p.pid} answered but is no server of this run`);
-        else if (p.versions.some((v) => v !== version)) wrong.push(`PID ${p.pid} answered as ${p.versions.join(', ')}, expected ${version}`);
+        else if (p.versions.some((v) => v !== version))
+          wrong.push(`PID ${p.pid} answered as ${p.versions.join(', ')}, expected ${version}`);
       }
-      return [{ passed: wrong.length === 0, detail: wrong.length === 0 ? `${run.pids.length} PIDs, each with the version it was started with` : wrong.join('; ') }];
+      return [
+        {
+          passed: wrong.length === 0,
+          detail:
+            wrong.length === 0
+              ? `${run.pids.length} PIDs, each with the version it was started with`
+              : wrong.join('; '),
+        },
+      ];
     },
   },
   {
     id: 'only-newest-at-end',
-    name: (run) => (reportsSteps(run) ? 'only the newest PID answers at the end' : 'only processes started by the last restart answer at the end'),
+    name: (run) =>
+      reportsSteps(run)
+        ? 'only the newest PID answers at the end'
+        : 'only processes started by the last restart answer at the end',
     needs: ['identities'],
     judge: (run) => (reportsSteps(run) ? newestNamed(run) : newestByAnswers(run)),
   },
   {
     id: 'no-leftovers',
     // Which processes are servers, and whose fds to count, only the restart's own account says: without it, zombies are what can be judged.
-    name: (run) => (reportsSteps(run) ? 'no leftover processes, zombies or leaked fds' : 'no zombies left in the container'),
+    name: (run) =>
+      reportsSteps(run) ? 'no leftover processes, zombies or leaked fds' : 'no zombies left in the container',
     needs: ['processes'],
     judge: (run) => {
       if (run.leftoversError) return [{ passed: false, detail: run.leftoversError }];
@@ -203,7 +268,10 @@ export const SERVER_CHECKS: CheckDefinition[] = [
       if (reportsSteps(run)) {
         const last = finalPid(run);
         const extra = left.serverProcesses.filter((p) => p.pid !== last);
-        const leak = left.lastServerFds !== null && left.firstServerFds !== null && left.lastServerFds > left.firstServerFds + FD_LEAK_SLACK;
+        const leak =
+          left.lastServerFds !== null &&
+          left.firstServerFds !== null &&
+          left.lastServerFds > left.firstServerFds + FD_LEAK_SLACK;
         return [
           {
             passed: extra.length === 0 && left.zombies === 0 && !leak,
@@ -213,7 +281,12 @@ export const SERVER_CHECKS: CheckDefinition[] = [
       }
       // Only zombies fail it: a process count also holds a server's short-lived helpers (a sleep, a health check), so it is told, not judged.
       const atStart = left.processesAtStart ?? left.serverProcesses.length;
-      return [{ passed: left.zombies === 0, detail: `${left.zombies} zombies; ${left.serverProcesses.length} processes in the container at the end (docker top), ${atStart} once it was ready` }];
+      return [
+        {
+          passed: left.zombies === 0,
+          detail: `${left.zombies} zombies; ${left.serverProcesses.length} processes in the container at the end (docker top), ${atStart} once it was ready`,
+        },
+      ];
     },
   },
 ];

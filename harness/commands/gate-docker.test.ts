@@ -22,29 +22,73 @@ const GO_SEED = 'reuseport-lab-example/go-seed:test';
 const GO_STATIC = 'reuseport-lab-example/go-static:test';
 
 type GateRun = Omit<PocRun, 'result'> & {
-  result?: { passed: boolean; failuresByCause: Record<string, number>; modes: { mode: string; failed: number; failuresByCause: Record<string, number> }[]; checks: { id: string; passed: boolean; skipped?: boolean; detail: string }[]; pids: { pid: number }[] };
+  result?: {
+    passed: boolean;
+    failuresByCause: Record<string, number>;
+    modes: { mode: string; failed: number; failuresByCause: Record<string, number> }[];
+    checks: { id: string; passed: boolean; skipped?: boolean; detail: string }[];
+    pids: { pid: number }[];
+  };
 };
 
 /** `npx reuseport-lab gate ...`, as a user runs it from a clone. */
 async function gate(args: string[]): Promise<GateRun> {
   const reportDir = tempDir('reuseport-lab-gate-');
-  const run = await runReporting('npx', ['--no-install', 'reuseport-lab', 'gate', '--report-dir', reportDir, '--restarts', '2', '--interval', '2', '--warmup', '1.5', '--cooldown', '1.5', ...args], reportDir);
+  const run = await runReporting(
+    'npx',
+    [
+      '--no-install',
+      'reuseport-lab',
+      'gate',
+      '--report-dir',
+      reportDir,
+      '--restarts',
+      '2',
+      '--interval',
+      '2',
+      '--warmup',
+      '1.5',
+      '--cooldown',
+      '1.5',
+      ...args,
+    ],
+    reportDir,
+  );
   return run as unknown as GateRun;
 }
 
-const explain = (run: GateRun) => `exit ${run.code}; ${run.result?.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.detail}`).join('; ') ?? ''}; stderr: ${run.stderr.slice(-400)}`;
+const explain = (run: GateRun) =>
+  `exit ${run.code}; ${
+    run.result?.checks
+      .filter((c) => !c.passed)
+      .map((c) => `${c.id}: ${c.detail}`)
+      .join('; ') ?? ''
+  }; stderr: ${run.stderr.slice(-400)}`;
 const check = (run: GateRun, id: string) => run.result!.checks.find((c) => c.id === id);
 
 let before = new Set<string>();
-const labelled = async () => (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).map((c) => c.Id.slice(0, 12));
+const labelled = async () =>
+  (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).map((c) => c.Id.slice(0, 12));
 
 describe.runIf(mustRun)('reuseport-lab gate', () => {
   beforeAll(async () => {
     before = new Set(await labelled());
     const examples = join(ROOT, 'examples');
     await buildImage(docker, { contextDir: ROOT, image: OURS, nodeVersion: '24' });
-    await buildImage(docker, { contextDir: examples, dockerfile: 'go-seed/Dockerfile', target: 'example', image: GO_SEED, nodeVersion: '24' });
-    await buildImage(docker, { contextDir: examples, dockerfile: 'go-seed/Dockerfile.static', target: 'example', image: GO_STATIC, nodeVersion: '24' });
+    await buildImage(docker, {
+      contextDir: examples,
+      dockerfile: 'go-seed/Dockerfile',
+      target: 'example',
+      image: GO_SEED,
+      nodeVersion: '24',
+    });
+    await buildImage(docker, {
+      contextDir: examples,
+      dockerfile: 'go-seed/Dockerfile.static',
+      target: 'example',
+      image: GO_STATIC,
+      nodeVersion: '24',
+    });
   }, 900_000);
 
   afterAll(async () => {
@@ -60,12 +104,22 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
   }, 120_000);
 
   it('fails the Go seed of examples/ in keep-alive load, naming the loss by its cause', async () => {
-    const run = await gate(['--config', join(ROOT, 'examples/go-seed/gate.json'), '--image', GO_SEED, '--load', 'keepalive']);
+    const run = await gate([
+      '--config',
+      join(ROOT, 'examples/go-seed/gate.json'),
+      '--image',
+      GO_SEED,
+      '--load',
+      'keepalive',
+    ]);
     expect(run.code, explain(run)).toBe(1);
     const keepalive = run.result!.modes.find((m) => m.mode === 'keepalive')!;
     expect(keepalive.failed).toBeGreaterThan(0);
     expect(Object.keys(keepalive.failuresByCause)).toContain('silent_loss');
-    expect(check(run, 'zero-failed-requests')).toMatchObject({ passed: false, detail: expect.stringContaining('silent_loss') });
+    expect(check(run, 'zero-failed-requests')).toMatchObject({
+      passed: false,
+      detail: expect.stringContaining('silent_loss'),
+    });
     // The body regex told its processes apart.
     expect(check(run, 'new-pids-answered')).toMatchObject({ passed: true });
   }, 120_000);
@@ -92,7 +146,9 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
     const port = await freePort();
     const env = `STATE_DIR=${stateDir} PORT=${port} HOST=127.0.0.1`;
     const restart = `env ${env} ${join(SCRIPTS, 'restart.sh')}`;
-    const cold = await new Promise<number | null>((resolve) => spawn('sh', ['-c', restart], { stdio: 'ignore' }).on('close', resolve));
+    const cold = await new Promise<number | null>((resolve) =>
+      spawn('sh', ['-c', restart], { stdio: 'ignore' }).on('close', resolve),
+    );
     expect(cold).toBe(0);
     try {
       // Keep-alive load only: on the host's own network namespace tcp_migrate_req may be 0.
@@ -107,22 +163,43 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
   }, 120_000);
 
   it.each([
-    [['--image', 'reuseport-lab-example/absent:none', '--port', '8080', '--restart', 'true'], /image reuseport-lab-example\/absent:none is not on this machine and cannot be pulled/],
-    [['--image', OURS, '--port', '9999', '--restart', 'true', '--ready-timeout', '3'], /was not ready \(--ready http:\/\) within 3 s: does it listen on port 9999\?/],
+    [
+      ['--image', 'reuseport-lab-example/absent:none', '--port', '8080', '--restart', 'true'],
+      /image reuseport-lab-example\/absent:none is not on this machine and cannot be pulled/,
+    ],
+    [
+      ['--image', OURS, '--port', '9999', '--restart', 'true', '--ready-timeout', '3'],
+      /was not ready \(--ready http:\/\) within 3 s: does it listen on port 9999\?/,
+    ],
     [['--url', 'http://192.0.2.1:80/', '--restart', 'true'], /is not on this machine/],
-    [['--image', OURS, '--port', '8080', '--restart', 'true', '--identity', 'header:X-Nope'], /--identity header:x-nope matched none of the \d+ responses of the warm-up/],
-  ])('refuses bad input in one line with exit 2 and leaves nothing running: %s', async (args, message) => {
-    const run = await gate(args as string[]);
-    expect(run.code, run.stderr).toBe(2);
-    // npm may add its own warnings about the machine's npmrc; ours is one line.
-    expect(run.stderr.trim().split('\n').filter((line) => !line.startsWith('npm warn'))).toHaveLength(1);
-    expect(run.stderr).toMatch(message as RegExp);
-    expect((await labelled()).filter((id) => !before.has(id))).toEqual([]);
-  }, 120_000);
+    [
+      ['--image', OURS, '--port', '8080', '--restart', 'true', '--identity', 'header:X-Nope'],
+      /--identity header:x-nope matched none of the \d+ responses of the warm-up/,
+    ],
+  ])(
+    'refuses bad input in one line with exit 2 and leaves nothing running: %s',
+    async (args, message) => {
+      const run = await gate(args as string[]);
+      expect(run.code, run.stderr).toBe(2);
+      // npm may add its own warnings about the machine's npmrc; ours is one line.
+      expect(
+        run.stderr
+          .trim()
+          .split('\n')
+          .filter((line) => !line.startsWith('npm warn')),
+      ).toHaveLength(1);
+      expect(run.stderr).toMatch(message as RegExp);
+      expect((await labelled()).filter((id) => !before.has(id))).toEqual([]);
+    },
+    120_000,
+  );
 
   it('fails a restart command that is not there, with what the engine said (exit 1)', async () => {
     const run = await gate(['--image', OURS, '--port', '8080', '--restart', '/app/no-such-restart', '--restarts', '1']);
     expect(run.code, explain(run)).toBe(1);
-    expect(check(run, 'restarts-exited-0')).toMatchObject({ passed: false, detail: expect.stringMatching(/restart 1 exited 12[67]: .*no-such-restart/) });
+    expect(check(run, 'restarts-exited-0')).toMatchObject({
+      passed: false,
+      detail: expect.stringMatching(/restart 1 exited 12[67]: .*no-such-restart/),
+    });
   }, 120_000);
 });

@@ -10,16 +10,48 @@ import { FIXTURES, SCRIPTS, tempDir } from '../../test/processes.js';
 import { freePort } from '../runtime/processes.js';
 
 type GateRun = Omit<PocRun, 'result'> & {
-  result?: { passed: boolean; written: number; checks: { id: string; passed: boolean; detail: string }[]; parameters: { tls?: { insecure: boolean } }; pids: { pid: number }[]; stream: { breaks: { how: string; code?: number }[] } | null };
+  result?: {
+    passed: boolean;
+    written: number;
+    checks: { id: string; passed: boolean; detail: string }[];
+    parameters: { tls?: { insecure: boolean } };
+    pids: { pid: number }[];
+    stream: { breaks: { how: string; code?: number }[] } | null;
+  };
 };
 
 async function gate(args: string[]): Promise<GateRun> {
   const reportDir = tempDir('reuseport-lab-gate-tls-');
-  const run = await runReporting('npx', ['--no-install', 'reuseport-lab', 'gate', '--report-dir', reportDir, '--restarts', '2', '--interval', '2', '--warmup', '1.5', '--cooldown', '1.5', ...args], reportDir);
+  const run = await runReporting(
+    'npx',
+    [
+      '--no-install',
+      'reuseport-lab',
+      'gate',
+      '--report-dir',
+      reportDir,
+      '--restarts',
+      '2',
+      '--interval',
+      '2',
+      '--warmup',
+      '1.5',
+      '--cooldown',
+      '1.5',
+      ...args,
+    ],
+    reportDir,
+  );
   return run as unknown as GateRun;
 }
 
-const explain = (run: GateRun) => `exit ${run.code}; ${run.result?.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.detail}`).join('; ') ?? ''}; stderr: ${run.stderr.slice(-400)}`;
+const explain = (run: GateRun) =>
+  `exit ${run.code}; ${
+    run.result?.checks
+      .filter((c) => !c.passed)
+      .map((c) => `${c.id}: ${c.detail}`)
+      .join('; ') ?? ''
+  }; stderr: ${run.stderr.slice(-400)}`;
 
 describe('gate an HTTPS service (--url https://)', () => {
   const stateDir = tempDir('reuseport-lab-gate-tls-state-');
@@ -30,7 +62,9 @@ describe('gate an HTTPS service (--url https://)', () => {
     port = await freePort();
     const env = `STATE_DIR=${stateDir} PORT=${port} HOST=127.0.0.1 TLS_CERT=${join(FIXTURES, 'tls/self-signed.crt')} TLS_KEY=${join(FIXTURES, 'tls/self-signed.key')}`;
     restart = `env ${env} ${join(SCRIPTS, 'restart.sh')}`;
-    const cold = await new Promise<number | null>((resolve) => spawn('sh', ['-c', restart], { stdio: 'ignore' }).on('close', resolve));
+    const cold = await new Promise<number | null>((resolve) =>
+      spawn('sh', ['-c', restart], { stdio: 'ignore' }).on('close', resolve),
+    );
     expect(cold).toBe(0);
   }, 60_000);
 
@@ -42,15 +76,34 @@ describe('gate an HTTPS service (--url https://)', () => {
   it('refuses a self-signed certificate in one line without --insecure, before any load', async () => {
     const run = await gate(['--url', `https://127.0.0.1:${port}/`, '--restart', restart]);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim().split('\n').filter((line) => !line.startsWith('npm warn'))).toEqual([
-      expect.stringMatching(new RegExp(`https://127\\.0\\.0\\.1:${port}: its certificate is not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\\); pass --insecure to gate it anyway \\(a self-signed certificate\\), or trust its CA with NODE_EXTRA_CA_CERTS=ca\\.pem$`)),
+    expect(
+      run.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('npm warn')),
+    ).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `https://127\\.0\\.0\\.1:${port}: its certificate is not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\\); pass --insecure to gate it anyway \\(a self-signed certificate\\), or trust its CA with NODE_EXTRA_CA_CERTS=ca\\.pem$`,
+        ),
+      ),
     ]);
     expect(run.result).toBeUndefined();
   }, 60_000);
 
   it('gates it with --insecure through restart.sh: every load over TLS, a WebSocket stream over wss, nothing lost', async () => {
     // Keep-alive load only: on the host's own network namespace tcp_migrate_req may be 0 (see gate-docker.test.ts).
-    const run = await gate(['--url', `https://127.0.0.1:${port}/`, '--insecure', '--restart', restart, '--load', 'keepalive', '--stream', 'ws:/ws?every=50']);
+    const run = await gate([
+      '--url',
+      `https://127.0.0.1:${port}/`,
+      '--insecure',
+      '--restart',
+      restart,
+      '--load',
+      'keepalive',
+      '--stream',
+      'ws:/ws?every=50',
+    ]);
     expect(run.code, explain(run)).toBe(0);
     expect(run.result!.parameters.tls).toEqual({ insecure: true });
     expect(run.result!.pids.length).toBe(3);
@@ -60,8 +113,14 @@ describe('gate an HTTPS service (--url https://)', () => {
 
   it('refuses --insecure for a plain HTTP target, and --tls with --url', async () => {
     const insecure = await gate(['--url', `http://127.0.0.1:${port}/`, '--insecure', '--restart', 'true']);
-    expect([insecure.code, insecure.stderr.trim()]).toEqual([2, expect.stringMatching(/--insecure applies to an HTTPS target only/)]);
+    expect([insecure.code, insecure.stderr.trim()]).toEqual([
+      2,
+      expect.stringMatching(/--insecure applies to an HTTPS target only/),
+    ]);
     const tls = await gate(['--url', `https://127.0.0.1:${port}/`, '--tls', '--restart', 'true']);
-    expect([tls.code, tls.stderr.trim()]).toEqual([2, expect.stringMatching(/--tls is for --image; for --url give an https:\/\/ URL/)]);
+    expect([tls.code, tls.stderr.trim()]).toEqual([
+      2,
+      expect.stringMatching(/--tls is for --image; for --url give an https:\/\/ URL/),
+    ]);
   }, 60_000);
 });

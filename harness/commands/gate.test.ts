@@ -16,7 +16,9 @@ import { gateCommand, resolveGateOptions } from './gate.js';
 const headers = (map: Record<string, string>) => (name: string) => map[name];
 
 function resolve(args: string[]) {
-  const command = gateCommand().exitOverride().action(() => {});
+  const command = gateCommand()
+    .exitOverride()
+    .action(() => {});
   command.parse(args, { from: 'user' });
   return resolveGateOptions(command);
 }
@@ -37,21 +39,44 @@ describe('splitCommand', () => {
 
 describe('identity', () => {
   it('reads a PID from a header or from the first group of a body regex; anything else answered is an unknown PID', () => {
-    expect(checkForeign(parseIdentity('header:X-Worker'), 200, headers({ 'x-worker': '42' }), '')).toEqual({ ok: true, pid: 42, version: '' });
-    expect(checkForeign(parseIdentity('body:PID: (\\d+)'), 200, headers({}), 'OK. Handled by PID: 7\n')).toMatchObject({ ok: true, pid: 7 });
-    expect(checkForeign(parseIdentity('body:PID: (\\d+)'), 200, headers({}), 'hello')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
-    expect(checkForeign(parseIdentity('header:x-worker'), 200, headers({ 'x-worker': 'web-1' }), '')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
-    expect(checkForeign(parseIdentity('none'), 204, headers({ 'x-server-pid': '9' }), '')).toMatchObject({ ok: true, pid: UNKNOWN_PID });
+    expect(checkForeign(parseIdentity('header:X-Worker'), 200, headers({ 'x-worker': '42' }), '')).toEqual({
+      ok: true,
+      pid: 42,
+      version: '',
+    });
+    expect(checkForeign(parseIdentity('body:PID: (\\d+)'), 200, headers({}), 'OK. Handled by PID: 7\n')).toMatchObject({
+      ok: true,
+      pid: 7,
+    });
+    expect(checkForeign(parseIdentity('body:PID: (\\d+)'), 200, headers({}), 'hello')).toMatchObject({
+      ok: true,
+      pid: UNKNOWN_PID,
+    });
+    expect(checkForeign(parseIdentity('header:x-worker'), 200, headers({ 'x-worker': 'web-1' }), '')).toMatchObject({
+      ok: true,
+      pid: UNKNOWN_PID,
+    });
+    expect(checkForeign(parseIdentity('none'), 204, headers({ 'x-server-pid': '9' }), '')).toMatchObject({
+      ok: true,
+      pid: UNKNOWN_PID,
+    });
   });
 
   it('numbers identities that are names (a replica host name) in the order first seen, and says which is which', () => {
     const names = new IdentityNames();
-    const host = (name: string) => checkForeign(parseIdentity('header:x-server-host'), 200, headers({ 'x-server-host': name }), '', names);
-    expect([host('263d70d210a6'), host('86906497298d'), host('263d70d210a6')].map((c) => (c.ok ? c.pid : -1))).toEqual([1, 2, 1]);
+    const host = (name: string) =>
+      checkForeign(parseIdentity('header:x-server-host'), 200, headers({ 'x-server-host': name }), '', names);
+    expect([host('263d70d210a6'), host('86906497298d'), host('263d70d210a6')].map((c) => (c.ok ? c.pid : -1))).toEqual([
+      1, 2, 1,
+    ]);
     expect(names.names()).toEqual({ '1': '263d70d210a6', '2': '86906497298d' });
     // A number is still a PID; a whole page is no name.
-    expect(checkForeign(parseIdentity('header:x-worker'), 200, headers({ 'x-worker': '42' }), '', names)).toMatchObject({ pid: 42 });
-    expect(checkForeign(parseIdentity('body:(.*)'), 200, headers({}), 'not a name at all', names)).toMatchObject({ pid: UNKNOWN_PID });
+    expect(checkForeign(parseIdentity('header:x-worker'), 200, headers({ 'x-worker': '42' }), '', names)).toMatchObject(
+      { pid: 42 },
+    );
+    expect(checkForeign(parseIdentity('body:(.*)'), 200, headers({}), 'not a name at all', names)).toMatchObject({
+      pid: UNKNOWN_PID,
+    });
   });
 
   it('defaults a swarm service to the host name our server sends, and its update to docker service update', () => {
@@ -60,11 +85,16 @@ describe('identity', () => {
     expect(options.identity).toEqual({ kind: 'header', name: 'x-server-host' });
     expect(options.restart).toBe('docker service update --force --quiet shop_web');
     expect(() => resolve(['--swarm-service', 'shop web'])).toThrow(/is not a service name/);
-    expect(() => resolve(['--swarm-service', 'shop_web', '--port', '80'])).toThrow(/--port is for --image; with --swarm-service the service runs as it is/);
+    expect(() => resolve(['--swarm-service', 'shop_web', '--port', '80'])).toThrow(
+      /--port is for --image; with --swarm-service the service runs as it is/,
+    );
   });
 
   it('fails what is not 2xx, whatever it says', () => {
-    expect(checkForeign(parseIdentity('header:x-server-pid'), 503, headers({ 'x-server-pid': '9' }), '')).toEqual({ ok: false, cause: 'non_2xx' });
+    expect(checkForeign(parseIdentity('header:x-server-pid'), 503, headers({ 'x-server-pid': '9' }), '')).toEqual({
+      ok: false,
+      cause: 'non_2xx',
+    });
   });
 
   it('refuses a spec it cannot use, in one line', () => {
@@ -101,9 +131,18 @@ describe('gate options', () => {
   it('takes the config file, with flags over it, and names a bad field', () => {
     const dir = tempDir('reuseport-lab-gate-config-');
     const file = join(dir, 'gate.json');
-    writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 8080, restart: 'kill -HUP 1', restarts: 5, identity: 'none' }));
+    writeFileSync(
+      file,
+      JSON.stringify({ image: 'mine:1', port: 8080, restart: 'kill -HUP 1', restarts: 5, identity: 'none' }),
+    );
     const options = resolve(['--config', file, '--restarts', '2']);
-    expect(options).toMatchObject({ target: { kind: 'image', image: 'mine:1', port: 8080, restartOn: 'container' }, restart: 'kill -HUP 1', scenario: { restarts: 2 }, identity: { kind: 'none' }, identityGiven: true });
+    expect(options).toMatchObject({
+      target: { kind: 'image', image: 'mine:1', port: 8080, restartOn: 'container' },
+      restart: 'kill -HUP 1',
+      scenario: { restarts: 2 },
+      identity: { kind: 'none' },
+      identityGiven: true,
+    });
     writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 'eighty', restart: 'x' }));
     expect(() => resolve(['--config', file])).toThrow(/gate\.json: port: must be integer/);
     writeFileSync(file, JSON.stringify({ image: 'mine:1', port: 80, restart: 'x', colour: 'blue' }));
@@ -115,15 +154,29 @@ describe('gate options', () => {
     const file = join(dir, 'gate.json');
     writeFileSync(join(dir, 'order.json'), '{"sku":1}');
     const base = { image: 'mine:1', port: 8080, restart: 'x' };
-    writeFileSync(file, JSON.stringify({ ...base, requests: [{ method: 'GET', path: '/', weight: 3 }, { name: 'order', method: 'POST', path: '/submit', bodyFile: 'order.json' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...base,
+        requests: [
+          { method: 'GET', path: '/', weight: 3 },
+          { name: 'order', method: 'POST', path: '/submit', bodyFile: 'order.json' },
+        ],
+      }),
+    );
     expect(resolve(['--config', file]).scenario.requests).toEqual([
       { name: 'GET /', method: 'GET', path: '/', headers: {}, body: null, weight: 3 },
       { name: 'order', method: 'POST', path: '/submit', headers: {}, body: Buffer.from('{"sku":1}'), weight: 1 },
     ]);
     writeFileSync(file, JSON.stringify({ ...base, requests: [{ method: 'POST' }] }));
     expect(() => resolve(['--config', file])).toThrow(/gate\.json: requests\/0: must have required property 'path'/);
-    writeFileSync(file, JSON.stringify({ ...base, requests: [{ method: 'POST', path: '/', bodyFile: 'missing.json' }] }));
-    expect(() => resolve(['--config', file])).toThrow(/requests\[0\]: cannot read the body file .*missing\.json \(ENOENT\)/);
+    writeFileSync(
+      file,
+      JSON.stringify({ ...base, requests: [{ method: 'POST', path: '/', bodyFile: 'missing.json' }] }),
+    );
+    expect(() => resolve(['--config', file])).toThrow(
+      /requests\[0\]: cannot read the body file .*missing\.json \(ENOENT\)/,
+    );
     writeFileSync(file, '{ "requests": [');
     expect(() => resolve(['--config', file])).toThrow(/gate\.json: not JSON/);
     writeFileSync(file, JSON.stringify({ ...base, path: '/x', requests: [{ method: 'GET', path: '/' }] }));
@@ -131,15 +184,23 @@ describe('gate options', () => {
   });
 
   it('says what is missing or does not fit, in one line', () => {
-    expect(() => resolve([])).toThrow(/--image IMAGE --port N, --url http:\/\/127.0.0.1:PORT\/, or --swarm-service NAME/);
+    expect(() => resolve([])).toThrow(
+      /--image IMAGE --port N, --url http:\/\/127.0.0.1:PORT\/, or --swarm-service NAME/,
+    );
     expect(() => resolve(['--image', 'x', '--restart', 'y'])).toThrow(/--image needs --port/);
     expect(() => resolve(['--image', 'x', '--port', '1'])).toThrow(/--restart is required/);
-    expect(() => resolve(['--url', 'http://127.0.0.1:1/', '--restart', 'y', '--port', '2'])).toThrow(/--port is for --image/);
+    expect(() => resolve(['--url', 'http://127.0.0.1:1/', '--restart', 'y', '--port', '2'])).toThrow(
+      /--port is for --image/,
+    );
     expect(() => resolve(['--image', 'x', '--port', '1', '--restart', "kill 'oops"])).toThrow(/--restart: unbalanced/);
   });
 
   it('loads the path of the URL and is ready when it answers 2xx, by default', () => {
     const options = resolve(['--url', 'http://127.0.0.1:9/api/ping?x=1', '--restart', 'true']);
-    expect(options).toMatchObject({ path: '/api/ping?x=1', ready: { kind: 'http', path: '/api/ping?x=1' }, identityGiven: false });
+    expect(options).toMatchObject({
+      path: '/api/ping?x=1',
+      ready: { kind: 'http', path: '/api/ping?x=1' },
+      identityGiven: false,
+    });
   });
 });

@@ -13,7 +13,16 @@ import { Command, Option } from 'commander';
 import { GATE_DEFAULTS, REPORT_DIRS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import { judgedRun } from '../judged-run.js';
-import { checkForeign, DEFAULT_IDENTITY, describeIdentity, IdentityError, IdentityNames, parseIdentity, type IdentitySpec, SWARM_IDENTITY } from '../load/identity.js';
+import {
+  checkForeign,
+  DEFAULT_IDENTITY,
+  describeIdentity,
+  IdentityError,
+  IdentityNames,
+  parseIdentity,
+  type IdentitySpec,
+  SWARM_IDENTITY,
+} from '../load/identity.js';
 import { describeLoad } from '../load/modes.js';
 import { pathProblem } from '../load/request-line.js';
 import type { TlsSettings } from '../load/tls.js';
@@ -62,26 +71,73 @@ export interface GateOptions {
 /** Every flag; its config-file key is the camelCase of its name. */
 export function gateCommand(): Command {
   const command = new Command('gate')
-    .description('load your server, restart it your way, and fail when a request is lost, too slow, or the restart stalls it')
-    .addOption(new Option('--image <image>', 'your image, run as it is (never built, retagged or changed)').conflicts('url'))
-    .addOption(new Option('--url <url>', 'a service already running on this machine (loopback only); with --swarm-service, the load balancer in front of it'))
-    .addOption(new Option('--swarm-service <name>', "a replicated swarm service, loaded through its published port (or --url) while --restart updates it (default: 'docker service update --force NAME')").conflicts('image'))
+    .description(
+      'load your server, restart it your way, and fail when a request is lost, too slow, or the restart stalls it',
+    )
+    .addOption(
+      new Option('--image <image>', 'your image, run as it is (never built, retagged or changed)').conflicts('url'),
+    )
+    .addOption(
+      new Option(
+        '--url <url>',
+        'a service already running on this machine (loopback only); with --swarm-service, the load balancer in front of it',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--swarm-service <name>',
+        "a replicated swarm service, loaded through its published port (or --url) while --restart updates it (default: 'docker service update --force NAME')",
+      ).conflicts('image'),
+    )
     .option('--port <n>', '--image: the port it listens on')
-    .option('--restart <command>', 'the restart command: in the container through docker exec, split like a shell line but run without one; on the host through sh -c')
-    .addOption(new Option('--restart-on <where>', '--image: where the restart command runs (default: container)').choices(['container', 'host']))
-    .option('--ready <spec>', 'when the server is ready at start: port | http:/PATH | log:REGEX | delay:MS (default: http:PATH answers 2xx)')
-    .option('--identity <spec>', 'which process answered: header:NAME | body:REGEX | none (default: header:X-Server-Pid, when the server sends it)')
+    .option(
+      '--restart <command>',
+      'the restart command: in the container through docker exec, split like a shell line but run without one; on the host through sh -c',
+    )
+    .addOption(
+      new Option('--restart-on <where>', '--image: where the restart command runs (default: container)').choices([
+        'container',
+        'host',
+      ]),
+    )
+    .option(
+      '--ready <spec>',
+      'when the server is ready at start: port | http:/PATH | log:REGEX | delay:MS (default: http:PATH answers 2xx)',
+    )
+    .option(
+      '--identity <spec>',
+      'which process answered: header:NAME | body:REGEX | none (default: header:X-Server-Pid, when the server sends it)',
+    )
     .option('--path <path>', 'the path the load requests (default: /, or the path of --url)')
     .option('--tls', '--image: it serves HTTPS on its port (an https:// --url says so itself)')
-    .option('--insecure', 'HTTPS: accept a certificate that is not trusted (self-signed); without it such a target is refused before any load')
+    .option(
+      '--insecure',
+      'HTTPS: accept a certificate that is not trusted (self-signed); without it such a target is refused before any load',
+    )
     .option('--env <KEY=VALUE...>', '--image: environment for the container');
   addRunOptions(command);
   return command
-    .addOption(new Option('--ready-timeout <seconds>', 'time the server has to be ready at start').default(GATE_DEFAULTS.readyTimeoutSeconds))
-    .addOption(new Option('--restart-timeout <seconds>', 'a restart running longer is ended and fails the run').default(GATE_DEFAULTS.restartTimeoutSeconds))
-    .addOption(new Option('--tcp-migrate-req <0|1>', '--image: net.ipv4.tcp_migrate_req in the container (default: 1)').choices(['0', '1']))
+    .addOption(
+      new Option('--ready-timeout <seconds>', 'time the server has to be ready at start').default(
+        GATE_DEFAULTS.readyTimeoutSeconds,
+      ),
+    )
+    .addOption(
+      new Option('--restart-timeout <seconds>', 'a restart running longer is ended and fails the run').default(
+        GATE_DEFAULTS.restartTimeoutSeconds,
+      ),
+    )
+    .addOption(
+      new Option('--tcp-migrate-req <0|1>', '--image: net.ipv4.tcp_migrate_req in the container (default: 1)').choices([
+        '0',
+        '1',
+      ]),
+    )
     .addOption(new Option('--report-dir <dir>', 'where result.json and the report go').default(REPORT_DIRS.gate))
-    .option('--config <file>', 'a JSON file with any of these settings (harness/commands/gate-config.schema.json); flags override it')
+    .option(
+      '--config <file>',
+      'a JSON file with any of these settings (harness/commands/gate-config.schema.json); flags override it',
+    )
     .option('--i-own-this-target', '--url: allow a target that is not on this machine')
     .option('--keep', '--image: leave the container running')
     .option('--json', 'print result.json to stdout instead of the terminal view');
@@ -96,7 +152,9 @@ function merged(command: Command): Record<string, unknown> {
     try {
       text = readFileSync(flags.config, 'utf8');
     } catch (error) {
-      throw new SetupError(`--config ${flags.config}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new SetupError(
+        `--config ${flags.config}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     try {
       file = JSON.parse(text) as Record<string, unknown>;
@@ -106,8 +164,16 @@ function merged(command: Command): Record<string, unknown> {
     const ajv = new Ajv({ allErrors: false });
     if (!ajv.validate(SCHEMA, file)) {
       const e = ajv.errors![0]!;
-      const field = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty: string }).additionalProperty) : e.instancePath.replace(/^\//, '') || '(top level)';
-      const why = e.keyword === 'additionalProperties' ? `unknown field; the fields are ${Object.keys(SCHEMA.properties).filter((k) => k !== '$schema').join(', ')}` : e.message;
+      const field =
+        e.keyword === 'additionalProperties'
+          ? String((e.params as { additionalProperty: string }).additionalProperty)
+          : e.instancePath.replace(/^\//, '') || '(top level)';
+      const why =
+        e.keyword === 'additionalProperties'
+          ? `unknown field; the fields are ${Object.keys(SCHEMA.properties)
+              .filter((k) => k !== '$schema')
+              .join(', ')}`
+          : e.message;
       throw new SetupError(`--config ${flags.config}: ${field}: ${why}`);
     }
     // A body file is named from where the config file is, not from where the gate runs.
@@ -125,16 +191,23 @@ export function resolveGateOptions(command: Command): GateOptions {
   const o = merged(command);
   const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (o.image !== undefined && o.url !== undefined) throw new SetupError('give --image or --url, not both');
-  if (o.image !== undefined && o.swarmService !== undefined) throw new SetupError('give --image or --swarm-service, not both');
+  if (o.image !== undefined && o.swarmService !== undefined)
+    throw new SetupError('give --image or --swarm-service, not both');
   if (o.image === undefined && o.url === undefined && o.swarmService === undefined) {
-    throw new SetupError('name the server to gate: --image IMAGE --port N, --url http://127.0.0.1:PORT/, or --swarm-service NAME');
+    throw new SetupError(
+      'name the server to gate: --image IMAGE --port N, --url http://127.0.0.1:PORT/, or --swarm-service NAME',
+    );
   }
   const swarmService = o.swarmService === undefined ? undefined : String(o.swarmService);
-  if (swarmService !== undefined && !/^[A-Za-z0-9][\w.-]*$/.test(swarmService)) throw new SetupError(`--swarm-service '${swarmService}' is not a service name; docker service ls lists them`);
+  if (swarmService !== undefined && !/^[A-Za-z0-9][\w.-]*$/.test(swarmService))
+    throw new SetupError(`--swarm-service '${swarmService}' is not a service name; docker service ls lists them`);
   // A swarm service has an update command of its own; anything else must be told how it restarts.
-  if (swarmService !== undefined && o.restart === undefined) o.restart = `docker service update --force --quiet ${swarmService}`;
-  if (typeof o.restart !== 'string' || !o.restart.trim()) throw new SetupError("--restart is required: the command that restarts your server (e.g. --restart 'kill -HUP 1')");
-  if (o.path !== undefined && (o.request !== undefined || o.requests !== undefined)) throw new SetupError('give --path or a request mix (--request, requests), not both: name the path in each request');
+  if (swarmService !== undefined && o.restart === undefined)
+    o.restart = `docker service update --force --quiet ${swarmService}`;
+  if (typeof o.restart !== 'string' || !o.restart.trim())
+    throw new SetupError("--restart is required: the command that restarts your server (e.g. --restart 'kill -HUP 1')");
+  if (o.path !== undefined && (o.request !== undefined || o.requests !== undefined))
+    throw new SetupError('give --path or a request mix (--request, requests), not both: name the path in each request');
   const pathText = (o.path as string | undefined) ?? '/';
   const pathWrong = pathProblem(pathText);
   if (pathWrong) throw new SetupError(`--path ${pathWrong}`);
@@ -142,7 +215,8 @@ export function resolveGateOptions(command: Command): GateOptions {
   let target: GateOptions['target'];
   let path = pathText;
   if (o.image !== undefined) {
-    if (o.port === undefined) throw new SetupError('--image needs --port: the port the server listens on inside the container');
+    if (o.port === undefined)
+      throw new SetupError('--image needs --port: the port the server listens on inside the container');
     const restartOn = (o.restartOn as 'container' | 'host' | undefined) ?? 'container';
     if (restartOn === 'container') {
       try {
@@ -152,20 +226,34 @@ export function resolveGateOptions(command: Command): GateOptions {
         throw error;
       }
     }
-    target = { kind: 'image', image: String(o.image), port: numberOption('--port', o.port, { min: 1, max: 65535, whole: true }), restartOn };
+    target = {
+      kind: 'image',
+      image: String(o.image),
+      port: numberOption('--port', o.port, { min: 1, max: 65535, whole: true }),
+      restartOn,
+    };
   } else {
     for (const key of ['port', 'restartOn', 'env', 'tcpMigrateReq', 'keep'] as const) {
-      if (o[key] !== undefined) throw new SetupError(`${flag(key)} is for --image; with ${swarmService === undefined ? '--url' : '--swarm-service'} the service runs as it is`);
+      if (o[key] !== undefined)
+        throw new SetupError(
+          `${flag(key)} is for --image; with ${swarmService === undefined ? '--url' : '--swarm-service'} the service runs as it is`,
+        );
     }
     const url = o.url === undefined ? undefined : checkTargetUrl(String(o.url), o.iOwnThisTarget === true);
-    if (swarmService !== undefined && url?.protocol === 'https:') throw new SetupError('--swarm-service loads plain HTTP; give an http:// --url');
-    target = swarmService !== undefined ? { kind: 'swarm', service: swarmService, ...(url ? { url } : {}) } : { kind: 'url', url: url! };
+    if (swarmService !== undefined && url?.protocol === 'https:')
+      throw new SetupError('--swarm-service loads plain HTTP; give an http:// --url');
+    target =
+      swarmService !== undefined
+        ? { kind: 'swarm', service: swarmService, ...(url ? { url } : {}) }
+        : { kind: 'url', url: url! };
     if (o.path === undefined && url) path = url.pathname + url.search;
   }
 
-  if (o.tls === true && target.kind === 'url') throw new SetupError('--tls is for --image; for --url give an https:// URL');
+  if (o.tls === true && target.kind === 'url')
+    throw new SetupError('--tls is for --image; for --url give an https:// URL');
   const tls = target.kind === 'url' ? target.url.protocol === 'https:' : o.tls === true;
-  if (o.insecure === true && !tls) throw new SetupError('--insecure applies to an HTTPS target only: an https:// --url, or --image with --tls');
+  if (o.insecure === true && !tls)
+    throw new SetupError('--insecure applies to an HTTPS target only: an https:// --url, or --image with --tls');
 
   // Every replica of a fleet may be PID 20: its host name (our server's X-Server-Host) tells them apart.
   let identity: IdentitySpec = target.kind === 'swarm' ? SWARM_IDENTITY : DEFAULT_IDENTITY;
@@ -178,7 +266,8 @@ export function resolveGateOptions(command: Command): GateOptions {
     throw error;
   }
   const env = (o.env as string[] | undefined) ?? [];
-  for (const pair of env) if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair)) throw new SetupError(`--env needs KEY=VALUE, got '${pair}'`);
+  for (const pair of env)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair)) throw new SetupError(`--env needs KEY=VALUE, got '${pair}'`);
 
   return {
     target,
@@ -200,13 +289,32 @@ export function resolveGateOptions(command: Command): GateOptions {
 }
 
 async function makeRuntime(options: GateOptions): Promise<Runtime> {
-  const settings = { identityNone: options.identity.kind === 'none', tls: options.tls, ready: options.ready, readyTimeoutSeconds: options.readyTimeoutSeconds, restartTimeoutSeconds: options.restartTimeoutSeconds, restart: options.restart };
+  const settings = {
+    identityNone: options.identity.kind === 'none',
+    tls: options.tls,
+    ready: options.ready,
+    readyTimeoutSeconds: options.readyTimeoutSeconds,
+    restartTimeoutSeconds: options.restartTimeoutSeconds,
+    restart: options.restart,
+  };
   if (options.target.kind === 'url') return new UrlRuntime({ ...settings, url: options.target.url });
   const docker = connect();
   const flag = options.target.kind === 'swarm' ? '--swarm-service' : '--image';
-  if (!(await engineAnswers(docker))) throw new SetupError(`${flag} needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`);
-  if (options.target.kind === 'swarm') return new SwarmRuntime(docker, { ...settings, service: options.target.service, url: options.target.url });
-  return new ImageRuntime(docker, { ...settings, image: options.target.image, port: options.target.port, restartOn: options.target.restartOn, env: options.env, tcpMigrateReq: options.tcpMigrateReq, keep: options.keep });
+  if (!(await engineAnswers(docker)))
+    throw new SetupError(
+      `${flag} needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`,
+    );
+  if (options.target.kind === 'swarm')
+    return new SwarmRuntime(docker, { ...settings, service: options.target.service, url: options.target.url });
+  return new ImageRuntime(docker, {
+    ...settings,
+    image: options.target.image,
+    port: options.target.port,
+    restartOn: options.target.restartOn,
+    env: options.env,
+    tcpMigrateReq: options.tcpMigrateReq,
+    keep: options.keep,
+  });
 }
 
 export async function runGate(options: GateOptions): Promise<number> {
@@ -217,22 +325,47 @@ export async function runGate(options: GateOptions): Promise<number> {
   const names = new IdentityNames();
   const scenario: ScenarioOptions = {
     strategy: USER_COMMAND,
-    request: { path: options.path, check: (status, header, body) => checkForeign(options.identity, status, header, body, names), names },
+    request: {
+      path: options.path,
+      check: (status, header, body) => checkForeign(options.identity, status, header, body, names),
+      names,
+    },
     tls: options.tls,
-    server: { identity, identityGiven: options.identityGiven, path: options.path, ready: describeReady(options.ready), restart: options.restart },
+    server: {
+      identity,
+      identityGiven: options.identityGiven,
+      path: options.path,
+      ready: describeReady(options.ready),
+      restart: options.restart,
+    },
     ...options.scenario,
   };
 
   say(chalk.bold(`reuseport-lab gate: ${options.scenario.restarts} × '${options.restart}' under load`));
   say(chalk.dim(`  target: ${runtime.description}`));
-  say(chalk.dim(`  load: ${describeLoad(scenario)}${options.scenario.requests ? '' : `, GET ${options.path}`}; identity ${identity}; ready when ${describeReady(options.ready)}`));
-  const { doc } = await judgedRun(runtime, scenario, { reportDir: options.reportDir, json: options.json, say }, {
-    // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
-    afterWarmup: (load) =>
-      options.identityGiven && options.identity.kind !== 'none' && load.answered > 0 && !load.pids.some((p) => p.pid !== UNKNOWN_PID)
-        ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (what it finds must be a whole number, or a name such as a host name), or use --identity none`
-        : undefined,
-  });
-  if (options.keep && runtime instanceof ImageRuntime) say(`container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
+  say(
+    chalk.dim(
+      `  load: ${describeLoad(scenario)}${options.scenario.requests ? '' : `, GET ${options.path}`}; identity ${identity}; ready when ${describeReady(options.ready)}`,
+    ),
+  );
+  const { doc } = await judgedRun(
+    runtime,
+    scenario,
+    { reportDir: options.reportDir, json: options.json, say },
+    {
+      // A named identity that matched nothing in the warm-up is a mistake in the command line, not a verdict.
+      afterWarmup: (load) =>
+        options.identityGiven &&
+        options.identity.kind !== 'none' &&
+        load.answered > 0 &&
+        !load.pids.some((p) => p.pid !== UNKNOWN_PID)
+          ? `--identity ${identity} matched none of the ${load.answered} responses of the warm-up; check the header name or the regex (what it finds must be a whole number, or a name such as a host name), or use --identity none`
+          : undefined,
+    },
+  );
+  if (options.keep && runtime instanceof ImageRuntime)
+    say(
+      `container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`,
+    );
   return exitCodeOf(doc);
 }

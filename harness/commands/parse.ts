@@ -6,7 +6,8 @@ import { SetupError } from '../errors.js';
 /** A usage error from commander as a SetupError; help and version pass through (they are not errors). */
 export function usageError(error: unknown, command?: Command): unknown {
   if (!(error instanceof CommanderError) || error.exitCode === 0) return error;
-  if (error.code === 'commander.excessArguments' && command) return new SetupError(`Unexpected argument '${command.args.join(' ')}'; see --help`);
+  if (error.code === 'commander.excessArguments' && command)
+    return new SetupError(`Unexpected argument '${command.args.join(' ')}'; see --help`);
   const text = error.message.replace(/^error: /, '');
   return new SetupError(`${text.charAt(0).toUpperCase()}${text.slice(1)}; see --help`);
 }

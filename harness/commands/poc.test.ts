@@ -6,12 +6,26 @@ import { helpText, parseOptions } from './poc.js';
 
 describe('parseOptions', () => {
   it('has defaults for everything', () => {
-    expect(parseOptions([])).toMatchObject({ runtime: 'auto', strategy: 'reuseport', load: 'both', connections: 50, restarts: 3, intervalMs: 2000, overlapMs: 500, reportDir: 'reports', build: true });
+    expect(parseOptions([])).toMatchObject({
+      runtime: 'auto',
+      strategy: 'reuseport',
+      load: 'both',
+      connections: 50,
+      restarts: 3,
+      intervalMs: 2000,
+      overlapMs: 500,
+      reportDir: 'reports',
+      build: true,
+    });
   });
 
   it('drives the open model by default, at a calibrated share unless --rate is given', () => {
     expect(parseOptions([])).toMatchObject({ loadModel: 'open', rate: null, loadShare: 0.35, maxConnections: 256 });
-    expect(parseOptions(['--rate', '250', '--max-connections', '64'])).toMatchObject({ loadModel: 'open', rate: 250, maxConnections: 64 });
+    expect(parseOptions(['--rate', '250', '--max-connections', '64'])).toMatchObject({
+      loadModel: 'open',
+      rate: 250,
+      maxConnections: 64,
+    });
     expect(parseOptions(['--load-share', '0.25'])).toMatchObject({ rate: null, loadShare: 0.25 });
     expect(parseOptions(['--load-model', 'closed'])).toMatchObject({ loadModel: 'closed', rate: null });
   });
@@ -26,7 +40,10 @@ describe('parseOptions', () => {
     [['--overlap', '3000', '--interval', '2'], /--overlap 3000 ms must be shorter than --interval/],
     [['extra'], /Unexpected argument 'extra'|Unexpected/],
     [['--load-model', 'burst'], /--load-model "burst" is not one of open, closed/],
-    [['--load-model', 'closed', '--rate', '100'], /--rate applies to the open model; drop it, or drop --load-model closed/],
+    [
+      ['--load-model', 'closed', '--rate', '100'],
+      /--rate applies to the open model; drop it, or drop --load-model closed/,
+    ],
     [['--rate', '0'], /--rate "0" is not valid: use a number from 1 to 1000000/],
     [['--rate', '100', '--load-share', '0.3'], /give one of them/],
     [['--max-connections', '0'], /--max-connections "0" is not valid/],
@@ -36,7 +53,21 @@ describe('parseOptions', () => {
 
   it('documents every option with its default in --help', () => {
     const help = helpText();
-    for (const flag of ['--runtime', '--strategy', '--load', '--load-model', '--rate', '--load-share', '--max-connections', '--connections', '--restarts', '--interval', '--report-dir', '--keep', '--skip-build']) {
+    for (const flag of [
+      '--runtime',
+      '--strategy',
+      '--load',
+      '--load-model',
+      '--rate',
+      '--load-share',
+      '--max-connections',
+      '--connections',
+      '--restarts',
+      '--interval',
+      '--report-dir',
+      '--keep',
+      '--skip-build',
+    ]) {
       expect(help).toContain(flag);
     }
     expect(help).toContain('(default: 50)');
@@ -48,10 +79,17 @@ describe('reuseport-lab poc, from the command line', () => {
     ['--long', '/slow\r\nGET /admin HTTP/1.1'],
     ['--stream', 'sse:/events\r\nX-Injected: 1'],
     ['--request', 'GET /a\u0001b'],
-  ])('refuses %s with a CR, LF or other control character in one line, exit 2, before anything starts', (flag, value) => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist/harness/cli.js'), 'poc', '--runtime', 'local', flag, value], { encoding: 'utf8', timeout: 30_000 });
-    expect(run.status).toBe(2);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/control character/)]);
-    expect(run.stdout).toBe('');
-  });
+  ])(
+    'refuses %s with a CR, LF or other control character in one line, exit 2, before anything starts',
+    (flag, value) => {
+      const run = spawnSync(
+        process.execPath,
+        [join(ROOT, 'dist/harness/cli.js'), 'poc', '--runtime', 'local', flag, value],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/control character/)]);
+      expect(run.stdout).toBe('');
+    },
+  );
 });

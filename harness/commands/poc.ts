@@ -51,24 +51,76 @@ export interface PocOptions extends RunSettings, Budgets {
 
 export function pocCommand(): Command {
   const command = new Command('poc')
-    .description("restart this project's SO_REUSEPORT server under load, and fail when a request is lost, too slow, or a switchover stalls")
-    .addOption(new Option('--runtime <where>', 'docker when an engine answers, else local processes; docker makes it mandatory').choices(['auto', 'docker', 'local']).default(POC_DEFAULTS.runtime))
-    .addOption(new Option('--strategy <name>', 'how the server is replaced: one of the strategies below').default(POC_DEFAULTS.strategy));
+    .description(
+      "restart this project's SO_REUSEPORT server under load, and fail when a request is lost, too slow, or a switchover stalls",
+    )
+    .addOption(
+      new Option('--runtime <where>', 'docker when an engine answers, else local processes; docker makes it mandatory')
+        .choices(['auto', 'docker', 'local'])
+        .default(POC_DEFAULTS.runtime),
+    )
+    .addOption(
+      new Option('--strategy <name>', 'how the server is replaced: one of the strategies below').default(
+        POC_DEFAULTS.strategy,
+      ),
+    );
   addRunOptions(command);
   return command
-    .addOption(new Option('--overlap <ms>', 'both servers serve this long before the old one gets SIGTERM').default(RESTART_DEFAULTS.overlapMs))
+    .addOption(
+      new Option('--overlap <ms>', 'both servers serve this long before the old one gets SIGTERM').default(
+        RESTART_DEFAULTS.overlapMs,
+      ),
+    )
     .addOption(new Option('--fault <name>', `inject a fault into restart #1: ${FAULT_NAMES.join(', ')}`))
-    .addOption(new Option('--ready-timeout <seconds>', 'time the new server has to become ready (systemd: TimeoutStartSec)').default(RESTART_DEFAULTS.readyTimeoutSeconds))
-    .addOption(new Option('--stop-timeout <seconds>', 'time the old server has to drain before SIGKILL (systemd: TimeoutStopSec)').default(RESTART_DEFAULTS.stopTimeoutSeconds))
-    .addOption(new Option('--steer <on|off>', 'old servers steer new connections to the new one before closing their listener; off shows what that saves').default(RESTART_DEFAULTS.steer))
-    .addOption(new Option('--restart-timeout <seconds>', 'a restart running longer is ended and fails the run (default: ready + stop timeout + overlap + 30)'))
+    .addOption(
+      new Option(
+        '--ready-timeout <seconds>',
+        'time the new server has to become ready (systemd: TimeoutStartSec)',
+      ).default(RESTART_DEFAULTS.readyTimeoutSeconds),
+    )
+    .addOption(
+      new Option(
+        '--stop-timeout <seconds>',
+        'time the old server has to drain before SIGKILL (systemd: TimeoutStopSec)',
+      ).default(RESTART_DEFAULTS.stopTimeoutSeconds),
+    )
+    .addOption(
+      new Option(
+        '--steer <on|off>',
+        'old servers steer new connections to the new one before closing their listener; off shows what that saves',
+      ).default(RESTART_DEFAULTS.steer),
+    )
+    .addOption(
+      new Option(
+        '--restart-timeout <seconds>',
+        'a restart running longer is ended and fails the run (default: ready + stop timeout + overlap + 30)',
+      ),
+    )
     .addOption(new Option('--report-dir <dir>', 'where result.json and the report go').default(REPORT_DIRS.poc))
     .option('--skip-build', 'docker: use the existing image instead of building it')
     .option('--keep', 'docker: leave the container running and print how to reach it')
-    .addOption(new Option('--image <name>', 'docker: image tag to build and run (the systemd strategies use TAG-systemd)').default(IMAGE_DEFAULTS.image))
-    .addOption(new Option('--node-version <major>', 'docker: Node major version of the base images').default(IMAGE_DEFAULTS.nodeVersion))
+    .addOption(
+      new Option(
+        '--image <name>',
+        'docker: image tag to build and run (the systemd strategies use TAG-systemd)',
+      ).default(IMAGE_DEFAULTS.image),
+    )
+    .addOption(
+      new Option('--node-version <major>', 'docker: Node major version of the base images').default(
+        IMAGE_DEFAULTS.nodeVersion,
+      ),
+    )
     .option('--json', 'print result.json to stdout instead of the terminal view')
-    .addHelpText('after', ['', 'Strategies (the systemd ones run under Docker only, with systemd as PID 1):', ...STRATEGY_NAMES.map((name) => `  ${name.padEnd(26)}${STRATEGIES[name].summary}`), '', 'Exit codes: 0 passed, 1 the gate failed (see the checks), 2 usage or setup error, 3 inconclusive (the load generator fell behind its schedule).'].join('\n'));
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Strategies (the systemd ones run under Docker only, with systemd as PID 1):',
+        ...STRATEGY_NAMES.map((name) => `  ${name.padEnd(26)}${STRATEGIES[name].summary}`),
+        '',
+        'Exit codes: 0 passed, 1 the gate failed (see the checks), 2 usage or setup error, 3 inconclusive (the load generator fell behind its schedule).',
+      ].join('\n'),
+    );
 }
 
 /** The options from a parsed `poc` command, checked against each other; throws SetupError with one line. */
@@ -92,16 +144,25 @@ export function resolvePocOptions(command: Command): PocOptions {
     nodeVersion: String(o.nodeVersion),
     json: o.json === true,
   };
-  parsed.restartTimeout = o.restartTimeout === undefined ? defaultRestartTimeoutSeconds(parsed) : numberOption('--restart-timeout', o.restartTimeout, { min: 1, max: 7200 });
-  if (!/^\d{2}$/.test(parsed.nodeVersion)) throw new SetupError(`--node-version ${JSON.stringify(parsed.nodeVersion)} is not valid: use a major version such as 24`);
+  parsed.restartTimeout =
+    o.restartTimeout === undefined
+      ? defaultRestartTimeoutSeconds(parsed)
+      : numberOption('--restart-timeout', o.restartTimeout, { min: 1, max: 7200 });
+  if (!/^\d{2}$/.test(parsed.nodeVersion))
+    throw new SetupError(
+      `--node-version ${JSON.stringify(parsed.nodeVersion)} is not valid: use a major version such as 24`,
+    );
   if (parsed.reportDir === '') throw new SetupError('--report-dir needs a directory');
   if (parsed.runtime === 'local' && (parsed.keep || !parsed.build)) {
     throw new SetupError('--keep and --skip-build apply to the docker runtime only; drop them or use --runtime docker');
   }
   const refusal = parsed.fault && STRATEGIES[parsed.strategy].refuses(parsed.fault);
-  if (refusal) throw new SetupError(`--fault ${parsed.fault} does not apply to --strategy ${parsed.strategy}: ${refusal}`);
+  if (refusal)
+    throw new SetupError(`--fault ${parsed.fault} does not apply to --strategy ${parsed.strategy}: ${refusal}`);
   if (parsed.runtime !== 'auto' && !STRATEGIES[parsed.strategy].runtimes.includes(parsed.runtime)) {
-    throw new SetupError(`--strategy ${parsed.strategy} runs on ${STRATEGIES[parsed.strategy].runtimes.join(' or ')}, not --runtime ${parsed.runtime}`);
+    throw new SetupError(
+      `--strategy ${parsed.strategy} runs on ${STRATEGIES[parsed.strategy].runtimes.join(' or ')}, not --runtime ${parsed.runtime}`,
+    );
   }
   if (parsed.overlapMs >= parsed.intervalMs && parsed.restarts > 1) {
     throw new SetupError(`--overlap ${parsed.overlapMs} ms must be shorter than --interval (${parsed.intervalMs} ms)`);
@@ -119,39 +180,89 @@ export function helpText(): string {
 }
 
 function restartSettings(options: PocOptions): RestartSettings {
-  return { readyTimeoutSeconds: options.readyTimeout, stopTimeoutSeconds: options.stopTimeout, overlapMs: options.overlapMs };
+  return {
+    readyTimeoutSeconds: options.readyTimeout,
+    stopTimeoutSeconds: options.stopTimeout,
+    overlapMs: options.overlapMs,
+  };
 }
 
 /** What the scenario takes, built from the options explicitly: nothing else of the command line reaches the result. */
 function scenarioOf(options: PocOptions): ScenarioOptions {
-  const { load, loadModel, rate, loadShare, maxConnections, connections, redactHeaders, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor } = options;
+  const {
+    load,
+    loadModel,
+    rate,
+    loadShare,
+    maxConnections,
+    connections,
+    redactHeaders,
+    restarts,
+    intervalMs,
+    warmupMs,
+    cooldownMs,
+    bucketMs,
+    requestTimeoutSeconds,
+    latencyBudgetMs,
+    stallFloor,
+  } = options;
   return {
     strategy: options.strategy,
-    load, loadModel, rate, loadShare, maxConnections, connections, redactHeaders, restarts, intervalMs, warmupMs, cooldownMs, bucketMs, requestTimeoutSeconds, latencyBudgetMs, stallFloor,
+    load,
+    loadModel,
+    rate,
+    loadShare,
+    maxConnections,
+    connections,
+    redactHeaders,
+    restarts,
+    intervalMs,
+    warmupMs,
+    cooldownMs,
+    bucketMs,
+    requestTimeoutSeconds,
+    latencyBudgetMs,
+    stallFloor,
     // A fault that shows itself through the long lane brings one, unless --long names its own.
     longLane: options.longLane ?? (options.fault ? (FAULTS[options.fault].longLane ?? null) : null),
     requests: options.requests,
     stream: options.stream,
     fault: options.fault,
-    restartSettings: { ...restartSettings(options), restartTimeoutSeconds: options.restartTimeout, steer: options.steer },
+    restartSettings: {
+      ...restartSettings(options),
+      restartTimeoutSeconds: options.restartTimeout,
+      steer: options.steer,
+    },
   };
 }
 
-async function makeRuntime(options: PocOptions, argv: string[], say: (text: string) => void): Promise<Runtime | number> {
+async function makeRuntime(
+  options: PocOptions,
+  argv: string[],
+  say: (text: string) => void,
+): Promise<Runtime | number> {
   const docker = connect();
   const strategy = STRATEGIES[options.strategy];
   // Inside the namespace the choice was made already: local.
   const engine = options.runtime !== 'local' && !inPrivateNetns() && (await engineAnswers(docker));
   if (!engine && !strategy.runtimes.includes('local')) {
-    throw new SetupError(`--strategy ${strategy.name} runs under Docker only and no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`);
+    throw new SetupError(
+      `--strategy ${strategy.name} runs under Docker only and no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`,
+    );
   }
   if (options.runtime === 'docker' && !engine) {
-    throw new SetupError('no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian), or use --runtime local');
+    throw new SetupError(
+      'no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian), or use --runtime local',
+    );
   }
   if (engine) {
     if (options.build) {
       const image = imageFor(options.image, strategy.image);
-      say(chalk.dim(`building ${image} (Node ${options.nodeVersion}${strategy.image === 'systemd' ? ', systemd as PID 1' : ''})...`));
+      say(
+        chalk.dim(
+          `building ${image} (Node ${options.nodeVersion}${strategy.image === 'systemd' ? ', systemd as PID 1' : ''})...`,
+        ),
+      );
       const interactive = process.stderr.isTTY;
       await buildImage(docker, {
         contextDir: ROOT,
@@ -162,15 +273,23 @@ async function makeRuntime(options: PocOptions, argv: string[], say: (text: stri
       });
       if (interactive) process.stderr.write('\r\x1b[K');
     }
-    return new DockerRuntime(docker, { image: options.image, strategy, settings: restartSettings(options), restartTimeoutSeconds: options.restartTimeout, keep: options.keep });
+    return new DockerRuntime(docker, {
+      image: options.image,
+      strategy,
+      settings: restartSettings(options),
+      restartTimeoutSeconds: options.restartTimeout,
+      keep: options.keep,
+    });
   }
 
-  if (process.platform !== 'linux') throw new SetupError('the local runtime needs Linux; start Docker and use --runtime docker');
+  if (process.platform !== 'linux')
+    throw new SetupError('the local runtime needs Linux; start Docker and use --runtime docker');
   let netnsNote: string | undefined;
   if (!inPrivateNetns()) {
     const code = await rerunInNetns(SCRIPTS_DIR, ['poc', ...argv, '--runtime', 'local']);
     if (code !== null) return code;
-    netnsNote = 'no private network namespace could be made (needs root): connections queued at a closing listener may be reset';
+    netnsNote =
+      'no private network namespace could be made (needs root): connections queued at a closing listener may be reset';
   }
   return new LocalRuntime({
     scriptsDir: SCRIPTS_DIR,
@@ -194,9 +313,15 @@ export async function runPoc(options: PocOptions, argv: string[]): Promise<numbe
   say(chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
   say(chalk.dim(`  runtime: ${runtime.description}`));
   say(chalk.dim(`  load: ${describeLoad(options)}`));
-  const { result, doc } = await judgedRun(runtime, scenarioOf(options), { reportDir: options.reportDir, json: options.json, say });
+  const { result, doc } = await judgedRun(runtime, scenarioOf(options), {
+    reportDir: options.reportDir,
+    json: options.json,
+    say,
+  });
   if (options.keep && runtime instanceof DockerRuntime) {
-    say(`container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`);
+    say(
+      `container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`,
+    );
   }
   return exitCodeOf(doc);
 }

@@ -29,7 +29,9 @@ describe('report, judging again', () => {
   });
 
   it('refuses a floor out of range in one line', () => {
-    expect(() => judgeAgain(recorded('poc-reuseport'), { stallFloor: '2' })).toThrow('--stall-floor "2" is not valid: use a number from 0 to 1');
+    expect(() => judgeAgain(recorded('poc-reuseport'), { stallFloor: '2' })).toThrow(
+      '--stall-floor "2" is not valid: use a number from 0 to 1',
+    );
   });
 
   it('judges a run at another latency budget from its tail: the slow responses pass at 3500 ms, the stall still fails', () => {
@@ -44,11 +46,15 @@ describe('report, judging again', () => {
   });
 
   it('refuses a latency budget the record cannot judge, in one line', () => {
-    expect(() => judgeAgain(withTail(), { latencyBudget: '99' })).toThrow('--latency-budget 99 ms is below 100 ms, the latency above which this run kept every response exactly; use 100 or more');
+    expect(() => judgeAgain(withTail(), { latencyBudget: '99' })).toThrow(
+      '--latency-budget 99 ms is below 100 ms, the latency above which this run kept every response exactly; use 100 or more',
+    );
     expect(() => judgeAgain(recorded('poc-reuseport'), { latencyBudget: '2000' })).toThrow(
       'this result.json was written before runs kept their slowest latencies exactly (schema 5); it can be judged only at its own latency budget, 1000 ms',
     );
-    expect(judgeAgain(recorded('poc-reuseport'), { latencyBudget: '1000' }).checks).toEqual(recorded('poc-reuseport').checks);
+    expect(judgeAgain(recorded('poc-reuseport'), { latencyBudget: '1000' }).checks).toEqual(
+      recorded('poc-reuseport').checks,
+    );
   });
 });
 
@@ -58,11 +64,15 @@ describe('report, reading what is not a result', () => {
     const bare = join(dir, 'bare.json');
     writeFileSync(bare, '{"schemaVersion":3}');
     expect(() => readResultDocument(bare)).toThrow(SetupError);
-    expect(() => readResultDocument(bare)).toThrow(/bare\.json says schemaVersion 3 but is not a result\.json of that version .*; pass the result\.json of a run$/);
+    expect(() => readResultDocument(bare)).toThrow(
+      /bare\.json says schemaVersion 3 but is not a result\.json of that version .*; pass the result\.json of a run$/,
+    );
     const doc = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/results/poc-reuseport/result.json'), 'utf8'));
     const future = join(dir, 'future.json');
     writeFileSync(future, JSON.stringify({ ...doc, startedAt: 1e300 }));
-    expect(() => readResultDocument(future)).toThrow(/future\.json is not a valid result\.json: \/startedAt must be <= 8640000000000000/);
+    expect(() => readResultDocument(future)).toThrow(
+      /future\.json is not a valid result\.json: \/startedAt must be <= 8640000000000000/,
+    );
   });
 });
 
@@ -75,11 +85,23 @@ describe('report, rendering a run whose target wrote everything it could (test/f
     ['judged again, the restarts checks read from its record', ['--latency-budget', '1000']],
   ])('%s: junit.xml parses, the terminal shows no escape sequence, summary.md no HTML, link or image', (_how, args) => {
     const out = tempDir();
-    const run = spawnSync(process.execPath, [cli, 'report', hostile, '--out', out, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 60_000 });
+    const run = spawnSync(process.execPath, [cli, 'report', hostile, '--out', out, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0' },
+      timeout: 60_000,
+    });
     expect(run.status, run.stderr).toBe(1);
     expect(run.stdout + run.stderr).not.toMatch(/\x1b|\x07|\r|\x00/);
     // An XML parser of another ecosystem reads it (python3's, which Debian has): well-formed, with the target's words escaped.
-    const parsed = spawnSync('python3', ['-c', 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(len(d.getElementsByTagName("testcase")))', join(out, 'junit.xml')], { encoding: 'utf8' });
+    const parsed = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); print(len(d.getElementsByTagName("testcase")))',
+        join(out, 'junit.xml'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(parsed.status, parsed.stderr).toBe(0);
     expect(Number(parsed.stdout)).toBeGreaterThan(5);
     const junit = readFileSync(join(out, 'junit.xml'), 'utf8');

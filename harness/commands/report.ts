@@ -13,7 +13,9 @@ import { budgetOptions, readLatencyBudget, readStallFloor } from './run-options.
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('render report.html, summary.md and junit.xml from a saved result.json (default: next to it); with a budget, judge it again first')
+    .description(
+      'render report.html, summary.md and junit.xml from a saved result.json (default: next to it); with a budget, judge it again first',
+    )
     .argument('<result.json>', 'the result.json of a run (schema 5, or 4 or 3 from an older version)')
     .option('--out <dir>', 'where the files go (default: the directory of result.json)')
     .addOption(budgetOptions.stallFloor().default(undefined, 'as judged'))
@@ -33,7 +35,8 @@ export interface Rebudget {
 export function judgeAgain(doc: ResultDocument, budgets: Rebudget): ResultDocument {
   let record = recordIn(doc);
   if (budgets.latencyBudget !== undefined) record = withLatencyBudget(record, readLatencyBudget(budgets.latencyBudget));
-  if (budgets.stallFloor !== undefined) record = { ...record, parameters: { ...record.parameters, stallFloor: readStallFloor(budgets.stallFloor) } };
+  if (budgets.stallFloor !== undefined)
+    record = { ...record, parameters: { ...record.parameters, stallFloor: readStallFloor(budgets.stallFloor) } };
   return toResultDocument(record, judge(record));
 }
 

@@ -22,7 +22,8 @@ export interface NumberSpec {
 export function numberOption(flag: string, text: unknown, spec: NumberSpec): number {
   const raw = String(text);
   const value = typeof text === 'number' ? text : /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= spec.min && value <= spec.max)) throw new SetupError(`${flag} ${JSON.stringify(raw)} is not valid: use a number from ${spec.min} to ${spec.max}`);
+  if (!(value >= spec.min && value <= spec.max))
+    throw new SetupError(`${flag} ${JSON.stringify(raw)} is not valid: use a number from ${spec.min} to ${spec.max}`);
   if (spec.whole && !Number.isInteger(value)) throw new SetupError(`${flag} ${raw} must be a whole number`);
   return value;
 }
@@ -52,32 +53,106 @@ const RANGES = {
 /** Adds the run settings and budgets to `command`, each with its default. */
 export function addRunOptions(command: Command): Command {
   return command
-    .addOption(new Option('--load <mode>', 'keepalive (reused connections), churn (a new connection per request), or both at once').default(RUN_DEFAULTS.load))
-    .addOption(new Option('--load-model <model>', 'open: each mode sends at a rate on a schedule, latency counted from when each request was due; closed: each connection sends as soon as it is answered, at full speed (stress)').default(RUN_DEFAULTS.loadModel))
-    .addOption(new Option('--rate <n>', `open model: requests per second per mode (default: ${RUN_DEFAULTS.loadShare * 100}% of what the target answers at full speed, measured just before the warm-up, split over the modes)`))
-    .addOption(new Option('--load-share <share>', 'open model without --rate: the share of the calibrated capacity the whole load drives, split over the modes').default(RUN_DEFAULTS.loadShare))
-    .addOption(new Option('--max-connections <n>', 'open model: connections each mode may open at once; a request due when all are busy waits, and its wait counts in its latency').default(RUN_DEFAULTS.maxConnections))
-    .addOption(new Option('--connections <n>', 'closed model: connections per load mode (and the open model\'s calibration)').default(RUN_DEFAULTS.connections))
+    .addOption(
+      new Option(
+        '--load <mode>',
+        'keepalive (reused connections), churn (a new connection per request), or both at once',
+      ).default(RUN_DEFAULTS.load),
+    )
+    .addOption(
+      new Option(
+        '--load-model <model>',
+        'open: each mode sends at a rate on a schedule, latency counted from when each request was due; closed: each connection sends as soon as it is answered, at full speed (stress)',
+      ).default(RUN_DEFAULTS.loadModel),
+    )
+    .addOption(
+      new Option(
+        '--rate <n>',
+        `open model: requests per second per mode (default: ${RUN_DEFAULTS.loadShare * 100}% of what the target answers at full speed, measured just before the warm-up, split over the modes)`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--load-share <share>',
+        'open model without --rate: the share of the calibrated capacity the whole load drives, split over the modes',
+      ).default(RUN_DEFAULTS.loadShare),
+    )
+    .addOption(
+      new Option(
+        '--max-connections <n>',
+        'open model: connections each mode may open at once; a request due when all are busy waits, and its wait counts in its latency',
+      ).default(RUN_DEFAULTS.maxConnections),
+    )
+    .addOption(
+      new Option(
+        '--connections <n>',
+        "closed model: connections per load mode (and the open model's calibration)",
+      ).default(RUN_DEFAULTS.connections),
+    )
     .addOption(new Option('--restarts <n>', 'restarts under load (1 or more)').default(RUN_DEFAULTS.restarts))
-    .addOption(new Option('--interval <seconds>', 'time from one restart to the next').default(RUN_DEFAULTS.intervalSeconds))
-    .addOption(new Option('--warmup <seconds>', 'load before the first restart (1 or more: the steady state that latency and stalls are judged against)').default(RUN_DEFAULTS.warmupSeconds))
+    .addOption(
+      new Option('--interval <seconds>', 'time from one restart to the next').default(RUN_DEFAULTS.intervalSeconds),
+    )
+    .addOption(
+      new Option(
+        '--warmup <seconds>',
+        'load before the first restart (1 or more: the steady state that latency and stalls are judged against)',
+      ).default(RUN_DEFAULTS.warmupSeconds),
+    )
     .addOption(new Option('--cooldown <seconds>', 'load after the last restart').default(RUN_DEFAULTS.cooldownSeconds))
     .addOption(new Option('--bucket <ms>', 'width of a histogram time bucket').default(RUN_DEFAULTS.bucketMs))
-    .addOption(new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(RUN_DEFAULTS.requestTimeoutSeconds))
-    .addOption(new Option('--request <spec>', "a kind of request in the mix, 'METHOD PATH [@bodyfile]', repeatable, weight 1 each; default: GET on one path (a gate config file's requests take headers and weights)").argParser((spec: string, given: string[] | undefined) => [...(given ?? []), spec]))
-    .addOption(new Option('--redact-header <name>', 'a request header whose value result.json and the report write as <redacted>, repeatable; Authorization, Proxy-Authorization, Cookie and X-Api-Key always are').argParser((name: string, given: string[] | undefined) => [...(given ?? []), name]))
-    .addOption(new Option('--long <path>', 'a long-request lane: keep requests to this path (one that takes seconds, e.g. /slow?ms=2000) in flight through every restart; one cut is cut_in_flight'))
-    .addOption(new Option('--long-connections <n>', 'connections of the long-request lane').default(RUN_DEFAULTS.longConnections))
-    .addOption(new Option('--stream <kind:path>', 'a stream lane, sse:PATH or ws:PATH: Server-Sent Events or WebSocket clients kept connected through every restart, coming back with Last-Event-ID; judged on how each ended, how soon it was back and on messages lost'))
-    .addOption(new Option('--stream-connections <n>', 'clients of the stream lane').default(RUN_DEFAULTS.streamConnections))
+    .addOption(
+      new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(
+        RUN_DEFAULTS.requestTimeoutSeconds,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--request <spec>',
+        "a kind of request in the mix, 'METHOD PATH [@bodyfile]', repeatable, weight 1 each; default: GET on one path (a gate config file's requests take headers and weights)",
+      ).argParser((spec: string, given: string[] | undefined) => [...(given ?? []), spec]),
+    )
+    .addOption(
+      new Option(
+        '--redact-header <name>',
+        'a request header whose value result.json and the report write as <redacted>, repeatable; Authorization, Proxy-Authorization, Cookie and X-Api-Key always are',
+      ).argParser((name: string, given: string[] | undefined) => [...(given ?? []), name]),
+    )
+    .addOption(
+      new Option(
+        '--long <path>',
+        'a long-request lane: keep requests to this path (one that takes seconds, e.g. /slow?ms=2000) in flight through every restart; one cut is cut_in_flight',
+      ),
+    )
+    .addOption(
+      new Option('--long-connections <n>', 'connections of the long-request lane').default(
+        RUN_DEFAULTS.longConnections,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--stream <kind:path>',
+        'a stream lane, sse:PATH or ws:PATH: Server-Sent Events or WebSocket clients kept connected through every restart, coming back with Last-Event-ID; judged on how each ended, how soon it was back and on messages lost',
+      ),
+    )
+    .addOption(
+      new Option('--stream-connections <n>', 'clients of the stream lane').default(RUN_DEFAULTS.streamConnections),
+    )
     .addOption(budgetOptions.latencyBudget())
     .addOption(budgetOptions.stallFloor());
 }
 
 /** The budgets' flags: `report` takes them too, to judge a saved run again. */
 export const budgetOptions = {
-  latencyBudget: () => new Option('--latency-budget <ms>', 'a response slower than this fails the gate (slow)').default(BUDGET_DEFAULTS.latencyBudgetMs),
-  stallFloor: () => new Option('--stall-floor <share>', 'any 500 ms of a switchover answering less than this share of the warm-up rate is a stall (0 turns it off)').default(BUDGET_DEFAULTS.stallFloor),
+  latencyBudget: () =>
+    new Option('--latency-budget <ms>', 'a response slower than this fails the gate (slow)').default(
+      BUDGET_DEFAULTS.latencyBudgetMs,
+    ),
+  stallFloor: () =>
+    new Option(
+      '--stall-floor <share>',
+      'any 500 ms of a switchover answering less than this share of the warm-up rate is a stall (0 turns it off)',
+    ).default(BUDGET_DEFAULTS.stallFloor),
 };
 
 export function readStallFloor(text: unknown): number {
@@ -97,12 +172,18 @@ function readBudgets(values: Record<string, unknown>): Budgets {
 
 function readRedactHeaders(value: unknown): string[] {
   const names = value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
-  for (const name of names) if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new SetupError(`--redact-header ${JSON.stringify(name)} is not a header name`);
+  for (const name of names)
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      throw new SetupError(`--redact-header ${JSON.stringify(name)} is not a header name`);
   return names;
 }
 
 function readLongLane(values: Record<string, unknown>): LongLaneSettings | null {
-  const connections = numberOption('--long-connections', values.longConnections ?? RUN_DEFAULTS.longConnections, RANGES.longConnections);
+  const connections = numberOption(
+    '--long-connections',
+    values.longConnections ?? RUN_DEFAULTS.longConnections,
+    RANGES.longConnections,
+  );
   if (values.long === undefined) return null;
   const path = String(values.long);
   const problem = pathProblem(path);
@@ -111,29 +192,45 @@ function readLongLane(values: Record<string, unknown>): LongLaneSettings | null 
 }
 
 function readStream(values: Record<string, unknown>): StreamSettings | null {
-  const connections = numberOption('--stream-connections', values.streamConnections ?? RUN_DEFAULTS.streamConnections, RANGES.streamConnections);
+  const connections = numberOption(
+    '--stream-connections',
+    values.streamConnections ?? RUN_DEFAULTS.streamConnections,
+    RANGES.streamConnections,
+  );
   if (values.stream === undefined) return null;
   const text = String(values.stream);
   const match = /^([a-z]+):(\/.*)$/s.exec(text);
-  if (!match) throw new SetupError(`--stream ${JSON.stringify(text)} is not KIND:PATH; use e.g. --stream sse:/events or --stream ws:/ws`);
+  if (!match)
+    throw new SetupError(
+      `--stream ${JSON.stringify(text)} is not KIND:PATH; use e.g. --stream sse:/events or --stream ws:/ws`,
+    );
   const kind = match[1]!;
   const problem = pathProblem(match[2]!);
   if (problem) throw new SetupError(`--stream ${problem}`);
-  if (kind !== 'sse' && kind !== 'ws') throw new SetupError(`--stream ${JSON.stringify(text)}: unknown kind ${JSON.stringify(kind)}; use sse:/PATH (Server-Sent Events) or ws:/PATH (WebSocket)`);
+  if (kind !== 'sse' && kind !== 'ws')
+    throw new SetupError(
+      `--stream ${JSON.stringify(text)}: unknown kind ${JSON.stringify(kind)}; use sse:/PATH (Server-Sent Events) or ws:/PATH (WebSocket)`,
+    );
   return { kind, path: match[2]!, connections };
 }
 
 /** The run settings and budgets from parsed option values (commander's camelCase keys, or a config file's). */
 export function readRunOptions(values: Record<string, unknown>): RunSettings & Budgets {
   const loadModel = choiceOption('--load-model', values.loadModel ?? RUN_DEFAULTS.loadModel, LOAD_MODELS);
-  if (loadModel === 'closed' && values.rate !== undefined) throw new SetupError('--rate applies to the open model; drop it, or drop --load-model closed');
-  if (values.rate !== undefined && values.loadShare !== undefined && values.loadShare !== RUN_DEFAULTS.loadShare) throw new SetupError('--load-share sets the rate from a calibration; with --rate there is none: give one of them');
+  if (loadModel === 'closed' && values.rate !== undefined)
+    throw new SetupError('--rate applies to the open model; drop it, or drop --load-model closed');
+  if (values.rate !== undefined && values.loadShare !== undefined && values.loadShare !== RUN_DEFAULTS.loadShare)
+    throw new SetupError('--load-share sets the rate from a calibration; with --rate there is none: give one of them');
   const settings: RunSettings & Budgets = {
     load: choiceOption('--load', values.load, ['keepalive', 'churn', 'both'] as const),
     loadModel,
     rate: values.rate === undefined ? null : numberOption('--rate', values.rate, RANGES.rate),
     loadShare: numberOption('--load-share', values.loadShare ?? RUN_DEFAULTS.loadShare, RANGES.loadShare),
-    maxConnections: numberOption('--max-connections', values.maxConnections ?? RUN_DEFAULTS.maxConnections, RANGES.maxConnections),
+    maxConnections: numberOption(
+      '--max-connections',
+      values.maxConnections ?? RUN_DEFAULTS.maxConnections,
+      RANGES.maxConnections,
+    ),
     connections: numberOption('--connections', values.connections, RANGES.connections),
     restarts: numberOption('--restarts', values.restarts, RANGES.restarts),
     intervalMs: numberOption('--interval', values.interval, RANGES.interval) * 1000,
@@ -148,7 +245,9 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     ...readBudgets(values),
   };
   if (settings.latencyBudgetMs >= settings.requestTimeoutSeconds * 1000) {
-    throw new SetupError(`--latency-budget ${settings.latencyBudgetMs} ms must be below --timeout (${settings.requestTimeoutSeconds} s)`);
+    throw new SetupError(
+      `--latency-budget ${settings.latencyBudgetMs} ms must be below --timeout (${settings.requestTimeoutSeconds} s)`,
+    );
   }
   return settings;
 }

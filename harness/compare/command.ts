@@ -42,23 +42,36 @@ interface CompareOptions {
 
 export function compareCommand(): Command {
   return new Command('compare')
-    .description('run every restart strategy under the same load in Docker, one after the other, and write one table (compare.md, compare.json, compare.html)')
-    .addOption(new Option('--strategies <list>', `comma-separated; the fleet designs (${Object.keys(FLEET_DESIGNS).join(', ')}) need swarm mode and run on request`).default(STRATEGY_NAMES.join(',')))
+    .description(
+      'run every restart strategy under the same load in Docker, one after the other, and write one table (compare.md, compare.json, compare.html)',
+    )
+    .addOption(
+      new Option(
+        '--strategies <list>',
+        `comma-separated; the fleet designs (${Object.keys(FLEET_DESIGNS).join(', ')}) need swarm mode and run on request`,
+      ).default(STRATEGY_NAMES.join(',')),
+    )
     .addOption(new Option('--restarts <n>', 'restarts per strategy').default(RUN_DEFAULTS.restarts))
     .addOption(new Option('--interval <seconds>', 'between restarts').default(RUN_DEFAULTS.intervalSeconds))
     .addOption(new Option('--connections <n>', 'per load mode').default(RUN_DEFAULTS.connections))
     .addOption(new Option('--image <name>', 'image tag to build and run').default(IMAGE_DEFAULTS.image))
     .option('--skip-build', 'use the existing images')
-    .addOption(new Option('--report-dir <dir>', "where the table and each run's report go").default(REPORT_DIRS.compare))
+    .addOption(
+      new Option('--report-dir <dir>', "where the table and each run's report go").default(REPORT_DIRS.compare),
+    )
     .action(async (_options, command: Command) => {
       process.exitCode = await runCompare(resolveCompareOptions(command.opts()));
     });
 }
 
 function resolveCompareOptions(o: Record<string, unknown>): CompareOptions {
-  const strategies = String(o.strategies).split(',').map((s) => s.trim()).filter(Boolean);
+  const strategies = String(o.strategies)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = strategies.filter((s) => !(DESIGN_NAMES as string[]).includes(s));
-  if (unknown.length || strategies.length === 0) throw new SetupError(`--strategies: unknown '${unknown.join(',')}'; choose from ${DESIGN_NAMES.join(', ')}`);
+  if (unknown.length || strategies.length === 0)
+    throw new SetupError(`--strategies: unknown '${unknown.join(',')}'; choose from ${DESIGN_NAMES.join(', ')}`);
   return {
     strategies: [...new Set(strategies)] as DesignName[],
     restarts: numberOption('--restarts', o.restarts, { min: 1, max: 100, whole: true }),
@@ -82,11 +95,33 @@ async function runCompare(options: CompareOptions): Promise<number> {
     for (const [i, strategy] of options.strategies.entries()) {
       if (runner.interrupted) break;
       const dir = join(options.reportDir, strategy);
-      const load = ['--load', 'both', '--restarts', String(options.restarts), '--interval', String(options.intervalSeconds), '--connections', String(options.connections), '--report-dir', dir];
+      const load = [
+        '--load',
+        'both',
+        '--restarts',
+        String(options.restarts),
+        '--interval',
+        String(options.intervalSeconds),
+        '--connections',
+        String(options.connections),
+        '--report-dir',
+        dir,
+      ];
       let args: string[];
       if (isFleet(strategy)) {
         const { service, url } = await fleet.up();
-        args = ['gate', '--swarm-service', service, '--url', url, '--restart', `docker service update --force --quiet --update-order ${FLEET_DESIGNS[strategy].order} ${service}`, '--restart-timeout', '180', ...load];
+        args = [
+          'gate',
+          '--swarm-service',
+          service,
+          '--url',
+          url,
+          '--restart',
+          `docker service update --force --quiet --update-order ${FLEET_DESIGNS[strategy].order} ${service}`,
+          '--restart-timeout',
+          '180',
+          ...load,
+        ];
       } else {
         const target = STRATEGIES[strategy].image;
         args = ['poc', '--runtime', 'docker', '--strategy', strategy, ...load, '--image', options.image];
@@ -104,10 +139,14 @@ async function runCompare(options: CompareOptions): Promise<number> {
       try {
         doc = readResultDocument(join(dir, 'result.json'));
       } catch (error) {
-        throw new SetupError(`the ${strategy} run left no readable result.json (exit ${outcome.code}): ${(error as Error).message}`);
+        throw new SetupError(
+          `the ${strategy} run left no readable result.json (exit ${outcome.code}): ${(error as Error).message}`,
+        );
       }
       runs.push({ strategy, doc });
-      process.stdout.write(`${outcomeOf(doc)}, ${doc.failedRequests} of ${doc.totalRequests} failed (${Math.round((Date.now() - t0) / 1000)} s)\n`);
+      process.stdout.write(
+        `${outcomeOf(doc)}, ${doc.failedRequests} of ${doc.totalRequests} failed (${Math.round((Date.now() - t0) / 1000)} s)\n`,
+      );
     }
   } finally {
     fleet.down();
@@ -125,15 +164,22 @@ async function runCompare(options: CompareOptions): Promise<number> {
     durationSeconds: (Date.now() - started) / 1000,
   };
   const rows = compareRows(runs);
-  const operations = operationsRows(runs.map((r) => r.strategy), ROOT);
+  const operations = operationsRows(
+    runs.map((r) => r.strategy),
+    ROOT,
+  );
   const markdown = compareMarkdown(rows, operations, facts);
   writeFileSync(join(options.reportDir, 'compare.md'), markdown);
   writeFileSync(join(options.reportDir, 'compare.json'), `${JSON.stringify({ facts, rows, operations }, null, 2)}\n`);
   writeFileSync(join(options.reportDir, 'compare.html'), await compareHtml(rows, operations, facts, runs));
   console.log(`\n${markdown}`);
-  console.log(`written: ${['compare.md', 'compare.json', 'compare.html'].map((f) => join(options.reportDir, f)).join(', ')}`);
+  console.log(
+    `written: ${['compare.md', 'compare.json', 'compare.html'].map((f) => join(options.reportDir, f)).join(', ')}`,
+  );
   if (runner.interrupted) {
-    process.stderr.write(`${runner.interrupted}: stopped after ${runs.length} of ${options.strategies.length} strategies; the table holds those\n`);
+    process.stderr.write(
+      `${runner.interrupted}: stopped after ${runs.length} of ${options.strategies.length} strategies; the table holds those\n`,
+    );
     return 130;
   }
   return 0;
@@ -153,7 +199,8 @@ class ComparedFleet {
 
   async up(): Promise<{ service: string; url: string }> {
     if (this.made) return this.made;
-    if (!this.options.skipBuild) await buildImage(connect(), { contextDir: ROOT, image: this.options.image, nodeVersion: '24' });
+    if (!this.options.skipBuild)
+      await buildImage(connect(), { contextDir: ROOT, image: this.options.image, nodeVersion: '24' });
     this.tried = true;
     const said = fleetScript(['up', ComparedFleet.STACK], { IMAGE: this.options.image, REPLICAS: '3' });
     if (!said.url || !said.service) throw new SetupError(`fleet.sh up said no url or service: ${JSON.stringify(said)}`);

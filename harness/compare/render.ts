@@ -22,20 +22,49 @@ export interface CompareFacts {
 
 const ms = (v: number) => `${Math.round(v).toLocaleString('en-US')} ms`;
 const latency = (l: LatencySummary | null) => (l ? `${ms(l.p99)} / ${ms(l.max)}` : '–');
-const spreadText = (s: Spread | null) => (s ? (s.n > 1 ? `${ms(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : ms(s.median)) : '–');
+const spreadText = (s: Spread | null) =>
+  s ? (s.n > 1 ? `${ms(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : ms(s.median)) : '–';
 const failedText = (row: CompareRow) => {
   const causes = causesText(row.failuresByCause);
   return row.failed === 0 ? '0' : `${row.failed.toLocaleString('en-US')} (${causes})`;
 };
-const gateText = (row: CompareRow) => (row.passed ? 'passed' : row.inconclusive ? 'inconclusive: the load generator fell behind' : `failed: ${row.failedChecks.join(', ')}`);
+const gateText = (row: CompareRow) =>
+  row.passed
+    ? 'passed'
+    : row.inconclusive
+      ? 'inconclusive: the load generator fell behind'
+      : `failed: ${row.failedChecks.join(', ')}`;
 
-export const RESULT_HEADERS = ['strategy', 'load', 'failed requests', 'switchover p99 / longest wait', 'steady p99 / max', 'switchover time, median (min–max)', 'gate'];
+export const RESULT_HEADERS = [
+  'strategy',
+  'load',
+  'failed requests',
+  'switchover p99 / longest wait',
+  'steady p99 / max',
+  'switchover time, median (min–max)',
+  'gate',
+];
 
 export function resultCells(row: CompareRow): string[] {
-  return [row.strategy, MODE_NAMES[row.mode], failedText(row), latency(row.switchover), latency(row.steady), spreadText(row.switchoverTimeMs), gateText(row)];
+  return [
+    row.strategy,
+    MODE_NAMES[row.mode],
+    failedText(row),
+    latency(row.switchover),
+    latency(row.steady),
+    spreadText(row.switchoverTimeMs),
+    gateText(row),
+  ];
 }
 
-export const OPERATIONS_HEADERS = ['strategy', 'SIGKILL after an overrun drain', 'needs', 'logs', 'after a reboot', 'deployment: files (non-blank lines)'];
+export const OPERATIONS_HEADERS = [
+  'strategy',
+  'SIGKILL after an overrun drain',
+  'needs',
+  'logs',
+  'after a reboot',
+  'deployment: files (non-blank lines)',
+];
 
 export function operationsCells(row: OperationsRow): string[] {
   return [row.strategy, row.killer, row.needs, row.logs, row.reboot, `${row.files} (${row.lines})`];
@@ -43,7 +72,11 @@ export function operationsCells(row: OperationsRow): string[] {
 
 function markdownTable(headers: string[], rows: string[][]): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
-  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${headers.join(' | ')} |`,
+    `|${headers.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 function factsLine(facts: CompareFacts): string {
@@ -62,7 +95,7 @@ export function compareMarkdown(rows: CompareRow[], operations: OperationsRow[],
     '',
     markdownTable(RESULT_HEADERS, rows.map(resultCells)),
     '',
-    'Switchover: from a restart\'s trigger until the old server is gone (or, when the old one is stopped first, until the new one is ready). The longest wait is the slowest response in any switchover; switchover time is trigger → only the new process answers, over the restarts.',
+    "Switchover: from a restart's trigger until the old server is gone (or, when the old one is stopped first, until the new one is ready). The longest wait is the slowest response in any switchover; switchover time is trigger → only the new process answers, over the restarts.",
     '',
     '## Day to day',
     '',
@@ -73,7 +106,11 @@ export function compareMarkdown(rows: CompareRow[], operations: OperationsRow[],
   ].join('\n');
 }
 
-const escape = (text: unknown) => String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = (text: unknown) =>
+  String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 function htmlTable(headers: string[], rows: string[][]): string {
   return `<table><thead><tr>${headers.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -81,7 +118,12 @@ function htmlTable(headers: string[], rows: string[][]): string {
     .join('\n')}</tbody></table>`;
 }
 
-export async function compareHtml(rows: CompareRow[], operations: OperationsRow[], facts: CompareFacts, runs: { strategy: DesignName; doc: ResultDocument }[]): Promise<string> {
+export async function compareHtml(
+  rows: CompareRow[],
+  operations: OperationsRow[],
+  facts: CompareFacts,
+  runs: { strategy: DesignName; doc: ResultDocument }[],
+): Promise<string> {
   const charts = await Promise.all(
     runs.map(async ({ strategy, doc }) => {
       const [share, lat] = await Promise.all([renderSvg(pidShareSpec(doc)), renderSvg(latencySpec(doc))]);

@@ -105,7 +105,22 @@ export function compareRows(runs: { strategy: DesignName; doc: ResultDocument }[
 export function operationsRows(strategies: DesignName[], root: string): OperationsRow[] {
   return strategies.map((name) => {
     const strategy = describeDesign(name);
-    const lines = strategy.operations.files.reduce((sum, file) => sum + readFileSync(join(root, file), 'utf8').split('\n').filter((l) => l.trim()).length, 0);
-    return { strategy: name, killer: strategy.killer, needs: strategy.needs, logs: strategy.operations.logs, reboot: strategy.operations.reboot, files: strategy.operations.files.length, lines };
+    const lines = strategy.operations.files.reduce(
+      (sum, file) =>
+        sum +
+        readFileSync(join(root, file), 'utf8')
+          .split('\n')
+          .filter((l) => l.trim()).length,
+      0,
+    );
+    return {
+      strategy: name,
+      killer: strategy.killer,
+      needs: strategy.needs,
+      logs: strategy.operations.logs,
+      reboot: strategy.operations.reboot,
+      files: strategy.operations.files.length,
+      lines,
+    };
   });
 }

@@ -25,7 +25,9 @@ const count = (n: number) => n.toLocaleString('en-US');
 function failedCell(row: GalleryRow, mode: 'keepalive' | 'churn'): string {
   const m = row.failed[mode];
   if (!m) return '–';
-  const causes = Object.entries(m.causes).map(([cause, n]) => `${count(n)} ${cause}`).join(', ');
+  const causes = Object.entries(m.causes)
+    .map(([cause, n]) => `${count(n)} ${cause}`)
+    .join(', ');
   const perRestart = row.restarts ? (m.failed / row.restarts).toFixed(m.failed % row.restarts ? 1 : 0) : '–';
   return m.failed === 0 ? '0' : `${perRestart} (${causes})`;
 }
@@ -51,20 +53,28 @@ export function galleryMarkdown(rows: GalleryRow[], command: string): string {
   return [
     '| example | restart | failed per restart, keep-alive | failed per restart, new connection | long requests cut | streams ended not gracefully | switchover, median (min–max) | gate |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) =>
-      [
-        r.example,
-        `\`${r.restart}\``,
-        failedCell(r, 'keepalive'),
-        failedCell(r, 'churn'),
-        longCell(r),
-        streamCell(r),
-        r.switchoverMs ? `${ms(r.switchoverMs.median)} (${Math.round(r.switchoverMs.min)}–${Math.round(r.switchoverMs.max)})` : '– (no identity)',
-        r.passed ? 'passed' : r.inconclusive ? 'inconclusive: the load generator fell behind' : `failed: ${r.failedChecks.join(', ')}`,
-      ]
-        .map(cell)
-        .join(' | '),
-    ).map((line) => `| ${line} |`),
+    ...rows
+      .map((r) =>
+        [
+          r.example,
+          `\`${r.restart}\``,
+          failedCell(r, 'keepalive'),
+          failedCell(r, 'churn'),
+          longCell(r),
+          streamCell(r),
+          r.switchoverMs
+            ? `${ms(r.switchoverMs.median)} (${Math.round(r.switchoverMs.min)}–${Math.round(r.switchoverMs.max)})`
+            : '– (no identity)',
+          r.passed
+            ? 'passed'
+            : r.inconclusive
+              ? 'inconclusive: the load generator fell behind'
+              : `failed: ${r.failedChecks.join(', ')}`,
+        ]
+          .map(cell)
+          .join(' | '),
+      )
+      .map((line) => `| ${line} |`),
     '',
     `Reproduce: \`${command}\``,
     '',
@@ -77,22 +87,33 @@ export function galleryCommand(): Command {
     .addOption(new Option('--examples <list>', 'comma-separated').default(EXAMPLES.map((e) => e.name).join(',')))
     .addOption(new Option('--restarts <n>', 'restarts per example').default(RUN_DEFAULTS.restarts))
     .option('--skip-build', 'use the existing images')
-    .addOption(new Option('--report-dir <dir>', "where the table and each example's report go").default(REPORT_DIRS.gallery))
+    .addOption(
+      new Option('--report-dir <dir>', "where the table and each example's report go").default(REPORT_DIRS.gallery),
+    )
     .action(async (_options, command: Command) => {
       process.exitCode = await runGallery(command.opts());
     });
 }
 
 async function runGallery(values: Record<string, unknown>): Promise<number> {
-  const names = String(values.examples).split(',').map((s) => s.trim()).filter(Boolean);
+  const names = String(values.examples)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !EXAMPLES.some((e) => e.name === n));
-  if (unknown.length || !names.length) throw new SetupError(`--examples: unknown '${unknown.join(',')}'; choose from ${EXAMPLES.map((e) => e.name).join(', ')}`);
+  if (unknown.length || !names.length)
+    throw new SetupError(
+      `--examples: unknown '${unknown.join(',')}'; choose from ${EXAMPLES.map((e) => e.name).join(', ')}`,
+    );
   const restarts = numberOption('--restarts', values.restarts, { min: 1, max: 100, whole: true });
   const reportDir = String(values.reportDir);
   const chosen = EXAMPLES.filter((e) => names.includes(e.name));
 
   const docker = connect();
-  if (!(await engineAnswers(docker))) throw new SetupError('the gallery needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)');
+  if (!(await engineAnswers(docker)))
+    throw new SetupError(
+      'the gallery needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)',
+    );
   mkdirSync(reportDir, { recursive: true });
   const runner = new ChildRunner();
   const built = new Set<string>();
@@ -103,12 +124,27 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
     if (values.skipBuild !== true && !built.has(example.image)) {
       process.stdout.write('building... ');
       const build = example.build;
-      await buildImage(docker, 'project' in build ? { contextDir: ROOT, image: example.image, nodeVersion: IMAGE_DEFAULTS.nodeVersion } : { contextDir: EXAMPLES_DIR(ROOT), dockerfile: build.dockerfile, target: 'example', image: example.image, nodeVersion: IMAGE_DEFAULTS.nodeVersion });
+      await buildImage(
+        docker,
+        'project' in build
+          ? { contextDir: ROOT, image: example.image, nodeVersion: IMAGE_DEFAULTS.nodeVersion }
+          : {
+              contextDir: EXAMPLES_DIR(ROOT),
+              dockerfile: build.dockerfile,
+              target: 'example',
+              image: example.image,
+              nodeVersion: IMAGE_DEFAULTS.nodeVersion,
+            },
+      );
       built.add(example.image);
     }
     process.stdout.write('gating... ');
     const dir = join(reportDir, example.name);
-    const outcome = await runner.run(CLI, ['gate', '--config', join(ROOT, example.config), '--restarts', String(restarts), '--report-dir', dir], process.cwd());
+    const outcome = await runner.run(
+      CLI,
+      ['gate', '--config', join(ROOT, example.config), '--restarts', String(restarts), '--report-dir', dir],
+      process.cwd(),
+    );
     if (outcome.code === 2) {
       process.stdout.write('\n');
       throw new SetupError(`${example.name} could not be gated: ${setupReason(outcome.stderr)}`);
@@ -123,7 +159,9 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
   writeFileSync(join(reportDir, 'gallery.json'), `${JSON.stringify({ command, rows }, null, 2)}\n`);
   console.log(`\n${markdown}`);
   if (runner.interrupted) {
-    process.stderr.write(`${runner.interrupted}: stopped after ${rows.length} of ${chosen.length} examples; the table holds those\n`);
+    process.stderr.write(
+      `${runner.interrupted}: stopped after ${rows.length} of ${chosen.length} examples; the table holds those\n`,
+    );
     return 130;
   }
   return 0;

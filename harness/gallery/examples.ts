@@ -18,7 +18,8 @@ export interface Example {
 export const EXAMPLES: Example[] = [
   {
     name: 'go-seed',
-    summary: 'seed 004 in Go: SO_REUSEPORT via net.ListenConfig, Shutdown on SIGTERM; restart script waits on /healthz through the shared port',
+    summary:
+      'seed 004 in Go: SO_REUSEPORT via net.ListenConfig, Shutdown on SIGTERM; restart script waits on /healthz through the shared port',
     build: { dockerfile: 'go-seed/Dockerfile' },
     image: 'reuseport-lab-example/go-seed:local',
     config: 'examples/go-seed/gate.json',
@@ -46,7 +47,7 @@ export const EXAMPLES: Example[] = [
   },
   {
     name: 'nginx-tls',
-    summary: "the same nginx serving HTTPS with a self-signed certificate (--tls --insecure)",
+    summary: 'the same nginx serving HTTPS with a self-signed certificate (--tls --insecure)',
     build: { dockerfile: 'nginx/Dockerfile.tls' },
     image: 'reuseport-lab-example/nginx-tls:local',
     config: 'examples/nginx/gate.tls.json',

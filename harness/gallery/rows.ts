@@ -40,7 +40,8 @@ export function foreignSwitchoverTimes(doc: ResultDocument): number[] {
     let last = r.triggeredAt;
     for (const bucket of doc.buckets) {
       if (bucket.start < r.triggeredAt - doc.bucketMs || bucket.start >= until) continue;
-      if (before.some((p) => (bucket.pids[String(p.pid)] ?? 0) > 0)) last = Math.max(last, Math.min(bucket.start + doc.bucketMs, until));
+      if (before.some((p) => (bucket.pids[String(p.pid)] ?? 0) > 0))
+        last = Math.max(last, Math.min(bucket.start + doc.bucketMs, until));
     }
     return [last - r.triggeredAt];
   });
@@ -53,9 +54,18 @@ export function galleryRow(example: string, doc: ResultDocument): GalleryRow {
     passed: doc.passed,
     inconclusive: doc.inconclusive,
     restarts: doc.restarts.length,
-    failed: Object.fromEntries(doc.modes.map((m) => [m.mode, { failed: m.failed, causes: m.failuresByCause as Record<string, number> }])),
+    failed: Object.fromEntries(
+      doc.modes.map((m) => [m.mode, { failed: m.failed, causes: m.failuresByCause as Record<string, number> }]),
+    ),
     switchoverMs: spread(foreignSwitchoverTimes(doc)),
-    longLane: doc.longLane ? { path: doc.longLane.path, written: doc.longLane.written, cut: doc.longLane.failuresByCause.cut_in_flight ?? 0, failed: doc.longLane.failed } : null,
+    longLane: doc.longLane
+      ? {
+          path: doc.longLane.path,
+          written: doc.longLane.written,
+          cut: doc.longLane.failuresByCause.cut_in_flight ?? 0,
+          failed: doc.longLane.failed,
+        }
+      : null,
     stream: doc.stream
       ? {
           kind: doc.stream.kind,

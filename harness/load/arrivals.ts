@@ -109,7 +109,13 @@ export interface ScheduleRecord {
 }
 
 /** A sink for a load whose schedule nobody judges (the calibration's). */
-export const NO_SCHEDULE: ScheduleSink = { due: () => {}, waited: () => {}, waitOver: () => {}, answered: () => {}, connections: () => {} };
+export const NO_SCHEDULE: ScheduleSink = {
+  due: () => {},
+  waited: () => {},
+  waitOver: () => {},
+  answered: () => {},
+  connections: () => {},
+};
 
 /** Where an open load reports its schedule; every time is epoch ms. */
 export interface ScheduleSink {
@@ -177,7 +183,8 @@ export class ScheduleRecorder implements ScheduleSink {
 
   private bucketAt(at: number): ScheduleBucket {
     const index = bucketIndex(at, this.startedAt, this.bucketMs);
-    while (this.buckets.length <= index) this.buckets.push({ due: 0, answered: 0, late: 0, waited: 0, waitedLate: 0, lagMaxMs: 0 });
+    while (this.buckets.length <= index)
+      this.buckets.push({ due: 0, answered: 0, late: 0, waited: 0, waitedLate: 0, lagMaxMs: 0 });
     return this.buckets[index]!;
   }
 }

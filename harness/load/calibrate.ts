@@ -56,28 +56,52 @@ export interface CalibrationTarget {
 /** The rate each mode is driven at: `share` of the capacity, split over the modes, at least 1 and at most MAX_CALIBRATED_RATE requests per second. */
 export function ratesFrom(calibration: CalibrationRecord): Partial<Record<LoadMode, number>> {
   const modes = Object.keys(calibration.capacity) as LoadMode[];
-  const rate = (capacity: number) => Math.min(MAX_CALIBRATED_RATE, Math.max(1, Math.round((capacity * calibration.share) / modes.length)));
+  const rate = (capacity: number) =>
+    Math.min(MAX_CALIBRATED_RATE, Math.max(1, Math.round((capacity * calibration.share) / modes.length)));
   return Object.fromEntries(modes.map((mode) => [mode, rate(calibration.capacity[mode]!)]));
 }
 
 /** Measures each mode alone at full speed; a mode that answers nothing is an error that says what failed. */
-export async function calibrate(clients: LoadClients, modes: readonly LoadMode[], target: CalibrationTarget, share: number, signal?: AbortSignal): Promise<CalibrationRecord> {
+export async function calibrate(
+  clients: LoadClients,
+  modes: readonly LoadMode[],
+  target: CalibrationTarget,
+  share: number,
+  signal?: AbortSignal,
+): Promise<CalibrationRecord> {
   const capacity: Partial<Record<LoadMode, number>> = {};
   for (const mode of modes) {
     const recorder = new Recorder(SLICE_MS);
-    const mix: RequestMix | undefined = target.requests ? { kinds: target.requests, sinkOf: () => recorder } : undefined;
+    const mix: RequestMix | undefined = target.requests
+      ? { kinds: target.requests, sinkOf: () => recorder }
+      : undefined;
     // The open model's own client at full speed: what the run's client and the target answer together.
     const load = clients.open(
-      { mode, host: target.host, port: target.port, tls: target.tls, path: target.path, check: target.check, mix, ratePerSecond: { concurrency: target.connections }, maxConnections: target.connections, maxSeconds: 30, timeoutSeconds: target.timeoutSeconds, settleMs: 1_000 },
+      {
+        mode,
+        host: target.host,
+        port: target.port,
+        tls: target.tls,
+        path: target.path,
+        check: target.check,
+        mix,
+        ratePerSecond: { concurrency: target.connections },
+        maxConnections: target.connections,
+        maxSeconds: 30,
+        timeoutSeconds: target.timeoutSeconds,
+        settleMs: 1_000,
+      },
       recorder,
       NO_SCHEDULE,
     );
     let answering: number;
     try {
       // The clock starts at the first valid answer: a target still getting ready is not a slow one.
-      for (const until = Date.now() + CALIBRATION_WAIT_MS; recorder.totals().answered === 0 && Date.now() < until; ) await sleep(20, undefined, { signal });
+      for (const until = Date.now() + CALIBRATION_WAIT_MS; recorder.totals().answered === 0 && Date.now() < until;)
+        await sleep(20, undefined, { signal });
       answering = Date.now();
-      if (recorder.totals().answered > 0) await sleep(CALIBRATION_RAMP_MS + CALIBRATION_MEASURE_MS, undefined, { signal });
+      if (recorder.totals().answered > 0)
+        await sleep(CALIBRATION_RAMP_MS + CALIBRATION_MEASURE_MS, undefined, { signal });
     } finally {
       recorder.end();
       await load.stop();
@@ -92,7 +116,9 @@ export async function calibrate(clients: LoadClients, modes: readonly LoadMode[]
     capacity[mode] = Math.round((median * 1000) / SLICE_MS);
     if (!capacity[mode]) {
       const failures = causesText(recorder.snapshot().failuresByCause);
-      throw new SetupError(`the calibration's ${MODE_NAMES[mode]} load got no valid answer at full speed in ${CALIBRATION_WAIT_MS / 1000} s${failures ? ` (${failures})` : ''}; check that the target answers the path, or give --rate`);
+      throw new SetupError(
+        `the calibration's ${MODE_NAMES[mode]} load got no valid answer at full speed in ${CALIBRATION_WAIT_MS / 1000} s${failures ? ` (${failures})` : ''}; check that the target answers the path, or give --rate`,
+      );
     }
   }
   return { share, measuredMs: CALIBRATION_MEASURE_MS, capacity };

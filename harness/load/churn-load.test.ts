@@ -42,7 +42,11 @@ describe('requestOnce', () => {
 
   it('reads a chunked body, a body that runs until the close, and one that arrives a byte at a time', async () => {
     const body = 'OK. Handled by PID: 7\n';
-    const chunked = await tcpServer((s) => s.end(`HTTP/1.1 200 OK\r\nX-Server-Pid: 7\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n${body.slice(0, 5)}\r\n${(body.length - 5).toString(16)}\r\n${body.slice(5)}\r\n0\r\n\r\n`));
+    const chunked = await tcpServer((s) =>
+      s.end(
+        `HTTP/1.1 200 OK\r\nX-Server-Pid: 7\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n${body.slice(0, 5)}\r\n${(body.length - 5).toString(16)}\r\n${body.slice(5)}\r\n0\r\n\r\n`,
+      ),
+    );
     expect(await requestOnce(target(chunked))).toMatchObject({ ok: true, pid: 7 });
     const untilClose = await tcpServer((s) => s.end(`HTTP/1.1 200 OK\r\nX-Server-Pid: 7\r\n\r\n${body}`));
     expect(await requestOnce(target(untilClose))).toMatchObject({ ok: true, pid: 7 });
@@ -56,23 +60,35 @@ describe('requestOnce', () => {
   });
 
   it('completes on the response of a server that ignores Connection: close', async () => {
-    const port = await tcpServer((socket) => socket.write(ours(5).replace('Connection: close', 'Connection: keep-alive')));
+    const port = await tcpServer((socket) =>
+      socket.write(ours(5).replace('Connection: close', 'Connection: keep-alive')),
+    );
     expect(await requestOnce(target(port))).toMatchObject({ ok: true, pid: 5 });
   });
 
   it('tells apart a close without a response, a cut response, a reset, a refusal and a timeout', async () => {
     const silent = await tcpServer((socket) => socket.end());
-    expect(await requestOnce(target(silent))).toMatchObject({ ok: false, cause: 'silent_loss', connectionFailed: false });
+    expect(await requestOnce(target(silent))).toMatchObject({
+      ok: false,
+      cause: 'silent_loss',
+      connectionFailed: false,
+    });
     const cut = await tcpServer((socket) => socket.end(ours(3).slice(0, -5)));
     expect(await requestOnce(target(cut))).toMatchObject({ ok: false, cause: 'corrupt_body' });
     const reset = await tcpServer((socket) => socket.resetAndDestroy());
     expect(await requestOnce(target(reset))).toMatchObject({ ok: false, cause: 'connection_reset' });
     // Half a response and the reset in one tick: the client reads both at once, and libuv says only EOF (peer-reset.ts).
-    const resetMidResponse = await tcpServer((socket) => (socket.write(ours(3).slice(0, -5)), socket.resetAndDestroy()));
+    const resetMidResponse = await tcpServer(
+      (socket) => (socket.write(ours(3).slice(0, -5)), socket.resetAndDestroy()),
+    );
     expect(await requestOnce(target(resetMidResponse))).toMatchObject({ ok: false, cause: 'connection_reset' });
     const closed = await tcpServer(() => {});
     await new Promise((r) => servers.pop()!.close(r));
-    expect(await requestOnce(target(closed))).toMatchObject({ ok: false, cause: 'connection_refused', connectionFailed: true });
+    expect(await requestOnce(target(closed))).toMatchObject({
+      ok: false,
+      cause: 'connection_refused',
+      connectionFailed: true,
+    });
     const mute = await tcpServer(() => {});
     expect(await requestOnce(target(mute, 0.2))).toMatchObject({ ok: false, cause: 'timeout' });
     const wrong = await tcpServer((socket) => socket.end(ours(3).replace('PID: 3', 'PID: 4')));
@@ -96,7 +112,10 @@ describe('startChurnLoad', () => {
     // Every 50th connection is closed unanswered; the rest are answered.
     const port = await tcpServer((socket) => (++n % 50 === 0 ? socket.end() : socket.end(ours(11))));
     const recorder = new Recorder(100, 1000);
-    const load = startChurnLoad({ host: '127.0.0.1', port, concurrency: 10, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 }, recorder);
+    const load = startChurnLoad(
+      { host: '127.0.0.1', port, concurrency: 10, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 },
+      recorder,
+    );
     await new Promise((r) => setTimeout(r, 500));
     await load.stop();
     const snapshot = recorder.snapshot();

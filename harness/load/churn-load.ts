@@ -38,7 +38,6 @@ export interface ChurnOptions {
   check?: ResponseCheck;
 }
 
-
 /** What a new connection writes: one GET that asks the server to close after answering. */
 export function getBytes(host: string, port: number, path: string): Buffer {
   return requestBytes(plainGet(path), host, port, true);
@@ -69,7 +68,8 @@ export class ResponseParser {
   current?: Exchange;
 
   constructor() {
-    this.parser[HTTPParser.kOnHeadersComplete] = (info) => this.current?.headersDone(info.statusCode, info.headers, !info.shouldKeepAlive);
+    this.parser[HTTPParser.kOnHeadersComplete] = (info) =>
+      this.current?.headersDone(info.statusCode, info.headers, !info.shouldKeepAlive);
     this.parser[HTTPParser.kOnBody] = (chunk, offset, length) => this.current?.bodyPart(chunk, offset, length);
     this.parser[HTTPParser.kOnMessageComplete] = () => this.current?.complete();
   }
@@ -116,7 +116,11 @@ export class Exchange implements InFlight {
       this.socket = tls.connect({ host: target.host, port: target.port, ...tlsOptions(target.tls, target.host) });
       this.socket.on('data', (chunk: Buffer) => this.read(chunk, chunk.length));
     } else {
-      this.socket = net.connect({ host: target.host, port: target.port, onread: { buffer: READ_BUFFER, callback: (length) => this.read(READ_BUFFER, length) } });
+      this.socket = net.connect({
+        host: target.host,
+        port: target.port,
+        onread: { buffer: READ_BUFFER, callback: (length) => this.read(READ_BUFFER, length) },
+      });
     }
     // One small write: Nagle's algorithm never holds the first segment back, so no TCP_NODELAY (a syscall per connection).
     this.socket.write(bytes);
@@ -126,7 +130,10 @@ export class Exchange implements InFlight {
     this.socket.on('end', () => {
       if (!this.settled && resetAtEof(this.socket)) return this.settle({ ok: false, cause: 'connection_reset' });
       const finished = this.settled ? undefined : this.parser.parser.finish();
-      this.settle({ ok: false, cause: finished instanceof Error || this.received > 0 ? 'corrupt_body' : 'silent_loss' });
+      this.settle({
+        ok: false,
+        cause: finished instanceof Error || this.received > 0 ? 'corrupt_body' : 'silent_loss',
+      });
     });
     this.socket.on('error', (error) => this.settle({ ok: false, cause: causeOfError(error) }));
   }
@@ -201,7 +208,14 @@ export function requestOnce(
       clearTimeout(timer);
       signal?.removeEventListener('abort', stop);
     };
-    const request = new Exchange(target, getBytes(target.host, target.port, path), check, new ResponseParser(), resolve, finished);
+    const request = new Exchange(
+      target,
+      getBytes(target.host, target.port, path),
+      check,
+      new ResponseParser(),
+      resolve,
+      finished,
+    );
     // Also ends a connection left open after its response, by a server that said it would close it.
     const timer = setTimeout(() => request.abort('timeout'), target.timeoutSeconds * 1000);
     const stop = () => request.abort('stopped');
@@ -225,10 +239,13 @@ export function startChurnLoad(options: ChurnOptions, sink: LoadSink): RunningLo
   // older than the timeout are ended, and after stop() those still out are.
   const inFlight = new Set<InFlight>();
   const timeoutMs = options.timeoutSeconds * 1000;
-  const sweeper = setInterval(() => {
-    const now = performance.now();
-    for (const request of inFlight) if (now - request.startedAt >= timeoutMs) request.abort('timeout');
-  }, Math.min(250, timeoutMs / 4));
+  const sweeper = setInterval(
+    () => {
+      const now = performance.now();
+      for (const request of inFlight) if (now - request.startedAt >= timeoutMs) request.abort('timeout');
+    },
+    Math.min(250, timeoutMs / 4),
+  );
   const loop = async () => {
     const parser = new ResponseParser();
     let step = loopsStarted++;
@@ -237,7 +254,9 @@ export function startChurnLoad(options: ChurnOptions, sink: LoadSink): RunningLo
       const kindSink = sinks[kind]!;
       kindSink.written();
       const outcome = await new Promise<Outcome>((resolve) => {
-        const request: InFlight = new Exchange(options, bytes[kind]!, check, parser, resolve, () => inFlight.delete(request));
+        const request: InFlight = new Exchange(options, bytes[kind]!, check, parser, resolve, () =>
+          inFlight.delete(request),
+        );
         inFlight.add(request);
       });
       record(kindSink, outcome);

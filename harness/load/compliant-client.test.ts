@@ -32,7 +32,10 @@ describe('autocannon and Connection: close', () => {
 
   it('through makeCompliant every request is answered on a fresh connection', async () => {
     const recorder = new Recorder(100, 1000);
-    const load = startKeepAliveLoad({ url, connections: 10, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 }, recorder);
+    const load = startKeepAliveLoad(
+      { url, connections: 10, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 },
+      recorder,
+    );
     await sleep(1000);
     await load.stop();
     const snapshot = recorder.snapshot();
@@ -52,7 +55,10 @@ describe('autocannon and Connection: close', () => {
     try {
       const recorder = new Recorder(100, 1000);
       const port = (rude.address() as net.AddressInfo).port;
-      const load = startKeepAliveLoad({ url: `http://127.0.0.1:${port}/`, connections: 5, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 }, recorder);
+      const load = startKeepAliveLoad(
+        { url: `http://127.0.0.1:${port}/`, connections: 5, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 },
+        recorder,
+      );
       await sleep(500);
       await load.stop();
       const snapshot = recorder.snapshot();

@@ -114,7 +114,13 @@ export class HarnessMonitor {
     const index = Math.floor((at - this.startedAt) / this.bucketMs);
     if (index < 0) return undefined;
     while (this.buckets.length <= index) {
-      this.buckets.push({ start: this.startedAt + this.buckets.length * this.bucketMs, loopDelayMaxMs: 0, harnessCpu: 0, machineBusy: null, steal: null });
+      this.buckets.push({
+        start: this.startedAt + this.buckets.length * this.bucketMs,
+        loopDelayMaxMs: 0,
+        harnessCpu: 0,
+        machineBusy: null,
+        steal: null,
+      });
     }
     return this.buckets[index];
   }
@@ -123,8 +129,18 @@ export class HarnessMonitor {
 const round = (share: number) => Math.round(Math.min(1, Math.max(0, share)) * 1000) / 1000;
 
 /** The harness's worst moment in [from, to): its longest loop delay and the machine's highest steal and busy share. */
-export function harnessIn(buckets: readonly HarnessBucket[], bucketMs: number, from: number, to: number): { loopDelayMaxMs: number; steal: number | null; machineBusy: number | null } {
+export function harnessIn(
+  buckets: readonly HarnessBucket[],
+  bucketMs: number,
+  from: number,
+  to: number,
+): { loopDelayMaxMs: number; steal: number | null; machineBusy: number | null } {
   const inside = buckets.filter((b) => b.start < to && b.start + bucketMs > from);
-  const max = (values: (number | null)[]) => (values.some((v) => v !== null) ? Math.max(...values.filter((v): v is number => v !== null)) : null);
-  return { loopDelayMaxMs: Math.max(0, ...inside.map((b) => b.loopDelayMaxMs)), steal: max(inside.map((b) => b.steal)), machineBusy: max(inside.map((b) => b.machineBusy)) };
+  const max = (values: (number | null)[]) =>
+    values.some((v) => v !== null) ? Math.max(...values.filter((v): v is number => v !== null)) : null;
+  return {
+    loopDelayMaxMs: Math.max(0, ...inside.map((b) => b.loopDelayMaxMs)),
+    steal: max(inside.map((b) => b.steal)),
+    machineBusy: max(inside.map((b) => b.machineBusy)),
+  };
 }

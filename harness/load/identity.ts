@@ -3,7 +3,8 @@
 // check (response-check.ts) is stricter: it also insists on its body.
 import { type Checked, UNKNOWN_PID } from './response-check.js';
 
-export type IdentitySpec = { kind: 'header'; name: string } | { kind: 'body'; pattern: RegExp; source: string } | { kind: 'none' };
+export type IdentitySpec =
+  { kind: 'header'; name: string } | { kind: 'body'; pattern: RegExp; source: string } | { kind: 'none' };
 
 /** The default: the header our server sends, used when the user's server sends it too. */
 export const DEFAULT_IDENTITY: IdentitySpec = { kind: 'header', name: 'x-server-pid' };
@@ -21,13 +22,16 @@ export function parseIdentity(text: string): IdentitySpec {
   const colon = text.indexOf(':');
   const kind = colon < 0 ? text : text.slice(0, colon);
   const value = colon < 0 ? '' : text.slice(colon + 1);
-  if (kind === 'header' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) return { kind: 'header', name: value.toLowerCase() };
+  if (kind === 'header' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value))
+    return { kind: 'header', name: value.toLowerCase() };
   if (kind === 'body' && value) {
     let pattern: RegExp;
     try {
       pattern = new RegExp(value);
     } catch (error) {
-      throw new IdentityError(`--identity body:${value} is not a valid regular expression (${(error as Error).message})`);
+      throw new IdentityError(
+        `--identity body:${value} is not a valid regular expression (${(error as Error).message})`,
+      );
     }
     return { kind: 'body', pattern, source: value };
   }
@@ -71,7 +75,13 @@ const NAME = /^[\w.:-]{1,128}$/;
  * UNKNOWN_PID: a missing identity is not a failed request (the gate says so
  * separately, see identifiedShare).
  */
-export function checkForeign(spec: IdentitySpec, status: number, header: (name: string) => string | undefined, body: string, names?: IdentityNames): Checked {
+export function checkForeign(
+  spec: IdentitySpec,
+  status: number,
+  header: (name: string) => string | undefined,
+  body: string,
+  names?: IdentityNames,
+): Checked {
   if (status < 200 || status > 299) return { ok: false, cause: 'non_2xx' };
   const version = header('x-server-version') ?? '';
   let raw: string | undefined;

@@ -36,7 +36,10 @@ describe('startKeepAliveLoad', () => {
   it('accounts for every request it wrote, with the version each response carried', async () => {
     const { url } = await serve();
     const recorder = new Recorder(100, 1000);
-    const load = startKeepAliveLoad({ url, connections: 10, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 }, recorder);
+    const load = startKeepAliveLoad(
+      { url, connections: 10, maxSeconds: 10, timeoutSeconds: 5, settleMs: 1000 },
+      recorder,
+    );
     await sleep(800);
     await load.stop();
     const snapshot = recorder.snapshot();
@@ -51,7 +54,10 @@ describe('startKeepAliveLoad', () => {
     // reconnects and writes the next request before it says 'timeout'.
     const { url } = await serve((n) => n % 40 === 0);
     const recorder = new Recorder(100, 5000);
-    const load = startKeepAliveLoad({ url, connections: 4, maxSeconds: 10, timeoutSeconds: 1, settleMs: 100 }, recorder);
+    const load = startKeepAliveLoad(
+      { url, connections: 4, maxSeconds: 10, timeoutSeconds: 1, settleMs: 100 },
+      recorder,
+    );
     await sleep(2500);
     await load.stop();
     const snapshot = recorder.snapshot();
@@ -63,7 +69,10 @@ describe('startKeepAliveLoad', () => {
   it('writes nothing once stop() is called, and counts what is still unanswered as in flight', async () => {
     const { url, arrivals } = await serve((n) => n > 200);
     const recorder = new Recorder(100, 5000);
-    const load = startKeepAliveLoad({ url, connections: 5, maxSeconds: 10, timeoutSeconds: 5, settleMs: 200 }, recorder);
+    const load = startKeepAliveLoad(
+      { url, connections: 5, maxSeconds: 10, timeoutSeconds: 5, settleMs: 200 },
+      recorder,
+    );
     while (arrivals.length < 200) await sleep(10);
     await sleep(100);
     const stoppedAt = Date.now();

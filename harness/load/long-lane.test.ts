@@ -33,7 +33,14 @@ async function serve(delayMs: number, drop: (n: number) => boolean = () => false
   return (server.address() as net.AddressInfo).port;
 }
 
-const lane = (port: number, connections: number) => ({ host: '127.0.0.1', port, path: '/slow', connections, timeoutSeconds: 5, check: checkOurServer });
+const lane = (port: number, connections: number) => ({
+  host: '127.0.0.1',
+  port,
+  path: '/slow',
+  connections,
+  timeoutSeconds: 5,
+  check: checkOurServer,
+});
 
 describe('startLongLane', () => {
   it('keeps one request in flight per connection, and at stop waits for them instead of abandoning them', async () => {

@@ -43,13 +43,20 @@ export const MAX_CALIBRATED_RATE = 1_000;
 
 /** The open model's load in words: its rates, or how they will be chosen while the calibration has not run yet. */
 function describeOpen(load: LoadChoice, open: OpenRates | null, rate: number | null, maxConnections: number): string {
-  const rateOf = (mode: LoadMode) => (open?.rates[mode] !== undefined ? perSecond(open.rates[mode]!) : rate !== null ? perSecond(rate) : 'a calibrated rate of');
+  const rateOf = (mode: LoadMode) =>
+    open?.rates[mode] !== undefined
+      ? perSecond(open.rates[mode]!)
+      : rate !== null
+        ? perSecond(rate)
+        : 'a calibrated rate of';
   const keepalive = `${rateOf('keepalive')} requests on keep-alive connections (a pool of up to ${maxConnections}, the most recently used first, a new connection after Connection: close)`;
   const churn = `${rateOf('churn')} requests each on a new connection (up to ${maxConnections} open)`;
   const modes = load === 'keepalive' ? keepalive : load === 'churn' ? churn : `${keepalive}; and ${churn}`;
   const calibration = open?.calibration;
   const source = calibration
-    ? `; ${Math.round(calibration.share * 100)}% of what the target answered at full speed (${modesOf(load).map((mode) => `${perSecond(calibration.capacity[mode] ?? 0)} ${MODE_NAMES[mode]}`).join(', ')}), split over the modes, at most ${perSecond(MAX_CALIBRATED_RATE)} each`
+    ? `; ${Math.round(calibration.share * 100)}% of what the target answered at full speed (${modesOf(load)
+        .map((mode) => `${perSecond(calibration.capacity[mode] ?? 0)} ${MODE_NAMES[mode]}`)
+        .join(', ')}), split over the modes, at most ${perSecond(MAX_CALIBRATED_RATE)} each`
     : open || rate !== null
       ? ''
       : '; the rates are a share of what the target answers at full speed, measured just before the warm-up';
@@ -67,27 +74,37 @@ export function describeRates(open: OpenRates): string {
 }
 
 /** How the load was generated, for the report. */
-export function describeLoad(options: {
-  load: LoadChoice;
-  connections: number;
-  loadModel?: LoadModel;
-  rate?: number | null;
-  maxConnections?: number;
-  requests?: { name: string; weight: number }[] | null;
-  longLane?: { path: string; connections: number } | null;
-  stream?: { kind: string; path: string; connections: number } | null;
-}, open: OpenRates | null = null): string {
+export function describeLoad(
+  options: {
+    load: LoadChoice;
+    connections: number;
+    loadModel?: LoadModel;
+    rate?: number | null;
+    maxConnections?: number;
+    requests?: { name: string; weight: number }[] | null;
+    longLane?: { path: string; connections: number } | null;
+    stream?: { kind: string; path: string; connections: number } | null;
+  },
+  open: OpenRates | null = null,
+): string {
   const keepalive = `autocannon, ${options.connections} keep-alive connections, made to honour Connection: close like a compliant HTTP/1.1 client`;
   const churn = `${options.connections} loops of one request per new connection (raw sockets, http-parser-js)`;
-  const closed = options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
+  const closed =
+    options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
   const modes =
     options.loadModel === 'open'
       ? describeOpen(options.load, open, options.rate ?? null, options.maxConnections ?? 0)
       : options.loadModel === 'closed'
         ? `closed model at full speed (each connection sends its next request once the last is answered): ${closed}`
         : closed;
-  const mix = options.requests ? `, sending the mix ${options.requests.map((k) => `${k.name} ×${k.weight}`).join(', ')}` : '';
-  const lane = options.longLane ? `; and a long-request lane: ${options.longLane.connections} connections each keeping GET ${options.longLane.path} in flight` : '';
-  const stream = options.stream ? `; and ${options.stream.connections} ${options.stream.kind} clients of ${options.stream.path} coming back with Last-Event-ID` : '';
+  const mix = options.requests
+    ? `, sending the mix ${options.requests.map((k) => `${k.name} ×${k.weight}`).join(', ')}`
+    : '';
+  const lane = options.longLane
+    ? `; and a long-request lane: ${options.longLane.connections} connections each keeping GET ${options.longLane.path} in flight`
+    : '';
+  const stream = options.stream
+    ? `; and ${options.stream.connections} ${options.stream.kind} clients of ${options.stream.path} coming back with Last-Event-ID`
+    : '';
   return modes + mix + lane + stream;
 }

@@ -118,20 +118,32 @@ class PooledConnection implements InFlight {
   ) {
     this.parser[HTTPParser.kOnHeadersComplete] = (info) => {
       if (!this.current) return;
-      Object.assign(this.current, { status: info.statusCode, headers: info.headers, serverCloses: !info.shouldKeepAlive });
+      Object.assign(this.current, {
+        status: info.statusCode,
+        headers: info.headers,
+        serverCloses: !info.shouldKeepAlive,
+      });
     };
-    this.parser[HTTPParser.kOnBody] = (chunk, offset, length) => this.current?.body.push(Buffer.from(chunk.subarray(offset, offset + length)));
+    this.parser[HTTPParser.kOnBody] = (chunk, offset, length) =>
+      this.current?.body.push(Buffer.from(chunk.subarray(offset, offset + length)));
     this.parser[HTTPParser.kOnMessageComplete] = () => this.complete();
     if (target.tls) {
       this.socket = tls.connect({ host: target.host, port: target.port, ...tlsOptions(target.tls, target.host) });
       this.socket.on('data', (chunk: Buffer) => this.read(chunk, chunk.length));
     } else {
-      this.socket = net.connect({ host: target.host, port: target.port, onread: { buffer: READ_BUFFER, callback: (length) => this.read(READ_BUFFER, length) } });
+      this.socket = net.connect({
+        host: target.host,
+        port: target.port,
+        onread: { buffer: READ_BUFFER, callback: (length) => this.read(READ_BUFFER, length) },
+      });
     }
     this.socket.setNoDelay(true);
     this.socket.on('connect', () => (this.connected = true));
     this.socket.on('end', () => {
-      if (this.current) this.fail(resetAtEof(this.socket) ? 'connection_reset' : this.current.received > 0 ? 'corrupt_body' : 'silent_loss');
+      if (this.current)
+        this.fail(
+          resetAtEof(this.socket) ? 'connection_reset' : this.current.received > 0 ? 'corrupt_body' : 'silent_loss',
+        );
       this.socket.destroy();
     });
     this.socket.on('error', (error) => {
@@ -188,7 +200,8 @@ class PooledConnection implements InFlight {
       for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === name) return headers[i + 1];
       return undefined;
     };
-    const body = current.body.length === 1 ? current.body[0]!.toString('utf8') : Buffer.concat(current.body).toString('utf8');
+    const body =
+      current.body.length === 1 ? current.body[0]!.toString('utf8') : Buffer.concat(current.body).toString('utf8');
     if (current.serverCloses) this.retired = true;
     const hint = keepAliveTimeoutMs(header('keep-alive'));
     if (hint !== undefined) this.idleLimitMs = Math.max(0, Math.min(IDLE_CLOSE_MS, hint - KEEP_ALIVE_MARGIN_MS));
@@ -202,7 +215,9 @@ class PooledConnection implements InFlight {
     this.settle({ ok: false, cause });
   }
 
-  private settle(ending: { ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped' }): void {
+  private settle(
+    ending: { ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped' },
+  ): void {
     const current = this.current;
     if (!current) return;
     this.current = undefined;
@@ -229,7 +244,8 @@ class KeepAlivePool implements Transport {
     // Idle connections past their limit are closed by the client, before the server closes them under a request.
     this.sweeper = setInterval(() => {
       const now = performance.now();
-      for (const connection of this.idleStack) if (now - connection.idleSince >= connection.idleLimitMs) connection.abort('stopped');
+      for (const connection of this.idleStack)
+        if (now - connection.idleSince >= connection.idleLimitMs) connection.abort('stopped');
     }, 250);
   }
 
@@ -289,11 +305,19 @@ class FreshConnections implements Transport {
     if (this.open.size >= this.maxConnections) return false;
     const parser = this.parsers.pop() ?? new ResponseParser();
     // The parser is handed back once the socket is closed: no read can reach it after that.
-    const exchange: Exchange = new Exchange(this.target, request.bytes, this.check, parser, request.done, () => {
-      this.open.delete(exchange);
-      this.parsers.push(parser);
-      this.onFree();
-    }, request.dueAt);
+    const exchange: Exchange = new Exchange(
+      this.target,
+      request.bytes,
+      this.check,
+      parser,
+      request.done,
+      () => {
+        this.open.delete(exchange);
+        this.parsers.push(parser);
+        this.onFree();
+      },
+      request.dueAt,
+    );
     this.open.add(exchange);
     this.schedule.connections(this.open.size);
     return true;
@@ -351,7 +375,8 @@ export function startOpenLoad(options: OpenLoadOptions, sink: LoadSink, schedule
         // At full speed the next request goes once this one's connection is free again (after the caller's own
         // bookkeeping), or a moment later when it could not connect: never a storm against a closed port.
         if (fullSpeed !== undefined && !stopping) {
-          if (!outcome.ok && outcome.connectionFailed) setTimeout(() => due(next++, performance.now()), RECONNECT_DELAY_MS);
+          if (!outcome.ok && outcome.connectionFailed)
+            setTimeout(() => due(next++, performance.now()), RECONNECT_DELAY_MS);
           else queueMicrotask(() => due(next++, performance.now()));
         }
       },
@@ -396,17 +421,22 @@ export function startOpenLoad(options: OpenLoadOptions, sink: LoadSink, schedule
 
   const startedAt = performance.now();
   const hardStop = setTimeout(() => void stop(), options.maxSeconds * 1000);
-  const arrivals = typeof options.ratePerSecond === 'number' ? new Arrivals(options.ratePerSecond, due, startedAt) : undefined;
+  const arrivals =
+    typeof options.ratePerSecond === 'number' ? new Arrivals(options.ratePerSecond, due, startedAt) : undefined;
 
   /** Ends waiting requests older than the timeout, and requests in flight that old. One sweep for the load, not a timer each. */
-  const sweeper = setInterval(() => {
-    const now = performance.now();
-    while (head < waiting.length && now - waiting[head + 1]! >= timeoutMs) {
-      const expired = dequeue(now);
-      expired.done({ ok: false, cause: 'timeout', connectionFailed: true, latencyMs: now - expired.dueAt });
-    }
-    for (const inFlight of [...transport.inFlight()]) if (now - inFlight.startedAt >= timeoutMs) inFlight.abort('timeout');
-  }, Math.min(250, timeoutMs / 4));
+  const sweeper = setInterval(
+    () => {
+      const now = performance.now();
+      while (head < waiting.length && now - waiting[head + 1]! >= timeoutMs) {
+        const expired = dequeue(now);
+        expired.done({ ok: false, cause: 'timeout', connectionFailed: true, latencyMs: now - expired.dueAt });
+      }
+      for (const inFlight of [...transport.inFlight()])
+        if (now - inFlight.startedAt >= timeoutMs) inFlight.abort('timeout');
+    },
+    Math.min(250, timeoutMs / 4),
+  );
 
   if (arrivals) arrivals.start();
   else for (let i = 0; i < fullSpeed!; i++) due(next++, startedAt);

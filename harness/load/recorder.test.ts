@@ -47,7 +47,7 @@ describe('Recorder buckets', () => {
     expect(snapshot.buckets[0]!.failures).toEqual({ connection_reset: 1, silent_loss: 1 });
   });
 
-  it('summarises latency per bucket as p50, p99 and max, within the histogram\'s 1% precision', () => {
+  it("summarises latency per bucket as p50, p99 and max, within the histogram's 1% precision", () => {
     const recorder = new Recorder(1000, 100, t0);
     for (let ms = 1; ms <= 100; ms++) recorder.answer(1, 'v1', ms, t0 + 1);
     const latency = recorder.snapshot().buckets[0]!.latency!;
@@ -59,7 +59,13 @@ describe('Recorder buckets', () => {
   });
 
   it('has no buckets when nothing was recorded', () => {
-    expect(new Recorder(100, 100, t0, () => t0).snapshot()).toMatchObject({ buckets: [], written: 0, answered: 0, failed: 0, pids: [] });
+    expect(new Recorder(100, 100, t0, () => t0).snapshot()).toMatchObject({
+      buckets: [],
+      written: 0,
+      answered: 0,
+      failed: 0,
+      pids: [],
+    });
   });
 });
 
@@ -86,7 +92,12 @@ describe('Recorder: every request accounted for', () => {
     recorder.answer(1, 'v1', 1, t0 + 160);
     recorder.fail('connection_reset', t0 + 170);
     const snapshot = recorder.snapshot();
-    expect(snapshot).toMatchObject({ endedAt: t0 + 150, answered: 2, failed: 1, failuresByCause: { connection_reset: 1 } });
+    expect(snapshot).toMatchObject({
+      endedAt: t0 + 150,
+      answered: 2,
+      failed: 1,
+      failuresByCause: { connection_reset: 1 },
+    });
     expect(snapshot.buckets).toHaveLength(1);
     expect(snapshot.pids[0]!.count).toBe(2);
   });
@@ -102,7 +113,7 @@ describe('Recorder: every request accounted for', () => {
     expect(recorder.window(t0 + 5000, t0 + 6000)).toEqual({ answered: 0, failed: 0, latency: null });
   });
 
-  it('keeps an older bucket\'s latencies exactly once it is compressed, and still takes a late answer there', () => {
+  it("keeps an older bucket's latencies exactly once it is compressed, and still takes a late answer there", () => {
     const recorder = new Recorder(100, 100, t0);
     for (let i = 1; i <= 200; i++) recorder.answer(1, 'v1', i / 4, t0 + (i % 100));
     const live = recorder.snapshot().buckets[0]!.latency;
@@ -111,7 +122,11 @@ describe('Recorder: every request accounted for', () => {
     expect(recorder.snapshot().buckets[0]!.latency).toEqual(live);
     expect(recorder.window(t0, t0 + 100)).toEqual(liveWindow);
     recorder.answer(2, 'v1', 900, t0 + 50);
-    expect(recorder.snapshot().buckets[0]).toMatchObject({ answered: 201, pids: { '1': 200, '2': 1 }, latency: { count: 201 } });
+    expect(recorder.snapshot().buckets[0]).toMatchObject({
+      answered: 201,
+      pids: { '1': 200, '2': 1 },
+      latency: { count: 201 },
+    });
     expect(recorder.window(t0, t0 + 100).latency!.max).toBeGreaterThanOrEqual(891);
     expect(recorder.window(t0 - 500, t0 - 100)).toEqual({ answered: 0, failed: 0, latency: null });
   });

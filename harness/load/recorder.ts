@@ -112,7 +112,9 @@ export function withoutResponse(failures: Partial<Record<FailureCause, number>>)
 
 /** Failures by cause for people: `2 connection_reset, 1 slow` ('' for none). */
 export function causesText(failures: Partial<Record<FailureCause, number>>): string {
-  return Object.entries(failures).map(([cause, count]) => `${count} ${cause}`).join(', ');
+  return Object.entries(failures)
+    .map(([cause, count]) => `${count} ${cause}`)
+    .join(', ');
 }
 
 /** Maps a socket error code to a failure cause. */
@@ -137,7 +139,12 @@ export function causeOfError(error: unknown): FailureCause {
  * stays a few KB whatever the number of requests.
  */
 function newHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2, bitBucketSize: 'packed' });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 2,
+    bitBucketSize: 'packed',
+  });
 }
 
 /**
@@ -160,7 +167,12 @@ export function summarize(histogram: hdr.Histogram, max = histogram.maxValue): L
   if (histogram.totalCount === 0) return null;
   const ms = (us: number) => Math.round(us) / 1000;
   // A percentile is reported as the top of its histogram bucket: never above the real max.
-  return { count: histogram.totalCount, p50: ms(Math.min(histogram.getValueAtPercentile(50), max)), p99: ms(Math.min(histogram.getValueAtPercentile(99), max)), max: ms(max) };
+  return {
+    count: histogram.totalCount,
+    p50: ms(Math.min(histogram.getValueAtPercentile(50), max)),
+    p99: ms(Math.min(histogram.getValueAtPercentile(99), max)),
+    max: ms(max),
+  };
 }
 
 interface RawBucket {
@@ -183,7 +195,13 @@ export function bucketIndex(at: number, startedAt: number, bucketMs: number): nu
 }
 
 /** The buckets [first, last) a window [from, to) overlaps: windows count whole buckets. */
-export function bucketsOverlapping(from: number, to: number, startedAt: number, bucketMs: number, count: number): { first: number; last: number } {
+export function bucketsOverlapping(
+  from: number,
+  to: number,
+  startedAt: number,
+  bucketMs: number,
+  count: number,
+): { first: number; last: number } {
   const first = Math.max(0, Math.floor((from - startedAt) / bucketMs));
   const last = Math.max(0, Math.min(count, Math.ceil((to - startedAt) / bucketMs)));
   return { first, last };
@@ -338,7 +356,8 @@ function recordLatency(bucket: RawBucket, micros: number): void {
 export function tee(...sinks: LoadSink[]): LoadSink {
   return {
     written: (at = Date.now()) => sinks.forEach((s) => s.written(at)),
-    answer: (pid, version, latencyMs, at = Date.now(), judged = true) => sinks.forEach((s) => s.answer(pid, version, latencyMs, at, judged)),
+    answer: (pid, version, latencyMs, at = Date.now(), judged = true) =>
+      sinks.forEach((s) => s.answer(pid, version, latencyMs, at, judged)),
     fail: (cause, at = Date.now()) => sinks.forEach((s) => s.fail(cause, at)),
     stoppedWith: (ages) => sinks.forEach((s) => s.stoppedWith(ages)),
   };
@@ -355,7 +374,9 @@ export function longOnPurpose(sink: LoadSink): LoadSink {
 }
 
 /** How one request ended. `stopped`: still unanswered when the load stopped. */
-export type Outcome = ({ ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped'; connectionFailed: boolean }) & { latencyMs: number };
+export type Outcome = (
+  { ok: true; pid: number; version: string } | { ok: false; cause: FailureCause | 'stopped'; connectionFailed: boolean }
+) & { latencyMs: number };
 
 /**
  * Accounts for one outcome of a written request; `judged` false keeps a

@@ -15,17 +15,21 @@ const PATH = /^\/[\x21-\x7e]*$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export function methodProblem(method: string): string | undefined {
-  return TOKEN.test(method) ? undefined : `${JSON.stringify(method)} is not an HTTP method (an RFC 9110 token); use e.g. GET or POST`;
+  return TOKEN.test(method)
+    ? undefined
+    : `${JSON.stringify(method)} is not an HTTP method (an RFC 9110 token); use e.g. GET or POST`;
 }
 
 export function pathProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return `${JSON.stringify(path)} is not a path: give one that starts with /`;
-  if (!PATH.test(path)) return `${JSON.stringify(path)} holds a space, a control character (CR, LF, NUL...) or a non-ASCII one; percent-encode it`;
+  if (!PATH.test(path))
+    return `${JSON.stringify(path)} holds a space, a control character (CR, LF, NUL...) or a non-ASCII one; percent-encode it`;
   return undefined;
 }
 
 export function headerProblem(name: string, value: string): string | undefined {
   if (!TOKEN.test(name)) return `the header name ${JSON.stringify(name)} is not an RFC 9110 token`;
-  if (!FIELD_VALUE.test(value)) return `the value of header ${name} holds a control character (CR, LF, NUL...): it cannot go onto the wire`;
+  if (!FIELD_VALUE.test(value))
+    return `the value of header ${name} holds a control character (CR, LF, NUL...): it cannot go onto the wire`;
   return undefined;
 }

@@ -15,8 +15,20 @@ describe('weightedOrder', () => {
 
 describe('requestBytes', () => {
   it('writes the method, path, headers and a Content-Length for the body', () => {
-    const bytes = requestBytes({ method: 'POST', path: '/submit', headers: { 'Content-Type': 'application/json' }, body: Buffer.from('{"a":1}') }, '127.0.0.1', 8080, true);
-    expect(bytes.toString()).toBe('POST /submit HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}');
+    const bytes = requestBytes(
+      {
+        method: 'POST',
+        path: '/submit',
+        headers: { 'Content-Type': 'application/json' },
+        body: Buffer.from('{"a":1}'),
+      },
+      '127.0.0.1',
+      8080,
+      true,
+    );
+    expect(bytes.toString()).toBe(
+      'POST /submit HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"a":1}',
+    );
     expect(requestBytes(plainGet('/x'), '::1', 80, false).toString()).toBe('GET /x HTTP/1.1\r\nHost: [::1]:80\r\n\r\n');
   });
 });

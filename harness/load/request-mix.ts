@@ -49,7 +49,12 @@ export function weightedOrder(weights: readonly number[]): number[] {
 }
 
 /** The bytes of one HTTP/1.1 request of `kind`, with a Content-Length for its body; `close` asks the server to close after answering. */
-export function requestBytes(kind: Pick<RequestKind, 'method' | 'path' | 'headers' | 'body'>, host: string, port: number, close: boolean): Buffer {
+export function requestBytes(
+  kind: Pick<RequestKind, 'method' | 'path' | 'headers' | 'body'>,
+  host: string,
+  port: number,
+  close: boolean,
+): Buffer {
   const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const lines = [`${kind.method} ${kind.path} HTTP/1.1`, `Host: ${authority}`];
   for (const [name, value] of Object.entries(kind.headers)) lines.push(`${name}: ${value}`);

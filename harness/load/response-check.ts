@@ -22,4 +22,5 @@ export function checkResponse(status: number, pidHeader: string | undefined, bod
 export type ResponseCheck = (status: number, header: (name: string) => string | undefined, body: string) => Checked;
 
 /** Our own server's check, as a ResponseCheck. */
-export const checkOurServer: ResponseCheck = (status, header, body) => checkResponse(status, header('x-server-pid'), body, header('x-server-version'));
+export const checkOurServer: ResponseCheck = (status, header, body) =>
+  checkResponse(status, header('x-server-pid'), body, header('x-server-version'));

@@ -88,7 +88,7 @@ describe('startSseLane', () => {
     expect(lane.record().breaks).toEqual([expect.objectContaining({ how: 'reset' })]);
   });
 
-  it('counts the ids a server sends again after a reconnect once each, as that break\'s', async () => {
+  it("counts the ids a server sends again after a reconnect once each, as that break's", async () => {
     const server = await serve(-3);
     const lane = startSseLane({ host: '127.0.0.1', port: server.port, path: '/events', connections: 1 });
     await sleep(100);
@@ -122,7 +122,12 @@ describe('startSseLane against a server that asks for a long retry', () => {
     });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const lane = startSseLane({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, path: '/', connections: 1 });
+    const lane = startSseLane({
+      host: '127.0.0.1',
+      port: (server.address() as net.AddressInfo).port,
+      path: '/',
+      connections: 1,
+    });
     await sleep(2500);
     const stopping = performance.now();
     await lane.stop();

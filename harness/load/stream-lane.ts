@@ -87,7 +87,14 @@ const DEFAULT_RETRY_MS = 100;
 export const MAX_RETRY_MS = 1000;
 
 export function startStreamLane(options: StreamLaneOptions, open: OpenStream): RunningStreams {
-  const record: StreamLaneRecord = { connections: options.connections, events: 0, unnumbered: 0, lostInStream: 0, duplicatedInStream: 0, breaks: [] };
+  const record: StreamLaneRecord = {
+    connections: options.connections,
+    events: 0,
+    unnumbered: 0,
+    lostInStream: 0,
+    duplicatedInStream: 0,
+    breaks: [],
+  };
   let stopping = false;
   const drops = new Set<() => void>();
   // Cuts every pause short at stop: no client's sleep holds the run.

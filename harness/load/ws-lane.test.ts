@@ -42,8 +42,7 @@ async function serve(skip = 0) {
       else if (how === 'reset after data') {
         ws.send('999999 the last');
         socket.resetAndDestroy();
-      }
-      else ws.close(how.close);
+      } else ws.close(how.close);
     }
     open.clear();
   };
@@ -76,7 +75,10 @@ describe('startWsLane', () => {
     server.end('reset');
     await sleep(250);
     await running.stop();
-    expect(running.record().breaks).toEqual([expect.objectContaining({ how: 'cut', lost: 2 }), expect.objectContaining({ how: 'reset', lost: 2 })]);
+    expect(running.record().breaks).toEqual([
+      expect.objectContaining({ how: 'cut', lost: 2 }),
+      expect.objectContaining({ how: 'reset', lost: 2 }),
+    ]);
   });
 
   it('names a reset that came with the last message a reset, though Node saw only an EOF', async () => {
@@ -88,7 +90,10 @@ describe('startWsLane', () => {
     server.end('eof');
     await sleep(250);
     await running.stop();
-    expect(running.record().breaks).toEqual([expect.objectContaining({ how: 'reset' }), expect.objectContaining({ how: 'cut' })]);
+    expect(running.record().breaks).toEqual([
+      expect.objectContaining({ how: 'reset' }),
+      expect.objectContaining({ how: 'cut' }),
+    ]);
   });
 
   it('says a socket that could not open failed, and keeps that break open', async () => {
@@ -103,8 +108,20 @@ describe('startWsLane', () => {
 describe('messageNumber', () => {
   it('reads a JSON seq or id, else a leading whole number; anything else has none', () => {
     const text = (s: string) => messageNumber(Buffer.from(s), false);
-    expect([text('{"seq":7,"id":2}'), text('{"id":9}'), text('12 4321'), text('12'), text('12.5')]).toEqual([7, 9, 12, 12, undefined]);
-    expect([text('{"seq":-1}'), text('{"seq":"3"}'), text('{nope'), text('x 12'), text('')]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([text('{"seq":7,"id":2}'), text('{"id":9}'), text('12 4321'), text('12'), text('12.5')]).toEqual([
+      7,
+      9,
+      12,
+      12,
+      undefined,
+    ]);
+    expect([text('{"seq":-1}'), text('{"seq":"3"}'), text('{nope'), text('x 12'), text('')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(messageNumber(Buffer.from('12'), true)).toBeUndefined();
   });
 });

@@ -8,7 +8,13 @@
 // reset off as an EOF, by the kernel's (peer-reset.ts).
 import WebSocket from 'ws';
 import { onResetAtEof } from './peer-reset.js';
-import { type Ending, type OpenStream, type RunningStreams, startStreamLane, type StreamLaneOptions } from './stream-lane.js';
+import {
+  type Ending,
+  type OpenStream,
+  type RunningStreams,
+  startStreamLane,
+  type StreamLaneOptions,
+} from './stream-lane.js';
 import { tlsOptions } from './tls.js';
 
 export function startWsLane(options: StreamLaneOptions): RunningStreams {

@@ -24,13 +24,17 @@ export const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie',
 /** `headers` as the record keeps them: the value of a secret header, or of one the user named (--redact-header), is `<redacted>`. */
 export function redacted(headers: Record<string, string>, named: readonly string[] = []): Record<string, string> {
   const secret = new Set<string>([...SECRET_HEADERS, ...named.map((name) => name.toLowerCase())]);
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, secret.has(name.toLowerCase()) ? '<redacted>' : value]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, secret.has(name.toLowerCase()) ? '<redacted>' : value]),
+  );
 }
 
 /** The open model's rates as the run drove them (each mode's schedule), or null in the closed model. */
 function openRatesOf(result: ScenarioResult): OpenRates | null {
   if (result.options.loadModel !== 'open') return null;
-  const rates = Object.fromEntries(result.modes.flatMap((m) => (m.schedule ? [[m.mode, m.schedule.ratePerSecond]] : []))) as Partial<Record<LoadMode, number>>;
+  const rates = Object.fromEntries(
+    result.modes.flatMap((m) => (m.schedule ? [[m.mode, m.schedule.ratePerSecond]] : [])),
+  ) as Partial<Record<LoadMode, number>>;
   return { rates, maxConnections: result.options.maxConnections, calibration: result.calibration };
 }
 
@@ -60,7 +64,15 @@ function parameters(result: ScenarioResult) {
     restartSettings: options.restartSettings ?? null,
     longLane: options.longLane,
     // The kinds as sent, without their bodies: the size says enough, and a body may hold what a report should not.
-    requests: options.requests?.map(({ name, method, path, headers, body, weight }) => ({ name, method, path, headers: redacted(headers, options.redactHeaders), bodyBytes: body?.length ?? 0, weight })) ?? null,
+    requests:
+      options.requests?.map(({ name, method, path, headers, body, weight }) => ({
+        name,
+        method,
+        path,
+        headers: redacted(headers, options.redactHeaders),
+        bodyBytes: body?.length ?? 0,
+        weight,
+      })) ?? null,
     stream: options.stream,
     // Absent for plain HTTP, as in every run before HTTPS targets.
     ...(options.tls ? { tls: options.tls } : {}),
@@ -180,7 +192,14 @@ export type ResultDocument = ReturnType<typeof toResultDocument>;
 
 /** The record a saved document was judged from: the document without its verdict. */
 export function recordIn(doc: ResultDocument): RunRecord {
-  const { passed: _passed, inconclusive: _inconclusive, totalRequests: _total, failedRequests: _failed, checks: _checks, ...record } = doc;
+  const {
+    passed: _passed,
+    inconclusive: _inconclusive,
+    totalRequests: _total,
+    failedRequests: _failed,
+    checks: _checks,
+    ...record
+  } = doc;
   return record;
 }
 
@@ -199,7 +218,9 @@ export function readResultDocument(path: string): ResultDocument {
   try {
     doc = JSON.parse(readFileSync(path, 'utf8')) as { schemaVersion?: unknown };
   } catch (error) {
-    throw new SetupError(`cannot read ${path} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the result.json of a run`);
+    throw new SetupError(
+      `cannot read ${path} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the result.json of a run`,
+    );
   }
   const given = doc?.schemaVersion;
   try {
@@ -208,10 +229,14 @@ export function readResultDocument(path: string): ResultDocument {
     if (doc?.schemaVersion === 5) doc = upgradeV5(doc as Parameters<typeof upgradeV5>[0]);
   } catch (error) {
     // An older version read as this one: a file that only says its version has nothing to upgrade.
-    throw new SetupError(`${path} says schemaVersion ${String(given)} but is not a result.json of that version (${(error as Error).message}); pass the result.json of a run`);
+    throw new SetupError(
+      `${path} says schemaVersion ${String(given)} but is not a result.json of that version (${(error as Error).message}); pass the result.json of a run`,
+    );
   }
   if (doc?.schemaVersion !== RESULT_SCHEMA_VERSION) {
-    throw new SetupError(`${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}, 5, 4 and 3`);
+    throw new SetupError(
+      `${path} has schemaVersion ${JSON.stringify(doc?.schemaVersion)}; this version reads ${RESULT_SCHEMA_VERSION}, 5, 4 and 3`,
+    );
   }
   const problem = schemaProblem(doc);
   if (problem) throw new SetupError(`${path} is not a valid result.json: ${problem}`);

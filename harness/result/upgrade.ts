@@ -15,7 +15,16 @@ interface V3 {
   totalRequests: number;
   failedRequests: number;
   checks: { skipped?: boolean; detail: string }[];
-  parameters: { foreign?: { identity: string; identityGiven: boolean; path: string; ready: string; restart: string; seesProcesses: boolean } } & Record<string, unknown>;
+  parameters: {
+    foreign?: {
+      identity: string;
+      identityGiven: boolean;
+      path: string;
+      ready: string;
+      restart: string;
+      seesProcesses: boolean;
+    };
+  } & Record<string, unknown>;
   runtime: { kind: string; description: string; facts: Record<string, string> };
   netCounters: { error: string | null };
   [key: string]: unknown;
@@ -26,9 +35,14 @@ function sightOf(doc: V3): Sight {
   const kernel = doc.netCounters.error ?? true;
   if (foreign) {
     const sight = foreign.seesProcesses ? IMAGE_SIGHT : URL_SIGHT;
-    return { ...sight, identities: foreign.identity === 'none' ? '--identity none' : true, kernelCounters: foreign.seesProcesses ? kernel : sight.kernelCounters };
+    return {
+      ...sight,
+      identities: foreign.identity === 'none' ? '--identity none' : true,
+      kernelCounters: foreign.seesProcesses ? kernel : sight.kernelCounters,
+    };
   }
-  if (doc.runtime.kind === 'local') return { ...SEES_ALL, processes: AMONG_OTHERS, fds: AMONG_OTHERS, kernelCounters: kernel };
+  if (doc.runtime.kind === 'local')
+    return { ...SEES_ALL, processes: AMONG_OTHERS, fds: AMONG_OTHERS, kernelCounters: kernel };
   return { ...SEES_ALL, kernelCounters: kernel };
 }
 
@@ -57,7 +71,12 @@ interface V4 {
 }
 
 export function upgradeV4(doc: V4): { schemaVersion: 5 } & Record<string, unknown> {
-  return { ...doc, schemaVersion: 5, modes: doc.modes.map((mode) => ({ ...mode, latencyTail: null })), latencyTail: null };
+  return {
+    ...doc,
+    schemaVersion: 5,
+    modes: doc.modes.map((mode) => ({ ...mode, latencyTail: null })),
+    latencyTail: null,
+  };
 }
 
 interface V5 {

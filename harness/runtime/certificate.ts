@@ -11,7 +11,11 @@ const UNTRUSTED = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME_
 const HANDSHAKE_TIMEOUT_MS = 5000;
 
 /** Resolves once a TLS handshake with host:port succeeds as the load's clients will make it; a SetupError otherwise. */
-export async function checkCertificate(target: { host: string; port: number }, settings: TlsSettings, origin: string): Promise<void> {
+export async function checkCertificate(
+  target: { host: string; port: number },
+  settings: TlsSettings,
+  origin: string,
+): Promise<void> {
   const problem = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
     const socket = tls.connect({ host: target.host, port: target.port, ...tlsOptions(settings, target.host) });
     socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => {
@@ -28,7 +32,9 @@ export async function checkCertificate(target: { host: string; port: number }, s
   // Node 24 appends advice of its own after a ';' (--use-system-ca); ours follows instead.
   const why = `${problem.code ? `${problem.code}: ` : ''}${problem.message.split(';')[0]}`;
   if (UNTRUSTED.test(problem.code ?? '')) {
-    throw new SetupError(`${origin}: its certificate is not trusted (${why}); pass --insecure to gate it anyway (a self-signed certificate), or trust its CA with NODE_EXTRA_CA_CERTS=ca.pem`);
+    throw new SetupError(
+      `${origin}: its certificate is not trusted (${why}); pass --insecure to gate it anyway (a self-signed certificate), or trust its CA with NODE_EXTRA_CA_CERTS=ca.pem`,
+    );
   }
   throw new SetupError(`${origin}: no TLS handshake (${why}); does it serve HTTPS on port ${target.port}?`);
 }

@@ -11,10 +11,19 @@ export interface CommandRun {
   timedOut: boolean;
 }
 
-export function runHostCommand(command: string, env: Record<string, string>, timeoutMs: number, graceMs = 5000): Promise<CommandRun> {
+export function runHostCommand(
+  command: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+  graceMs = 5000,
+): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     // A group of its own, so the limit ends what it started too.
-    const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('sh', ['-c', command], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -37,10 +46,17 @@ export function runHostCommand(command: string, env: Record<string, string>, tim
     child.on('close', (code, sig) => {
       clearTimeout(term);
       clearTimeout(kill);
-      resolve({ stdout, stderr, exitCode: code ?? 128 + (sig ? (({ SIGTERM: 15, SIGKILL: 9, SIGINT: 2 }) as Record<string, number>)[sig] ?? 1 : 1), timedOut });
+      resolve({
+        stdout,
+        stderr,
+        exitCode:
+          code ?? 128 + (sig ? (({ SIGTERM: 15, SIGKILL: 9, SIGINT: 2 } as Record<string, number>)[sig] ?? 1) : 1),
+        timedOut,
+      });
     });
   });
 }
 
 /** What a failed command said: its stderr, else its stdout (where the engine puts "exec failed: ..."). */
-export const said = (run: { stdout: string; stderr: string; exitCode: number }) => run.stderr || (run.exitCode === 0 ? '' : run.stdout);
+export const said = (run: { stdout: string; stderr: string; exitCode: number }) =>
+  run.stderr || (run.exitCode === 0 ? '' : run.stdout);

@@ -18,7 +18,17 @@ import { containerNetCounters } from './docker/container-net.js';
 import { containerAddress, type Reach, reachFromHere } from './docker/reach.js';
 import type { NetCounterSource } from './net-counters.js';
 import { lastingZombies } from './zombies.js';
-import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from './runtime.js';
+import {
+  type Leftovers,
+  RESTART_KILL_GRACE_MS,
+  type RestartRecord,
+  restartRecord,
+  type RestartRequest,
+  type Runtime,
+  type Sight,
+  type Target,
+  USER_COMMAND,
+} from './runtime.js';
 import { runHostCommand, said } from './host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
 
@@ -67,7 +77,10 @@ export class ImageRuntime implements Runtime {
     private readonly options: ImageRuntimeOptions,
   ) {
     this.observes = { ...IMAGE_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
-    const reached = this.reach === 'published' ? `port ${options.port} published on 127.0.0.1` : `port ${options.port} at the container's address (the gate runs in a container)`;
+    const reached =
+      this.reach === 'published'
+        ? `port ${options.port} published on 127.0.0.1`
+        : `port ${options.port} at the container's address (the gate runs in a container)`;
     this.description = `docker container from ${options.image} (your image, as it is; ${reached}, tcp_migrate_req=${options.tcpMigrateReq})`;
   }
 
@@ -93,8 +106,13 @@ export class ImageRuntime implements Runtime {
     const id = this.container.id.slice(0, 12);
     const info = await this.container.inspect();
     this.hostPid = info.State.Pid;
-    const target = this.reach === 'published' ? publishedTarget(info, port, id) : addressTarget(info, this.options.port, id);
-    const ready = readyStrategy(this.options.ready, { ...target, tls: Boolean(this.options.tls) }, { logs: () => this.logs(), alive: () => this.alive() });
+    const target =
+      this.reach === 'published' ? publishedTarget(info, port, id) : addressTarget(info, this.options.port, id);
+    const ready = readyStrategy(
+      this.options.ready,
+      { ...target, tls: Boolean(this.options.tls) },
+      { logs: () => this.logs(), alive: () => this.alive() },
+    );
     try {
       await waitFor(ready, { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
     } catch (error) {
@@ -104,9 +122,18 @@ export class ImageRuntime implements Runtime {
         `${this.options.image} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}: does it listen on port ${this.options.port}?${tail ? ` Its last output: ${tail.slice(-300)}` : ' It printed nothing.'}`,
       );
     }
-    if (this.options.tls) await checkCertificate(target, this.options.tls, `${this.options.image} on port ${this.options.port}`);
+    if (this.options.tls)
+      await checkCertificate(target, this.options.tls, `${this.options.image} on port ${this.options.port}`);
     this.processesAtStart = (await this.processes()).length;
-    Object.assign(this.facts, { runtime: 'docker', image: this.options.image, container: id, port: String(this.options.port), tcp_migrate_req: String(this.options.tcpMigrateReq), restart: this.options.restart, 'restart runs': `in the ${this.options.restartOn}` });
+    Object.assign(this.facts, {
+      runtime: 'docker',
+      image: this.options.image,
+      container: id,
+      port: String(this.options.port),
+      tcp_migrate_req: String(this.options.tcpMigrateReq),
+      restart: this.options.restart,
+      'restart runs': `in the ${this.options.restartOn}`,
+    });
     return { ...target, pid: UNKNOWN_PID };
   }
 
@@ -117,17 +144,24 @@ export class ImageRuntime implements Runtime {
     const base = { index, strategy: USER_COMMAND, version, triggeredAt };
     const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
     if (this.options.restartOn === 'host') {
-      const run = await runHostCommand(this.options.restart, { CONTAINER: this.container.id }, limitMs, RESTART_KILL_GRACE_MS);
+      const run = await runHostCommand(
+        this.options.restart,
+        { CONTAINER: this.container.id },
+        limitMs,
+        RESTART_KILL_GRACE_MS,
+      );
       return restartRecord(base, run.stdout, said(run), run.exitCode, run.timedOut ? `${hung}; it was ended` : null);
     }
     try {
       const run = await execIn(this.container, splitCommand(this.options.restart), [], limitMs);
       return restartRecord(base, run.stdout, said(run), run.exitCode);
     } catch (error) {
-      if (error instanceof DeadlineError) return restartRecord(base, '', '', 124, `${hung}; docker exec cannot end it, the container's removal does`);
+      if (error instanceof DeadlineError)
+        return restartRecord(base, '', '', 124, `${hung}; docker exec cannot end it, the container's removal does`);
       // The engine refuses to start what is not there: a failed restart, with the engine's words.
       const message = (error as Error).message;
-      if (/executable file not found|no such file or directory|exec failed/i.test(message)) return restartRecord(base, '', message, 127, null);
+      if (/executable file not found|no such file or directory|exec failed/i.test(message))
+        return restartRecord(base, '', message, 127, null);
       throw error;
     }
   }
@@ -172,9 +206,13 @@ export class ImageRuntime implements Runtime {
     }
     try {
       const stream = await this.docker.pull(this.options.image);
-      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+      );
     } catch (error) {
-      throw new SetupError(`image ${this.options.image} is not on this machine and cannot be pulled (${(error as Error).message.split('\n')[0]!.slice(0, 160)}); build or load it first, or check the name`);
+      throw new SetupError(
+        `image ${this.options.image} is not on this machine and cannot be pulled (${(error as Error).message.split('\n')[0]!.slice(0, 160)}); build or load it first, or check the name`,
+      );
     }
   }
 
@@ -186,7 +224,9 @@ export class ImageRuntime implements Runtime {
     const info = await this.container!.inspect();
     if (!info.State.Running) {
       const tail = (await this.logs()).trim().split('\n').slice(-5).join(' | ');
-      throw new SetupError(`container from ${this.options.image} exited with code ${info.State.ExitCode} at start${tail ? `; its last output: ${tail.slice(-300)}` : ''}`);
+      throw new SetupError(
+        `container from ${this.options.image} exited with code ${info.State.ExitCode} at start${tail ? `; its last output: ${tail.slice(-300)}` : ''}`,
+      );
     }
   }
 
@@ -206,6 +246,9 @@ function publishedTarget(info: Docker.ContainerInspectInfo, port: string, id: st
 
 function addressTarget(info: Docker.ContainerInspectInfo, port: number, id: string): { host: string; port: number } {
   const host = containerAddress(info);
-  if (!host) throw new SetupError(`container ${id} has no address on any network (REUSEPORT_LAB_REACH=container-address); run the gate on the engine's host instead`);
+  if (!host)
+    throw new SetupError(
+      `container ${id} has no address on any network (REUSEPORT_LAB_REACH=container-address); run the gate on the engine's host instead`,
+    );
   return { host, port };
 }

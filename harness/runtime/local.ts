@@ -9,8 +9,23 @@ import { SetupError } from '../errors.js';
 import { formatDuration } from '../deadline.js';
 import { alive, freePort } from './processes.js';
 import { type NetCounterSource, readNetCounters } from './net-counters.js';
-import { type RestartSettings, type RestartStrategy, restartCommandOf, type TargetCommand } from '../strategies/strategy.js';
-import { type Leftovers, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, SEES_ALL, type Sight, type Target } from './runtime.js';
+import {
+  type RestartSettings,
+  type RestartStrategy,
+  restartCommandOf,
+  type TargetCommand,
+} from '../strategies/strategy.js';
+import {
+  type Leftovers,
+  RESTART_KILL_GRACE_MS,
+  type RestartRecord,
+  restartRecord,
+  type RestartRequest,
+  type Runtime,
+  SEES_ALL,
+  type Sight,
+  type Target,
+} from './runtime.js';
 
 export interface LocalOptions {
   /** scripts/ of this checkout. */
@@ -72,9 +87,11 @@ function tcpMigrateReq(): string {
   }
 }
 
-const SHARED_NETNS = "the servers share this machine's network namespace, whose counters hold every other connection too";
+const SHARED_NETNS =
+  "the servers share this machine's network namespace, whose counters hold every other connection too";
 
-export const AMONG_OTHERS = "local servers run among the machine's other processes; the docker runtime probes what is left";
+export const AMONG_OTHERS =
+  "local servers run among the machine's other processes; the docker runtime probes what is left";
 
 export class LocalRuntime implements Runtime {
   readonly kind = 'local';
@@ -118,16 +135,24 @@ export class LocalRuntime implements Runtime {
       APP_VERSION: 'v1',
       ...envObject(serverEnv),
     };
-    const first = await this.run({ index: 0, version: 'v1' }, this.options.strategy.coldStartCommand(this.options.scriptsDir, this.options.settings));
+    const first = await this.run(
+      { index: 0, version: 'v1' },
+      this.options.strategy.coldStartCommand(this.options.scriptsDir, this.options.settings),
+    );
     if (first.exitCode !== 0 || first.newPid === null) {
       const why = first.timedOut ?? first.messages.split('\n').pop() ?? '';
-      throw new SetupError(`the first server did not start (exit ${first.exitCode}): ${why}; see ${join(this.stateDir, 'server.log')}`);
+      throw new SetupError(
+        `the first server did not start (exit ${first.exitCode}): ${why}; see ${join(this.stateDir, 'server.log')}`,
+      );
     }
     return { host: '127.0.0.1', port, pid: first.newPid };
   }
 
   async restart(request: RestartRequest): Promise<RestartRecord> {
-    return this.run(request, restartCommandOf(this.options.strategy, this.options.scriptsDir, this.options.settings, request.tweak));
+    return this.run(
+      request,
+      restartCommandOf(this.options.strategy, this.options.scriptsDir, this.options.settings, request.tweak),
+    );
   }
 
   private async run(request: RestartRequest, command: TargetCommand): Promise<RestartRecord> {
@@ -136,9 +161,22 @@ export class LocalRuntime implements Runtime {
     const triggeredAt = Date.now();
     const limitMs = (request.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
     const [program, ...args] = command.argv;
-    const run = await runCommand(program!, args, { ...this.env, APP_VERSION: version, ...envObject(command.env) }, limitMs);
-    const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; the harness ended it (exit ${run.exitCode})` : null;
-    const record = restartRecord({ index, strategy, version, triggeredAt }, run.stdout, run.stderr, run.exitCode, timedOut);
+    const run = await runCommand(
+      program!,
+      args,
+      { ...this.env, APP_VERSION: version, ...envObject(command.env) },
+      limitMs,
+    );
+    const timedOut = run.timedOut
+      ? `restart #${index} did not finish within ${formatDuration(limitMs)}; the harness ended it (exit ${run.exitCode})`
+      : null;
+    const record = restartRecord(
+      { index, strategy, version, triggeredAt },
+      run.stdout,
+      run.stderr,
+      run.exitCode,
+      timedOut,
+    );
     if (record.newPid !== null) this.pids.add(record.newPid);
     return record;
   }
@@ -151,7 +189,10 @@ export class LocalRuntime implements Runtime {
   netCounters(): NetCounterSource | string {
     if (!this.options.inPrivateNetns) return SHARED_NETNS;
     // The harness runs in the servers' namespace (netns-run.sh): its own view is theirs.
-    return { describe: "the private network namespace's counters (/proc/self/net)", read: () => readNetCounters('/proc/self/net') };
+    return {
+      describe: "the private network namespace's counters (/proc/self/net)",
+      read: () => readNetCounters('/proc/self/net'),
+    };
   }
 
   async serverLog(): Promise<string> {

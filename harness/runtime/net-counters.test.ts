@@ -9,18 +9,27 @@ const netstat = (success: number, drops: number) =>
     'IpExt: InNoRoutes InTruncatedPkts',
     'IpExt: 0 0',
   ].join('\n');
-const snmp = (rsts: number) => ['Ip: Forwarding DefaultTTL', 'Ip: 1 64', 'Tcp: RtoAlgorithm ActiveOpens OutRsts', `Tcp: 1 10 ${rsts}`].join('\n');
+const snmp = (rsts: number) =>
+  ['Ip: Forwarding DefaultTTL', 'Ip: 1 64', 'Tcp: RtoAlgorithm ActiveOpens OutRsts', `Tcp: 1 10 ${rsts}`].join('\n');
 
 describe('net counters', () => {
   it('reads the TcpExt and Tcp counters by name', () => {
-    expect(parseNetCounters(netstat(7, 2), snmp(30))).toEqual({ TCPMigrateReqSuccess: 7, TCPMigrateReqFailure: 0, ListenDrops: 2, ListenOverflows: 0, OutRsts: 30 });
+    expect(parseNetCounters(netstat(7, 2), snmp(30))).toEqual({
+      TCPMigrateReqSuccess: 7,
+      TCPMigrateReqFailure: 0,
+      ListenDrops: 2,
+      ListenOverflows: 0,
+      OutRsts: 30,
+    });
   });
 
   it('says which counter a kernel lacks', () => {
-    expect(() => parseNetCounters('TcpExt: ListenDrops\nTcpExt: 0', snmp(0))).toThrow('the kernel has no TcpExt TCPMigrateReqSuccess counter');
+    expect(() => parseNetCounters('TcpExt: ListenDrops\nTcpExt: 0', snmp(0))).toThrow(
+      'the kernel has no TcpExt TCPMigrateReqSuccess counter',
+    );
   });
 
-  it('reads this machine\'s own counters', async () => {
+  it("reads this machine's own counters", async () => {
     const { readNetCounters } = await import('./net-counters.js');
     const counters = await readNetCounters('/proc/self/net');
     expect(Object.values(counters).every((n) => Number.isInteger(n))).toBe(true);
@@ -32,7 +41,11 @@ describe('net counters', () => {
     for (const at of ['start', 'before #1', 'before #2', 'before #3', 'end']) await log.take(at);
     const record = log.record();
     expect(record.warmup).toMatchObject({ TCPMigrateReqSuccess: 0 });
-    expect(record.restarts.map((r) => [r.index, r.delta.TCPMigrateReqSuccess, r.delta.OutRsts])).toEqual([[1, 5, 10], [2, 0, 0], [3, 4, 8]]);
+    expect(record.restarts.map((r) => [r.index, r.delta.TCPMigrateReqSuccess, r.delta.OutRsts])).toEqual([
+      [1, 5, 10],
+      [2, 0, 0],
+      [3, 4, 8],
+    ]);
     expect(moved(record.restarts[0]!.delta)).toEqual({ TCPMigrateReqSuccess: 5, OutRsts: 10 });
   });
 
@@ -46,8 +59,19 @@ describe('net counters', () => {
       },
     });
     for (const at of ['start', 'before #1', 'before #2', 'end']) await log.take(at);
-    expect(log.record()).toMatchObject({ source: '/proc/1/net', error: '/proc/1/net could not be read at before #2: EACCES', restarts: [] });
-    expect(new NetCounterLog('not here').record()).toEqual({ source: null, error: 'not here', warmup: null, restarts: [] });
-    expect(counterDelta(parseNetCounters(netstat(1, 1), snmp(1)), parseNetCounters(netstat(4, 1), snmp(3)))).toMatchObject({ TCPMigrateReqSuccess: 3, OutRsts: 2, ListenDrops: 0 });
+    expect(log.record()).toMatchObject({
+      source: '/proc/1/net',
+      error: '/proc/1/net could not be read at before #2: EACCES',
+      restarts: [],
+    });
+    expect(new NetCounterLog('not here').record()).toEqual({
+      source: null,
+      error: 'not here',
+      warmup: null,
+      restarts: [],
+    });
+    expect(
+      counterDelta(parseNetCounters(netstat(1, 1), snmp(1)), parseNetCounters(netstat(4, 1), snmp(3))),
+    ).toMatchObject({ TCPMigrateReqSuccess: 3, OutRsts: 2, ListenDrops: 0 });
   });
 });

@@ -45,7 +45,8 @@ export function parseNetCounters(netstat: string, snmp: string): NetCounters {
   const counters = {} as NetCounters;
   for (const name of NET_COUNTER_NAMES) {
     const value = sections.get(NET_COUNTERS[name])?.get(name);
-    if (value === undefined) throw new Error(`the kernel has no ${NET_COUNTERS[name]} ${name} counter (older than Linux 5.14?)`);
+    if (value === undefined)
+      throw new Error(`the kernel has no ${NET_COUNTERS[name]} ${name} counter (older than Linux 5.14?)`);
     counters[name] = value;
   }
   return counters;
@@ -53,7 +54,10 @@ export function parseNetCounters(netstat: string, snmp: string): NetCounters {
 
 /** Reads the counters of the network namespace `/proc/<pid>/net` (or `/proc/self/net`) shows. */
 export async function readNetCounters(netDir: string): Promise<NetCounters> {
-  const [netstat, snmp] = await Promise.all([readFile(`${netDir}/netstat`, 'utf8'), readFile(`${netDir}/snmp`, 'utf8')]);
+  const [netstat, snmp] = await Promise.all([
+    readFile(`${netDir}/netstat`, 'utf8'),
+    readFile(`${netDir}/snmp`, 'utf8'),
+  ]);
   return parseNetCounters(netstat, snmp);
 }
 
@@ -114,7 +118,8 @@ export class NetCounterLog {
     const marks = this.readings.filter((r) => r.at.startsWith('before #'));
     for (const [i, mark] of marks.entries()) {
       const next = marks[i + 1]?.counters ?? find('end');
-      if (next) restarts.push({ index: Number(mark.at.slice('before #'.length)), delta: counterDelta(mark.counters, next) });
+      if (next)
+        restarts.push({ index: Number(mark.at.slice('before #'.length)), delta: counterDelta(mark.counters, next) });
     }
     const firstMark = marks[0]?.counters ?? find('end');
     return {

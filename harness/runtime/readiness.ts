@@ -8,7 +8,11 @@ import { SetupError } from '../errors.js';
 import { httpOk, type WaitStrategy } from '../wait.js';
 import { pathProblem } from '../load/request-line.js';
 
-export type ReadySpec = { kind: 'port' } | { kind: 'http'; path: string } | { kind: 'log'; pattern: RegExp; source: string } | { kind: 'delay'; ms: number };
+export type ReadySpec =
+  | { kind: 'port' }
+  | { kind: 'http'; path: string }
+  | { kind: 'log'; pattern: RegExp; source: string }
+  | { kind: 'delay'; ms: number };
 
 export function parseReady(text: string): ReadySpec {
   if (text === 'port') return { kind: 'port' };
@@ -58,7 +62,11 @@ export function portOpen(host: string, port: number): WaitStrategy<true> {
  * (image mode only); `alive` throws when the server is gone, so a server
  * that exits at start fails at once instead of at the time limit.
  */
-export function readyStrategy(spec: ReadySpec, target: { host: string; port: number; tls?: boolean }, hooks: { logs?: () => Promise<string>; alive?: () => Promise<void> } = {}): WaitStrategy<true> {
+export function readyStrategy(
+  spec: ReadySpec,
+  target: { host: string; port: number; tls?: boolean },
+  hooks: { logs?: () => Promise<string>; alive?: () => Promise<void> } = {},
+): WaitStrategy<true> {
   const alive = hooks.alive ?? (async () => {});
   if (spec.kind === 'port') {
     const open = portOpen(target.host, target.port);
@@ -71,7 +79,10 @@ export function readyStrategy(spec: ReadySpec, target: { host: string; port: num
   if (spec.kind === 'log') {
     const logs = hooks.logs;
     if (!logs) throw new SetupError('--ready log:REGEX needs --image: there is no log to read for --url');
-    return { what: `a log line matching /${spec.source}/`, probe: async () => (await alive(), spec.pattern.test(await logs()) ? true : undefined) };
+    return {
+      what: `a log line matching /${spec.source}/`,
+      probe: async () => (await alive(), spec.pattern.test(await logs()) ? true : undefined),
+    };
   }
   let started: number | undefined;
   return {

@@ -52,7 +52,11 @@ export const USER_COMMAND = 'your-command';
 export const RESTART_KILL_GRACE_MS = 5_000;
 
 /** The default restart time limit: what restart.sh may legitimately take, plus a margin. */
-export function defaultRestartTimeoutSeconds(options: { readyTimeout: number; stopTimeout: number; overlapMs: number }): number {
+export function defaultRestartTimeoutSeconds(options: {
+  readyTimeout: number;
+  stopTimeout: number;
+  overlapMs: number;
+}): number {
   return Math.ceil(options.readyTimeout + options.stopTimeout + options.overlapMs / 1000 + 30);
 }
 
@@ -88,7 +92,15 @@ export type Observable = keyof typeof OBSERVABLES;
 export type Sight = Record<Observable, true | string>;
 
 /** Everything seen: our own servers, started by our scripts, in a place the harness owns. */
-export const SEES_ALL: Sight = { identities: true, versions: true, restartEvents: true, exitLines: true, processes: true, fds: true, kernelCounters: true };
+export const SEES_ALL: Sight = {
+  identities: true,
+  versions: true,
+  restartEvents: true,
+  exitLines: true,
+  processes: true,
+  fds: true,
+  kernelCounters: true,
+};
 
 export interface Runtime {
   readonly kind: RuntimeKind;

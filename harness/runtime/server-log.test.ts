@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseServerLog } from './server-log.js';
 
 describe('parseServerLog', () => {
-  it('reads each server\'s exit code and drain deadline, and skips other lines', () => {
+  it("reads each server's exit code and drain deadline, and skips other lines", () => {
     const log = [
       '{"ts":"t","pid":10,"event":"listening","version":"v1"}',
       'some stderr line from node',
@@ -34,7 +34,12 @@ describe('parseServerLog', () => {
     expect(parseServerLog(log).map((s) => s.listenerClose)).toEqual([
       { steered: true, handedTo: null, reason: null, acceptedWhileDraining: 3 },
       { steered: false, handedTo: null, reason: 'no other listener on the port', acceptedWhileDraining: 0 },
-      { steered: false, handedTo: null, reason: 'the server said nothing of steering (an older version)', acceptedWhileDraining: null },
+      {
+        steered: false,
+        handedTo: null,
+        reason: 'the server said nothing of steering (an older version)',
+        acceptedWhileDraining: null,
+      },
       { steered: false, handedTo: 24, reason: 'the socket was handed to PID 24', acceptedWhileDraining: 0 },
     ]);
   });

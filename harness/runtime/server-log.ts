@@ -32,24 +32,48 @@ export function parseServerLog(text: string): ServerEnding[] {
   const handedTo = new Map<number, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
-    let event: { pid?: unknown; event?: unknown; code?: unknown; cutConnections?: unknown; cutRequests?: unknown; reason?: unknown; acceptedWhileDraining?: unknown; to?: unknown };
+    let event: {
+      pid?: unknown;
+      event?: unknown;
+      code?: unknown;
+      cutConnections?: unknown;
+      cutRequests?: unknown;
+      reason?: unknown;
+      acceptedWhileDraining?: unknown;
+      to?: unknown;
+    };
     try {
       event = JSON.parse(line);
     } catch {
       continue;
     }
     if (typeof event.pid !== 'number' || typeof event.event !== 'string') continue;
-    const server: ServerEnding = servers.get(event.pid) ?? { pid: event.pid, exitCode: null, drainDeadline: null, listenerClose: null };
+    const server: ServerEnding = servers.get(event.pid) ?? {
+      pid: event.pid,
+      exitCode: null,
+      drainDeadline: null,
+      listenerClose: null,
+    };
     servers.set(event.pid, server);
     if (event.event === 'exit' && typeof event.code === 'number') server.exitCode = event.code;
-    if (event.event === 'drain_deadline') server.drainDeadline = { cutConnections: Number(event.cutConnections ?? 0), cutRequests: Number(event.cutRequests ?? 0) };
+    if (event.event === 'drain_deadline')
+      server.drainDeadline = {
+        cutConnections: Number(event.cutConnections ?? 0),
+        cutRequests: Number(event.cutRequests ?? 0),
+      };
     if (event.event === 'listener_handed_over' && typeof event.to === 'number') handedTo.set(event.pid, event.to);
-    const close = (steered: boolean, reason: string | null) => ({ steered, reason, handedTo: handedTo.get(server.pid) ?? null, acceptedWhileDraining: null });
+    const close = (steered: boolean, reason: string | null) => ({
+      steered,
+      reason,
+      handedTo: handedTo.get(server.pid) ?? null,
+      acceptedWhileDraining: null,
+    });
     if (event.event === 'steered') server.listenerClose = close(true, null);
     if (event.event === 'steer_skipped') server.listenerClose = close(false, String(event.reason ?? ''));
     if (event.event === 'listener_closed') {
       server.listenerClose ??= close(false, 'the server said nothing of steering (an older version)');
-      server.listenerClose.acceptedWhileDraining = typeof event.acceptedWhileDraining === 'number' ? event.acceptedWhileDraining : null;
+      server.listenerClose.acceptedWhileDraining =
+        typeof event.acceptedWhileDraining === 'number' ? event.acceptedWhileDraining : null;
     }
   }
   return [...servers.values()];

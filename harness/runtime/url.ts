@@ -7,7 +7,16 @@ import type { TlsSettings } from '../load/tls.js';
 import { checkCertificate } from './certificate.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { waitFor } from '../wait.js';
-import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from './runtime.js';
+import {
+  RESTART_KILL_GRACE_MS,
+  type RestartRecord,
+  restartRecord,
+  type RestartRequest,
+  type Runtime,
+  type Sight,
+  type Target,
+  USER_COMMAND,
+} from './runtime.js';
 import { runHostCommand, said } from './host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
 
@@ -46,9 +55,12 @@ export function checkTargetUrl(text: string, ownsTarget: boolean): URL {
   } catch {
     throw new SetupError(`--url ${text} is not a URL; use http://127.0.0.1:PORT/PATH`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SetupError(`--url ${text}: use an http:// or https:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new SetupError(`--url ${text}: use an http:// or https:// URL`);
   if (!LOOPBACK.test(url.hostname) && !ownsTarget) {
-    throw new SetupError(`--url ${text} is not on this machine; the gate loads loopback addresses only (127.0.0.1, ::1, localhost) unless you pass --i-own-this-target`);
+    throw new SetupError(
+      `--url ${text} is not on this machine; the gate loads loopback addresses only (127.0.0.1, ::1, localhost) unless you pass --i-own-this-target`,
+    );
   }
   return url;
 }
@@ -71,7 +83,12 @@ export class UrlRuntime implements Runtime {
   constructor(private readonly options: UrlRuntimeOptions) {
     this.observes = { ...URL_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
     this.description = `the service at ${options.url.origin} (already running; restarted on the host with: ${options.restart})`;
-    this.facts = { runtime: 'url', url: withoutUserinfo(options.url), restart: options.restart, 'restart runs': 'on the host' };
+    this.facts = {
+      runtime: 'url',
+      url: withoutUserinfo(options.url),
+      restart: options.restart,
+      'restart runs': 'on the host',
+    };
   }
 
   async start(): Promise<Target> {
@@ -79,10 +96,15 @@ export class UrlRuntime implements Runtime {
     const tls = this.options.tls;
     const port = Number(this.options.url.port || (tls ? 443 : 80));
     try {
-      await waitFor(readyStrategy(this.options.ready, { host, port, tls: Boolean(tls) }), { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
+      await waitFor(readyStrategy(this.options.ready, { host, port, tls: Boolean(tls) }), {
+        timeoutMs: this.options.readyTimeoutSeconds * 1000,
+        intervalMs: 100,
+      });
     } catch (error) {
       if (error instanceof DeadlineError) {
-        throw new SetupError(`${this.options.url.origin} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; start the service first`);
+        throw new SetupError(
+          `${this.options.url.origin} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; start the service first`,
+        );
       }
       throw error;
     }
@@ -93,9 +115,22 @@ export class UrlRuntime implements Runtime {
   async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
     const triggeredAt = Date.now();
     const limitMs = this.options.restartTimeoutSeconds * 1000;
-    const run = await runHostCommand(this.options.restart, { TARGET_URL: this.options.url.href }, limitMs, RESTART_KILL_GRACE_MS);
-    const timedOut = run.timedOut ? `restart #${index} did not finish within ${formatDuration(limitMs)}; it was ended` : null;
-    return restartRecord({ index, strategy: USER_COMMAND, version, triggeredAt }, run.stdout, said(run), run.exitCode, timedOut);
+    const run = await runHostCommand(
+      this.options.restart,
+      { TARGET_URL: this.options.url.href },
+      limitMs,
+      RESTART_KILL_GRACE_MS,
+    );
+    const timedOut = run.timedOut
+      ? `restart #${index} did not finish within ${formatDuration(limitMs)}; it was ended`
+      : null;
+    return restartRecord(
+      { index, strategy: USER_COMMAND, version, triggeredAt },
+      run.stdout,
+      said(run),
+      run.exitCode,
+      timedOut,
+    );
   }
 
   async leftovers(): Promise<null> {

@@ -16,7 +16,10 @@ describe('lastingZombies', () => {
   });
 
   it('counts a zombie the second scan still finds', async () => {
-    const s = scans([{ pid: 1, state: 'S' }, { pid: 7, state: 'Z', start: '100' }]);
+    const s = scans([
+      { pid: 1, state: 'S' },
+      { pid: 7, state: 'Z', start: '100' },
+    ]);
     expect(await lastingZombies([{ pid: 7, state: 'Z', start: '100' }], s.rescan, 0)).toBe(1);
   });
 
@@ -31,7 +34,10 @@ describe('lastingZombies', () => {
   });
 
   it('does not count a zombie that appeared only in the second scan', async () => {
-    const s = scans([{ pid: 7, state: 'Z' }, { pid: 8, state: 'Z' }]);
+    const s = scans([
+      { pid: 7, state: 'Z' },
+      { pid: 8, state: 'Z' },
+    ]);
     expect(await lastingZombies([{ pid: 7, state: 'Z' }], s.rescan, 0)).toBe(1);
   });
 });
@@ -43,7 +49,9 @@ describe('lastingZombies with real processes', () => {
       .filter((name) => /^\d+$/.test(name))
       .flatMap((name) => {
         try {
-          const fields = readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+          const fields = readFileSync(`/proc/${name}/stat`, 'utf8')
+            .replace(/^.*\) /, '')
+            .split(' ');
           return Number(fields[1]) === parent ? [{ pid: Number(name), state: fields[0]!, start: fields[19] }] : [];
         } catch {
           return []; // gone between readdir and read

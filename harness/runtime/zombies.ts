@@ -22,7 +22,11 @@ export const ZOMBIE_GRACE_MS = 500;
  * finds unreaped (same PID and start time). No second scan when the first
  * found none.
  */
-export async function lastingZombies<P extends ScannedProcess>(first: P[], rescan: () => Promise<P[]>, graceMs = ZOMBIE_GRACE_MS): Promise<number> {
+export async function lastingZombies<P extends ScannedProcess>(
+  first: P[],
+  rescan: () => Promise<P[]>,
+  graceMs = ZOMBIE_GRACE_MS,
+): Promise<number> {
   const key = (p: P) => `${p.pid}/${p.start ?? ''}`;
   const zombies = new Set(first.filter((p) => p.state === 'Z').map(key));
   if (zombies.size === 0) return 0;

@@ -7,13 +7,19 @@ import { parseRestartEvents, RESTART_EVENT_NAMES } from './events.js';
 /** Every event name the shell scripts (scripts/, lib/, systemd/) can emit: `emit NAME`, and `stop_processes KIND` (KIND_signalled, ...). */
 function emittedByScripts(): Set<string> {
   const names = new Set<string>();
-  const files = ['.', 'lib', 'systemd'].flatMap((dir) => readdirSync(join(SCRIPTS, dir)).map((f) => join(SCRIPTS, dir, f)));
+  const files = ['.', 'lib', 'systemd'].flatMap((dir) =>
+    readdirSync(join(SCRIPTS, dir)).map((f) => join(SCRIPTS, dir, f)),
+  );
   for (const file of files) {
     if (!file.endsWith('.sh')) continue;
     // Code only: comments speak of emit too.
-    const text = readFileSync(file, 'utf8').split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+    const text = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*#/.test(line))
+      .join('\n');
     for (const [, name] of text.matchAll(/\bemit ([a-z_]+)/g)) names.add(name!);
-    for (const [, kind] of text.matchAll(/stop_processes ([a-z]+) /g)) for (const end of ['signalled', 'exited', 'killed']) names.add(`${kind}_${end}`);
+    for (const [, kind] of text.matchAll(/stop_processes ([a-z]+) /g))
+      for (const end of ['signalled', 'exited', 'killed']) names.add(`${kind}_${end}`);
   }
   return names;
 }
@@ -26,7 +32,13 @@ describe('the restart event vocabulary', () => {
   });
 
   it("keeps a PID only when it is one: a restart command of someone else's may print anything", () => {
-    const stdout = ['{"ts":1,"event":"new_started","pid":"42; rm -rf /"}', '{"ts":2,"event":"new_ready","pid":-3}', '{"ts":3,"event":"old_exited","pid":41.5}', '{"ts":"soon","event":"old_exited","pid":41}', '{"ts":4,"event":"old_exited","pid":41}'].join('\n');
+    const stdout = [
+      '{"ts":1,"event":"new_started","pid":"42; rm -rf /"}',
+      '{"ts":2,"event":"new_ready","pid":-3}',
+      '{"ts":3,"event":"old_exited","pid":41.5}',
+      '{"ts":"soon","event":"old_exited","pid":41}',
+      '{"ts":4,"event":"old_exited","pid":41}',
+    ].join('\n');
     expect(parseRestartEvents(stdout)).toEqual([
       { ts: 1, event: 'new_started' },
       { ts: 2, event: 'new_ready' },

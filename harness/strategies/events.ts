@@ -8,7 +8,9 @@ export const RESTART_EVENT_NAMES = [
   'new_ready',
   'rolled_back',
   // The old server, then any server a killed restart left behind (stray), then every server at `docker stop`.
-  ...(['old', 'stray', 'stopped'] as const).flatMap((who) => [`${who}_signalled`, `${who}_exited`, `${who}_killed`] as const),
+  ...(['old', 'stray', 'stopped'] as const).flatMap(
+    (who) => [`${who}_signalled`, `${who}_exited`, `${who}_killed`] as const,
+  ),
   'restart_done',
   // The freeze fault (scripts/freeze.sh): the serving process stopped, and continued.
   'frozen',

@@ -19,15 +19,28 @@ export function settingsFlags(settings: RestartSettings, tweak: RestartTweak = {
   ];
 }
 
-function scriptCommand(script: string, flags: readonly string[], scriptsDir: string, settings: RestartSettings, tweak: RestartTweak = {}): TargetCommand {
+function scriptCommand(
+  script: string,
+  flags: readonly string[],
+  scriptsDir: string,
+  settings: RestartSettings,
+  tweak: RestartTweak = {},
+): TargetCommand {
   return {
-    argv: [join(scriptsDir, script), ...flags, ...settingsFlags(settings, tweak), ...(tweak.newCommand ? ['--', ...tweak.newCommand] : [])],
+    argv: [
+      join(scriptsDir, script),
+      ...flags,
+      ...settingsFlags(settings, tweak),
+      ...(tweak.newCommand ? ['--', ...tweak.newCommand] : []),
+    ],
     env: tweak.newEnv ?? [],
   };
 }
 
 /** A strategy that is `script` in scripts/, with restart.sh's flags, events, exit codes and state (server.pid holds "PID START"). */
-function scriptStrategy(spec: Pick<RestartStrategy, 'name' | 'summary' | 'needs' | 'refuses'> & { script: string; flags?: string[] }): RestartStrategy {
+function scriptStrategy(
+  spec: Pick<RestartStrategy, 'name' | 'summary' | 'needs' | 'refuses'> & { script: string; flags?: string[] },
+): RestartStrategy {
   const { script, flags = [], ...described } = spec;
   return {
     ...described,
@@ -58,9 +71,14 @@ export const handoff = scriptStrategy({
   name: 'handoff',
   script: 'restart.sh',
   flags: ['--handoff'],
-  summary: "scripts/restart.sh --handoff: the old server passes its listening socket to the new one (SCM_RIGHTS); it is never closed",
-  needs: 'a unix socket in $STATE_DIR between the two servers (server/handoff.ts); no SO_REUSEPORT group or kernel setting',
-  refuses: (fault) => (fault === 'cannot-bind' ? 'a new server that takes the old one\'s socket binds nothing, so it cannot fail to bind' : undefined),
+  summary:
+    'scripts/restart.sh --handoff: the old server passes its listening socket to the new one (SCM_RIGHTS); it is never closed',
+  needs:
+    'a unix socket in $STATE_DIR between the two servers (server/handoff.ts); no SO_REUSEPORT group or kernel setting',
+  refuses: (fault) =>
+    fault === 'cannot-bind'
+      ? "a new server that takes the old one's socket binds nothing, so it cannot fail to bind"
+      : undefined,
 });
 
 export const naive = scriptStrategy({
@@ -68,5 +86,6 @@ export const naive = scriptStrategy({
   script: 'naive-restart.sh',
   summary: 'scripts/naive-restart.sh: stop, then start; the control that must fail the gate',
   needs: 'nothing: that is the point of the control',
-  refuses: () => 'the naive control fails the gate already; faults show what a zero-downtime restart does when things go wrong, so use --strategy reuseport',
+  refuses: () =>
+    'the naive control fails the gate already; faults show what a zero-downtime restart does when things go wrong, so use --strategy reuseport',
 });

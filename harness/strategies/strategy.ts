@@ -34,7 +34,12 @@ export interface RestartTweak {
  * after it: a freeze of the serving process once the restart succeeded,
  * inside the same command, so that it belongs to the restart's record.
  */
-export function restartCommandOf(strategy: RestartStrategy, scriptsDir: string, settings: RestartSettings, tweak?: RestartTweak): TargetCommand {
+export function restartCommandOf(
+  strategy: RestartStrategy,
+  scriptsDir: string,
+  settings: RestartSettings,
+  tweak?: RestartTweak,
+): TargetCommand {
   const command = strategy.restartCommand(scriptsDir, settings, tweak);
   if (!tweak?.freezeAfterMs) return command;
   const freeze = `${scriptsDir}/freeze.sh`;

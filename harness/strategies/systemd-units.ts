@@ -30,15 +30,24 @@ const mainPidOf = (unit: string) => `systemctl show -p MainPID --value "${unit}"
 
 const STOPS_FIRST =
   'systemctl restart stops the old server before it starts the new one, so a new version that fails leaves nothing serving and nothing to roll back to';
-const SOCKET_FROM_SYSTEMD = 'systemd binds the socket and passes it to the server, so the server never binds anything that could fail';
+const SOCKET_FROM_SYSTEMD =
+  'systemd binds the socket and passes it to the server, so the server never binds anything that could fail';
 
 const KILLER = 'systemd (TimeoutStopSec)';
 const JOURNALD = "journald: `journalctl -u 'reuseport-lab*'` (the harness reads each server's exit line from it)";
 /** Every systemd design's scripts share these. */
 const SCRIPT_FILES = ['scripts/systemd/units.sh', 'scripts/systemd/exec-server.sh', 'scripts/lib/script.sh'];
-const SYSTEMD_NEEDS = 'systemd as PID 1: in Docker a writable cgroup mount, --cgroupns=host and tmpfs on /run and /run/lock (README, Security); unit files';
+const SYSTEMD_NEEDS =
+  'systemd as PID 1: in Docker a writable cgroup mount, --cgroupns=host and tmpfs on /run and /run/lock (README, Security); unit files';
 
-function blueGreen(spec: { name: string; template: string; summary: string; needs: string; units: string[]; refuses: RestartStrategy['refuses'] }): RestartStrategy {
+function blueGreen(spec: {
+  name: string;
+  template: string;
+  summary: string;
+  needs: string;
+  units: string[];
+  refuses: RestartStrategy['refuses'];
+}): RestartStrategy {
   const script = (scriptsDir: string) => [join(scriptsDir, 'systemd', 'bluegreen-switch.sh'), spec.template];
   return {
     name: spec.name,
@@ -53,7 +62,8 @@ function blueGreen(spec: { name: string; template: string; summary: string; need
     serverLogProbe: JOURNAL,
     operations: {
       logs: JOURNALD,
-      reboot: 'the switch enables the live colour and disables the old one (systemctl enable): a boot starts the live colour',
+      reboot:
+        'the switch enables the live colour and disables the old one (systemctl enable): a boot starts the live colour',
       files: [...spec.units, 'scripts/systemd/bluegreen-switch.sh', ...SCRIPT_FILES],
     },
     refuses: spec.refuses,
@@ -63,7 +73,8 @@ function blueGreen(spec: { name: string; template: string; summary: string; need
 export const systemdBlueGreen = blueGreen({
   name: 'systemd-bluegreen',
   template: 'reuseport-lab',
-  summary: 'systemd units reuseport-lab@blue/@green, each binding with SO_REUSEPORT: start the other colour, wait until active, stop the old one',
+  summary:
+    'systemd units reuseport-lab@blue/@green, each binding with SO_REUSEPORT: start the other colour, wait until active, stop the old one',
   needs: `${SYSTEMD_NEEDS}; net.ipv4.tcp_migrate_req=1 (Linux 5.14+)`,
   units: ['systemd/reuseport-lab@.service'],
   refuses: () => undefined,
@@ -72,7 +83,8 @@ export const systemdBlueGreen = blueGreen({
 export const systemdSocketBlueGreen = blueGreen({
   name: 'systemd-socket-bluegreen',
   template: 'reuseport-lab-shared',
-  summary: 'one systemd socket passed to both reuseport-lab-shared@blue/@green (Sockets=): start the other colour, wait until active, stop the old one',
+  summary:
+    'one systemd socket passed to both reuseport-lab-shared@blue/@green (Sockets=): start the other colour, wait until active, stop the old one',
   needs: `${SYSTEMD_NEEDS}; no SO_REUSEPORT, no kernel setting`,
   units: ['systemd/reuseport-lab-shared.socket', 'systemd/reuseport-lab-shared@.service'],
   refuses: (fault) => (fault === 'cannot-bind' ? SOCKET_FROM_SYSTEMD : undefined),
@@ -80,19 +92,28 @@ export const systemdSocketBlueGreen = blueGreen({
 
 export const systemdSocket: RestartStrategy = {
   name: 'systemd-socket',
-  summary: 'socket activation: systemd holds the socket; systemctl restart stops the old server, then starts the new one',
+  summary:
+    'socket activation: systemd holds the socket; systemctl restart stops the old server, then starts the new one',
   needs: `${SYSTEMD_NEEDS}; no SO_REUSEPORT, no kernel setting`,
   runtimes: ['docker'],
   image: 'systemd',
   killer: KILLER,
-  restartCommand: (scriptsDir, settings, tweak) => unitScriptCommand([join(scriptsDir, 'systemd', 'socket-restart.sh')], settings, tweak),
-  coldStartCommand: (scriptsDir, settings) => unitScriptCommand([join(scriptsDir, 'systemd', 'socket-restart.sh')], settings),
+  restartCommand: (scriptsDir, settings, tweak) =>
+    unitScriptCommand([join(scriptsDir, 'systemd', 'socket-restart.sh')], settings, tweak),
+  coldStartCommand: (scriptsDir, settings) =>
+    unitScriptCommand([join(scriptsDir, 'systemd', 'socket-restart.sh')], settings),
   servingPidProbe: mainPidOf('reuseport-lab.service'),
   serverLogProbe: JOURNAL,
   operations: {
     logs: JOURNALD,
-    reboot: '`systemctl enable reuseport-lab.socket` once (the restart script does not): a boot opens the socket and the first connection starts the server',
-    files: ['systemd/reuseport-lab.socket', 'systemd/reuseport-lab.service', 'scripts/systemd/socket-restart.sh', ...SCRIPT_FILES],
+    reboot:
+      '`systemctl enable reuseport-lab.socket` once (the restart script does not): a boot opens the socket and the first connection starts the server',
+    files: [
+      'systemd/reuseport-lab.socket',
+      'systemd/reuseport-lab.service',
+      'scripts/systemd/socket-restart.sh',
+      ...SCRIPT_FILES,
+    ],
   },
   refuses: (fault) => {
     if (fault === 'cannot-bind') return SOCKET_FROM_SYSTEMD;

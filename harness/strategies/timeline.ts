@@ -54,7 +54,11 @@ export function switchoverEnd(restart: RestartSteps): number {
  * that reports no steps (a user's own command) says nothing of when its
  * switchover ends: its window lasts until the next restart, or the end.
  */
-export function switchoverWindows(restarts: readonly RestartSteps[], reportsSteps: boolean, endedAt: number): { index: number; from: number; to: number }[] {
+export function switchoverWindows(
+  restarts: readonly RestartSteps[],
+  reportsSteps: boolean,
+  endedAt: number,
+): { index: number; from: number; to: number }[] {
   return restarts.map((r) => ({
     index: r.index,
     from: r.triggeredAt,
@@ -78,7 +82,11 @@ export type TimedAnswer = readonly [answeredAt: number, latencyMs: number];
  * the next restart's trigger or `endedAt`; an answer later than that stays
  * out.
  */
-export function untilAnswered<W extends { from: number; to: number }>(windows: readonly W[], answers: readonly TimedAnswer[], endedAt: number): W[] {
+export function untilAnswered<W extends { from: number; to: number }>(
+  windows: readonly W[],
+  answers: readonly TimedAnswer[],
+  endedAt: number,
+): W[] {
   return windows.map((window, position) => {
     const limit = windows[position + 1]?.from ?? endedAt;
     let to = window.to;
@@ -95,6 +103,11 @@ export function untilAnswered<W extends { from: number; to: number }>(windows: r
  * The warm-up the steady state is measured over: its first bucket left out
  * (connections still opening), until the first restart, or the end.
  */
-export function warmupWindow(startedAt: number, bucketMs: number, restarts: readonly { triggeredAt: number }[], endedAt: number): { from: number; to: number } {
+export function warmupWindow(
+  startedAt: number,
+  bucketMs: number,
+  restarts: readonly { triggeredAt: number }[],
+  endedAt: number,
+): { from: number; to: number } {
   return { from: startedAt + bucketMs, to: restarts[0]?.triggeredAt ?? endedAt };
 }

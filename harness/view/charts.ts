@@ -18,8 +18,24 @@ const EVENT_LABELS: Record<string, string> = {
   rolled_back: 'rolled back',
 };
 /** A fleet's task events (result.json `fleet`), drawn like a restart's. */
-const TASK_LABELS = { runningAt: 'task running', stoppingAt: 'task out of DNS', signalledAt: 'task signalled', endedAt: 'task ended' } as const;
-const EVENT_COLOURS = ['#999999', '#2ca02c', '#ff7f0e', '#555555', '#d62728', '#d62728', '#2ca02c', '#bcbd22', '#ff7f0e', '#555555'];
+const TASK_LABELS = {
+  runningAt: 'task running',
+  stoppingAt: 'task out of DNS',
+  signalledAt: 'task signalled',
+  endedAt: 'task ended',
+} as const;
+const EVENT_COLOURS = [
+  '#999999',
+  '#2ca02c',
+  '#ff7f0e',
+  '#555555',
+  '#d62728',
+  '#d62728',
+  '#2ca02c',
+  '#bcbd22',
+  '#ff7f0e',
+  '#555555',
+];
 
 type Row = Record<string, string | number>;
 
@@ -33,13 +49,21 @@ function eventRows(doc: ResultDocument): Row[] {
   const restartEvents = doc.restarts.flatMap((r) =>
     r.events
       .filter((e) => e.event in EVENT_LABELS)
-      .map((e) => ({ t: (e.ts - doc.startedAt) / 1000, event: EVENT_LABELS[e.event]!, label: `#${r.index} ${EVENT_LABELS[e.event]} ${e.pid ?? ''}`.trim() })),
+      .map((e) => ({
+        t: (e.ts - doc.startedAt) / 1000,
+        event: EVENT_LABELS[e.event]!,
+        label: `#${r.index} ${EVENT_LABELS[e.event]} ${e.pid ?? ''}`.trim(),
+      })),
   );
   const inRun = (at: number | null): at is number => at !== null && at >= doc.startedAt && at <= doc.endedAt;
   const taskEvents = (doc.fleet?.tasks ?? []).flatMap((task) =>
     Object.entries(TASK_LABELS)
       .filter(([field]) => inRun(task[field as keyof typeof TASK_LABELS]))
-      .map(([field, event]) => ({ t: (task[field as keyof typeof TASK_LABELS]! - doc.startedAt) / 1000, event, label: `slot ${task.slot ?? '?'} ${task.container ?? task.id.slice(0, 12)}: ${event}` })),
+      .map(([field, event]) => ({
+        t: (task[field as keyof typeof TASK_LABELS]! - doc.startedAt) / 1000,
+        event,
+        label: `slot ${task.slot ?? '?'} ${task.container ?? task.id.slice(0, 12)}: ${event}`,
+      })),
   );
   return [...restartEvents, ...taskEvents];
 }
@@ -71,7 +95,12 @@ function withEvents(doc: ResultDocument, title: string, layer: object[], height 
             type: 'nominal',
             title: doc.fleet ? 'event' : 'restart event',
             // Task events only in a fleet's report: a legend lists its whole domain.
-            scale: doc.fleet ? { domain: [...Object.values(EVENT_LABELS), ...Object.values(TASK_LABELS)], range: EVENT_COLOURS } : { domain: Object.values(EVENT_LABELS), range: EVENT_COLOURS.slice(0, Object.keys(EVENT_LABELS).length) },
+            scale: doc.fleet
+              ? { domain: [...Object.values(EVENT_LABELS), ...Object.values(TASK_LABELS)], range: EVENT_COLOURS }
+              : {
+                  domain: Object.values(EVENT_LABELS),
+                  range: EVENT_COLOURS.slice(0, Object.keys(EVENT_LABELS).length),
+                },
           },
           tooltip: [{ field: 'label' }],
         },
@@ -101,31 +130,48 @@ export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
     if (total === 0) continue;
     // Stacked here rather than by vega-lite: each rectangle gets its own y and y2.
     let y = 0;
-    const slices: [string, number][] = [...pids.map((pid): [string, number] => [who(pid), bucket.pids[pid] ?? 0]), [FAILED, failed]];
+    const slices: [string, number][] = [
+      ...pids.map((pid): [string, number] => [who(pid), bucket.pids[pid] ?? 0]),
+      [FAILED, failed],
+    ];
     for (const [who, count] of slices) {
       if (!count) continue;
       rows.push({ t0, t1, who, count, y0: y, y1: y + count / total });
       y += count / total;
     }
   }
-  return withEvents(doc, `Share of responses per ${named}`, [
-    {
-      data: { values: rows },
-      mark: { type: 'rect' },
-      encoding: {
-        ...xBucket(doc),
-        y: { field: 'y0', type: 'quantitative', title: 'share of responses', axis: { format: '%' }, scale: { domain: [0, 1] } },
-        y2: { field: 'y1' },
-        color: {
-          field: 'who',
-          type: 'nominal',
-          title: named,
-          scale: { domain: [...pids.map(who), FAILED], range: [...pids.map((_, i) => PID_COLOURS[i % PID_COLOURS.length]!), '#d62728'] },
+  return withEvents(
+    doc,
+    `Share of responses per ${named}`,
+    [
+      {
+        data: { values: rows },
+        mark: { type: 'rect' },
+        encoding: {
+          ...xBucket(doc),
+          y: {
+            field: 'y0',
+            type: 'quantitative',
+            title: 'share of responses',
+            axis: { format: '%' },
+            scale: { domain: [0, 1] },
+          },
+          y2: { field: 'y1' },
+          color: {
+            field: 'who',
+            type: 'nominal',
+            title: named,
+            scale: {
+              domain: [...pids.map(who), FAILED],
+              range: [...pids.map((_, i) => PID_COLOURS[i % PID_COLOURS.length]!), '#d62728'],
+            },
+          },
+          tooltip: [{ field: 'who', title: named }, { field: 'count' }, { field: 't0', title: 'from s' }],
         },
-        tooltip: [{ field: 'who', title: named }, { field: 'count' }, { field: 't0', title: 'from s' }],
       },
-    },
-  ], 220);
+    ],
+    220,
+  );
 }
 
 /** Requests settled per second (answered + failed), over the part of each bucket the load ran: the last one ends with it. */
@@ -133,7 +179,10 @@ export function rateSpec(doc: ResultDocument): TopLevelSpec {
   const rows = doc.buckets.map((b) => {
     const settled = Object.values(b.pids).reduce((a, c) => a + c, 0) + withoutResponse(b.failures);
     const covered = Math.min(doc.bucketMs, doc.endedAt - b.start);
-    return { t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, rps: covered > 0 ? (settled * 1000) / covered : 0 };
+    return {
+      t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000,
+      rps: covered > 0 ? (settled * 1000) / covered : 0,
+    };
   });
   return withEvents(doc, 'Request rate', [
     {
@@ -151,10 +200,18 @@ export function rateSpec(doc: ResultDocument): TopLevelSpec {
 export function latencySpec(doc: ResultDocument): TopLevelSpec {
   const rows = doc.buckets.flatMap((b) =>
     b.latency
-      ? (['p50', 'p99', 'max'] as const).map((stat) => ({ t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000, stat, ms: b.latency![stat] }))
+      ? (['p50', 'p99', 'max'] as const).map((stat) => ({
+          t: (b.start - doc.startedAt) / 1000 + doc.bucketMs / 2000,
+          stat,
+          ms: b.latency![stat],
+        }))
       : [],
   );
-  const budget = { data: { values: [{ ms: doc.parameters.latencyBudgetMs }] }, mark: { type: 'rule', color: '#d62728', strokeDash: [2, 2] }, encoding: { y: { field: 'ms', type: 'quantitative' } } };
+  const budget = {
+    data: { values: [{ ms: doc.parameters.latencyBudgetMs }] },
+    mark: { type: 'rule', color: '#d62728', strokeDash: [2, 2] },
+    encoding: { y: { field: 'ms', type: 'quantitative' } },
+  };
   return withEvents(doc, `Latency of every response (dashed: the ${doc.parameters.latencyBudgetMs} ms budget)`, [
     budget,
     {
@@ -163,7 +220,12 @@ export function latencySpec(doc: ResultDocument): TopLevelSpec {
       encoding: {
         x: { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: timeAxis(doc) },
         y: { field: 'ms', type: 'quantitative', title: 'ms (symlog scale)', scale: { type: 'symlog' } },
-        color: { field: 'stat', type: 'nominal', title: 'latency', scale: { domain: ['p50', 'p99', 'max'], range: ['#2ca02c', '#ff7f0e', '#d62728'] } },
+        color: {
+          field: 'stat',
+          type: 'nominal',
+          title: 'latency',
+          scale: { domain: ['p50', 'p99', 'max'], range: ['#2ca02c', '#ff7f0e', '#d62728'] },
+        },
       },
     },
   ]);
@@ -179,19 +241,52 @@ export function harnessSpec(doc: ResultDocument): TopLevelSpec {
   const delay = doc.harness.map((b) => ({ t: t(b.start), ms: b.loopDelayMaxMs }));
   const steal = doc.harness.filter((b) => b.steal !== null).map((b) => ({ t: t(b.start), share: b.steal }));
   const x = { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: timeAxis(doc) };
-  const spec = withEvents(doc, `The harness itself: its event-loop delay per bucket (dashed: ${HARNESS_STALL_MS} ms, above which what it timed holds its own delay), and CPU stolen from the machine`, [
-    { data: { values: [{ ms: HARNESS_STALL_MS }] }, mark: { type: 'rule', color: '#d62728', strokeDash: [2, 2] }, encoding: { y: { field: 'ms', type: 'quantitative', scale: { domain: [0, Math.max(HARNESS_STALL_MS * 2, ...delay.map((d) => d.ms))] }, axis: null } } },
-    {
-      data: { values: delay },
-      mark: { type: 'line', interpolate: 'step-after', color: '#6a3d9a' },
-      encoding: { x, y: { field: 'ms', type: 'quantitative', title: 'event-loop delay, max (ms)', scale: { domain: [0, Math.max(HARNESS_STALL_MS * 2, ...delay.map((d) => d.ms))] } } },
-    },
-    {
-      data: { values: steal },
-      mark: { type: 'line', interpolate: 'step-after', color: '#b15928', strokeDash: [6, 2] },
-      encoding: { x, y: { field: 'share', type: 'quantitative', title: 'CPU stolen (dashed)', axis: { format: '%', orient: 'right' }, scale: { domain: [0, 1] } } },
-    },
-  ], 120);
+  const spec = withEvents(
+    doc,
+    `The harness itself: its event-loop delay per bucket (dashed: ${HARNESS_STALL_MS} ms, above which what it timed holds its own delay), and CPU stolen from the machine`,
+    [
+      {
+        data: { values: [{ ms: HARNESS_STALL_MS }] },
+        mark: { type: 'rule', color: '#d62728', strokeDash: [2, 2] },
+        encoding: {
+          y: {
+            field: 'ms',
+            type: 'quantitative',
+            scale: { domain: [0, Math.max(HARNESS_STALL_MS * 2, ...delay.map((d) => d.ms))] },
+            axis: null,
+          },
+        },
+      },
+      {
+        data: { values: delay },
+        mark: { type: 'line', interpolate: 'step-after', color: '#6a3d9a' },
+        encoding: {
+          x,
+          y: {
+            field: 'ms',
+            type: 'quantitative',
+            title: 'event-loop delay, max (ms)',
+            scale: { domain: [0, Math.max(HARNESS_STALL_MS * 2, ...delay.map((d) => d.ms))] },
+          },
+        },
+      },
+      {
+        data: { values: steal },
+        mark: { type: 'line', interpolate: 'step-after', color: '#b15928', strokeDash: [6, 2] },
+        encoding: {
+          x,
+          y: {
+            field: 'share',
+            type: 'quantitative',
+            title: 'CPU stolen (dashed)',
+            axis: { format: '%', orient: 'right' },
+            scale: { domain: [0, 1] },
+          },
+        },
+      },
+    ],
+    120,
+  );
   return { ...spec, resolve: { scale: { color: 'independent', y: 'independent' } } } as TopLevelSpec;
 }
 
@@ -206,19 +301,29 @@ export function failuresSpec(doc: ResultDocument): TopLevelSpec {
       y += count ?? 0;
     }
   }
-  return withEvents(doc, rows.length ? 'Failed requests by cause' : 'Failed requests by cause: none', [
-    {
-      data: { values: rows },
-      mark: { type: 'rect' },
-      encoding: {
-        ...xBucket(doc),
-        y: { field: 'y0', type: 'quantitative', title: 'failed requests', ...(rows.length ? {} : { scale: { domain: [0, 1] } }) },
-        y2: { field: 'y1' },
-        color: { field: 'cause', type: 'nominal', title: 'cause', scale: { scheme: 'reds' } },
-        tooltip: [{ field: 'cause' }, { field: 'count' }],
+  return withEvents(
+    doc,
+    rows.length ? 'Failed requests by cause' : 'Failed requests by cause: none',
+    [
+      {
+        data: { values: rows },
+        mark: { type: 'rect' },
+        encoding: {
+          ...xBucket(doc),
+          y: {
+            field: 'y0',
+            type: 'quantitative',
+            title: 'failed requests',
+            ...(rows.length ? {} : { scale: { domain: [0, 1] } }),
+          },
+          y2: { field: 'y1' },
+          color: { field: 'cause', type: 'nominal', title: 'cause', scale: { scheme: 'reds' } },
+          tooltip: [{ field: 'cause' }, { field: 'count' }],
+        },
       },
-    },
-  ], 140);
+    ],
+    140,
+  );
 }
 
 /** Renders a vega-lite spec to an SVG string, headless. */

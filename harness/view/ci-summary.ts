@@ -16,15 +16,24 @@ export function markdownSummary(doc: ResultDocument): string {
     '',
     '| check | result |',
     '| --- | --- |',
-    ...doc.checks.map((c) => `| ${c.skipped ? '⚪' : c.passed ? '✅' : c.inconclusive ? '⚠️' : '❌'} ${cell(c.name)} | ${cell(c.detail)} |`),
+    ...doc.checks.map(
+      (c) =>
+        `| ${c.skipped ? '⚪' : c.passed ? '✅' : c.inconclusive ? '⚠️' : '❌'} ${cell(c.name)} | ${cell(c.detail)} |`,
+    ),
     '',
     '| restart | old → new | outcome | new ready | old exit after SIGTERM | switchover p99 / max |',
     '| ---: | --- | --- | ---: | ---: | ---: |',
-    ...switchovers(doc).map((s) => `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${cell(s.outcome)} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} | ${s.latency ? `${Math.round(s.latency.p99)} / ${Math.round(s.latency.max)} ms` : '–'} |`),
+    ...switchovers(doc).map(
+      (s) =>
+        `| #${s.index} | ${s.oldPid ?? '–'} → ${s.newPid ?? '–'} | ${cell(s.outcome)} | ${ms(s.readyMs)} | ${ms(s.oldGoneMs)} | ${s.latency ? `${Math.round(s.latency.p99)} / ${Math.round(s.latency.max)} ms` : '–'} |`,
+    ),
     '',
     '| restart | old listener | kernel | harness |',
     '| ---: | --- | --- | --- |',
-    ...switchovers(doc).map((s) => `| #${s.index} | ${cell(listenerText(s.evidence.oldListener)) || '–'} | ${cell(kernelText(s.evidence.kernel))} | ${cell(harnessText(s.evidence.harness))} |`),
+    ...switchovers(doc).map(
+      (s) =>
+        `| #${s.index} | ${cell(listenerText(s.evidence.oldListener)) || '–'} | ${cell(kernelText(s.evidence.kernel))} | ${cell(harnessText(s.evidence.harness))} |`,
+    ),
     '',
     `Steady state (warm-up): ${doc.steady.latency ? `p99 ${Math.round(doc.steady.latency.p99)} ms, max ${Math.round(doc.steady.latency.max)} ms` : 'no responses'}; latency budget ${doc.parameters.latencyBudgetMs} ms.`,
     '',
@@ -39,12 +48,23 @@ const cell = forMarkdownCell;
 export function junitXml(doc: ResultDocument): string {
   // An inconclusive check is a JUnit error (the test could not be carried out), not a failure of the server.
   const cases: { name: string; id?: string; failure?: string; error?: string; skipped?: string }[] = [
-    ...doc.checks.map((c) => ({ name: c.name, id: c.id, failure: c.passed || c.inconclusive ? undefined : c.detail, error: c.inconclusive ? c.detail : undefined, skipped: c.skipped ? c.detail : undefined })),
+    ...doc.checks.map((c) => ({
+      name: c.name,
+      id: c.id,
+      failure: c.passed || c.inconclusive ? undefined : c.detail,
+      error: c.inconclusive ? c.detail : undefined,
+      skipped: c.skipped ? c.detail : undefined,
+    })),
     // Each kind of a request mix on its own, so a CI's test view lists the kind that failed.
     ...(doc.requests ?? []).map((k) => ({
       name: `requests ${k.name} (weight ${k.weight}): ${k.answered} answered`,
       id: 'request-mix',
-      failure: k.failed > 0 ? `${k.failed} of ${k.written} failed (${causesText(k.failuresByCause)})` : k.answered === 0 ? 'never answered' : undefined,
+      failure:
+        k.failed > 0
+          ? `${k.failed} of ${k.written} failed (${causesText(k.failuresByCause)})`
+          : k.answered === 0
+            ? 'never answered'
+            : undefined,
     })),
     ...switchovers(doc).map((s) => ({
       name: `restart #${s.index} ${s.oldPid ?? '?'} -> ${s.newPid ?? '?'}`,
@@ -59,7 +79,14 @@ export function junitXml(doc: ResultDocument): string {
   const seconds = ((doc.endedAt - doc.startedAt) / 1000).toFixed(3);
   const body = cases
     .map((c) => {
-      const inner = c.failure !== undefined ? `<failure message="${xml(c.failure)}"/>` : c.error !== undefined ? `<error message="${xml(c.error)}"/>` : c.skipped !== undefined ? `<skipped message="${xml(c.skipped)}"/>` : '';
+      const inner =
+        c.failure !== undefined
+          ? `<failure message="${xml(c.failure)}"/>`
+          : c.error !== undefined
+            ? `<error message="${xml(c.error)}"/>`
+            : c.skipped !== undefined
+              ? `<skipped message="${xml(c.skipped)}"/>`
+              : '';
       return `    <testcase classname="reuseport-lab${c.id ? `.${c.id}` : ''}" name="${xml(c.name)}">${inner}</testcase>`;
     })
     .join('\n');

@@ -3,7 +3,17 @@
 // answers carried its container's name.
 import type { ResultDocument } from '../result/document.js';
 
-export const FLEET_COLUMNS = ['slot', 'container', 'created (s)', 'running (s)', 'out of DNS (s)', 'signalled (s)', 'ended (s)', 'state', 'answers'];
+export const FLEET_COLUMNS = [
+  'slot',
+  'container',
+  'created (s)',
+  'running (s)',
+  'out of DNS (s)',
+  'signalled (s)',
+  'ended (s)',
+  'state',
+  'answers',
+];
 
 export function fleetRows(doc: ResultDocument): (string | number)[][] {
   if (!doc.fleet) return [];
@@ -14,7 +24,18 @@ export function fleetRows(doc: ResultDocument): (string | number)[][] {
     if (name) answers.set(name, (answers.get(name) ?? 0) + p.count);
   }
   return doc.fleet.tasks.map((t) => {
-    const answered = t.container === null ? undefined : [...answers].find(([name]) => name.startsWith(t.container!))?.[1];
-    return [t.slot ?? '–', t.container ?? t.id.slice(0, 12), seconds(t.createdAt), seconds(t.runningAt), seconds(t.stoppingAt), seconds(t.signalledAt), seconds(t.endedAt), t.state, answered ?? 0];
+    const answered =
+      t.container === null ? undefined : [...answers].find(([name]) => name.startsWith(t.container!))?.[1];
+    return [
+      t.slot ?? '–',
+      t.container ?? t.id.slice(0, 12),
+      seconds(t.createdAt),
+      seconds(t.runningAt),
+      seconds(t.stoppingAt),
+      seconds(t.signalledAt),
+      seconds(t.endedAt),
+      t.state,
+      answered ?? 0,
+    ];
   });
 }

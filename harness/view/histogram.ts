@@ -19,16 +19,25 @@ export function toRows(buckets: Bucket[], bucketMs: number, restarts: RestartRec
   const rows: Row[] = [];
   for (let i = 0; i < buckets.length; i += per) {
     const group = buckets.slice(i, i + per);
-    const row: Row = { start: group[0]!.start, end: group[group.length - 1]!.start + bucketMs, pids: new Map(), failed: 0, events: [] };
+    const row: Row = {
+      start: group[0]!.start,
+      end: group[group.length - 1]!.start + bucketMs,
+      pids: new Map(),
+      failed: 0,
+      events: [],
+    };
     for (const bucket of group) {
-      for (const [pid, count] of Object.entries(bucket.pids)) row.pids.set(Number(pid), (row.pids.get(Number(pid)) ?? 0) + count);
+      for (const [pid, count] of Object.entries(bucket.pids))
+        row.pids.set(Number(pid), (row.pids.get(Number(pid)) ?? 0) + count);
       row.failed += withoutResponse(bucket.failures);
     }
     rows.push(row);
   }
   for (const restart of restarts) {
     for (const event of restart.events) {
-      const row = rows.find((r) => event.ts >= r.start && event.ts < r.end) ?? (event.ts >= rows[rows.length - 1]!.end ? rows[rows.length - 1] : undefined);
+      const row =
+        rows.find((r) => event.ts >= r.start && event.ts < r.end) ??
+        (event.ts >= rows[rows.length - 1]!.end ? rows[rows.length - 1] : undefined);
       row?.events.push(`${event.event}${event.pid !== undefined ? ` ${event.pid}` : ''}`);
     }
   }

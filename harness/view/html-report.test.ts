@@ -9,10 +9,17 @@ import { switchovers } from './switchover.js';
 
 /** A small run in both load modes: PID 1 replaced by PID 2 at t0+1s; `failures` adds failed requests. */
 function doc(failures = 0) {
-  const result = scenario((mode, r) => {
-    healthy(mode, r);
-    if (mode === 'keepalive') for (let i = 0; i < failures; i++) { r.written(); r.fail('connection_reset', t0 + 1200); }
-  }, { load: 'both' });
+  const result = scenario(
+    (mode, r) => {
+      healthy(mode, r);
+      if (mode === 'keepalive')
+        for (let i = 0; i < failures; i++) {
+          r.written();
+          r.fail('connection_reset', t0 + 1200);
+        }
+    },
+    { load: 'both' },
+  );
   return toResultDocument(result, judge(result));
 }
 
@@ -29,7 +36,12 @@ describe('switchovers', () => {
         lastOldAnswerMs: 80,
         oldGoneMs: 190,
         latency: { count: 80, p50: 5, p99: 5, max: 5 },
-        evidence: { index: 1, harness: { loopDelayMaxMs: 0, steal: null, machineBusy: null }, kernel: {}, oldListener: { steered: true, handedTo: null, reason: null, acceptedWhileDraining: 0 } },
+        evidence: {
+          index: 1,
+          harness: { loopDelayMaxMs: 0, steal: null, machineBusy: null },
+          kernel: {},
+          oldListener: { steered: true, handedTo: null, reason: null, acceptedWhileDraining: 0 },
+        },
       },
     ]);
   });
@@ -63,10 +75,14 @@ describe('renderHtmlReport', () => {
   it('shows what each switchover saw: the old listener, the kernel counters, the harness', async () => {
     const document = doc();
     document.netCounters.restarts[0]!.delta.TCPMigrateReqSuccess = 4;
-    document.harness = [{ start: document.restarts[0]!.triggeredAt, loopDelayMaxMs: 420, harnessCpu: 1, machineBusy: 1, steal: 0.2 }];
+    document.harness = [
+      { start: document.restarts[0]!.triggeredAt, loopDelayMaxMs: 420, harnessCpu: 1, machineBusy: 1, steal: 0.2 },
+    ];
     const html = await renderHtmlReport(document);
     const table = html.slice(html.indexOf('id="evidence"'), html.indexOf('Per load mode'));
-    expect(table).toContain('<td>old listener steered before it closed</td><td>kernel: TCPMigrateReqSuccess +4</td><td>the harness itself was stalled (its event loop up to 420 ms late; CPUs 100% busy, 20% stolen)');
+    expect(table).toContain(
+      '<td>old listener steered before it closed</td><td>kernel: TCPMigrateReqSuccess +4</td><td>the harness itself was stalled (its event loop up to 420 ms late; CPUs 100% busy, 20% stolen)',
+    );
     expect(html).toContain('id="chart-harness"');
   });
 });
@@ -87,8 +103,12 @@ describe('result.json', () => {
   it('matches its JSON Schema, and the schema catches what is off', () => {
     const document = doc(1);
     expect(schemaProblem(JSON.parse(JSON.stringify(document)))).toBeNull();
-    expect(schemaProblem({ ...document, parameters: { ...document.parameters, json: true } })).toBe('/parameters must NOT have additional properties (json)');
-    expect(schemaProblem({ ...document, checks: [{ ...document.checks[0]!, id: 'made-up' }] })).toMatch(/^\/checks\/0\/id must be equal to one of the allowed values/);
+    expect(schemaProblem({ ...document, parameters: { ...document.parameters, json: true } })).toBe(
+      '/parameters must NOT have additional properties (json)',
+    );
+    expect(schemaProblem({ ...document, checks: [{ ...document.checks[0]!, id: 'made-up' }] })).toMatch(
+      /^\/checks\/0\/id must be equal to one of the allowed values/,
+    );
   });
 });
 
@@ -101,17 +121,37 @@ describe('CI summaries', () => {
 
   it('writes a JUnit testcase per kind of a request mix, failed where the kind failed', () => {
     const mixed = doc(2);
-    const kind = { method: 'POST', path: '/submit', weight: 1, written: 12, answered: 10, failed: 2, inFlightAtStop: 0, failuresByCause: { connection_reset: 2 }, latency: null, latencyTail: null };
-    mixed.requests = [{ ...kind, name: 'GET /', method: 'GET', path: '/', failed: 0, written: 10, failuresByCause: {} }, { ...kind, name: 'POST /submit' }];
+    const kind = {
+      method: 'POST',
+      path: '/submit',
+      weight: 1,
+      written: 12,
+      answered: 10,
+      failed: 2,
+      inFlightAtStop: 0,
+      failuresByCause: { connection_reset: 2 },
+      latency: null,
+      latencyTail: null,
+    };
+    mixed.requests = [
+      { ...kind, name: 'GET /', method: 'GET', path: '/', failed: 0, written: 10, failuresByCause: {} },
+      { ...kind, name: 'POST /submit' },
+    ];
     const xml = junitXml(mixed);
-    expect(xml).toContain('<testcase classname="reuseport-lab.request-mix" name="requests GET / (weight 1): 10 answered"></testcase>');
-    expect(xml).toContain('<testcase classname="reuseport-lab.request-mix" name="requests POST /submit (weight 1): 10 answered"><failure message="2 of 12 failed (2 connection_reset)"/></testcase>');
+    expect(xml).toContain(
+      '<testcase classname="reuseport-lab.request-mix" name="requests GET / (weight 1): 10 answered"></testcase>',
+    );
+    expect(xml).toContain(
+      '<testcase classname="reuseport-lab.request-mix" name="requests POST /submit (weight 1): 10 answered"><failure message="2 of 12 failed (2 connection_reset)"/></testcase>',
+    );
   });
 
   it('writes JUnit XML with a testcase per check and per restart', () => {
     const xml = junitXml(doc(2));
     expect(xml).toMatch(/<testsuites tests="12" failures="1"/);
-    expect(xml).toContain('<testcase classname="reuseport-lab.zero-failed-requests" name="zero failed requests"><failure message="2 of');
+    expect(xml).toContain(
+      '<testcase classname="reuseport-lab.zero-failed-requests" name="zero failed requests"><failure message="2 of',
+    );
     expect(xml).toContain('name="restart #1 1 -&gt; 2"');
     expect(xml).toContain('<failure message="2 of');
   });

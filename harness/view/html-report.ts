@@ -10,9 +10,13 @@ import { causesText } from '../load/recorder.js';
 import { pidChartSkipped } from '../verdict.js';
 
 const escape = (text: unknown) =>
-  String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
-const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${Math.round(value).toLocaleString('en-US')} ms`);
+const ms = (value: number | null | undefined) =>
+  value === null || value === undefined ? '–' : `${Math.round(value).toLocaleString('en-US')} ms`;
 const count = (value: number) => value.toLocaleString('en-US');
 
 /** A ledger's failures, with their causes. */
@@ -28,12 +32,25 @@ function table(headers: string[], rows: (string | number)[][]): string {
 
 /** Renders the whole page from a result document. */
 export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
-  const [share, rate, latency, harness, failures] = await Promise.all([pidShareSpec(doc), rateSpec(doc), latencySpec(doc), harnessSpec(doc), failuresSpec(doc)].map(renderSvg));
+  const [share, rate, latency, harness, failures] = await Promise.all(
+    [pidShareSpec(doc), rateSpec(doc), latencySpec(doc), harnessSpec(doc), failuresSpec(doc)].map(renderSvg),
+  );
   const verdict = doc.inconclusive ? 'INCONCLUSIVE' : doc.passed ? 'PASSED' : 'FAILED';
   // Only an inconclusive page carries its style: every other page stays as it was written.
-  const inconclusiveStyle = doc.inconclusive ? '  .inconclusive { background: #a15c00; } td.unsure { color: #a15c00; }\n' : '';
-  const causes = Object.entries(doc.failuresByCause).map(([cause, n]) => `${count(n ?? 0)} ${cause}`).join(', ') || 'none';
-  const facts = { ...doc.runtime.facts, load: doc.parameters.loadDescription, strategy: doc.parameters.strategy, connections: doc.parameters.connections, 'bucket width': `${doc.bucketMs} ms` };
+  const inconclusiveStyle = doc.inconclusive
+    ? '  .inconclusive { background: #a15c00; } td.unsure { color: #a15c00; }\n'
+    : '';
+  const causes =
+    Object.entries(doc.failuresByCause)
+      .map(([cause, n]) => `${count(n ?? 0)} ${cause}`)
+      .join(', ') || 'none';
+  const facts = {
+    ...doc.runtime.facts,
+    load: doc.parameters.loadDescription,
+    strategy: doc.parameters.strategy,
+    connections: doc.parameters.connections,
+    'bucket width': `${doc.bucketMs} ms`,
+  };
 
   return `<!doctype html>
 <html lang="en">
@@ -76,31 +93,95 @@ ${pidChartSkipped(doc.checks) ? `<p id="chart-pid-share" class="muted">PID chart
 <h2>Switchover per restart</h2>
 <p class="muted">Latency from the trigger until the old server is gone, against the warm-up's steady state: p99 ${ms(doc.steady.latency?.p99)}, max ${ms(doc.steady.latency?.max)}. Budget: ${ms(doc.parameters.latencyBudgetMs)}.</p>
 ${table(
-  ['#', 'old PID', 'new PID', 'outcome', 'trigger → new ready', 'SIGTERM → old PID\'s last answer', 'SIGTERM → old exit', 'switchover p99', 'switchover max'],
-  switchovers(doc).map((s) => [s.index, s.oldPid ?? '–', s.newPid ?? '–', s.outcome, ms(s.readyMs), ms(s.lastOldAnswerMs), ms(s.oldGoneMs), ms(s.latency?.p99), ms(s.latency?.max)]),
+  [
+    '#',
+    'old PID',
+    'new PID',
+    'outcome',
+    'trigger → new ready',
+    "SIGTERM → old PID's last answer",
+    'SIGTERM → old exit',
+    'switchover p99',
+    'switchover max',
+  ],
+  switchovers(doc).map((s) => [
+    s.index,
+    s.oldPid ?? '–',
+    s.newPid ?? '–',
+    s.outcome,
+    ms(s.readyMs),
+    ms(s.lastOldAnswerMs),
+    ms(s.oldGoneMs),
+    ms(s.latency?.p99),
+    ms(s.latency?.max),
+  ]),
 )}
 <h2 id="evidence">What else each switchover saw</h2>
 <p class="muted">How the old server's listener closed (drain contract, line 2), the kernel's TCP counters in the servers' network namespace (${escape(doc.netCounters.source ?? doc.netCounters.error ?? 'not read')}) from just before the restart to just before the next, and whether the harness itself was stalled.</p>
 ${table(
   ['#', 'old listener', 'kernel', 'harness'],
-  switchovers(doc).map((s) => [s.index, listenerText(s.evidence.oldListener) || '–', kernelText(s.evidence.kernel), harnessText(s.evidence.harness)]),
+  switchovers(doc).map((s) => [
+    s.index,
+    listenerText(s.evidence.oldListener) || '–',
+    kernelText(s.evidence.kernel),
+    harnessText(s.evidence.harness),
+  ]),
 )}
 <h2>Per load mode</h2>
 <p class="muted">Reused keep-alive connections and a new connection per request fail differently: a draining server ends the first, a closed listener refuses or resets the second.</p>
 ${table(
   ['load', 'written', 'answered', 'failed', 'in flight at stop', 'steady p99', 'steady max'],
   [
-    ...doc.modes.map((m) => [MODE_NAMES[m.mode], count(m.written), count(m.answered), failedText(m), count(m.inFlightAtStop), ms(m.steady.latency?.p99), ms(m.steady.latency?.max)]),
+    ...doc.modes.map((m) => [
+      MODE_NAMES[m.mode],
+      count(m.written),
+      count(m.answered),
+      failedText(m),
+      count(m.inFlightAtStop),
+      ms(m.steady.latency?.p99),
+      ms(m.steady.latency?.max),
+    ]),
     // Each kind of a request mix, over both modes: its latency is that of the whole run (a kind keeps no windows).
-    ...(doc.requests ?? []).map((k) => [`${k.name} ×${k.weight}`, count(k.written), count(k.answered), failedText(k), count(k.inFlightAtStop), ms(k.latency?.p99), ms(k.latency?.max)]),
+    ...(doc.requests ?? []).map((k) => [
+      `${k.name} ×${k.weight}`,
+      count(k.written),
+      count(k.answered),
+      failedText(k),
+      count(k.inFlightAtStop),
+      ms(k.latency?.p99),
+      ms(k.latency?.max),
+    ]),
     // The long lane: its latency is that of the whole run (its requests are long on purpose, there is no steady state to speak of).
-    ...(doc.longLane ? [[`long requests (${doc.longLane.connections} × ${doc.longLane.path})`, count(doc.longLane.written), count(doc.longLane.answered), failedText(doc.longLane), count(doc.longLane.inFlightAtStop), ms(doc.longLane.latency?.p99), ms(doc.longLane.latency?.max)]] : []),
+    ...(doc.longLane
+      ? [
+          [
+            `long requests (${doc.longLane.connections} × ${doc.longLane.path})`,
+            count(doc.longLane.written),
+            count(doc.longLane.answered),
+            failedText(doc.longLane),
+            count(doc.longLane.inFlightAtStop),
+            ms(doc.longLane.latency?.p99),
+            ms(doc.longLane.latency?.max),
+          ],
+        ]
+      : []),
   ],
 )}
 <h2>Responses per ${doc.identityNames ? 'replica' : 'PID'}</h2>
-${table([doc.identityNames ? 'replica' : 'PID', 'responses', 'first answer (s)', 'last answer (s)'], doc.pids.map((p) => [identityLabel(doc, String(p.pid)), count(p.count), ((p.first - doc.startedAt) / 1000).toFixed(2), ((p.last - doc.startedAt) / 1000).toFixed(2)]))}${doc.fleet ? `\n<h2 id="fleet">Tasks of ${escape(doc.fleet.service)}</h2>\n<p class="muted">As the swarm told them, in seconds since the load started: created, running, out of the service's DNS (desired state shutdown), sent the stop signal, ended.${doc.fleet.error ? ` ${escape(doc.fleet.error)}` : ''}</p>\n${table(FLEET_COLUMNS, fleetRows(doc))}` : ''}
+${table(
+  [doc.identityNames ? 'replica' : 'PID', 'responses', 'first answer (s)', 'last answer (s)'],
+  doc.pids.map((p) => [
+    identityLabel(doc, String(p.pid)),
+    count(p.count),
+    ((p.first - doc.startedAt) / 1000).toFixed(2),
+    ((p.last - doc.startedAt) / 1000).toFixed(2),
+  ]),
+)}${doc.fleet ? `\n<h2 id="fleet">Tasks of ${escape(doc.fleet.service)}</h2>\n<p class="muted">As the swarm told them, in seconds since the load started: created, running, out of the service's DNS (desired state shutdown), sent the stop signal, ended.${doc.fleet.error ? ` ${escape(doc.fleet.error)}` : ''}</p>\n${table(FLEET_COLUMNS, fleetRows(doc))}` : ''}
 <h2>Run parameters</h2>
-${table(['parameter', 'value'], Object.entries(facts).map(([k, v]) => [k, String(v)]))}
+${table(
+  ['parameter', 'value'],
+  Object.entries(facts).map(([k, v]) => [k, String(v)]),
+)}
 <p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npm run report -- path/to/result.json</code>.</p>
 </body>
 </html>

@@ -37,14 +37,20 @@ describe('an inconclusive run', () => {
   it('is neither passed nor failed in result.json, and matches the schema', () => {
     const doc = behind();
     expect(doc).toMatchObject({ passed: false, inconclusive: true, failedRequests: 0 });
-    expect(doc.checks.filter((c) => !c.passed)).toEqual([expect.objectContaining({ id: 'load-on-schedule', inconclusive: true })]);
+    expect(doc.checks.filter((c) => !c.passed)).toEqual([
+      expect.objectContaining({ id: 'load-on-schedule', inconclusive: true }),
+    ]);
     expect(schemaProblem(doc)).toBeNull();
   });
 
   it('says INCONCLUSIVE on the terminal, with the check marked ?, not ✗', () => {
     const text = renderSummary(behind());
-    expect(text).toMatch(/^ {2}\? the load kept its schedule .*: inconclusive, the load generator fell behind: keep-alive: the harness sent 30 of 300 requests \(10%\)/m);
-    expect(text).toContain('INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (300 requests)');
+    expect(text).toMatch(
+      /^ {2}\? the load kept its schedule .*: inconclusive, the load generator fell behind: keep-alive: the harness sent 30 of 300 requests \(10%\)/m,
+    );
+    expect(text).toContain(
+      'INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (300 requests)',
+    );
     expect(text).not.toContain('FAILED');
     expect(text).not.toContain('PASSED');
   });
@@ -53,7 +59,9 @@ describe('an inconclusive run', () => {
     const doc = behind();
     const junit = junitXml(doc);
     expect(junit).toMatch(/<testsuites tests="\d+" failures="0" errors="1" time=/);
-    expect(junit).toMatch(/<testcase classname="reuseport-lab.load-on-schedule" name="[^"]+"><error message="inconclusive, the load generator fell behind: [^"]+"\/><\/testcase>/);
+    expect(junit).toMatch(
+      /<testcase classname="reuseport-lab.load-on-schedule" name="[^"]+"><error message="inconclusive, the load generator fell behind: [^"]+"\/><\/testcase>/,
+    );
     expect(markdownSummary(doc)).toMatch(/^### reuseport-lab: ⚠️ inconclusive \(the load generator fell behind\)\n/);
     expect(markdownSummary(doc)).toContain('| ⚠️ the load kept its schedule');
     const html = await renderHtmlReport(doc);

@@ -32,16 +32,46 @@ const GATE_CASES = ['gate-image', 'gate-image-no-identity'];
  * report's footnote names the schema version it was rendered from.
  */
 const INTENDED = {
-  html: (recorded: string) => recorded.replace('Rendered from result.json (schema 3)', `Rendered from result.json (schema ${RESULT_SCHEMA_VERSION})`),
+  html: (recorded: string) =>
+    recorded.replace(
+      'Rendered from result.json (schema 3)',
+      `Rendered from result.json (schema ${RESULT_SCHEMA_VERSION})`,
+    ),
   addedChecks: (name: string): Check[] =>
     name === 'poc-local'
-      ? [{ id: 'no-leftovers', name: 'no leftover processes, zombies or leaked fds', passed: true, skipped: true, skipReason: "local servers run among the machine's other processes; the docker runtime probes what is left", detail: "skipped: local servers run among the machine's other processes; the docker runtime probes what is left" }]
+      ? [
+          {
+            id: 'no-leftovers',
+            name: 'no leftover processes, zombies or leaked fds',
+            passed: true,
+            skipped: true,
+            skipReason: "local servers run among the machine's other processes; the docker runtime probes what is left",
+            detail:
+              "skipped: local servers run among the machine's other processes; the docker runtime probes what is left",
+          },
+        ]
       : [],
   reordered: (name: string) => GATE_CASES.includes(name),
 };
 
 /** Checks in the order the one table lists them. */
-const ORDER = ['run-completed', 'load-ran', 'zero-failed-requests', 'latency-budget', 'no-stall', 'accounting', 'restarts-exited-0', 'rolled-back', 'long-request', 'old-server-ending', 'new-pids-answered', 'old-pid-silent-after-exit', 'versions', 'only-newest-at-end', 'no-leftovers'];
+const ORDER = [
+  'run-completed',
+  'load-ran',
+  'zero-failed-requests',
+  'latency-budget',
+  'no-stall',
+  'accounting',
+  'restarts-exited-0',
+  'rolled-back',
+  'long-request',
+  'old-server-ending',
+  'new-pids-answered',
+  'old-pid-silent-after-exit',
+  'versions',
+  'only-newest-at-end',
+  'no-leftovers',
+];
 const inTableOrder = (checks: Check[]) => [...checks].sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
 
 describe('recorded runs', () => {
@@ -50,7 +80,18 @@ describe('recorded runs', () => {
   });
 
   it('cover passing runs, the naive control, every fault, the systemd designs and the gate', () => {
-    expect(CASES).toEqual(expect.arrayContaining(['poc-reuseport', 'poc-naive', 'poc-handoff', 'poc-local', 'gate-image', 'gate-image-no-identity', 'fault-stall-after-ready', 'poc-systemd-socket']));
+    expect(CASES).toEqual(
+      expect.arrayContaining([
+        'poc-reuseport',
+        'poc-naive',
+        'poc-handoff',
+        'poc-local',
+        'gate-image',
+        'gate-image-no-identity',
+        'fault-stall-after-ready',
+        'poc-systemd-socket',
+      ]),
+    );
     expect(CASES.length).toBeGreaterThanOrEqual(18);
   });
 
@@ -87,7 +128,9 @@ describe('recorded runs', () => {
 
     it('printed the verdict its checks hold', () => {
       const failing = doc.checks.filter((c) => !c.passed).map((c) => c.id);
-      const last = read(name, 'terminal.txt').split('\n').find((line) => /^(PASSED|FAILED):/.test(line));
+      const last = read(name, 'terminal.txt')
+        .split('\n')
+        .find((line) => /^(PASSED|FAILED):/.test(line));
       expect(last, 'the terminal output has no verdict line').toBeDefined();
       if (doc.passed) expect(last).toMatch(/^PASSED:/);
       else expect(last).toContain(`failing checks: ${failing.join(', ')}`);

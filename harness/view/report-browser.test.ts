@@ -20,14 +20,41 @@ afterAll(cleanup);
 describe.runIf(mustRun)('report.html in headless Chromium', () => {
   it('shows the five charts with the PIDs of a real run', async () => {
     expect(chromium, 'Chromium must be installed for this test (apt-get install chromium)').toBeDefined();
-    const run = await runPoc(['--runtime', 'local', '--restarts', '2', '--warmup', '1', '--interval', '1.5', '--cooldown', '1', '--load', 'keepalive']);
+    const run = await runPoc([
+      '--runtime',
+      'local',
+      '--restarts',
+      '2',
+      '--warmup',
+      '1',
+      '--interval',
+      '1.5',
+      '--cooldown',
+      '1',
+      '--load',
+      'keepalive',
+    ]);
     expect(run.code, explain(run)).toBe(0);
     const reportDir = run.reportDir;
     const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
     try {
-      const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
+      const flags = [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+      ];
       // --dump-dom prints the DOM after the page ran: what the browser really built.
-      const dom = execFileSync(chromium!, [...flags, '--dump-dom', `file://${join(reportDir, 'report.html')}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+      const dom = execFileSync(chromium!, [...flags, '--dump-dom', `file://${join(reportDir, 'report.html')}`], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 60_000,
+      });
       for (const id of ['chart-pid-share', 'chart-rate', 'chart-latency', 'chart-harness', 'chart-failures']) {
         expect(dom, id).toMatch(new RegExp(`<figure id="${id}"><svg[^]*?<path`));
       }
@@ -36,7 +63,10 @@ describe.runIf(mustRun)('report.html in headless Chromium', () => {
       expect(dom).toContain('id="verdict">PASSED');
 
       const png = join(reportDir, 'report.png');
-      const shot = spawnSync(join(SCRIPTS, 'report-screenshot.sh'), [join(reportDir, 'report.html'), png], { encoding: 'utf8', timeout: 60_000 });
+      const shot = spawnSync(join(SCRIPTS, 'report-screenshot.sh'), [join(reportDir, 'report.html'), png], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(shot.status, shot.stderr).toBe(0);
       expect(statSync(png).size).toBeGreaterThan(20_000);
     } finally {

@@ -12,11 +12,14 @@ import { forMarkdownCell, forTerminal, forXml } from './safe-text.js';
 import { renderSummary } from './terminal.js';
 
 /** What a hostile restart command prints: colour, a window title (OSC), a carriage return, a bell, NUL, HTML, an image, a link, a pipe and newlines. */
-const HOSTILE = 'boom \x1b[31mred\x1b[0m \x1b]0;pwned\x07 over\rwrite \x07\x00 <img src=x onerror=alert(1)> ![i](http://e/x.png) [l](http://e) a|b\nline two \\| end';
+const HOSTILE =
+  'boom \x1b[31mred\x1b[0m \x1b]0;pwned\x07 over\rwrite \x07\x00 <img src=x onerror=alert(1)> ![i](http://e/x.png) [l](http://e) a|b\nline two \\| end';
 
 describe('forTerminal', () => {
   it('removes escape sequences and control characters, keeping the words, tabs and newlines', () => {
-    expect(forTerminal(HOSTILE)).toBe('boom red  overwrite  <img src=x onerror=alert(1)> ![i](http://e/x.png) [l](http://e) a|b\nline two \\| end');
+    expect(forTerminal(HOSTILE)).toBe(
+      'boom red  overwrite  <img src=x onerror=alert(1)> ![i](http://e/x.png) [l](http://e) a|b\nline two \\| end',
+    );
     expect(forTerminal('a\tb')).toBe('a\tb');
     expect(forTerminal('\x9b31m C1 CSI')).toBe('31m C1 CSI');
   });
@@ -44,7 +47,9 @@ describe('forMarkdownCell', () => {
   });
 
   it('leaves ordinary text as it is', () => {
-    expect(forMarkdownCell('restart #1: 2 silent_loss, p99 5 ms (keep-alive)')).toBe('restart #1: 2 silent_loss, p99 5 ms (keep-alive)');
+    expect(forMarkdownCell('restart #1: 2 silent_loss, p99 5 ms (keep-alive)')).toBe(
+      'restart #1: 2 silent_loss, p99 5 ms (keep-alive)',
+    );
   });
 });
 
@@ -73,7 +78,10 @@ describe('the views of a run whose target wrote everything it could', () => {
     expect(junit).not.toContain('<img');
     expect(junit).toContain('&lt;img src=x onerror=alert(1)&gt;');
     // Every attribute value is closed before the next tag: a quote of the target's is escaped.
-    for (const testcase of junit.match(/<testcase [^\n]*/g)!) expect(testcase).toMatch(/^<testcase classname="[^"]*" name="[^"]*">(<failure message="[^"]*"\/>|<skipped message="[^"]*"\/>|<error message="[^"]*"\/>)?<\/testcase>$/);
+    for (const testcase of junit.match(/<testcase [^\n]*/g)!)
+      expect(testcase).toMatch(
+        /^<testcase classname="[^"]*" name="[^"]*">(<failure message="[^"]*"\/>|<skipped message="[^"]*"\/>|<error message="[^"]*"\/>)?<\/testcase>$/,
+      );
   });
 
   it('summary.md renders no HTML, image or link of the target, and its tables hold', () => {
@@ -82,7 +90,8 @@ describe('the views of a run whose target wrote everything it could', () => {
     expect(md).not.toMatch(/\x1b|\x07|\r/);
     // Each table row has as many unescaped pipes as its header.
     const rows = md.split('\n').filter((line) => line.startsWith('| '));
-    for (const row of rows) expect(row.replace(/\\\\/g, '').replace(/\\\|/g, '').split('|').length).toBeGreaterThanOrEqual(3);
+    for (const row of rows)
+      expect(row.replace(/\\\\/g, '').replace(/\\\|/g, '').split('|').length).toBeGreaterThanOrEqual(3);
     expect(md.split('\n').filter((line) => line.startsWith('| ❌ every restart exited 0'))).toHaveLength(1);
   });
 });

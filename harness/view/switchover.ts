@@ -35,7 +35,13 @@ export function switchovers(doc: ResultDocument): Switchover[] {
       oldPid: r.oldPid,
       newPid: r.newPid,
       exitCode: r.exitCode,
-      outcome: rolledBack ? `rolled back: ${rolledBack}` : oldGone === 'killed' ? 'old killed' : r.exitCode === 0 ? 'ok' : `failed (exit ${r.exitCode})`,
+      outcome: rolledBack
+        ? `rolled back: ${rolledBack}`
+        : oldGone === 'killed'
+          ? 'old killed'
+          : r.exitCode === 0
+            ? 'ok'
+            : `failed (exit ${r.exitCode})`,
       readyMs: ready === undefined ? null : ready - r.triggeredAt,
       lastOldAnswerMs: signalled === undefined || lastOld === undefined ? null : Math.max(0, lastOld - signalled),
       oldGoneMs: signalled === undefined || gone === undefined ? null : gone - signalled,

@@ -16,7 +16,8 @@ import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 import { forTerminal as safe } from './safe-text.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
-const latency = (l: LatencySummary | null) => (l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses');
+const latency = (l: LatencySummary | null) =>
+  l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses';
 
 const BAR_WIDTH = 40;
 const MAX_ROWS = 40;
@@ -31,11 +32,20 @@ interface PidStyle {
 
 function pidStyles(pids: number[]): Map<number, PidStyle> {
   const coloured = chalk.level > 0;
-  return new Map(pids.map((pid, i) => [pid, { paint: PALETTE[i % PALETTE.length]!, glyph: coloured ? '█' : GLYPHS[i % GLYPHS.length]! }]));
+  return new Map(
+    pids.map((pid, i) => [
+      pid,
+      { paint: PALETTE[i % PALETTE.length]!, glyph: coloured ? '█' : GLYPHS[i % GLYPHS.length]! },
+    ]),
+  );
 }
 
 /** Starts a progress line on stderr, redrawn every 250 ms while `stream` is a TTY; slow responses count as failed, as the verdict will. Returns a stop function. */
-export function startProgress(recorder: Recorder, latencyBudgetMs: number, stream: NodeJS.WriteStream = process.stderr): () => void {
+export function startProgress(
+  recorder: Recorder,
+  latencyBudgetMs: number,
+  stream: NodeJS.WriteStream = process.stderr,
+): () => void {
   if (!stream.isTTY) return () => {};
   let previous = 0;
   let previousAt = Date.now();
@@ -49,7 +59,9 @@ export function startProgress(recorder: Recorder, latencyBudgetMs: number, strea
     previousAt = now;
     const elapsed = ((now - recorder.startedAt) / 1000).toFixed(1);
     const failures = failed === 0 ? chalk.green('0 failed') : chalk.red(`${failed} failed`);
-    stream.write(`\r\x1b[K${elapsed}s  ${rate.toLocaleString('en-US')} req/s  ${answered.toLocaleString('en-US')} answered  ${failures}  PIDs ${pids.join(', ')}`);
+    stream.write(
+      `\r\x1b[K${elapsed}s  ${rate.toLocaleString('en-US')} req/s  ${answered.toLocaleString('en-US')} answered  ${failures}  PIDs ${pids.join(', ')}`,
+    );
   };
   const timer = setInterval(draw, 250);
   return () => {
@@ -66,9 +78,17 @@ export function renderSummary(doc: ResultDocument): string {
   const t0 = doc.startedAt;
 
   const noPids = pidChartSkipped(doc.checks);
-  lines.push(chalk.bold(noPids ? `Responses over time (which process answered is not known: ${noPids})` : 'PID share of responses over time'));
+  lines.push(
+    chalk.bold(
+      noPids
+        ? `Responses over time (which process answered is not known: ${noPids})`
+        : 'PID share of responses over time',
+    ),
+  );
   const label = (pid: number) => (pid === UNKNOWN_PID ? 'no identity' : String(pid));
-  lines.push(`  legend: ${pids.map((pid) => style.get(pid)!.paint(`${style.get(pid)!.glyph} ${label(pid)}`)).join('  ')}  ${chalk.red('✗ failed')}`);
+  lines.push(
+    `  legend: ${pids.map((pid) => style.get(pid)!.paint(`${style.get(pid)!.glyph} ${label(pid)}`)).join('  ')}  ${chalk.red('✗ failed')}`,
+  );
   for (const row of toRows(doc.buckets, doc.bucketMs, doc.restarts, MAX_ROWS)) {
     const total = [...row.pids.values()].reduce((a, b) => a + b, 0) + row.failed;
     let bar = '';
@@ -93,24 +113,38 @@ export function renderSummary(doc: ResultDocument): string {
 
   lines.push('', chalk.bold('Load, per mode'));
   for (const load of doc.modes) {
-    const failed = load.failed ? chalk.red(`${count(load.failed)} failed (${causesText(load.failuresByCause)})`) : '0 failed';
-    lines.push(`  ${MODE_NAMES[load.mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(load.steady.latency)}`);
+    const failed = load.failed
+      ? chalk.red(`${count(load.failed)} failed (${causesText(load.failuresByCause)})`)
+      : '0 failed';
+    lines.push(
+      `  ${MODE_NAMES[load.mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(load.steady.latency)}`,
+    );
   }
   for (const kind of doc.requests ?? []) {
-    const failed = kind.failed ? chalk.red(`${count(kind.failed)} failed (${causesText(kind.failuresByCause)})`) : '0 failed';
-    lines.push(`  ${`  ${kind.name} ×${kind.weight}`.padEnd(27)} ${count(kind.answered).padStart(9)} answered, ${failed}, ${kind.inFlightAtStop} in flight at stop; ${latency(kind.latency)}`);
+    const failed = kind.failed
+      ? chalk.red(`${count(kind.failed)} failed (${causesText(kind.failuresByCause)})`)
+      : '0 failed';
+    lines.push(
+      `  ${`  ${kind.name} ×${kind.weight}`.padEnd(27)} ${count(kind.answered).padStart(9)} answered, ${failed}, ${kind.inFlightAtStop} in flight at stop; ${latency(kind.latency)}`,
+    );
   }
   const lane = doc.longLane;
   if (lane) {
-    const failed = lane.failed ? chalk.red(`${count(lane.failed)} failed (${causesText(lane.failuresByCause)})`) : '0 failed';
-    lines.push(`  ${`long requests (${lane.connections} × ${lane.path})`.padEnd(27)} ${count(lane.answered).padStart(9)} answered, ${failed}, ${lane.inFlightAtStop} in flight at stop; ${latency(lane.latency)}`);
+    const failed = lane.failed
+      ? chalk.red(`${count(lane.failed)} failed (${causesText(lane.failuresByCause)})`)
+      : '0 failed';
+    lines.push(
+      `  ${`long requests (${lane.connections} × ${lane.path})`.padEnd(27)} ${count(lane.answered).padStart(9)} answered, ${failed}, ${lane.inFlightAtStop} in flight at stop; ${latency(lane.latency)}`,
+    );
   }
   if (doc.stream) {
     const { kind, breaks } = doc.stream;
     const lost = doc.stream.lostInStream + breaks.reduce((n, b) => n + b.lost, 0);
     const broken = breaks.filter((b) => !endedGracefully(kind, b)).length;
     const ended = `${breaks.length} ended${broken ? chalk.red(` (${broken} not gracefully)`) : ''}`;
-    lines.push(`  ${`streams (${doc.stream.connections} × ${kind}:${doc.stream.path})`.padEnd(27)} ${count(doc.stream.events).padStart(9)} ${kind === 'ws' ? 'messages' : 'events'}, ${ended}, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`);
+    lines.push(
+      `  ${`streams (${doc.stream.connections} × ${kind}:${doc.stream.path})`.padEnd(27)} ${count(doc.stream.events).padStart(9)} ${kind === 'ws' ? 'messages' : 'events'}, ${ended}, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`,
+    );
   }
 
   lines.push('', chalk.bold('Restarts'));
@@ -118,14 +152,25 @@ export function renderSummary(doc: ResultDocument): string {
   for (const r of doc.restarts) {
     const ok = r.exitCode === 0 ? chalk.green('ok') : chalk.red(`exit ${r.exitCode}`);
     const { newReadyAt, oldGoneAt, oldGone } = timelineOf(r);
-    const timing = [newReadyAt !== undefined && `ready after ${newReadyAt - r.triggeredAt} ms`, oldGoneAt !== undefined && `old ${oldGone} after ${oldGoneAt - r.triggeredAt} ms`].filter(Boolean).join(', ');
+    const timing = [
+      newReadyAt !== undefined && `ready after ${newReadyAt - r.triggeredAt} ms`,
+      oldGoneAt !== undefined && `old ${oldGone} after ${oldGoneAt - r.triggeredAt} ms`,
+    ]
+      .filter(Boolean)
+      .join(', ');
     const window = windows.get(r.index);
     const during = window?.stats.latency ? `; switchover ${latency(window.stats.latency)}` : '';
-    lines.push(`  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}${during}`);
+    lines.push(
+      `  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}${during}`,
+    );
     if (r.timedOut) lines.push(chalk.red(`     ${safe(r.timedOut)}`));
     const seen = evidenceOf(doc, r.index);
     const stalled = seen.harness.loopDelayMaxMs >= HARNESS_STALL_MS;
-    const parts = [listenerText(seen.oldListener), kernelText(seen.kernel), stalled ? chalk.yellow(harnessText(seen.harness)) : ''].filter(Boolean);
+    const parts = [
+      listenerText(seen.oldListener),
+      kernelText(seen.kernel),
+      stalled ? chalk.yellow(harnessText(seen.harness)) : '',
+    ].filter(Boolean);
     lines.push(chalk.dim(`     ${parts.join('; ')}`));
   }
 
@@ -133,21 +178,34 @@ export function renderSummary(doc: ResultDocument): string {
     lines.push('', chalk.bold(`Tasks of ${doc.fleet.service}`) + chalk.dim(' (s since the load started)'));
     const rows = [FLEET_COLUMNS, ...fleetRows(doc).map((row) => row.map((cell) => safe(String(cell))))];
     const widths = FLEET_COLUMNS.map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-    for (const row of rows) lines.push(`  ${row.map((cell, i) => String(cell).padEnd(widths[i]!)).join('  ')}`.trimEnd());
+    for (const row of rows)
+      lines.push(`  ${row.map((cell, i) => String(cell).padEnd(widths[i]!)).join('  ')}`.trimEnd());
   }
 
   if (doc.fault) lines.push('', `${chalk.bold('Injected fault')} ${doc.fault.name}: ${doc.fault.summary}`);
 
   lines.push('', chalk.bold('Verdict'));
-  for (const check of doc.checks) lines.push(`  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : check.inconclusive ? chalk.yellow('?') : chalk.red('✗')} ${safe(check.name)}: ${safe(check.detail)}`);
+  for (const check of doc.checks)
+    lines.push(
+      `  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : check.inconclusive ? chalk.yellow('?') : chalk.red('✗')} ${safe(check.name)}: ${safe(check.detail)}`,
+    );
   lines.push('');
   const failing = doc.checks.filter((c) => !c.passed && !c.inconclusive).map((c) => c.id);
   lines.push(
     doc.inconclusive
-      ? chalk.yellow.bold(`INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (${doc.totalRequests.toLocaleString('en-US')} requests${failing.length ? `; checks that would have failed: ${failing.join(', ')}` : ''})`)
+      ? chalk.yellow.bold(
+          `INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (${doc.totalRequests.toLocaleString('en-US')} requests${failing.length ? `; checks that would have failed: ${failing.join(', ')}` : ''})`,
+        )
       : doc.passed
-      ? chalk.green.bold(`PASSED: ${doc.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${doc.restarts.length} restarts`)
-      : chalk.red.bold(`FAILED: ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${doc.checks.filter((c) => !c.passed).map((c) => c.id).join(', ')}`),
+        ? chalk.green.bold(
+            `PASSED: ${doc.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${doc.restarts.length} restarts`,
+          )
+        : chalk.red.bold(
+            `FAILED: ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${doc.checks
+              .filter((c) => !c.passed)
+              .map((c) => c.id)
+              .join(', ')}`,
+          ),
   );
   lines.push(chalk.dim(`  runtime: ${safe(doc.runtime.description)}`));
   lines.push(chalk.dim(`  load: ${safe(doc.parameters.loadDescription)}`));

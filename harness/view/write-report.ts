@@ -6,7 +6,12 @@ import type { ResultDocument } from '../result/document.js';
 import { junitXml, markdownSummary } from './ci-summary.js';
 import { renderHtmlReport } from './html-report.js';
 
-export const REPORT_FILES = { result: 'result.json', html: 'report.html', markdown: 'summary.md', junit: 'junit.xml' } as const;
+export const REPORT_FILES = {
+  result: 'result.json',
+  html: 'report.html',
+  markdown: 'summary.md',
+  junit: 'junit.xml',
+} as const;
 
 /**
  * Writes result.json (unless `withResult` is false, as when re-rendering),
@@ -21,7 +26,9 @@ export async function writeReport(dir: string, doc: ResultDocument, withResult =
   writeFileSync(path(REPORT_FILES.markdown), summary);
   writeFileSync(path(REPORT_FILES.junit), junitXml(doc));
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary);
-  return Object.values(REPORT_FILES).filter((name) => withResult || name !== REPORT_FILES.result).map(path);
+  return Object.values(REPORT_FILES)
+    .filter((name) => withResult || name !== REPORT_FILES.result)
+    .map(path);
 }
 
 /** Checks up front that the report directory can be written, so a long run does not end in an error. */
@@ -32,6 +39,8 @@ export function prepareReportDir(dir: string, flag = '--report-dir'): void {
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (error) {
-    throw new SetupError(`${flag} ${dir} cannot be written (${(error as NodeJS.ErrnoException).code}); choose a writable directory`);
+    throw new SetupError(
+      `${flag} ${dir} cannot be written (${(error as NodeJS.ErrnoException).code}); choose a writable directory`,
+    );
   }
 }

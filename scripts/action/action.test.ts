@@ -23,15 +23,29 @@ const ACTION = readFileSync(join(ROOT, 'action.yml'), 'utf8');
 /** A runner's files for one job: the workspace is where steps run. */
 function runner() {
   const dir = tempDir('reuseport-lab-runner-');
-  const files = { RUNNER_TEMP: join(dir, 'temp'), GITHUB_PATH: join(dir, 'path'), GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md') };
+  const files = {
+    RUNNER_TEMP: join(dir, 'temp'),
+    GITHUB_PATH: join(dir, 'path'),
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
+  };
   for (const file of [files.GITHUB_PATH, files.GITHUB_OUTPUT, files.GITHUB_STEP_SUMMARY]) writeFileSync(file, '');
   for (const sub of [files.RUNNER_TEMP, join(dir, 'workspace')]) mkdirSync(sub);
   return { workspace: join(dir, 'workspace'), env: { ...files, GITHUB_ACTION_PATH: ROOT } };
 }
 
 /** One step of action.yml: `bash $GITHUB_ACTION_PATH/scripts/action/NAME.sh` with the step's inputs. */
-function step(name: 'install' | 'gate', job: ReturnType<typeof runner>, inputs: Record<string, string>, path = process.env.PATH) {
-  const run = spawnSync('bash', [join(ROOT, 'scripts', 'action', `${name}.sh`)], { cwd: job.workspace, encoding: 'utf8', env: { ...process.env, ...job.env, ...inputs, PATH: path } });
+function step(
+  name: 'install' | 'gate',
+  job: ReturnType<typeof runner>,
+  inputs: Record<string, string>,
+  path = process.env.PATH,
+) {
+  const run = spawnSync('bash', [join(ROOT, 'scripts', 'action', `${name}.sh`)], {
+    cwd: job.workspace,
+    encoding: 'utf8',
+    env: { ...process.env, ...job.env, ...inputs, PATH: path },
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -40,7 +54,10 @@ function stepEnv(): Record<string, string[]> {
   const steps: Record<string, string[]> = {};
   for (const block of ACTION.split(/\n {4}- name: /).slice(1)) {
     const script = /scripts\/action\/(\w+)\.sh/.exec(block)?.[1];
-    if (script) steps[script] = [...block.matchAll(/^ {8}(INPUT_\w+): \$\{\{ inputs\.([\w-]+) \}\}$/gm)].map((m) => `${m[1]}=${m[2]}`);
+    if (script)
+      steps[script] = [...block.matchAll(/^ {8}(INPUT_\w+): \$\{\{ inputs\.([\w-]+) \}\}$/gm)].map(
+        (m) => `${m[1]}=${m[2]}`,
+      );
   }
   return steps;
 }
@@ -65,7 +82,8 @@ describe('action.yml', () => {
 
 describe.runIf(mustRun)("action.yml's steps, run as a runner runs them", () => {
   let tarball = '';
-  const labelled = async () => (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).map((c) => c.Id);
+  const labelled = async () =>
+    (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).map((c) => c.Id);
   let before = new Set<string>();
 
   beforeAll(async () => {
@@ -84,8 +102,20 @@ describe.runIf(mustRun)("action.yml's steps, run as a runner runs them", () => {
     writeFileSync(join(job.workspace, 'gate.json'), JSON.stringify(config));
     const install = step('install', job, { INPUT_PACKAGE: tarball });
     const added = readFileSync(job.env.GITHUB_PATH, 'utf8').trim();
-    const gate = step('gate', job, { INPUT_CONFIG: 'gate.json', INPUT_ARGS: args, INPUT_REPORT_DIR: 'reports/zero-downtime' }, `${added}:${process.env.PATH}`);
-    return { job, install, added, gate, summary: readFileSync(job.env.GITHUB_STEP_SUMMARY, 'utf8'), output: readFileSync(job.env.GITHUB_OUTPUT, 'utf8') };
+    const gate = step(
+      'gate',
+      job,
+      { INPUT_CONFIG: 'gate.json', INPUT_ARGS: args, INPUT_REPORT_DIR: 'reports/zero-downtime' },
+      `${added}:${process.env.PATH}`,
+    );
+    return {
+      job,
+      install,
+      added,
+      gate,
+      summary: readFileSync(job.env.GITHUB_STEP_SUMMARY, 'utf8'),
+      output: readFileSync(job.env.GITHUB_OUTPUT, 'utf8'),
+    };
   }
 
   it('a passing gate: the package installed under RUNNER_TEMP and on GITHUB_PATH, exit 0, the summary on the job page', () => {
@@ -102,13 +132,19 @@ describe.runIf(mustRun)("action.yml's steps, run as a runner runs them", () => {
     const run = job({ image: OURS, port: 8080, restart: '/app/scripts/naive-restart.sh' });
     expect(run.gate.code, run.gate.stderr).toBe(1);
     expect(run.output).toBe('exit-code=1\n');
-    expect(run.gate.stdout).toContain('::error::the zero-downtime gate failed: a restart lost or delayed requests (report: reports/zero-downtime)');
+    expect(run.gate.stdout).toContain(
+      '::error::the zero-downtime gate failed: a restart lost or delayed requests (report: reports/zero-downtime)',
+    );
     expect(run.summary).toMatch(/^### reuseport-lab: ❌ failed/);
   }, 180_000);
 
   it('a config that is not there: exit 2 in one line, before any install is needed', () => {
     const job = runner();
-    const gate = step('gate', job, { INPUT_CONFIG: 'missing.json', INPUT_ARGS: '', INPUT_REPORT_DIR: 'reports/zero-downtime' });
+    const gate = step('gate', job, {
+      INPUT_CONFIG: 'missing.json',
+      INPUT_ARGS: '',
+      INPUT_REPORT_DIR: 'reports/zero-downtime',
+    });
     expect(gate.code).toBe(2);
     expect(gate.stdout.trim()).toBe(`::error::config missing.json not found (relative to ${job.workspace})`);
   });

@@ -20,7 +20,8 @@ const files = [];
   }
 })(root);
 
-const COMMAND = /^(cli|main|report|judged-run|child-run|options|defaults)\.ts$|^(gate|compare|gallery|bench|commands)\//;
+const COMMAND =
+  /^(cli|main|report|judged-run|child-run|options|defaults)\.ts$|^(gate|compare|gallery|bench|commands)\//;
 const JUDGEMENT = /^(scenario|verdict|evidence)\.ts$|^(checks|result)\//;
 const layerOf = (file) => {
   const rel = relative(root, file);
@@ -42,7 +43,8 @@ for (const file of files) {
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
       const start = source.getLineAndCharacterOfPosition(node.getStart()).line;
       const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
-      const name = node.name?.getText() ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText() : '(anonymous)');
+      const name =
+        node.name?.getText() ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText() : '(anonymous)');
       if (end - start + 1 >= 20) functions.push({ where: `${relative(root, file)} ${name}`, lines: end - start + 1 });
     }
     ts.forEachChild(node, visit);
@@ -62,5 +64,10 @@ for (const file of files) {
 }
 functions.sort((a, b) => b.lines - a.lines);
 console.log(`modules: ${files.length}; lines: ${lines}`);
-console.log(`largest functions: ${functions.slice(0, 5).map((f) => `${f.where} ${f.lines}`).join(', ')}`);
+console.log(
+  `largest functions: ${functions
+    .slice(0, 5)
+    .map((f) => `${f.where} ${f.lines}`)
+    .join(', ')}`,
+);
 console.log(`upward imports: ${upward}${upwardEdges.length ? `\n  ${upwardEdges.join('\n  ')}` : ''}`);

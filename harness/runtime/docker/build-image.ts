@@ -88,10 +88,16 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
     );
   });
   if (failure) {
-    const tail = output.slice(-20).map((line) => `    ${line}`).join('\n');
-    const hint = /pull access denied|manifest unknown|not found: manifest|failed to resolve|dial tcp|no such host/i.test(failure)
-      ? `; the base image node:${options.nodeVersion}-bookworm(-slim) is missing and cannot be pulled: run scripts/setup/base-images.sh ${options.nodeVersion}`
-      : '';
-    throw new SetupError(`docker build of ${options.image} failed: ${failure.trim()}${hint}\n  last build output:\n${tail}`);
+    const tail = output
+      .slice(-20)
+      .map((line) => `    ${line}`)
+      .join('\n');
+    const hint =
+      /pull access denied|manifest unknown|not found: manifest|failed to resolve|dial tcp|no such host/i.test(failure)
+        ? `; the base image node:${options.nodeVersion}-bookworm(-slim) is missing and cannot be pulled: run scripts/setup/base-images.sh ${options.nodeVersion}`
+        : '';
+    throw new SetupError(
+      `docker build of ${options.image} failed: ${failure.trim()}${hint}\n  last build output:\n${tail}`,
+    );
   }
 }

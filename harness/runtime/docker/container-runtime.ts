@@ -6,8 +6,24 @@ import type Docker from 'dockerode';
 import { DeadlineError, formatDuration } from '../../deadline.js';
 import { SetupError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
-import { type ImageVariant, type RestartSettings, type RestartStrategy, restartCommandOf } from '../../strategies/strategy.js';
-import { type Leftovers, mergeEnv, SEES_ALL, type Sight, RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Target } from '../runtime.js';
+import {
+  type ImageVariant,
+  type RestartSettings,
+  type RestartStrategy,
+  restartCommandOf,
+} from '../../strategies/strategy.js';
+import {
+  type Leftovers,
+  mergeEnv,
+  SEES_ALL,
+  type Sight,
+  RESTART_KILL_GRACE_MS,
+  type RestartRecord,
+  restartRecord,
+  type RestartRequest,
+  type Runtime,
+  type Target,
+} from '../runtime.js';
 import { demuxLogs, LABEL } from './engine.js';
 import { execIn } from './exec.js';
 import { containerNetCounters } from './container-net.js';
@@ -117,9 +133,14 @@ export class DockerRuntime implements Runtime {
     const info = systemd ? await this.coldStartUnderSystemd(serverEnv) : await this.waitHealthy();
     this.hostPid = info.State.Pid;
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
-    if (!binding) throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
+    if (!binding)
+      throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
-    const probe = await execIn(this.container, ['sh', '-c', `pid=$(${this.options.strategy.servingPidProbe}); echo "$pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$pid/fd" | wc -l`]);
+    const probe = await execIn(this.container, [
+      'sh',
+      '-c',
+      `pid=$(${this.options.strategy.servingPidProbe}); echo "$pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$pid/fd" | wc -l`,
+    ]);
     const [pid, node, kernel, migrate, fds] = probe.stdout.trim().split('\n');
     this.firstServerFds = Number(fds);
     Object.assign(this.facts, {
@@ -145,8 +166,16 @@ export class DockerRuntime implements Runtime {
     const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limitMs / 1000}`, ...argv];
     const base = { index, strategy: strategy.name, version, triggeredAt };
     try {
-      const run = await execIn(this.container, command, mergeEnv([`APP_VERSION=${version}`], env), limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS);
-      const timedOut = TIMEOUT_EXIT_CODES.includes(run.exitCode) && Date.now() - triggeredAt >= limitMs ? `${hung}; timeout(1) ended it (exit ${run.exitCode})` : null;
+      const run = await execIn(
+        this.container,
+        command,
+        mergeEnv([`APP_VERSION=${version}`], env),
+        limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS,
+      );
+      const timedOut =
+        TIMEOUT_EXIT_CODES.includes(run.exitCode) && Date.now() - triggeredAt >= limitMs
+          ? `${hung}; timeout(1) ended it (exit ${run.exitCode})`
+          : null;
       return restartRecord(base, run.stdout, run.stderr, run.exitCode, timedOut);
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
@@ -158,22 +187,29 @@ export class DockerRuntime implements Runtime {
   async leftovers(): Promise<Leftovers | null> {
     if (!this.container) return null;
     const { processes, lastServerFds } = await this.scanProcesses();
-    if (!Number.isInteger(this.firstServerFds)) throw new Error('the first server\'s fds were never counted');
+    if (!Number.isInteger(this.firstServerFds)) throw new Error("the first server's fds were never counted");
     return {
-      serverProcesses: processes.filter((p) => p.cmdline.includes('dist/server/main.js')).map(({ pid, state }) => ({ pid, state })),
+      serverProcesses: processes
+        .filter((p) => p.cmdline.includes('dist/server/main.js'))
+        .map(({ pid, state }) => ({ pid, state })),
       zombies: await lastingZombies(processes, async () => (await this.scanProcesses()).processes),
       firstServerFds: this.firstServerFds,
       lastServerFds,
     };
   }
 
-  private async scanProcesses(): Promise<{ processes: (ScannedProcess & { cmdline: string })[]; lastServerFds: number }> {
+  private async scanProcesses(): Promise<{
+    processes: (ScannedProcess & { cmdline: string })[];
+    lastServerFds: number;
+  }> {
     // stat for the state letter and start time, cmdline to tell servers from the health check's own node.
     const script = `for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; pid=$(${this.options.strategy.servingPidProbe}); echo "fds $(ls "/proc/$pid/fd" | wc -l)"`;
     const { stdout, stderr, exitCode } = await execIn(this.container!, ['sh', '-c', script]);
     const lastServerFds = Number(/fds (\d+)/.exec(stdout)?.[1] ?? NaN);
     if (exitCode !== 0 || !Number.isInteger(lastServerFds)) {
-      throw new Error(`reading /proc in the container gave no fd count (exit ${exitCode}): ${stderr.trim().slice(0, 200)}`);
+      throw new Error(
+        `reading /proc in the container gave no fd count (exit ${exitCode}): ${stderr.trim().slice(0, 200)}`,
+      );
     }
     const processes = stdout
       .split('\n')
@@ -190,7 +226,11 @@ export class DockerRuntime implements Runtime {
 
   async serverLog(): Promise<string> {
     if (!this.container) throw new Error('serverLog() before start()');
-    const { stdout, stderr, exitCode } = await execIn(this.container, ['sh', '-c', this.options.strategy.serverLogProbe]);
+    const { stdout, stderr, exitCode } = await execIn(this.container, [
+      'sh',
+      '-c',
+      this.options.strategy.serverLogProbe,
+    ]);
     if (exitCode !== 0) throw new Error(`reading the servers' log exited ${exitCode}: ${stderr.trim()}`);
     return stdout;
   }
@@ -214,7 +254,10 @@ export class DockerRuntime implements Runtime {
       what: `systemd in container ${id} booted`,
       probe: async () => {
         const info = await container.inspect();
-        if (!info.State.Running) throw new SetupError(`container ${id} exited with code ${info.State.ExitCode} while systemd booted; see docker logs ${id}`);
+        if (!info.State.Running)
+          throw new SetupError(
+            `container ${id} exited with code ${info.State.ExitCode} while systemd booted; see docker logs ${id}`,
+          );
         const state = (await execIn(container, ['systemctl', 'is-system-running'])).stdout.trim();
         return state === 'running' || state === 'degraded' ? true : undefined;
       },
@@ -225,12 +268,22 @@ export class DockerRuntime implements Runtime {
       if (error instanceof DeadlineError) throw new SetupError(`${error.message}; see docker logs ${id}`);
       throw error;
     }
-    const write = await execIn(container, ['sh', '-c', `mkdir -p "\${1%/*}" && f=$1 && shift && printf '%s\\n' "$@" >"$f"`, 'sh', SYSTEMD_SERVER_ENV, ...serverEnv]);
-    if (write.exitCode !== 0) throw new SetupError(`cannot write ${SYSTEMD_SERVER_ENV} in container ${id}: ${write.stderr.trim()}`);
+    const write = await execIn(container, [
+      'sh',
+      '-c',
+      `mkdir -p "\${1%/*}" && f=$1 && shift && printf '%s\\n' "$@" >"$f"`,
+      'sh',
+      SYSTEMD_SERVER_ENV,
+      ...serverEnv,
+    ]);
+    if (write.exitCode !== 0)
+      throw new SetupError(`cannot write ${SYSTEMD_SERVER_ENV} in container ${id}: ${write.stderr.trim()}`);
     const { argv, env } = this.options.strategy.coldStartCommand(APP_SCRIPTS, this.options.settings);
     const cold = await execIn(container, argv, ['APP_VERSION=v1', ...env], HEALTHY_TIMEOUT_MS);
     if (cold.exitCode !== 0) {
-      throw new SetupError(`the first server did not start under systemd (${argv[0]} exited ${cold.exitCode}): ${cold.stderr.trim().slice(-300)}`);
+      throw new SetupError(
+        `the first server did not start under systemd (${argv[0]} exited ${cold.exitCode}): ${cold.stderr.trim().slice(-300)}`,
+      );
     }
     return container.inspect();
   }
@@ -245,7 +298,9 @@ export class DockerRuntime implements Runtime {
         const info = await container.inspect();
         if (!info.State.Running) {
           const logs = demuxLogs(await container.logs({ stdout: true, stderr: true, tail: 20 }));
-          throw new SetupError(`container ${id} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`);
+          throw new SetupError(
+            `container ${id} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`,
+          );
         }
         return info.State.Health?.Status === 'healthy' ? info : undefined;
       },
@@ -257,5 +312,4 @@ export class DockerRuntime implements Runtime {
       throw error;
     }
   }
-
 }

@@ -20,7 +20,12 @@ export interface ExecResult {
  * (the exec's stream is then dropped; the engine ends the process with the
  * container).
  */
-export async function execIn(container: Docker.Container, cmd: string[], env: string[] = [], timeoutMs = PROBE_TIMEOUT_MS): Promise<ExecResult> {
+export async function execIn(
+  container: Docker.Container,
+  cmd: string[],
+  env: string[] = [],
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<ExecResult> {
   let stream: NodeJS.ReadWriteStream | undefined;
   const run = async () => {
     const exec = await container.exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
@@ -40,5 +45,7 @@ export async function execIn(container: Docker.Container, cmd: string[], env: st
     const { ExitCode } = await exec.inspect();
     return { stdout: out, stderr: err, exitCode: ExitCode ?? 1 };
   };
-  return withDeadline(run(), timeoutMs, `docker exec ${cmd.join(' ').slice(0, 60)}`, () => (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.());
+  return withDeadline(run(), timeoutMs, `docker exec ${cmd.join(' ').slice(0, 60)}`, () =>
+    (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.(),
+  );
 }

@@ -12,15 +12,20 @@ describe('reachFromHere', () => {
 
   it('refuses another value in one line that lists the two', () => {
     expect(() => reachFromHere({ REUSEPORT_LAB_REACH: 'host' })).toThrow(SetupError);
-    expect(() => reachFromHere({ REUSEPORT_LAB_REACH: 'host' })).toThrow(/REUSEPORT_LAB_REACH=host is not a way to reach a container; use published .* or container-address/);
+    expect(() => reachFromHere({ REUSEPORT_LAB_REACH: 'host' })).toThrow(
+      /REUSEPORT_LAB_REACH=host is not a way to reach a container; use published .* or container-address/,
+    );
   });
 });
 
 describe('containerAddress', () => {
-  const inspected = (networks: Record<string, { IPAddress: string }>) => ({ NetworkSettings: { Networks: networks } }) as unknown as Docker.ContainerInspectInfo;
+  const inspected = (networks: Record<string, { IPAddress: string }>) =>
+    ({ NetworkSettings: { Networks: networks } }) as unknown as Docker.ContainerInspectInfo;
 
   it("takes the first network's address that is set", () => {
-    expect(containerAddress(inspected({ none: { IPAddress: '' }, bridge: { IPAddress: '172.17.0.3' } }))).toBe('172.17.0.3');
+    expect(containerAddress(inspected({ none: { IPAddress: '' }, bridge: { IPAddress: '172.17.0.3' } }))).toBe(
+      '172.17.0.3',
+    );
   });
 
   it('is undefined for a container on no network', () => {

@@ -18,7 +18,9 @@ export function reachFromHere(env: NodeJS.ProcessEnv = process.env): Reach {
   const value = env[REACH_VARIABLE];
   if (value === undefined || value === '' || value === 'published') return 'published';
   if (value === 'container-address') return value;
-  throw new SetupError(`${REACH_VARIABLE}=${value} is not a way to reach a container; use published (the gate on the engine's host) or container-address (the gate in a container)`);
+  throw new SetupError(
+    `${REACH_VARIABLE}=${value} is not a way to reach a container; use published (the gate on the engine's host) or container-address (the gate in a container)`,
+  );
 }
 
 /** The container's address on its first network that has one (the default bridge's, as a rule), or undefined. */

@@ -13,7 +13,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../wait.js';
 import { runHostCommand, said } from '../host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from '../readiness.js';
-import { RESTART_KILL_GRACE_MS, type RestartRecord, restartRecord, type RestartRequest, type Runtime, type Sight, type Target, USER_COMMAND } from '../runtime.js';
+import {
+  RESTART_KILL_GRACE_MS,
+  type RestartRecord,
+  restartRecord,
+  type RestartRequest,
+  type Runtime,
+  type Sight,
+  type Target,
+  USER_COMMAND,
+} from '../runtime.js';
 import { type FleetRecord, TaskFollower } from './tasks.js';
 
 const SWARMS = 'the swarm runs the replicas: the gate follows their tasks, not their processes';
@@ -82,15 +91,22 @@ export class SwarmRuntime implements Runtime {
     this.replicas = service.Spec?.Mode?.Replicated?.Replicas ?? null;
     const target = this.options.url ? urlTarget(this.options.url) : publishedTarget(service, this.options.service);
     try {
-      await waitFor(readyStrategy(this.options.ready, { ...target, tls: false }), { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
+      await waitFor(readyStrategy(this.options.ready, { ...target, tls: false }), {
+        timeoutMs: this.options.readyTimeoutSeconds * 1000,
+        intervalMs: 100,
+      });
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
-      throw new SetupError(`swarm service ${this.options.service} at http://${target.host}:${target.port} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; is it running (docker service ps ${this.options.service})?`);
+      throw new SetupError(
+        `swarm service ${this.options.service} at http://${target.host}:${target.port} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; is it running (docker service ps ${this.options.service})?`,
+      );
     }
     await this.tasks.start();
     // An update still under way would be measured as the warm-up: wait for it, and for its old tasks to end.
     if ((await this.settle(Date.now() + this.options.readyTimeoutSeconds * 1000)) === 'timeout') {
-      throw new SetupError(`swarm service ${this.options.service} had not settled after ${formatDuration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout): ${await this.unsettled()}; wait for docker service ps ${this.options.service} to settle`);
+      throw new SetupError(
+        `swarm service ${this.options.service} had not settled after ${formatDuration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout): ${await this.unsettled()}; wait for docker service ps ${this.options.service} to settle`,
+      );
     }
     const spec = service.Spec ?? {};
     Object.assign(this.facts, {
@@ -100,7 +116,9 @@ export class SwarmRuntime implements Runtime {
       image: String(spec.TaskTemplate?.ContainerSpec?.Image ?? '?').replace(/@sha256:.*$/, ''),
       'endpoint mode': String(spec.EndpointSpec?.Mode ?? 'vip'),
       'update order': String(spec.UpdateConfig?.Order ?? 'stop-first'),
-      'stop grace': spec.TaskTemplate?.ContainerSpec?.StopGracePeriod ? formatDuration(spec.TaskTemplate.ContainerSpec.StopGracePeriod / 1e6) : '10 s (the default)',
+      'stop grace': spec.TaskTemplate?.ContainerSpec?.StopGracePeriod
+        ? formatDuration(spec.TaskTemplate.ContainerSpec.StopGracePeriod / 1e6)
+        : '10 s (the default)',
       target: `http://${target.host}:${target.port}`,
       restart: this.options.restart,
       'restart runs': 'on the host',
@@ -114,13 +132,24 @@ export class SwarmRuntime implements Runtime {
     const limitMs = this.options.restartTimeoutSeconds * 1000;
     const base = { index, strategy: USER_COMMAND, version, triggeredAt };
     const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
-    const run = await runHostCommand(this.options.restart, { SERVICE: this.options.service }, limitMs, RESTART_KILL_GRACE_MS);
+    const run = await runHostCommand(
+      this.options.restart,
+      { SERVICE: this.options.service },
+      limitMs,
+      RESTART_KILL_GRACE_MS,
+    );
     if (run.timedOut) return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}; it was ended`);
     const settled = await this.settle(triggeredAt + limitMs, triggeredAt, Date.now() + UPDATE_APPEARS_MS);
-    if (settled === 'timeout') return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}: ${await this.unsettled()}`);
+    if (settled === 'timeout')
+      return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}: ${await this.unsettled()}`);
     this.updates.push({ restart: index, ...settled });
     const rolledBack = settled.state.startsWith('rollback') || settled.state === 'paused';
-    const messages = [said(run), rolledBack ? `the update ended ${settled.state}${settled.message ? `: ${settled.message}` : ''}` : ''].filter(Boolean).join('\n');
+    const messages = [
+      said(run),
+      rolledBack ? `the update ended ${settled.state}${settled.message ? `: ${settled.message}` : ''}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
     return restartRecord(base, run.stdout, messages, run.exitCode === 0 && rolledBack ? 1 : run.exitCode);
   }
 
@@ -137,7 +166,14 @@ export class SwarmRuntime implements Runtime {
   }
 
   fleet(): FleetRecord {
-    return { orchestrator: 'swarm', service: this.options.service, replicas: this.replicas, tasks: this.tasks.records(), updates: [...this.updates], error: this.tasks.failure };
+    return {
+      orchestrator: 'swarm',
+      service: this.options.service,
+      replicas: this.replicas,
+      tasks: this.tasks.records(),
+      updates: [...this.updates],
+      error: this.tasks.failure,
+    };
   }
 
   async close(): Promise<void> {
@@ -149,9 +185,17 @@ export class SwarmRuntime implements Runtime {
   /** Why the service has not settled, in one line: its update's state and the tasks in the way. */
   private async unsettled(): Promise<string> {
     const update = (await inspectService(this.docker, this.options.service)).UpdateStatus;
-    const pending = this.tasks.records().filter((t) => t.endedAt === null && (t.stoppingAt !== null || t.state !== 'running'));
-    const tasks = pending.map((t) => `task ${t.slot ?? '?'} (${t.container ?? t.id.slice(0, 12)}) ${t.stoppingAt !== null ? 'still stopping' : t.state}`);
-    return [`the update is ${update?.State ?? 'not reported'}${update?.Message ? ` (${update.Message})` : ''}`, ...tasks].join('; ');
+    const pending = this.tasks
+      .records()
+      .filter((t) => t.endedAt === null && (t.stoppingAt !== null || t.state !== 'running'));
+    const tasks = pending.map(
+      (t) =>
+        `task ${t.slot ?? '?'} (${t.container ?? t.id.slice(0, 12)}) ${t.stoppingAt !== null ? 'still stopping' : t.state}`,
+    );
+    return [
+      `the update is ${update?.State ?? 'not reported'}${update?.Message ? ` (${update.Message})` : ''}`,
+      ...tasks,
+    ].join('; ');
   }
 
   /**
@@ -160,13 +204,20 @@ export class SwarmRuntime implements Runtime {
    * waited out (a detached `docker service update -d` returns before the
    * swarm has begun).
    */
-  private async settle(deadline: number, since = 0, waitForOneUntil = 0): Promise<{ state: string; message: string } | 'timeout'> {
+  private async settle(
+    deadline: number,
+    since = 0,
+    waitForOneUntil = 0,
+  ): Promise<{ state: string; message: string } | 'timeout'> {
     for (;;) {
       const service = await inspectService(this.docker, this.options.service);
       const update = service.UpdateStatus;
       if (!UPDATING.has(String(update?.State)) && this.tasks.stopping().length === 0) {
         const ours = update?.State !== undefined && Date.parse(update.StartedAt ?? '') >= since - 1000;
-        if (ours || Date.now() >= waitForOneUntil) return ours ? { state: String(update.State), message: String(update.Message ?? '') } : { state: 'none', message: 'no update started' };
+        if (ours || Date.now() >= waitForOneUntil)
+          return ours
+            ? { state: String(update.State), message: String(update.Message ?? '') }
+            : { state: 'none', message: 'no update started' };
       }
       if (Date.now() > deadline) return 'timeout';
       await sleep(250);
@@ -181,9 +232,12 @@ export async function inspectService(docker: Docker, name: string): Promise<Engi
   } catch (error) {
     const { statusCode, message } = error as { statusCode?: number; message: string };
     if (statusCode === 503 || /not a swarm manager|swarm mode/i.test(message)) {
-      throw new SetupError(`--swarm-service ${name}: this Docker engine is not a swarm manager (swarm mode is not active); run docker swarm init, or scripts/swarm/fleet.sh up`);
+      throw new SetupError(
+        `--swarm-service ${name}: this Docker engine is not a swarm manager (swarm mode is not active); run docker swarm init, or scripts/swarm/fleet.sh up`,
+      );
     }
-    if (statusCode === 404) throw new SetupError(`--swarm-service ${name}: no such service on this engine; docker service ls lists them`);
+    if (statusCode === 404)
+      throw new SetupError(`--swarm-service ${name}: no such service on this engine; docker service ls lists them`);
     throw error;
   }
 }
@@ -197,11 +251,15 @@ function publishedTarget(service: EngineService, name: string): { host: string; 
   const ports = (service.Endpoint?.Ports ?? []).filter((p) => p.PublishedPort);
   const port = ports[0];
   if (!port) {
-    throw new SetupError(`--swarm-service ${name} publishes no port; publish one (docker service update --publish-add mode=host,target=PORT,published=PORT ${name}), or give the load balancer in front of it with --url`);
+    throw new SetupError(
+      `--swarm-service ${name} publishes no port; publish one (docker service update --publish-add mode=host,target=PORT,published=PORT ${name}), or give the load balancer in front of it with --url`,
+    );
   }
   // The routing mesh is IPVS in the ingress network's namespace: without the module, the published port refuses every connection.
   if (port.PublishMode !== 'host' && !existsSync('/sys/module/ip_vs')) {
-    throw new SetupError(`--swarm-service ${name} publishes port ${port.PublishedPort} through the ingress routing mesh, which needs IPVS, and this kernel has none (no /sys/module/ip_vs); publish it with mode=host, or put a load balancer in front and give its --url`);
+    throw new SetupError(
+      `--swarm-service ${name} publishes port ${port.PublishedPort} through the ingress routing mesh, which needs IPVS, and this kernel has none (no /sys/module/ip_vs); publish it with mode=host, or put a load balancer in front and give its --url`,
+    );
   }
   return { host: '127.0.0.1', port: port.PublishedPort! };
 }

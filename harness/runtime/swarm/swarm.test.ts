@@ -52,21 +52,52 @@ const swarmState = async () => ((await docker.info()) as { Swarm: { LocalNodeSta
  */
 function gate(args: string[]): Promise<PocRun> {
   const reportDir = tempDir('reuseport-lab-swarm-');
-  const argv = [join(ROOT, 'dist/harness/cli.js'), 'gate', '--report-dir', reportDir, '--restarts', '1', '--warmup', '2', '--cooldown', '2', '--connections', '20', '--restart-timeout', '120', ...args];
+  const argv = [
+    join(ROOT, 'dist/harness/cli.js'),
+    'gate',
+    '--report-dir',
+    reportDir,
+    '--restarts',
+    '1',
+    '--warmup',
+    '2',
+    '--cooldown',
+    '2',
+    '--connections',
+    '20',
+    '--restart-timeout',
+    '120',
+    ...args,
+  ];
   return runReporting(process.execPath, argv, reportDir);
 }
 
 /** What the swarm says of a service's tasks, for an assertion's message. */
-const servicePs = (service: string) => spawnSync('docker', ['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}', service], { encoding: 'utf8' }).stdout;
+const servicePs = (service: string) =>
+  spawnSync(
+    'docker',
+    ['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.DesiredState}} {{.CurrentState}} {{.Error}}', service],
+    { encoding: 'utf8' },
+  ).stdout;
 /** Every task the run recorded, times in seconds from the run's start: what the swarm did around it. */
 const taskHistory = (run: PocRun) => {
   const startedAt = run.result?.startedAt ?? 0;
   const at = (time: number | null) => (time === null ? '-' : ((time - startedAt) / 1000).toFixed(1));
-  return (run.result?.fleet?.tasks ?? []).map((t) => `${t.slot}.${t.container} ${t.state} created ${at(t.createdAt)} running ${at(t.runningAt)} ended ${at(t.endedAt)}${t.error ? ` (${t.error})` : ''}`).join('\n');
+  return (run.result?.fleet?.tasks ?? [])
+    .map(
+      (t) =>
+        `${t.slot}.${t.container} ${t.state} created ${at(t.createdAt)} running ${at(t.runningAt)} ended ${at(t.endedAt)}${t.error ? ` (${t.error})` : ''}`,
+    )
+    .join('\n');
 };
-const evidence = (run: PocRun, service: string) => `${explain(run)}\ntasks recorded:\n${taskHistory(run)}\nservice ps:\n${servicePs(service)}`;
+const evidence = (run: PocRun, service: string) =>
+  `${explain(run)}\ntasks recorded:\n${taskHistory(run)}\nservice ps:\n${servicePs(service)}`;
 const check = (run: PocRun, id: string) => run.result?.checks.find((c) => c.id === id);
-const update = (service: string, env: string[] = []) => spawnSync('docker', ['service', 'update', '--quiet', ...env.flatMap((e) => ['--env-add', e]), service], { encoding: 'utf8', timeout: 180_000 });
+const update = (service: string, env: string[] = []) =>
+  spawnSync('docker', ['service', 'update', '--quiet', ...env.flatMap((e) => ['--env-add', e]), service], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
 
 describe.runIf(mustRun)('gate --swarm-service', () => {
   let hadSwarm = false;
@@ -87,7 +118,13 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     if (!hadSwarm) notActive = await gate(['--swarm-service', 'anything']);
     process.once('SIGINT', onInterrupt);
     await buildImage(docker, { contextDir: ROOT, image: OURS, nodeVersion: '24' });
-    await buildImage(docker, { contextDir: join(ROOT, 'examples'), dockerfile: 'go-seed/Dockerfile', target: 'example', image: GO_SEED, nodeVersion: '24' });
+    await buildImage(docker, {
+      contextDir: join(ROOT, 'examples'),
+      dockerfile: 'go-seed/Dockerfile',
+      target: 'example',
+      image: GO_SEED,
+      nodeVersion: '24',
+    });
     url = fleetScript(['up', STACK], { IMAGE: OURS, REPLICAS: '3', DRAIN_LISTEN_GRACE_MS: '3000' }).url!;
     slowUrl = fleetScript(['lb', STACK, 'slow'], SLOW_LB).url!;
   }, 900_000);
@@ -101,11 +138,17 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
       // Debian's engine at times keeps counting an endpoint on docker_gwbridge that the leave removed
       // (no container on it, and it logs "Fixing inconsistent endpoint_cnt" at its next start): only
       // an engine restart frees it, and fleet.sh says so. Anything else left fails here.
-      const leaked = !networksBefore.includes('docker_gwbridge') && after.includes('docker_gwbridge') && (await endpointLeaked('docker_gwbridge'));
-      if (leaked) console.warn('swarm: the engine kept docker_gwbridge counting a removed endpoint; restart dockerd to free it');
+      const leaked =
+        !networksBefore.includes('docker_gwbridge') &&
+        after.includes('docker_gwbridge') &&
+        (await endpointLeaked('docker_gwbridge'));
+      if (leaked)
+        console.warn('swarm: the engine kept docker_gwbridge counting a removed endpoint; restart dockerd to free it');
       expect(leaked ? after.filter((n) => n !== 'docker_gwbridge') : after).toEqual(networksBefore);
     }
-    expect((await docker.listContainers({ all: true, filters: { label: [`reuseport-lab.fleet=${STACK}`] } })).length).toBe(0);
+    expect(
+      (await docker.listContainers({ all: true, filters: { label: [`reuseport-lab.fleet=${STACK}`] } })).length,
+    ).toBe(0);
   }, 300_000);
 
   it('passes a start-first update of 3 replicas with the drain grace: 0 failed in both load modes, every new task answered, none after it ended', async () => {
@@ -113,8 +156,14 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     expect(run.code, evidence(run, SERVICE)).toBe(0);
     expect(run.schemaProblem).toBeNull();
     for (const mode of run.result!.modes) expect(mode.failed, mode.mode).toBe(0);
-    expect(check(run, 'tasks-answered')).toMatchObject({ passed: true, detail: expect.stringMatching(/^3 new task\(s\), each answered/) });
-    expect(check(run, 'task-silent-after-end')).toMatchObject({ passed: true, detail: '3 task(s) ended, none answered afterwards' });
+    expect(check(run, 'tasks-answered')).toMatchObject({
+      passed: true,
+      detail: expect.stringMatching(/^3 new task\(s\), each answered/),
+    });
+    expect(check(run, 'task-silent-after-end')).toMatchObject({
+      passed: true,
+      detail: '3 task(s) ended, none answered afterwards',
+    });
     expect(check(run, 'fleet-converged')).toMatchObject({ passed: true });
     // Identity per replica: the 3 old and 3 new containers, by host name. The record also keeps
     // tasks that ended shortly before the run (a balancer may still send to them); those could not
@@ -122,8 +171,13 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     // swarm replaced them is in the evidence should it happen again.)
     const fleetRecord = run.result!.fleet!;
     const alive = fleetRecord.tasks.filter((t) => t.endedAt === null || t.endedAt >= run.result!.startedAt);
-    expect(Object.values(run.result!.identityNames!).sort(), evidence(run, SERVICE)).toEqual(alive.map((t) => t.container).sort());
-    expect(alive.filter((t) => t.stoppingAt !== null && t.endedAt !== null), evidence(run, SERVICE)).toHaveLength(3);
+    expect(Object.values(run.result!.identityNames!).sort(), evidence(run, SERVICE)).toEqual(
+      alive.map((t) => t.container).sort(),
+    );
+    expect(
+      alive.filter((t) => t.stoppingAt !== null && t.endedAt !== null),
+      evidence(run, SERVICE),
+    ).toHaveLength(3);
   }, 300_000);
 
   it('fails the same update without the grace behind a load balancer that notices late, naming the stopping replica', async () => {
@@ -137,12 +191,40 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     // balancer still sent to it, or the balancer still sent to it after it had ended.
     const losses = check(run, 'losses-by-task');
     expect(losses?.passed).toBe(false);
-    expect(losses?.detail).toMatch(/^\d+ when (the load balancer's: it still sent requests to a task that had ended|the server closed its port before the load balancer stopped sending to it)/);
-    expect(losses?.detail).toMatch(new RegExp(`lost at .* while ${SERVICE}\\.\\d \\(container [0-9a-f]{12}\\) (had been sent its stop signal|had ended) at`));
+    expect(losses?.detail).toMatch(
+      /^\d+ when (the load balancer's: it still sent requests to a task that had ended|the server closed its port before the load balancer stopped sending to it)/,
+    );
+    expect(losses?.detail).toMatch(
+      new RegExp(
+        `lost at .* while ${SERVICE}\\.\\d \\(container [0-9a-f]{12}\\) (had been sent its stop signal|had ended) at`,
+      ),
+    );
   }, 300_000);
 
-  it("agrees with wrk on the Go seed as a 3-replica service updated start-first", async () => {
-    const created = spawnSync('docker', ['service', 'create', '--quiet', '--name', GO_SERVICE, '--network', `${STACK}_fleet`, '--endpoint-mode', 'dnsrr', '--replicas', '3', '--update-order', 'start-first', '--no-resolve-image', '--label', `reuseport-lab.fleet=${STACK}`, GO_SEED], { encoding: 'utf8', timeout: 180_000 });
+  it('agrees with wrk on the Go seed as a 3-replica service updated start-first', async () => {
+    const created = spawnSync(
+      'docker',
+      [
+        'service',
+        'create',
+        '--quiet',
+        '--name',
+        GO_SERVICE,
+        '--network',
+        `${STACK}_fleet`,
+        '--endpoint-mode',
+        'dnsrr',
+        '--replicas',
+        '3',
+        '--update-order',
+        'start-first',
+        '--no-resolve-image',
+        '--label',
+        `reuseport-lab.fleet=${STACK}`,
+        GO_SEED,
+      ],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
     expect(created.status, created.stderr).toBe(0);
     const goUrl = fleetScript(['lb', STACK, 'go'], { ...SLOW_LB, SERVICE: GO_SERVICE, WAIT_REPLICAS: '0' }).url!;
     // wrk runs from before the gate starts until it is done (SIGINT: wrk stops and prints what it saw), so
@@ -156,26 +238,44 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     const run = await gate(['--swarm-service', GO_SERVICE, '--url', goUrl, '--identity', 'none', '--warmup', '3']);
     wrkChild.kill('SIGINT');
     const wrkOut = await wrk;
-    const wrkErrors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(wrkOut)?.[1] ?? 0) + [...wrkOut.matchAll(/(?:connect|read|write|timeout) (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const wrkErrors =
+      Number(/Non-2xx or 3xx responses: (\d+)/.exec(wrkOut)?.[1] ?? 0) +
+      [...wrkOut.matchAll(/(?:connect|read|write|timeout) (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     expect(wrkOut).toMatch(/requests in/);
     // One verdict: both saw losses, or neither did.
-    expect({ gateFailed: run.result!.failedRequests > 0, wrkFailed: wrkErrors > 0 }, `${explain(run)}\nwrk: ${wrkOut}`).toEqual({ gateFailed: run.code === 1, wrkFailed: run.code === 1 });
+    expect(
+      { gateFailed: run.result!.failedRequests > 0, wrkFailed: wrkErrors > 0 },
+      `${explain(run)}\nwrk: ${wrkOut}`,
+    ).toEqual({ gateFailed: run.code === 1, wrkFailed: run.code === 1 });
     expect(run.code === 0 || run.code === 1, explain(run)).toBe(true);
   }, 300_000);
 
   it('refuses bad input in one line, exit 2: no such service, no published port, swarm not active', async () => {
     const missing = await gate(['--swarm-service', 'no-such-service']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim()).toMatch(/^reuseport-lab: --swarm-service no-such-service: no such service on this engine; docker service ls lists them$/);
+    expect(missing.stderr.trim()).toMatch(
+      /^reuseport-lab: --swarm-service no-such-service: no such service on this engine; docker service ls lists them$/,
+    );
     const unpublished = await gate(['--swarm-service', SERVICE]);
     expect(unpublished.code).toBe(2);
-    expect(unpublished.stderr.trim()).toMatch(new RegExp(`^reuseport-lab: --swarm-service ${SERVICE} publishes no port; .* or give the load balancer in front of it with --url$`));
+    expect(unpublished.stderr.trim()).toMatch(
+      new RegExp(
+        `^reuseport-lab: --swarm-service ${SERVICE} publishes no port; .* or give the load balancer in front of it with --url$`,
+      ),
+    );
     if (notActive) {
       expect(notActive.code).toBe(2);
-      expect(notActive.stderr.trim()).toMatch(/^reuseport-lab: --swarm-service anything: this Docker engine is not a swarm manager \(swarm mode is not active\); run docker swarm init, or scripts\/swarm\/fleet\.sh up$/);
+      expect(notActive.stderr.trim()).toMatch(
+        /^reuseport-lab: --swarm-service anything: this Docker engine is not a swarm manager \(swarm mode is not active\); run docker swarm init, or scripts\/swarm\/fleet\.sh up$/,
+      );
     }
     // On a machine that already had a swarm, the engine's refusal is read the same way.
-    const refusing = { getService: () => ({ inspect: () => Promise.reject(Object.assign(new Error('This node is not a swarm manager.'), { statusCode: 503 })) }) } as unknown as Docker;
+    const refusing = {
+      getService: () => ({
+        inspect: () =>
+          Promise.reject(Object.assign(new Error('This node is not a swarm manager.'), { statusCode: 503 })),
+      }),
+    } as unknown as Docker;
     await expect(inspectService(refusing, 'web')).rejects.toThrow(SetupError);
   }, 120_000);
 });

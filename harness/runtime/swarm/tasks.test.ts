@@ -15,7 +15,11 @@ const engineTask = (id: string, slot: number, desired: string, state: string, st
   CreatedAt: iso(stateAt - 20_000),
   DesiredState: desired,
   Spec: { ContainerSpec: { Image: 'app:1@sha256:0123' } },
-  Status: { State: state, Timestamp: iso(stateAt), ContainerStatus: { ContainerID: `${container}0123456789abcdef`, ExitCode: 0 } },
+  Status: {
+    State: state,
+    Timestamp: iso(stateAt),
+    ContainerStatus: { ContainerID: `${container}0123456789abcdef`, ExitCode: 0 },
+  },
 });
 
 /** An engine whose task list is `listed` and whose kill events are written to `events`. */
@@ -32,7 +36,7 @@ afterEach(async () => {
 });
 
 describe('TaskFollower', () => {
-  it("keeps a task that ended shortly before the run with its end only, and forgets an older one", async () => {
+  it('keeps a task that ended shortly before the run with its end only, and forgets an older one', async () => {
     const { docker } = engine(() => [
       engineTask('recent', 1, 'shutdown', 'shutdown', since - 3_000, 'aaaaaaaaaaaa'),
       engineTask('old', 2, 'shutdown', 'shutdown', since - RECENT_MS - 1_000, 'bbbbbbbbbbbb'),
@@ -43,13 +47,23 @@ describe('TaskFollower', () => {
     const byId = Object.fromEntries(follower.records().map((t) => [t.id, t]));
     expect(Object.keys(byId).sort()).toEqual(['live', 'recent']);
     // Its stop was not seen: when it left the DNS is not made up from the poll's time.
-    expect(byId.recent).toMatchObject({ container: 'aaaaaaaaaaaa', image: 'app:1', state: 'shutdown', endedAt: since - 3_000, stoppingAt: null, signalledAt: null, runningAt: null });
+    expect(byId.recent).toMatchObject({
+      container: 'aaaaaaaaaaaa',
+      image: 'app:1',
+      state: 'shutdown',
+      endedAt: since - 3_000,
+      stoppingAt: null,
+      signalledAt: null,
+      runningAt: null,
+    });
     expect(byId.live).toMatchObject({ runningAt: since - 1_000, stoppingAt: null, endedAt: null });
   });
 
   it('records a running task the swarm wants gone as stopping, its kill event as its signal, and its end', async () => {
     let state = { desired: 'running', state: 'running', at: since + 100 };
-    const { docker, events } = engine(() => [engineTask('t1', 1, state.desired, state.state, state.at, 'aaaaaaaaaaaa')]);
+    const { docker, events } = engine(() => [
+      engineTask('t1', 1, state.desired, state.state, state.at, 'aaaaaaaaaaaa'),
+    ]);
     const tasks = new TaskFollower(docker, 'shop_web', 10);
     follower = tasks;
     await tasks.start(since);

@@ -48,7 +48,12 @@ interface EngineTask {
   CreatedAt?: string;
   DesiredState?: string;
   Spec?: { ContainerSpec?: { Image?: string } };
-  Status?: { State?: string; Timestamp?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+  Status?: {
+    State?: string;
+    Timestamp?: string;
+    Err?: string;
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number };
+  };
 }
 
 const ENDED = new Set(['shutdown', 'complete', 'failed', 'rejected', 'orphaned', 'remove']);
@@ -100,7 +105,10 @@ export class TaskFollower {
   /** Containers' kill events (docker stop sends the stop signal through one) from `since` on. */
   private async followSignals(since: number): Promise<void> {
     try {
-      this.events = (await this.docker.getEvents({ since: Math.floor(since / 1000), filters: { type: ['container'], event: ['kill'] } })) as typeof this.events;
+      this.events = (await this.docker.getEvents({
+        since: Math.floor(since / 1000),
+        filters: { type: ['container'], event: ['kill'] },
+      })) as typeof this.events;
     } catch (error) {
       this.error ??= `the containers' events could not be followed: ${(error as Error).message.split('\n')[0]}`;
       return;
@@ -118,7 +126,9 @@ export class TaskFollower {
           // A partial line: the next chunk completes it.
         }
       }
-      for (const record of this.tasks.values()) if (record.container && record.signalledAt === null) record.signalledAt = this.signalled.get(record.container) ?? null;
+      for (const record of this.tasks.values())
+        if (record.container && record.signalledAt === null)
+          record.signalledAt = this.signalled.get(record.container) ?? null;
     });
     this.events!.on('error', () => {});
   }
@@ -171,12 +181,19 @@ export class TaskFollower {
       }
       const containerId = status.ContainerStatus?.ContainerID;
       if (containerId) record.container = String(containerId).slice(0, 12);
-      if (record.container && record.signalledAt === null) record.signalledAt = this.signalled.get(record.container) ?? null;
+      if (record.container && record.signalledAt === null)
+        record.signalledAt = this.signalled.get(record.container) ?? null;
       record.state = state;
       if (state === 'running' && record.runningAt === null) record.runningAt = stateAt;
       // Not "not running": a stop-first update's new task waits in desired state ready until the old one is gone.
       // A task seen only once it had ended (before the run, or between two polls) left the DNS at a time not seen: none is made up.
-      if (STOPPING.has(String(task.DesiredState)) && record.stoppingAt === null && record.endedAt === null && !ENDED.has(state)) record.stoppingAt = now;
+      if (
+        STOPPING.has(String(task.DesiredState)) &&
+        record.stoppingAt === null &&
+        record.endedAt === null &&
+        !ENDED.has(state)
+      )
+        record.stoppingAt = now;
       if (ENDED.has(state) && record.endedAt === null) {
         record.endedAt = stateAt;
         const code = status.ContainerStatus?.ExitCode;
