@@ -4,7 +4,8 @@
 // the terminal view (or result.json on stdout with --json).
 import chalk from 'chalk';
 import type { Runtime } from './runtime/runtime.js';
-import { recordOf, type ResultDocument, toResultDocument } from './result/document.js';
+import { type ResultDocument, toResultDocument } from './result/document.js';
+import { recordOf } from './run-record.js';
 import { LOAD_CLIENTS } from './load/clients.js';
 import { describeRates } from './load/modes.js';
 import { runScenario, type ScenarioHooks, type ScenarioOptions, type ScenarioResult } from './scenario.js';

@@ -8,7 +8,7 @@ import type { LoadClients } from './load/clients.js';
 import type { LoadSink } from './load/recorder.js';
 import { restartRecord, type RestartRecord, type RestartRequest, type Runtime, SEES_ALL } from './runtime/runtime.js';
 import { runScenario, type ScenarioOptions } from './scenario.js';
-import { recordOf } from './result/document.js';
+import { recordOf } from './run-record.js';
 
 /** PIDs 100, 101, ...: each restart starts the next and reports the steps restart.sh would. */
 class FakeRuntime implements Runtime {

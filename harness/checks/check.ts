@@ -6,54 +6,9 @@
 // the run cannot be judged at all (the load generator fell behind) says so:
 // inconclusive, which is never a pass and never the server's failure.
 import type { Observable } from '../runtime/runtime.js';
-import type { RunRecord } from '../result/document.js';
+import type { Check, CheckId, RunRecord } from '../result/record.js';
 
-export type CheckId =
-  | 'load-on-schedule'
-  | 'run-completed'
-  | 'load-ran'
-  | 'zero-failed-requests'
-  | 'latency-budget'
-  | 'no-stall'
-  | 'accounting'
-  | 'restarts-exited-0'
-  | 'rolled-back'
-  | 'long-request'
-  | 'long-lane'
-  | 'request-mix'
-  | 'streams'
-  | 'old-server-ending'
-  | 'new-pids-answered'
-  | 'old-pid-silent-after-exit'
-  | 'versions'
-  | 'only-newest-at-end'
-  | 'no-leftovers'
-  | 'losses-by-task'
-  | 'tasks-answered'
-  | 'task-silent-after-end'
-  | 'fleet-converged';
-
-export interface Check {
-  id: CheckId;
-  name: string;
-  passed: boolean;
-  /** The check could not be made here (passed is then true); skipReason says why, detail says it to people. */
-  skipped?: boolean;
-  skipReason?: string;
-  /** The run cannot be judged (passed is then false): what the check measured is the harness's, not the server's. */
-  inconclusive?: boolean;
-  detail: string;
-}
-
-export interface Verdict {
-  /** Every check passed (never with an inconclusive run). */
-  passed: boolean;
-  /** A check found the run cannot be judged: neither passed nor the server's failure. */
-  inconclusive: boolean;
-  totalRequests: number;
-  failedRequests: number;
-  checks: Check[];
-}
+export type { Check, CheckId, Verdict } from '../result/record.js';
 
 /** What one check made of a run: passed or not, or skipped, for a reason the run's data gives. */
 export type Judgement = { passed: boolean; detail: string; name?: string; inconclusive?: boolean } | { skip: string };

@@ -4,7 +4,7 @@
 // record first.
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { withLatencyBudget } from '../checks/latency-budget.js';
+import { withLatencyBudget } from '../result/latency-budget.js';
 import { readResultDocument, recordIn, type ResultDocument, toResultDocument } from '../result/document.js';
 import { exitCodeOf, judge } from '../verdict.js';
 import { renderSummary } from '../view/terminal.js';

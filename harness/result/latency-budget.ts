@@ -14,7 +14,7 @@ import {
   type LatencyTail,
   type WindowStats,
 } from '../load/recorder.js';
-import type { RunRecord } from '../result/document.js';
+import type { RunRecord } from './record.js';
 import { warmupWindow } from '../strategies/timeline.js';
 
 /** What moving from one budget to another changes in one load's record. */
@@ -125,7 +125,7 @@ export function moveLatencyBudget(record: RunRecord, fromMs: number, toMs: numbe
     return {
       ...shifted(mode, shift),
       steady: shiftedWindow(mode.steady, warmup, shift, record, mode.buckets.length),
-      switchovers: mode.switchovers.map((s) => {
+      switchovers: mode.switchovers?.map((s) => {
         const window = record.switchovers.find((w) => w.index === s.index);
         return window ? { ...s, stats: shiftedWindow(s.stats, window, shift, record, mode.buckets.length) } : s;
       }),

@@ -81,7 +81,7 @@ describe('the latency budget, applied to what the recorder kept', () => {
       answered: at1000.switchovers[0]!.stats.answered + 2,
       failed: 2,
     });
-    expect(at2000.modes[0]!.switchovers[0]!.stats.failed).toBe(1);
+    expect(at2000.modes[0]!.switchovers![0]!.stats.failed).toBe(1);
     expect(at2000.buckets[5]!.failures).toEqual({});
     expect(at2000.buckets[10]!.failures).toEqual({ slow: 2 });
     expect(at2000.buckets[11]!.failures).toEqual({});
