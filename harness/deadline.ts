@@ -1,16 +1,10 @@
 // Every external command the harness starts gets a time limit: a hung
 // restart, exec or build must fail the run with a reason, not hang the gate.
+import { duration } from './format.js';
 
 /** Raised when a command or call outlives its time limit; the message names it. */
 export class DeadlineError extends Error {
   override name = 'DeadlineError';
-}
-
-/** "250 ms", "60 s", "1.5 s", "20 min": a limit as people say it. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms >= 120_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
-  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /**
@@ -22,7 +16,7 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, what: string
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onExpire?.();
-      reject(new DeadlineError(`${what} did not finish within ${formatDuration(ms)}`));
+      reject(new DeadlineError(`${what} did not finish within ${duration(ms)}`));
     }, ms);
   });
   try {

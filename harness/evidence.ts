@@ -8,6 +8,7 @@ import { harnessIn, type HarnessBucket } from './load/harness-monitor.js';
 import { type Bucket, bucketIndex, type LoadSnapshot } from './load/recorder.js';
 import { moved, type NetCounterRecord, type NetCounters } from './runtime/net-counters.js';
 import type { ListenerClose, ServerEnding } from './runtime/server-log.js';
+import { wholePercent as pct } from './format.js';
 
 /** What evidence is read from: a ScenarioResult (with its load's bucketMs) and result.json alike. */
 export interface EvidenceSource {
@@ -48,8 +49,6 @@ export function evidenceOf(result: EvidenceSource, index: number): SwitchoverEvi
   const oldListener = result.servers?.find((s) => s.pid === oldPid)?.listenerClose ?? null;
   return { index, harness, kernel, oldListener };
 }
-
-const pct = (share: number) => `${Math.round(share * 100)}%`;
 
 /** The harness's health in words. */
 export function harnessText(h: SwitchoverEvidence['harness']): string {

@@ -4,7 +4,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeadlineError, formatDuration } from './deadline.js';
+import { DeadlineError } from './deadline.js';
+import { duration } from './format.js';
 
 export interface WaitStrategy<T> {
   /** What is awaited, for the error: "container 1a2b3c healthy". */
@@ -29,7 +30,7 @@ export async function waitFor<T>(
     const value = await strategy.probe();
     if (value !== undefined) return value;
     if (Date.now() >= deadline)
-      throw new DeadlineError(`${strategy.what} did not happen within ${formatDuration(timeoutMs)}`);
+      throw new DeadlineError(`${strategy.what} did not happen within ${duration(timeoutMs)}`);
     await sleep(intervalMs, undefined, { signal });
   }
 }

@@ -14,6 +14,7 @@ import { SetupError } from '../errors.js';
 import { MODE_NAMES, type LoadMode, type LoadModel } from '../load/modes.js';
 import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { outcomeOf } from '../verdict.js';
+import { fixed as f, spreadText as sp } from '../format.js';
 
 /** What one run of one model gave. */
 export interface ModelRun {
@@ -98,10 +99,6 @@ export async function compareModels(options: {
   return runs;
 }
 
-const f = (v: number, digits = 0) =>
-  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const sp = (s: Spread | null, digits = 0, unit = '') =>
-  s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–';
 const pct = (s: Spread | null) => (s ? `${f(s.median * 100)}% (${f(s.min * 100)}–${f(s.max * 100)}%)` : '–');
 
 /** The section's Markdown: one row per model and kind of run, medians (min–max) over the rounds. */

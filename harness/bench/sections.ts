@@ -25,6 +25,7 @@ import { IMAGE_DEFAULTS } from '../defaults.js';
 import { serverCost, type CostSummary, type ServerUnderTest } from './server-cost.js';
 import { soak, type SoakResult } from './soak.js';
 import { compareModels, type ModelRun, renderModels } from './load-models.js';
+import { fixed as f, spreadText as sp } from '../format.js';
 
 /** What every section may use: the settings of the run, where things are, and how to speak. */
 export interface BenchContext {
@@ -54,10 +55,6 @@ export interface Section<T> {
   render: (data: T, ctx: BenchContext) => Promise<string[]> | string[];
 }
 
-export const f = (v: number, digits = 0) =>
-  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const sp = (s: Spread | null, digits = 0, unit = '') =>
-  s ? `${f(s.median, digits)}${unit} (${f(s.min, digits)}–${f(s.max, digits)})` : '–';
 const table = (headers: string[], rows: string[][]) =>
   [
     `| ${headers.join(' | ')} |`,

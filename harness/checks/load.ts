@@ -10,6 +10,7 @@ import type { Ending, StreamKind } from '../load/stream-lane.js';
 import type { RunRecord } from '../result/document.js';
 import { warmupWindow } from '../strategies/timeline.js';
 import type { CheckDefinition } from './check.js';
+import { plainMs as ms } from '../format.js';
 
 /** Each load mode must answer at least this many requests, or the load did not run. */
 export const MIN_ANSWERED_PER_MODE = 100;
@@ -23,7 +24,6 @@ export const MIN_ANSWERED_PER_MODE = 100;
  */
 export const STALL_WINDOW_MS = 500;
 
-export const ms = (value: number) => `${Math.round(value)} ms`;
 export const latencyText = (l: LatencySummary | null) => (l ? `p99 ${ms(l.p99)}, max ${ms(l.max)}` : 'no responses');
 
 /** WebSocket close codes a server restart may give, by name (RFC 6455 7.4.1, IANA registry). */

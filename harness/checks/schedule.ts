@@ -16,6 +16,7 @@ import { MODE_NAMES, type LoadMode } from '../load/modes.js';
 import type { RunRecord } from '../result/document.js';
 import { warmupWindow } from '../strategies/timeline.js';
 import type { CheckDefinition } from './check.js';
+import { count as n, percent as pct } from '../format.js';
 
 /**
  * More than this share of a mode's requests sent over LATE_SEND_MS after
@@ -36,8 +37,6 @@ export const LATE_SHARE_LIMIT = 0.01;
  */
 export const WARMUP_WAIT_LIMIT = 0.01;
 
-const pct = (share: number) => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
-const n = (count: number) => count.toLocaleString('en-US');
 const at = (run: RunRecord, time: number) => `${((time - run.startedAt) / 1000).toFixed(2)} s`;
 
 interface ModeSchedule {

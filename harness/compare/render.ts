@@ -7,6 +7,7 @@ import type { ResultDocument } from '../result/document.js';
 import { MODE_NAMES } from '../load/modes.js';
 import type { CompareRow, OperationsRow, Spread } from './rows.js';
 import { outcomeOf } from '../verdict.js';
+import { count, ms } from '../format.js';
 
 /** What the comparison ran with, for the top of each page. */
 export interface CompareFacts {
@@ -20,13 +21,12 @@ export interface CompareFacts {
   durationSeconds: number;
 }
 
-const ms = (v: number) => `${Math.round(v).toLocaleString('en-US')} ms`;
 const latency = (l: LatencySummary | null) => (l ? `${ms(l.p99)} / ${ms(l.max)}` : '–');
 const spreadText = (s: Spread | null) =>
   s ? (s.n > 1 ? `${ms(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})` : ms(s.median)) : '–';
 const failedText = (row: CompareRow) => {
   const causes = causesText(row.failuresByCause);
-  return row.failed === 0 ? '0' : `${row.failed.toLocaleString('en-US')} (${causes})`;
+  return row.failed === 0 ? '0' : `${count(row.failed)} (${causes})`;
 };
 const gateText = (row: CompareRow) =>
   row.passed
@@ -127,7 +127,7 @@ export async function compareHtml(
   const charts = await Promise.all(
     runs.map(async ({ strategy, doc }) => {
       const [share, lat] = await Promise.all([renderSvg(pidShareSpec(doc)), renderSvg(latencySpec(doc))]);
-      return `<section><h3>${escape(strategy)}: ${outcomeOf(doc)}, ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} failed</h3><p>${escape(describeDesign(strategy).summary)}</p>${share}${lat}</section>`;
+      return `<section><h3>${escape(strategy)}: ${outcomeOf(doc)}, ${count(doc.failedRequests)} of ${count(doc.totalRequests)} failed</h3><p>${escape(describeDesign(strategy).summary)}</p>${share}${lat}</section>`;
     }),
   );
   return `<!doctype html>

@@ -17,10 +17,9 @@ import { EXAMPLES, EXAMPLES_DIR } from './examples.js';
 import { galleryRow, type GalleryRow } from './rows.js';
 import { PACKAGE_ROOT as ROOT } from '../package-root.js';
 import { outcomeOf } from '../verdict.js';
+import { count, ms } from '../format.js';
 
 const CLI = join(ROOT, 'dist', 'harness', 'cli.js');
-
-const count = (n: number) => n.toLocaleString('en-US');
 
 function failedCell(row: GalleryRow, mode: 'keepalive' | 'churn'): string {
   const m = row.failed[mode];
@@ -49,7 +48,6 @@ function streamCell(row: GalleryRow): string {
 
 export function galleryMarkdown(rows: GalleryRow[], command: string): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
-  const ms = (v: number) => `${Math.round(v).toLocaleString('en-US')} ms`;
   return [
     '| example | restart | failed per restart, keep-alive | failed per restart, new connection | long requests cut | streams ended not gracefully | switchover, median (min–max) | gate |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -1,6 +1,7 @@
 // The load modes: which ones a run drives, and what each is called for people.
 // Two kinds of load fail differently: keep-alive connections are cut at a
 // server's exit; a new connection per request meets a closing listener.
+import { perSecond } from '../format.js';
 
 export type LoadChoice = 'keepalive' | 'churn' | 'both';
 export type LoadMode = 'keepalive' | 'churn';
@@ -26,8 +27,6 @@ export interface OpenRates {
   maxConnections: number;
   calibration: { share: number; capacity: Partial<Record<LoadMode, number>> } | null;
 }
-
-const perSecond = (n: number) => `${n.toLocaleString('en-US')}/s`;
 
 /**
  * The most a calibrated rate is, per mode. Past it the open model's client

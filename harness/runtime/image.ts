@@ -5,7 +5,8 @@
 // with `docker top`, from the host, so an image without ps or a shell is
 // probed all the same.
 import type Docker from 'dockerode';
-import { DeadlineError, formatDuration } from '../deadline.js';
+import { DeadlineError } from '../deadline.js';
+import { duration } from '../format.js';
 import { SetupError } from '../errors.js';
 import type { TlsSettings } from '../load/tls.js';
 import { checkCertificate } from './certificate.js';
@@ -119,7 +120,7 @@ export class ImageRuntime implements Runtime {
       if (!(error instanceof DeadlineError)) throw error;
       const tail = (await this.logs()).trim().split('\n').slice(-5).join(' | ');
       throw new SetupError(
-        `${this.options.image} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}: does it listen on port ${this.options.port}?${tail ? ` Its last output: ${tail.slice(-300)}` : ' It printed nothing.'}`,
+        `${this.options.image} was not ready (--ready ${describeReady(this.options.ready)}) within ${duration(this.options.readyTimeoutSeconds * 1000)}: does it listen on port ${this.options.port}?${tail ? ` Its last output: ${tail.slice(-300)}` : ' It printed nothing.'}`,
       );
     }
     if (this.options.tls)
@@ -142,7 +143,7 @@ export class ImageRuntime implements Runtime {
     const triggeredAt = Date.now();
     const limitMs = this.options.restartTimeoutSeconds * 1000;
     const base = { index, strategy: USER_COMMAND, version, triggeredAt };
-    const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
+    const hung = `restart #${index} did not finish within ${duration(limitMs)}`;
     if (this.options.restartOn === 'host') {
       const run = await runHostCommand(
         this.options.restart,

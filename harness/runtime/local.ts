@@ -6,7 +6,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
-import { formatDuration } from '../deadline.js';
+import { duration } from '../format.js';
 import { alive, freePort } from './processes.js';
 import { type NetCounterSource, readNetCounters } from './net-counters.js';
 import {
@@ -168,7 +168,7 @@ export class LocalRuntime implements Runtime {
       limitMs,
     );
     const timedOut = run.timedOut
-      ? `restart #${index} did not finish within ${formatDuration(limitMs)}; the harness ended it (exit ${run.exitCode})`
+      ? `restart #${index} did not finish within ${duration(limitMs)}; the harness ended it (exit ${run.exitCode})`
       : null;
     const record = restartRecord(
       { index, strategy, version, triggeredAt },

@@ -1,7 +1,8 @@
 // Gate a service that already runs on this machine: load its URL, restart it
 // with the user's host command. The gate starts and stops nothing of it, so
 // it cannot see its processes: no leftovers probe, no exit lines.
-import { DeadlineError, formatDuration } from '../deadline.js';
+import { DeadlineError } from '../deadline.js';
+import { duration } from '../format.js';
 import { SetupError } from '../errors.js';
 import type { TlsSettings } from '../load/tls.js';
 import { checkCertificate } from './certificate.js';
@@ -103,7 +104,7 @@ export class UrlRuntime implements Runtime {
     } catch (error) {
       if (error instanceof DeadlineError) {
         throw new SetupError(
-          `${this.options.url.origin} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; start the service first`,
+          `${this.options.url.origin} was not ready (--ready ${describeReady(this.options.ready)}) within ${duration(this.options.readyTimeoutSeconds * 1000)}; start the service first`,
         );
       }
       throw error;
@@ -121,9 +122,7 @@ export class UrlRuntime implements Runtime {
       limitMs,
       RESTART_KILL_GRACE_MS,
     );
-    const timedOut = run.timedOut
-      ? `restart #${index} did not finish within ${formatDuration(limitMs)}; it was ended`
-      : null;
+    const timedOut = run.timedOut ? `restart #${index} did not finish within ${duration(limitMs)}; it was ended` : null;
     return restartRecord(
       { index, strategy: USER_COMMAND, version, triggeredAt },
       run.stdout,

@@ -5,14 +5,13 @@ import type { ResultDocument } from '../result/document.js';
 import { harnessText, kernelText, listenerText } from '../evidence.js';
 import { forMarkdownCell, forXml } from './safe-text.js';
 import { switchovers } from './switchover.js';
-
-const ms = (value: number | null) => (value === null ? '–' : `${value} ms`);
+import { count, plainMs as ms } from '../format.js';
 
 export function markdownSummary(doc: ResultDocument): string {
   const lines = [
     `### reuseport-lab: ${doc.inconclusive ? '⚠️ inconclusive (the load generator fell behind)' : doc.passed ? '✅ passed' : '❌ failed'}`,
     '',
-    `${doc.totalRequests.toLocaleString('en-US')} requests, **${doc.failedRequests.toLocaleString('en-US')} failed**, ${doc.restarts.length} ${cell(doc.parameters.strategy)} restarts. ${cell(doc.runtime.description)}.`,
+    `${count(doc.totalRequests)} requests, **${count(doc.failedRequests)} failed**, ${doc.restarts.length} ${cell(doc.parameters.strategy)} restarts. ${cell(doc.runtime.description)}.`,
     '',
     '| check | result |',
     '| --- | --- |',

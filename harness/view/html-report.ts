@@ -8,16 +8,13 @@ import { switchovers } from './switchover.js';
 import { MODE_NAMES } from '../load/modes.js';
 import { causesText } from '../load/recorder.js';
 import { pidChartSkipped } from '../verdict.js';
+import { count, ms } from '../format.js';
 
 const escape = (text: unknown) =>
   String(text).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
-
-const ms = (value: number | null | undefined) =>
-  value === null || value === undefined ? '–' : `${Math.round(value).toLocaleString('en-US')} ms`;
-const count = (value: number) => value.toLocaleString('en-US');
 
 /** A ledger's failures, with their causes. */
 function failedText(load: { failed: number; failuresByCause: Record<string, number | undefined> }): string {

@@ -14,8 +14,8 @@ import { pidChartSkipped } from '../verdict.js';
 import { toRows } from './histogram.js';
 import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 import { forTerminal as safe } from './safe-text.js';
+import { count } from '../format.js';
 
-const count = (n: number) => n.toLocaleString('en-US');
 const latency = (l: LatencySummary | null) =>
   l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses';
 
@@ -60,7 +60,7 @@ export function startProgress(
     const elapsed = ((now - recorder.startedAt) / 1000).toFixed(1);
     const failures = failed === 0 ? chalk.green('0 failed') : chalk.red(`${failed} failed`);
     stream.write(
-      `\r\x1b[K${elapsed}s  ${rate.toLocaleString('en-US')} req/s  ${answered.toLocaleString('en-US')} answered  ${failures}  PIDs ${pids.join(', ')}`,
+      `\r\x1b[K${elapsed}s  ${count(rate)} req/s  ${count(answered)} answered  ${failures}  PIDs ${pids.join(', ')}`,
     );
   };
   const timer = setInterval(draw, 250);
@@ -194,14 +194,14 @@ export function renderSummary(doc: ResultDocument): string {
   lines.push(
     doc.inconclusive
       ? chalk.yellow.bold(
-          `INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (${doc.totalRequests.toLocaleString('en-US')} requests${failing.length ? `; checks that would have failed: ${failing.join(', ')}` : ''})`,
+          `INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (${count(doc.totalRequests)} requests${failing.length ? `; checks that would have failed: ${failing.join(', ')}` : ''})`,
         )
       : doc.passed
         ? chalk.green.bold(
-            `PASSED: ${doc.totalRequests.toLocaleString('en-US')} requests, 0 failed, across ${doc.restarts.length} restarts`,
+            `PASSED: ${count(doc.totalRequests)} requests, 0 failed, across ${doc.restarts.length} restarts`,
           )
         : chalk.red.bold(
-            `FAILED: ${doc.failedRequests.toLocaleString('en-US')} of ${doc.totalRequests.toLocaleString('en-US')} requests failed; failing checks: ${doc.checks
+            `FAILED: ${count(doc.failedRequests)} of ${count(doc.totalRequests)} requests failed; failing checks: ${doc.checks
               .filter((c) => !c.passed)
               .map((c) => c.id)
               .join(', ')}`,

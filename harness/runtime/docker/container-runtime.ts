@@ -3,7 +3,8 @@
 // plain image the entrypoint starts the first server; with systemd as PID 1
 // the strategy's cold start does.
 import type Docker from 'dockerode';
-import { DeadlineError, formatDuration } from '../../deadline.js';
+import { DeadlineError } from '../../deadline.js';
+import { duration } from '../../format.js';
 import { SetupError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
 import {
@@ -160,7 +161,7 @@ export class DockerRuntime implements Runtime {
     const limitMs = (timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
     const strategy = this.options.strategy;
     const { argv, env } = restartCommandOf(strategy, APP_SCRIPTS, this.options.settings, tweak);
-    const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
+    const hung = `restart #${index} did not finish within ${duration(limitMs)}`;
     // coreutils timeout(1) in the container: SIGTERM at the limit (restart.sh
     // then rolls back or completes, by its contract), SIGKILL after the grace.
     const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limitMs / 1000}`, ...argv];

@@ -6,7 +6,8 @@
 // account of the tasks and the answers, which name their replica.
 import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
-import { DeadlineError, formatDuration } from '../../deadline.js';
+import { DeadlineError } from '../../deadline.js';
+import { duration } from '../../format.js';
 import { SetupError } from '../../errors.js';
 import { UNKNOWN_PID } from '../../load/response-check.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -98,14 +99,14 @@ export class SwarmRuntime implements Runtime {
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
       throw new SetupError(
-        `swarm service ${this.options.service} at http://${target.host}:${target.port} was not ready (--ready ${describeReady(this.options.ready)}) within ${formatDuration(this.options.readyTimeoutSeconds * 1000)}; is it running (docker service ps ${this.options.service})?`,
+        `swarm service ${this.options.service} at http://${target.host}:${target.port} was not ready (--ready ${describeReady(this.options.ready)}) within ${duration(this.options.readyTimeoutSeconds * 1000)}; is it running (docker service ps ${this.options.service})?`,
       );
     }
     await this.tasks.start();
     // An update still under way would be measured as the warm-up: wait for it, and for its old tasks to end.
     if ((await this.settle(Date.now() + this.options.readyTimeoutSeconds * 1000)) === 'timeout') {
       throw new SetupError(
-        `swarm service ${this.options.service} had not settled after ${formatDuration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout): ${await this.unsettled()}; wait for docker service ps ${this.options.service} to settle`,
+        `swarm service ${this.options.service} had not settled after ${duration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout): ${await this.unsettled()}; wait for docker service ps ${this.options.service} to settle`,
       );
     }
     const spec = service.Spec ?? {};
@@ -117,7 +118,7 @@ export class SwarmRuntime implements Runtime {
       'endpoint mode': String(spec.EndpointSpec?.Mode ?? 'vip'),
       'update order': String(spec.UpdateConfig?.Order ?? 'stop-first'),
       'stop grace': spec.TaskTemplate?.ContainerSpec?.StopGracePeriod
-        ? formatDuration(spec.TaskTemplate.ContainerSpec.StopGracePeriod / 1e6)
+        ? duration(spec.TaskTemplate.ContainerSpec.StopGracePeriod / 1e6)
         : '10 s (the default)',
       target: `http://${target.host}:${target.port}`,
       restart: this.options.restart,
@@ -131,7 +132,7 @@ export class SwarmRuntime implements Runtime {
     const triggeredAt = Date.now();
     const limitMs = this.options.restartTimeoutSeconds * 1000;
     const base = { index, strategy: USER_COMMAND, version, triggeredAt };
-    const hung = `restart #${index} did not finish within ${formatDuration(limitMs)}`;
+    const hung = `restart #${index} did not finish within ${duration(limitMs)}`;
     const run = await runHostCommand(
       this.options.restart,
       { SERVICE: this.options.service },
