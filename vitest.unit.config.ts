@@ -17,7 +17,7 @@ export const LOAD_DOCKER_BROWSER = [
   'harness/commands/gate-docker.test.ts',
   'harness/commands/gate-tls.test.ts',
   'harness/compare/compare.test.ts',
-  'harness/runtime/swarm/swarm.test.ts',
+  'harness/runtime/target/swarm/swarm.test.ts',
   'harness/view/report-browser.test.ts',
   'scripts/action/action.test.ts',
   'test/gate-image.test.ts',

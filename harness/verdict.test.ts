@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { BUDGET, type Feed, healthy, restart, scenario, t0 } from '../test/fixtures/scenario-result.js';
 import { UNKNOWN_PID } from './load/response-check.js';
-import { IMAGE_SIGHT } from './runtime/image.js';
+import { IMAGE_SIGHT } from './runtime/target/image.js';
 import type { Sight } from './runtime/runtime.js';
-import { URL_SIGHT } from './runtime/url.js';
+import { URL_SIGHT } from './runtime/target/url.js';
 import { CHECKS, EXIT_TOLERANCE_MS, judge, MIN_ANSWERED_PER_MODE, type CheckId } from './verdict.js';
 import { type RunRecord, schemaProblem, toResultDocument } from './result/document.js';
 import { CheckSchema } from './result/record.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type ChildRunner, setupReason } from '../child-run.js';
 import { SetupError } from '../errors.js';
-import { fleetScript } from '../runtime/swarm/fleet-script.js';
+import { fleetScript } from '../runtime/target/swarm/fleet-script.js';
 import { readResultDocument } from '../result/document.js';
 import { ticksPerSecond } from './measure.js';
 

@@ -10,7 +10,7 @@ import { checkForeign, IdentityNames, parseIdentity } from '../load/identity.js'
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
 import { parseReady } from '../runtime/readiness.js';
-import { checkTargetUrl } from '../runtime/url.js';
+import { checkTargetUrl } from '../runtime/target/url.js';
 import { gateCommand, resolveGateOptions } from './gate.js';
 
 const headers = (map: Record<string, string>) => (name: string) => map[name];

@@ -20,7 +20,7 @@ import { SetupError } from '../errors.js';
 import { STRATEGIES, STRATEGY_NAMES } from '../strategies/index.js';
 import { buildImage } from '../runtime/docker/build-image.js';
 import { connect } from '../runtime/docker/engine.js';
-import { FLEET_SCRIPT, fleetScript } from '../runtime/swarm/fleet-script.js';
+import { FLEET_SCRIPT, fleetScript } from '../runtime/target/swarm/fleet-script.js';
 import { DESIGN_NAMES, type DesignName, FLEET_DESIGNS, isFleet } from './designs.js';
 import { readResultDocument, type ResultDocument } from '../result/document.js';
 import { compareRows, operationsRows } from './rows.js';

@@ -5,10 +5,10 @@
 // judged again only at its own latency budget. Version 5: every run was the
 // closed model (no schedule, no calibration, never inconclusive). Nothing
 // measured changes: an older run is judged again as it was.
-import { IMAGE_SIGHT } from '../runtime/image.js';
-import { AMONG_OTHERS } from '../runtime/local.js';
+import { IMAGE_SIGHT } from '../runtime/target/image.js';
+import { AMONG_OTHERS } from '../runtime/ours/local.js';
 import { SEES_ALL, type Sight } from '../runtime/runtime.js';
-import { URL_SIGHT } from '../runtime/url.js';
+import { URL_SIGHT } from '../runtime/target/url.js';
 
 interface V3 {
   schemaVersion: 3;

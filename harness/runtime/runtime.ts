@@ -3,7 +3,7 @@
 // and local processes run the same strategy commands; only the way in differs.
 import { parseRestartEvents, type RestartEvent } from '../strategies/events.js';
 import type { NetCounterSource } from './net-counters.js';
-import type { FleetRecord } from './swarm/tasks.js';
+import type { FleetRecord } from './target/swarm/tasks.js';
 import type { RestartTweak, RuntimeKind } from '../strategies/strategy.js';
 
 export interface RestartRecord {

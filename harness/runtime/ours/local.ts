@@ -5,16 +5,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SetupError } from '../errors.js';
-import { duration } from '../format.js';
-import { alive, freePort } from './processes.js';
-import { type NetCounterSource, readNetCounters } from './net-counters.js';
+import { SetupError } from '../../errors.js';
+import { duration } from '../../format.js';
+import { alive, freePort } from '../processes.js';
+import { type NetCounterSource, readNetCounters } from '../net-counters.js';
 import {
   type RestartSettings,
   type RestartStrategy,
   restartCommandOf,
   type TargetCommand,
-} from '../strategies/strategy.js';
+} from '../../strategies/strategy.js';
 import {
   type Leftovers,
   RESTART_KILL_GRACE_MS,
@@ -25,7 +25,7 @@ import {
   SEES_ALL,
   type Sight,
   type Target,
-} from './runtime.js';
+} from '../runtime.js';
 
 export interface LocalOptions {
   /** scripts/ of this checkout. */

@@ -25,9 +25,9 @@ import {
   type Runtime,
   type Target,
 } from '../runtime.js';
-import { demuxLogs, LABEL } from './engine.js';
-import { execIn } from './exec.js';
-import { containerNetCounters } from './container-net.js';
+import { demuxLogs, LABEL } from '../docker/engine.js';
+import { execIn } from '../docker/exec.js';
+import { containerNetCounters } from '../docker/container-net.js';
 import type { NetCounterSource } from '../net-counters.js';
 import { lastingZombies, type ScannedProcess } from '../zombies.js';
 

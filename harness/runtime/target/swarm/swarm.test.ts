@@ -7,12 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { isCI } from '../../../test/ci.js';
-import { explain, type PocRun, runReporting } from '../../../test/poc-cli.js';
-import { ROOT, tempDir } from '../../../test/processes.js';
-import { SetupError } from '../../errors.js';
-import { buildImage } from '../docker/build-image.js';
-import { connect, engineAnswers } from '../docker/engine.js';
+import { isCI } from '../../../../test/ci.js';
+import { explain, type PocRun, runReporting } from '../../../../test/poc-cli.js';
+import { ROOT, tempDir } from '../../../../test/processes.js';
+import { SetupError } from '../../../errors.js';
+import { buildImage } from '../../docker/build-image.js';
+import { connect, engineAnswers } from '../../docker/engine.js';
 import { FLEET_SCRIPT, fleetScript } from './fleet-script.js';
 import { inspectService } from './swarm-runtime.js';
 

@@ -1,13 +1,13 @@
 // Gate a service that already runs on this machine: load its URL, restart it
 // with the user's host command. The gate starts and stops nothing of it, so
 // it cannot see its processes: no leftovers probe, no exit lines.
-import { DeadlineError } from '../deadline.js';
-import { duration } from '../format.js';
-import { SetupError } from '../errors.js';
-import type { TlsSettings } from '../load/tls.js';
-import { checkCertificate } from './certificate.js';
-import { UNKNOWN_PID } from '../load/response-check.js';
-import { waitFor } from '../wait.js';
+import { DeadlineError } from '../../deadline.js';
+import { duration } from '../../format.js';
+import { SetupError } from '../../errors.js';
+import type { TlsSettings } from '../../load/tls.js';
+import { checkCertificate } from '../certificate.js';
+import { UNKNOWN_PID } from '../../load/response-check.js';
+import { waitFor } from '../../wait.js';
 import {
   RESTART_KILL_GRACE_MS,
   type RestartRecord,
@@ -17,9 +17,9 @@ import {
   type Sight,
   type Target,
   USER_COMMAND,
-} from './runtime.js';
-import { runHostCommand, said } from './host-command.js';
-import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
+} from '../runtime.js';
+import { runHostCommand, said } from '../host-command.js';
+import { describeReady, readyStrategy, type ReadySpec } from '../readiness.js';
 
 const NOT_STARTED = 'the gate did not start the service (--url), so it cannot tell which processes are its';
 

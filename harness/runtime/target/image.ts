@@ -5,20 +5,20 @@
 // with `docker top`, from the host, so an image without ps or a shell is
 // probed all the same.
 import type Docker from 'dockerode';
-import { DeadlineError } from '../deadline.js';
-import { duration } from '../format.js';
-import { SetupError } from '../errors.js';
-import type { TlsSettings } from '../load/tls.js';
-import { checkCertificate } from './certificate.js';
-import { UNKNOWN_PID } from '../load/response-check.js';
-import { waitFor } from '../wait.js';
-import { splitCommand } from './command-line.js';
-import { execIn } from './docker/exec.js';
-import { demuxLogs, LABEL } from './docker/engine.js';
-import { containerNetCounters } from './docker/container-net.js';
-import { containerAddress, type Reach, reachFromHere } from './docker/reach.js';
-import type { NetCounterSource } from './net-counters.js';
-import { lastingZombies } from './zombies.js';
+import { DeadlineError } from '../../deadline.js';
+import { duration } from '../../format.js';
+import { SetupError } from '../../errors.js';
+import type { TlsSettings } from '../../load/tls.js';
+import { checkCertificate } from '../certificate.js';
+import { UNKNOWN_PID } from '../../load/response-check.js';
+import { waitFor } from '../../wait.js';
+import { splitCommand } from '../command-line.js';
+import { execIn } from '../docker/exec.js';
+import { demuxLogs, LABEL } from '../docker/engine.js';
+import { containerNetCounters } from '../docker/container-net.js';
+import { containerAddress, type Reach, reachFromHere } from '../docker/reach.js';
+import type { NetCounterSource } from '../net-counters.js';
+import { lastingZombies } from '../zombies.js';
 import {
   type Leftovers,
   RESTART_KILL_GRACE_MS,
@@ -29,9 +29,9 @@ import {
   type Sight,
   type Target,
   USER_COMMAND,
-} from './runtime.js';
-import { runHostCommand, said } from './host-command.js';
-import { describeReady, readyStrategy, type ReadySpec } from './readiness.js';
+} from '../runtime.js';
+import { runHostCommand, said } from '../host-command.js';
+import { describeReady, readyStrategy, type ReadySpec } from '../readiness.js';
 
 /** What the gate sees of a user's image: the processes in the container (docker top), not what they are or how they end. */
 export const IMAGE_SIGHT: Sight = {

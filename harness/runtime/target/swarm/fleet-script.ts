@@ -2,8 +2,8 @@
 // run it, and read the KEY=VALUE lines it prints (url=..., service=...).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { SetupError } from '../../errors.js';
-import { PACKAGE_ROOT } from '../../package-root.js';
+import { SetupError } from '../../../errors.js';
+import { PACKAGE_ROOT } from '../../../package-root.js';
 
 export const FLEET_SCRIPT = join(PACKAGE_ROOT, 'scripts', 'swarm', 'fleet.sh');
 

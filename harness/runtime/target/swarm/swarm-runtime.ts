@@ -6,14 +6,14 @@
 // account of the tasks and the answers, which name their replica.
 import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
-import { DeadlineError } from '../../deadline.js';
-import { duration } from '../../format.js';
-import { SetupError } from '../../errors.js';
-import { UNKNOWN_PID } from '../../load/response-check.js';
+import { DeadlineError } from '../../../deadline.js';
+import { duration } from '../../../format.js';
+import { SetupError } from '../../../errors.js';
+import { UNKNOWN_PID } from '../../../load/response-check.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '../../wait.js';
-import { runHostCommand, said } from '../host-command.js';
-import { describeReady, readyStrategy, type ReadySpec } from '../readiness.js';
+import { waitFor } from '../../../wait.js';
+import { runHostCommand, said } from '../../host-command.js';
+import { describeReady, readyStrategy, type ReadySpec } from '../../readiness.js';
 import {
   RESTART_KILL_GRACE_MS,
   type RestartRecord,
@@ -23,7 +23,7 @@ import {
   type Sight,
   type Target,
   USER_COMMAND,
-} from '../runtime.js';
+} from '../../runtime.js';
 import { type FleetRecord, TaskFollower } from './tasks.js';
 
 const SWARMS = 'the swarm runs the replicas: the gate follows their tasks, not their processes';
