@@ -6,7 +6,7 @@ import type { LatencyTail } from './load/recorder.js';
 import { describeLoad, type LoadMode, type OpenRates } from './load/modes.js';
 import { moveLatencyBudget } from './result/latency-budget.js';
 import { RESULT_SCHEMA_VERSION, type RunParameters, type RunRecord } from './result/record.js';
-import type { FleetRecord } from './runtime/target/swarm/tasks.js';
+import type { FleetRecord } from './runtime/runtime.js';
 import type { ScenarioResult } from './scenario.js';
 
 /** Headers whose values are credentials: never written into an artifact (matched without regard to case). */

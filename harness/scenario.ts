@@ -26,7 +26,7 @@ import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
 import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime/runtime.js';
-import type { FleetRecord } from './runtime/target/swarm/tasks.js';
+import type { FleetRecord } from './runtime/runtime.js';
 import { type LoadChoice, type LoadMode, type LoadModel, modesOf, type OpenRates } from './load/modes.js';
 import { type ScheduleRecord, ScheduleRecorder } from './load/arrivals.js';
 import { calibrate, type CalibrationRecord, ratesFrom } from './load/calibrate.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenario, t0, type Feed } from '../../test/fixtures/scenario-result.js';
 import type { RunRecord } from '../result/document.js';
-import type { TaskRecord } from '../runtime/target/swarm/tasks.js';
+import type { TaskRecord } from '../runtime/runtime.js';
 import { judge } from '../verdict.js';
 
 const task = (fields: Partial<TaskRecord>): TaskRecord => ({

@@ -4,7 +4,8 @@
 // run without a fleet gets none of these: they do not apply to it.
 import { causesText, type FailureCause } from '../load/recorder.js';
 import type { RunRecord } from '../result/document.js';
-import { RECENT_MS, type TaskRecord } from '../runtime/target/swarm/tasks.js';
+import type { TaskRecord } from '../runtime/runtime.js';
+import { RECENT_MS } from '../runtime/target/swarm/tasks.js';
 import type { CheckDefinition, Judgement } from './check.js';
 import { EXIT_TOLERANCE_MS } from './servers.js';
 

@@ -449,7 +449,10 @@ export const ResultDocumentSchema = Type.Object(
     ),
     runtime: Type.Object(
       {
-        kind: Type.String(),
+        kind: Type.String({
+          description:
+            "docker or local: where our strategies ran; image, url or swarm: a user's target (written as docker or local before this was told apart)",
+        }),
         description: Type.String(),
         facts: Type.Record(Type.String(), Type.String()),
         observes: Type.Object(

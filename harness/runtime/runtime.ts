@@ -1,10 +1,28 @@
 // What the scenario needs from a place that runs the server: start it,
-// restart it the way its strategy (strategies/) says, and clean up. Docker
-// and local processes run the same strategy commands; only the way in differs.
+// restart it, and clean up. Two families: our own runtimes (ours/), where a
+// strategy's commands run (a container or local processes, the same
+// commands, only the way in differs); and a user's targets (target/): their
+// image, service or fleet, restarted their way.
 import { parseRestartEvents, type RestartEvent } from '../strategies/events.js';
 import type { NetCounterSource } from './net-counters.js';
-import type { FleetRecord } from './target/swarm/tasks.js';
-import type { RestartTweak, RuntimeKind } from '../strategies/strategy.js';
+
+/** Where our strategies' commands run. */
+export type OwnRuntimeKind = 'docker' | 'local';
+/** A user's server, restarted their way (reuseport-lab gate). */
+export type TargetKind = 'image' | 'url' | 'swarm';
+export type RuntimeKind = OwnRuntimeKind | TargetKind;
+
+/** How a fault changes one restart of ours. */
+export interface RestartTweak {
+  /** Run this instead of the server as the new version. */
+  newCommand?: string[];
+  /** Extra KEY=VALUE environment for the new version. */
+  newEnv?: string[];
+  readyTimeoutSeconds?: number;
+  stopTimeoutSeconds?: number;
+  /** Once the restart has succeeded, stop the serving process (SIGSTOP) this long, then continue it (scripts/freeze.sh). */
+  freezeAfterMs?: number;
+}
 
 export interface RestartRecord {
   index: number;
@@ -147,4 +165,42 @@ export function restartRecord(
     messages: stderr.trim(),
     timedOut,
   };
+}
+
+// A fleet: the replicas an orchestrator ran over the run (result.json `fleet`).
+
+/** One task of the service, times in ms since the epoch (null: not reached during the run). */
+export interface TaskRecord {
+  id: string;
+  /** Replicated services number their tasks: an update replaces slot N with a new task in slot N. */
+  slot: number | null;
+  /** The container's short ID: docker's name for it, and the host name our server sends (X-Server-Host). */
+  container: string | null;
+  image: string;
+  createdAt: number;
+  runningAt: number | null;
+  /** When the swarm was first seen wanting it stopped (its desired state turned shutdown): it leaves the service's DNS, and its stop signal follows. */
+  stoppingAt: number | null;
+  /** When its container was sent the stop signal (the engine's kill event). */
+  signalledAt: number | null;
+  /** When it ended (shutdown, complete, failed, ...), by the engine's clock. */
+  endedAt: number | null;
+  /** Its last state: running, shutdown, failed, ... */
+  state: string;
+  exitCode: number | null;
+  /** The engine's error for a task that failed or was rejected. */
+  error: string | null;
+}
+
+/** What a fleet runtime saw of its orchestrator over the run (result.json `fleet`). */
+export interface FleetRecord {
+  orchestrator: 'swarm';
+  service: string;
+  replicas: number | null;
+  /** Every task alive at some point of the run, in the order created. */
+  tasks: TaskRecord[];
+  /** How each update ended, as the service says (completed, rollback_completed, paused, ...). */
+  updates: { restart: number; state: string; message: string }[];
+  /** Set when the tasks could not be followed for part of the run. */
+  error: string | null;
 }

@@ -1,8 +1,9 @@
 // A restart strategy: how the server is replaced. Everything that differs
 // between strategies lives behind this interface, so a new strategy is one
 // new file (plus its test) and a line in strategies/index.ts.
+import type { OwnRuntimeKind, RestartTweak } from '../runtime/runtime.js';
 
-export type RuntimeKind = 'docker' | 'local';
+export type { RestartTweak } from '../runtime/runtime.js';
 
 /** The Dockerfile target a strategy runs in: the plain server image, or systemd as PID 1. */
 export type ImageVariant = 'runtime' | 'systemd';
@@ -18,16 +19,6 @@ export interface RestartSettings {
  * What a fault asks of one restart, said without knowing how the strategy
  * restarts: each strategy turns it into its own flags, units or files.
  */
-export interface RestartTweak {
-  /** Run this instead of the server as the new version. */
-  newCommand?: string[];
-  /** Extra KEY=VALUE environment for the new version. */
-  newEnv?: string[];
-  readyTimeoutSeconds?: number;
-  stopTimeoutSeconds?: number;
-  /** Once the restart has succeeded, stop the serving process (SIGSTOP) this long, then continue it (scripts/freeze.sh). */
-  freezeAfterMs?: number;
-}
 
 /**
  * The strategy's restart command for one restart, with what a fault adds
@@ -69,7 +60,7 @@ export interface RestartStrategy {
   readonly summary: string;
   /** What it needs beyond the server itself (privileges, unit files, kernel setting), for the report. */
   readonly needs: string;
-  readonly runtimes: readonly RuntimeKind[];
+  readonly runtimes: readonly OwnRuntimeKind[];
   /** The image it runs in, under Docker. */
   readonly image: ImageVariant;
   /** Who sends SIGKILL when an old server overruns its drain, as the verdict says it. */

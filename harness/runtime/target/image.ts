@@ -63,7 +63,7 @@ export interface ImageRuntimeOptions {
 }
 
 export class ImageRuntime implements Runtime {
-  readonly kind = 'docker';
+  readonly kind = 'image';
   readonly description: string;
   readonly observes: Sight;
   readonly facts: Record<string, string> = {};

@@ -76,7 +76,7 @@ export function withoutUserinfo(url: URL): string {
 }
 
 export class UrlRuntime implements Runtime {
-  readonly kind = 'local';
+  readonly kind = 'url';
   readonly description: string;
   readonly facts: Record<string, string>;
   readonly observes: Sight;

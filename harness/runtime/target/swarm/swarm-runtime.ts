@@ -16,6 +16,7 @@ import { runHostCommand, said } from '../../host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from '../../readiness.js';
 import {
   RESTART_KILL_GRACE_MS,
+  type FleetRecord,
   type RestartRecord,
   restartRecord,
   type RestartRequest,
@@ -24,7 +25,7 @@ import {
   type Target,
   USER_COMMAND,
 } from '../../runtime.js';
-import { type FleetRecord, TaskFollower } from './tasks.js';
+import { TaskFollower } from './tasks.js';
 
 const SWARMS = 'the swarm runs the replicas: the gate follows their tasks, not their processes';
 
@@ -69,7 +70,7 @@ const UPDATE_APPEARS_MS = 2_000;
 const UPDATING = new Set(['updating', 'rollback_started']);
 
 export class SwarmRuntime implements Runtime {
-  readonly kind = 'local';
+  readonly kind = 'swarm';
   readonly description: string;
   readonly observes: Sight;
   readonly facts: Record<string, string> = {};

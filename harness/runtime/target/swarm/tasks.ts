@@ -4,42 +4,7 @@
 // desired state), often enough to place a task's stop within a bucket of
 // the report; the stop signal comes from the containers' event stream.
 import type Docker from 'dockerode';
-
-/** One task of the service, times in ms since the epoch (null: not reached during the run). */
-export interface TaskRecord {
-  id: string;
-  /** Replicated services number their tasks: an update replaces slot N with a new task in slot N. */
-  slot: number | null;
-  /** The container's short ID: docker's name for it, and the host name our server sends (X-Server-Host). */
-  container: string | null;
-  image: string;
-  createdAt: number;
-  runningAt: number | null;
-  /** When the swarm was first seen wanting it stopped (its desired state turned shutdown): it leaves the service's DNS, and its stop signal follows. */
-  stoppingAt: number | null;
-  /** When its container was sent the stop signal (the engine's kill event). */
-  signalledAt: number | null;
-  /** When it ended (shutdown, complete, failed, ...), by the engine's clock. */
-  endedAt: number | null;
-  /** Its last state: running, shutdown, failed, ... */
-  state: string;
-  exitCode: number | null;
-  /** The engine's error for a task that failed or was rejected. */
-  error: string | null;
-}
-
-/** What a fleet runtime saw of its orchestrator over the run (result.json `fleet`). */
-export interface FleetRecord {
-  orchestrator: 'swarm';
-  service: string;
-  replicas: number | null;
-  /** Every task alive at some point of the run, in the order created. */
-  tasks: TaskRecord[];
-  /** How each update ended, as the service says (completed, rollback_completed, paused, ...). */
-  updates: { restart: number; state: string; message: string }[];
-  /** Set when the tasks could not be followed for part of the run. */
-  error: string | null;
-}
+import type { TaskRecord } from '../../runtime.js';
 
 /** The fields of the engine's task object read here (GET /tasks). */
 interface EngineTask {
