@@ -2,6 +2,7 @@
 // has a shell, and users write host commands as shell lines), with a time
 // limit: SIGTERM to its process group at the limit, SIGKILL after a grace.
 import { spawn } from 'node:child_process';
+import type { LimitedRun } from './runtime.js';
 
 export interface CommandRun {
   stdout: string;
@@ -60,3 +61,16 @@ export function runHostCommand(
 /** What a failed command said: its stderr, else its stdout (where the engine puts "exec failed: ..."). */
 export const said = (run: { stdout: string; stderr: string; exitCode: number }) =>
   run.stderr || (run.exitCode === 0 ? '' : run.stdout);
+
+/** A user's restart command on the host, as a restart under a time limit sees it. */
+export const limitedRunOf = (run: {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  timedOut: boolean;
+}): LimitedRun => ({
+  stdout: run.stdout,
+  stderr: said(run),
+  exitCode: run.exitCode,
+  endedAtLimit: run.timedOut ? 'it was ended' : null,
+});

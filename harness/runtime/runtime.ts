@@ -4,6 +4,7 @@
 // commands, only the way in differs); and a user's targets (target/): their
 // image, service or fleet, restarted their way.
 import { parseRestartEvents, type RestartEvent } from '../strategies/events.js';
+import { duration } from '../format.js';
 import type { NetCounterSource } from './net-counters.js';
 
 /** Where our strategies' commands run. */
@@ -142,6 +143,35 @@ export interface Runtime {
   fleet?(): FleetRecord;
   /** Ends everything this runtime started. Safe to call more than once. */
   close(): Promise<void>;
+}
+
+/** How a restart command ran under its time limit. */
+export interface LimitedRun {
+  stdout: string;
+  /** What it said to people: stderr, or what stands in for it (the engine's words when exec failed). */
+  stderr: string;
+  exitCode: number;
+  /** Null: it ended by itself. Else how it was ended at the limit, one clause ("timeout(1) ended it (exit 124)"). */
+  endedAtLimit: string | null;
+}
+
+/**
+ * Every runtime's restart: runs `run` under a time limit of `limitMs` and
+ * records what happened, a restart that outlived its limit as "restart #N
+ * did not finish within <limit>; <how it was ended>".
+ */
+export async function limitedRestart(
+  request: Pick<RestartRecord, 'index' | 'strategy' | 'version'> & { limitMs: number },
+  run: (limitMs: number, triggeredAt: number) => Promise<LimitedRun>,
+): Promise<RestartRecord> {
+  const { limitMs, ...base } = request;
+  const triggeredAt = Date.now();
+  const outcome = await run(limitMs, triggeredAt);
+  const timedOut =
+    outcome.endedAtLimit === null
+      ? null
+      : `restart #${base.index} did not finish within ${duration(limitMs)}; ${outcome.endedAtLimit}`;
+  return restartRecord({ ...base, triggeredAt }, outcome.stdout, outcome.stderr, outcome.exitCode, timedOut);
 }
 
 /** Builds the record of one restart from the script's output and exit code. */

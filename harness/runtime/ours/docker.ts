@@ -4,7 +4,6 @@
 // the strategy's cold start does.
 import type Docker from 'dockerode';
 import { DeadlineError } from '../../deadline.js';
-import { duration } from '../../format.js';
 import { SetupError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
 import {
@@ -14,13 +13,13 @@ import {
   restartCommandOf,
 } from '../../strategies/strategy.js';
 import {
+  limitedRestart,
   type Leftovers,
   mergeEnv,
   SEES_ALL,
   type Sight,
   RESTART_KILL_GRACE_MS,
   type RestartRecord,
-  restartRecord,
   type RestartRequest,
   type Runtime,
   type Target,
@@ -156,32 +155,29 @@ export class DockerRuntime implements Runtime {
   }
 
   async restart({ index, version, tweak, timeoutSeconds }: RestartRequest): Promise<RestartRecord> {
-    if (!this.container) throw new Error('restart() before start()');
-    const triggeredAt = Date.now();
-    const limitMs = (timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
+    const container = this.container;
+    if (!container) throw new Error('restart() before start()');
     const strategy = this.options.strategy;
     const { argv, env } = restartCommandOf(strategy, APP_SCRIPTS, this.options.settings, tweak);
-    const hung = `restart #${index} did not finish within ${duration(limitMs)}`;
-    // coreutils timeout(1) in the container: SIGTERM at the limit (restart.sh
-    // then rolls back or completes, by its contract), SIGKILL after the grace.
-    const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limitMs / 1000}`, ...argv];
-    const base = { index, strategy: strategy.name, version, triggeredAt };
-    try {
-      const run = await execIn(
-        this.container,
-        command,
-        mergeEnv([`APP_VERSION=${version}`], env),
-        limitMs + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS,
-      );
-      const timedOut =
-        TIMEOUT_EXIT_CODES.includes(run.exitCode) && Date.now() - triggeredAt >= limitMs
-          ? `${hung}; timeout(1) ended it (exit ${run.exitCode})`
-          : null;
-      return restartRecord(base, run.stdout, run.stderr, run.exitCode, timedOut);
-    } catch (error) {
-      if (!(error instanceof DeadlineError)) throw error;
-      return restartRecord(base, '', '', 124, `${hung}; docker exec did not return`);
-    }
+    const limitMs = (timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
+    return limitedRestart({ index, strategy: strategy.name, version, limitMs }, async (limit, triggeredAt) => {
+      // coreutils timeout(1) in the container: SIGTERM at the limit (restart.sh
+      // then rolls back or completes, by its contract), SIGKILL after the grace.
+      const command = ['timeout', '-k', `${RESTART_KILL_GRACE_MS / 1000}`, `${limit / 1000}`, ...argv];
+      try {
+        const { stdout, stderr, exitCode } = await execIn(
+          container,
+          command,
+          mergeEnv([`APP_VERSION=${version}`], env),
+          limit + RESTART_KILL_GRACE_MS + EXEC_SLACK_MS,
+        );
+        const ended = TIMEOUT_EXIT_CODES.includes(exitCode) && Date.now() - triggeredAt >= limit;
+        return { stdout, stderr, exitCode, endedAtLimit: ended ? `timeout(1) ended it (exit ${exitCode})` : null };
+      } catch (error) {
+        if (!(error instanceof DeadlineError)) throw error;
+        return { stdout: '', stderr: '', exitCode: 124, endedAtLimit: 'docker exec did not return' };
+      }
+    });
   }
 
   /** Reads /proc in the container: every process's state, and the last server's open fds. */

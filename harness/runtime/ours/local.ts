@@ -6,7 +6,6 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../../errors.js';
-import { duration } from '../../format.js';
 import { alive, freePort } from '../processes.js';
 import { type NetCounterSource, readNetCounters } from '../net-counters.js';
 import {
@@ -16,10 +15,10 @@ import {
   type TargetCommand,
 } from '../../strategies/strategy.js';
 import {
+  limitedRestart,
   type Leftovers,
   RESTART_KILL_GRACE_MS,
   type RestartRecord,
-  restartRecord,
   type RestartRequest,
   type Runtime,
   SEES_ALL,
@@ -157,25 +156,20 @@ export class LocalRuntime implements Runtime {
 
   private async run(request: RestartRequest, command: TargetCommand): Promise<RestartRecord> {
     const { index, version } = request;
-    const strategy = this.options.strategy.name;
-    const triggeredAt = Date.now();
     const limitMs = (request.timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
     const [program, ...args] = command.argv;
-    const run = await runCommand(
-      program!,
-      args,
-      { ...this.env, APP_VERSION: version, ...envObject(command.env) },
-      limitMs,
-    );
-    const timedOut = run.timedOut
-      ? `restart #${index} did not finish within ${duration(limitMs)}; the harness ended it (exit ${run.exitCode})`
-      : null;
-    const record = restartRecord(
-      { index, strategy, version, triggeredAt },
-      run.stdout,
-      run.stderr,
-      run.exitCode,
-      timedOut,
+    if (!program) throw new Error(`${this.options.strategy.name}: an empty restart command`);
+    const record = await limitedRestart(
+      { index, strategy: this.options.strategy.name, version, limitMs },
+      async (limit) => {
+        const run = await runCommand(
+          program,
+          args,
+          { ...this.env, APP_VERSION: version, ...envObject(command.env) },
+          limit,
+        );
+        return { ...run, endedAtLimit: run.timedOut ? `the harness ended it (exit ${run.exitCode})` : null };
+      },
     );
     if (record.newPid !== null) this.pids.add(record.newPid);
     return record;

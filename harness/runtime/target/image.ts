@@ -20,17 +20,17 @@ import { containerAddress, type Reach, reachFromHere } from '../docker/reach.js'
 import type { NetCounterSource } from '../net-counters.js';
 import { lastingZombies } from '../zombies.js';
 import {
+  limitedRestart,
   type Leftovers,
   RESTART_KILL_GRACE_MS,
   type RestartRecord,
-  restartRecord,
   type RestartRequest,
   type Runtime,
   type Sight,
   type Target,
   USER_COMMAND,
 } from '../runtime.js';
-import { runHostCommand, said } from '../host-command.js';
+import { limitedRunOf, runHostCommand, said } from '../host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from '../readiness.js';
 
 /** What the gate sees of a user's image: the processes in the container (docker top), not what they are or how they end. */
@@ -139,32 +139,33 @@ export class ImageRuntime implements Runtime {
   }
 
   async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
-    if (!this.container) throw new Error('restart() before start()');
-    const triggeredAt = Date.now();
+    const container = this.container;
+    if (!container) throw new Error('restart() before start()');
     const limitMs = this.options.restartTimeoutSeconds * 1000;
-    const base = { index, strategy: USER_COMMAND, version, triggeredAt };
-    const hung = `restart #${index} did not finish within ${duration(limitMs)}`;
-    if (this.options.restartOn === 'host') {
-      const run = await runHostCommand(
-        this.options.restart,
-        { CONTAINER: this.container.id },
-        limitMs,
-        RESTART_KILL_GRACE_MS,
-      );
-      return restartRecord(base, run.stdout, said(run), run.exitCode, run.timedOut ? `${hung}; it was ended` : null);
-    }
-    try {
-      const run = await execIn(this.container, splitCommand(this.options.restart), [], limitMs);
-      return restartRecord(base, run.stdout, said(run), run.exitCode);
-    } catch (error) {
-      if (error instanceof DeadlineError)
-        return restartRecord(base, '', '', 124, `${hung}; docker exec cannot end it, the container's removal does`);
-      // The engine refuses to start what is not there: a failed restart, with the engine's words.
-      const message = (error as Error).message;
-      if (/executable file not found|no such file or directory|exec failed/i.test(message))
-        return restartRecord(base, '', message, 127, null);
-      throw error;
-    }
+    return limitedRestart({ index, strategy: USER_COMMAND, version, limitMs }, async (limit) => {
+      if (this.options.restartOn === 'host') {
+        return limitedRunOf(
+          await runHostCommand(this.options.restart, { CONTAINER: container.id }, limit, RESTART_KILL_GRACE_MS),
+        );
+      }
+      try {
+        const run = await execIn(container, splitCommand(this.options.restart), [], limit);
+        return { stdout: run.stdout, stderr: said(run), exitCode: run.exitCode, endedAtLimit: null };
+      } catch (error) {
+        if (error instanceof DeadlineError)
+          return {
+            stdout: '',
+            stderr: '',
+            exitCode: 124,
+            endedAtLimit: "docker exec cannot end it, the container's removal does",
+          };
+        // The engine refuses to start what is not there: a failed restart, with the engine's words.
+        const message = (error as Error).message;
+        if (/executable file not found|no such file or directory|exec failed/i.test(message))
+          return { stdout: '', stderr: message, exitCode: 127, endedAtLimit: null };
+        throw error;
+      }
+    });
   }
 
   /** Zombies that stay unreaped and processes beyond those at start, from `docker top` (ps on the host). */

@@ -9,16 +9,16 @@ import { checkCertificate } from '../certificate.js';
 import { UNKNOWN_PID } from '../../load/response-check.js';
 import { waitFor } from '../../wait.js';
 import {
+  limitedRestart,
   RESTART_KILL_GRACE_MS,
   type RestartRecord,
-  restartRecord,
   type RestartRequest,
   type Runtime,
   type Sight,
   type Target,
   USER_COMMAND,
 } from '../runtime.js';
-import { runHostCommand, said } from '../host-command.js';
+import { limitedRunOf, runHostCommand } from '../host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from '../readiness.js';
 
 const NOT_STARTED = 'the gate did not start the service (--url), so it cannot tell which processes are its';
@@ -114,21 +114,11 @@ export class UrlRuntime implements Runtime {
   }
 
   async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
-    const triggeredAt = Date.now();
     const limitMs = this.options.restartTimeoutSeconds * 1000;
-    const run = await runHostCommand(
-      this.options.restart,
-      { TARGET_URL: this.options.url.href },
-      limitMs,
-      RESTART_KILL_GRACE_MS,
-    );
-    const timedOut = run.timedOut ? `restart #${index} did not finish within ${duration(limitMs)}; it was ended` : null;
-    return restartRecord(
-      { index, strategy: USER_COMMAND, version, triggeredAt },
-      run.stdout,
-      said(run),
-      run.exitCode,
-      timedOut,
+    return limitedRestart({ index, strategy: USER_COMMAND, version, limitMs }, async (limit) =>
+      limitedRunOf(
+        await runHostCommand(this.options.restart, { TARGET_URL: this.options.url.href }, limit, RESTART_KILL_GRACE_MS),
+      ),
     );
   }
 

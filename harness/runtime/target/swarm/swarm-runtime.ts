@@ -12,13 +12,13 @@ import { SetupError } from '../../../errors.js';
 import { UNKNOWN_PID } from '../../../load/response-check.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../wait.js';
-import { runHostCommand, said } from '../../host-command.js';
+import { limitedRunOf, runHostCommand, said } from '../../host-command.js';
 import { describeReady, readyStrategy, type ReadySpec } from '../../readiness.js';
 import {
+  limitedRestart,
   RESTART_KILL_GRACE_MS,
   type FleetRecord,
   type RestartRecord,
-  restartRecord,
   type RestartRequest,
   type Runtime,
   type Sight,
@@ -130,29 +130,32 @@ export class SwarmRuntime implements Runtime {
 
   /** Runs the update command, then waits for the service to settle: the update over and every replaced task ended. */
   async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
-    const triggeredAt = Date.now();
     const limitMs = this.options.restartTimeoutSeconds * 1000;
-    const base = { index, strategy: USER_COMMAND, version, triggeredAt };
-    const hung = `restart #${index} did not finish within ${duration(limitMs)}`;
-    const run = await runHostCommand(
-      this.options.restart,
-      { SERVICE: this.options.service },
-      limitMs,
-      RESTART_KILL_GRACE_MS,
-    );
-    if (run.timedOut) return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}; it was ended`);
-    const settled = await this.settle(triggeredAt + limitMs, triggeredAt, Date.now() + UPDATE_APPEARS_MS);
-    if (settled === 'timeout')
-      return restartRecord(base, run.stdout, said(run), run.exitCode, `${hung}: ${await this.unsettled()}`);
-    this.updates.push({ restart: index, ...settled });
-    const rolledBack = settled.state.startsWith('rollback') || settled.state === 'paused';
-    const messages = [
-      said(run),
-      rolledBack ? `the update ended ${settled.state}${settled.message ? `: ${settled.message}` : ''}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-    return restartRecord(base, run.stdout, messages, run.exitCode === 0 && rolledBack ? 1 : run.exitCode);
+    return limitedRestart({ index, strategy: USER_COMMAND, version, limitMs }, async (limit, triggeredAt) => {
+      const run = await runHostCommand(
+        this.options.restart,
+        { SERVICE: this.options.service },
+        limit,
+        RESTART_KILL_GRACE_MS,
+      );
+      if (run.timedOut) return limitedRunOf(run);
+      const settled = await this.settle(triggeredAt + limit, triggeredAt, Date.now() + UPDATE_APPEARS_MS);
+      if (settled === 'timeout') return { ...limitedRunOf(run), endedAtLimit: await this.unsettled() };
+      this.updates.push({ restart: index, ...settled });
+      const rolledBack = settled.state.startsWith('rollback') || settled.state === 'paused';
+      const messages = [
+        said(run),
+        rolledBack ? `the update ended ${settled.state}${settled.message ? `: ${settled.message}` : ''}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n');
+      return {
+        stdout: run.stdout,
+        stderr: messages,
+        exitCode: run.exitCode === 0 && rolledBack ? 1 : run.exitCode,
+        endedAtLimit: null,
+      };
+    });
   }
 
   async leftovers(): Promise<null> {
