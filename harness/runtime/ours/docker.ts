@@ -114,7 +114,7 @@ export class DockerRuntime implements Runtime {
 
   async start(serverEnv: string[] = []): Promise<Target> {
     const systemd = this.options.strategy.image === 'systemd';
-    this.container = await this.docker.createContainer({
+    const container = await this.docker.createContainer({
       Image: this.image,
       Labels: { [LABEL]: 'poc' },
       ExposedPorts: { [CONTAINER_PORT]: {} },
@@ -129,14 +129,15 @@ export class DockerRuntime implements Runtime {
           ],
       HostConfig: hostConfigFor(this.options.strategy.image),
     });
-    await this.container.start();
-    const info = systemd ? await this.coldStartUnderSystemd(serverEnv) : await this.waitHealthy();
+    this.container = container;
+    await container.start();
+    const info = systemd ? await this.coldStartUnderSystemd(container, serverEnv) : await waitHealthy(container);
     this.hostPid = info.State.Pid;
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding)
-      throw new SetupError(`container ${this.container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
+      throw new SetupError(`container ${container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
-    const probe = await execIn(this.container, [
+    const probe = await execIn(container, [
       'sh',
       '-c',
       `pid=$(${this.options.strategy.servingPidProbe}); echo "$pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$pid/fd" | wc -l`,
@@ -146,7 +147,7 @@ export class DockerRuntime implements Runtime {
     Object.assign(this.facts, {
       runtime: 'docker',
       image: this.image,
-      container: this.container.id.slice(0, 12),
+      container: container.id.slice(0, 12),
       node: node ?? 'unknown',
       kernel: kernel ?? 'unknown',
       tcp_migrate_req: migrate ?? 'unknown',
@@ -182,26 +183,27 @@ export class DockerRuntime implements Runtime {
 
   /** Reads /proc in the container: every process's state, and the last server's open fds. */
   async leftovers(): Promise<Leftovers | null> {
-    if (!this.container) return null;
-    const { processes, lastServerFds } = await this.scanProcesses();
+    const container = this.container;
+    if (!container) return null;
+    const { processes, lastServerFds } = await this.scanProcesses(container);
     if (!Number.isInteger(this.firstServerFds)) throw new Error("the first server's fds were never counted");
     return {
       serverProcesses: processes
         .filter((p) => p.cmdline.includes('dist/server/main.js'))
         .map(({ pid, state }) => ({ pid, state })),
-      zombies: await lastingZombies(processes, async () => (await this.scanProcesses()).processes),
+      zombies: await lastingZombies(processes, async () => (await this.scanProcesses(container)).processes),
       firstServerFds: this.firstServerFds,
       lastServerFds,
     };
   }
 
-  private async scanProcesses(): Promise<{
+  private async scanProcesses(container: Docker.Container): Promise<{
     processes: (ScannedProcess & { cmdline: string })[];
     lastServerFds: number;
   }> {
     // stat for the state letter and start time, cmdline to tell servers from the health check's own node.
     const script = `for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; echo "$s|$(tr "\\0" " " <"$d/cmdline" 2>/dev/null)"; done; pid=$(${this.options.strategy.servingPidProbe}); echo "fds $(ls "/proc/$pid/fd" | wc -l)"`;
-    const { stdout, stderr, exitCode } = await execIn(this.container!, ['sh', '-c', script]);
+    const { stdout, stderr, exitCode } = await execIn(container, ['sh', '-c', script]);
     const lastServerFds = Number(/fds (\d+)/.exec(stdout)?.[1] ?? NaN);
     if (exitCode !== 0 || !Number.isInteger(lastServerFds)) {
       throw new Error(
@@ -244,8 +246,10 @@ export class DockerRuntime implements Runtime {
    * shared environment, then runs the strategy's cold start (which starts
    * its units) and requires it to succeed.
    */
-  private async coldStartUnderSystemd(serverEnv: string[]): Promise<Docker.ContainerInspectInfo> {
-    const container = this.container!;
+  private async coldStartUnderSystemd(
+    container: Docker.Container,
+    serverEnv: string[],
+  ): Promise<Docker.ContainerInspectInfo> {
     const id = container.id.slice(0, 12);
     const booted: WaitStrategy<true> = {
       what: `systemd in container ${id} booted`,
@@ -284,29 +288,28 @@ export class DockerRuntime implements Runtime {
     }
     return container.inspect();
   }
+}
 
-  /** Waits for the image's HEALTHCHECK; a container that stops meanwhile fails at once, with its last output. */
-  private async waitHealthy(): Promise<Docker.ContainerInspectInfo> {
-    const container = this.container!;
-    const id = container.id.slice(0, 12);
-    const healthy: WaitStrategy<Docker.ContainerInspectInfo> = {
-      what: `container ${id} healthy`,
-      probe: async () => {
-        const info = await container.inspect();
-        if (!info.State.Running) {
-          const logs = demuxLogs(await container.logs({ stdout: true, stderr: true, tail: 20 }));
-          throw new SetupError(
-            `container ${id} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`,
-          );
-        }
-        return info.State.Health?.Status === 'healthy' ? info : undefined;
-      },
-    };
-    try {
-      return await waitFor(healthy, { timeoutMs: HEALTHY_TIMEOUT_MS });
-    } catch (error) {
-      if (error instanceof DeadlineError) throw new SetupError(`${error.message}; see docker logs ${id}`);
-      throw error;
-    }
+/** Waits for the image's HEALTHCHECK; a container that stops meanwhile fails at once, with its last output. */
+async function waitHealthy(container: Docker.Container): Promise<Docker.ContainerInspectInfo> {
+  const id = container.id.slice(0, 12);
+  const healthy: WaitStrategy<Docker.ContainerInspectInfo> = {
+    what: `container ${id} healthy`,
+    probe: async () => {
+      const info = await container.inspect();
+      if (!info.State.Running) {
+        const logs = demuxLogs(await container.logs({ stdout: true, stderr: true, tail: 20 }));
+        throw new SetupError(
+          `container ${id} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`,
+        );
+      }
+      return info.State.Health?.Status === 'healthy' ? info : undefined;
+    },
+  };
+  try {
+    return await waitFor(healthy, { timeoutMs: HEALTHY_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof DeadlineError) throw new SetupError(`${error.message}; see docker logs ${id}`);
+    throw error;
   }
 }

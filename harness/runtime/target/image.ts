@@ -92,7 +92,7 @@ export class ImageRuntime implements Runtime {
   async start(): Promise<Target> {
     await this.ensureImage();
     const port = `${this.options.port}/tcp`;
-    this.container = await this.docker.createContainer({
+    const container = await this.docker.createContainer({
       Image: this.options.image,
       Labels: { [LABEL]: 'gate' },
       ExposedPorts: { [port]: {} },
@@ -103,29 +103,30 @@ export class ImageRuntime implements Runtime {
         SecurityOpt: ['no-new-privileges'],
       },
     });
-    await this.container.start();
-    const id = this.container.id.slice(0, 12);
-    const info = await this.container.inspect();
+    this.container = container;
+    await container.start();
+    const id = container.id.slice(0, 12);
+    const info = await container.inspect();
     this.hostPid = info.State.Pid;
     const target =
       this.reach === 'published' ? publishedTarget(info, port, id) : addressTarget(info, this.options.port, id);
     const ready = readyStrategy(
       this.options.ready,
       { ...target, tls: Boolean(this.options.tls) },
-      { logs: () => this.logs(), alive: () => this.alive() },
+      { logs: () => logsOf(container), alive: () => running(container, this.options.image) },
     );
     try {
       await waitFor(ready, { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
-      const tail = (await this.logs()).trim().split('\n').slice(-5).join(' | ');
+      const tail = (await logsOf(container)).trim().split('\n').slice(-5).join(' | ');
       throw new SetupError(
         `${this.options.image} was not ready (--ready ${describeReady(this.options.ready)}) within ${duration(this.options.readyTimeoutSeconds * 1000)}: does it listen on port ${this.options.port}?${tail ? ` Its last output: ${tail.slice(-300)}` : ' It printed nothing.'}`,
       );
     }
     if (this.options.tls)
       await checkCertificate(target, this.options.tls, `${this.options.image} on port ${this.options.port}`);
-    this.processesAtStart = (await this.processes()).length;
+    this.processesAtStart = (await processesIn(container)).length;
     Object.assign(this.facts, {
       runtime: 'docker',
       image: this.options.image,
@@ -170,11 +171,12 @@ export class ImageRuntime implements Runtime {
 
   /** Zombies that stay unreaped and processes beyond those at start, from `docker top` (ps on the host). */
   async leftovers(): Promise<Leftovers | null> {
-    if (!this.container) return null;
-    const processes = await this.processes();
+    const container = this.container;
+    if (!container) return null;
+    const processes = await processesIn(container);
     return {
       serverProcesses: processes.filter((p) => p.state !== 'Z').map(({ pid, state }) => ({ pid, state })),
-      zombies: await lastingZombies(processes, () => this.processes()),
+      zombies: await lastingZombies(processes, () => processesIn(container)),
       firstServerFds: null,
       lastServerFds: null,
       processesAtStart: this.processesAtStart,
@@ -217,27 +219,30 @@ export class ImageRuntime implements Runtime {
       );
     }
   }
+}
 
-  private async logs(): Promise<string> {
-    return demuxLogs(await this.container!.logs({ stdout: true, stderr: true }));
-  }
+/** The container's output so far, stdout and stderr. */
+async function logsOf(container: Docker.Container): Promise<string> {
+  return demuxLogs(await container.logs({ stdout: true, stderr: true }));
+}
 
-  private async alive(): Promise<void> {
-    const info = await this.container!.inspect();
-    if (!info.State.Running) {
-      const tail = (await this.logs()).trim().split('\n').slice(-5).join(' | ');
-      throw new SetupError(
-        `container from ${this.options.image} exited with code ${info.State.ExitCode} at start${tail ? `; its last output: ${tail.slice(-300)}` : ''}`,
-      );
-    }
+/** Resolves while the container runs; a container that exited fails the start with its last words. */
+async function running(container: Docker.Container, image: string): Promise<void> {
+  const info = await container.inspect();
+  if (!info.State.Running) {
+    const tail = (await logsOf(container)).trim().split('\n').slice(-5).join(' | ');
+    throw new SetupError(
+      `container from ${image} exited with code ${info.State.ExitCode} at start${tail ? `; its last output: ${tail.slice(-300)}` : ''}`,
+    );
   }
+}
 
-  private async processes(): Promise<{ pid: number; state: string }[]> {
-    const top = (await this.container!.top({ ps_args: '-o pid,stat' })) as { Titles: string[]; Processes: string[][] };
-    const pid = top.Titles.indexOf('PID');
-    const stat = top.Titles.indexOf('STAT');
-    return top.Processes.map((row) => ({ pid: Number(row[pid]), state: (row[stat] ?? '?').slice(0, 1) }));
-  }
+/** Every process of the container and its state letter, from `docker top` (ps on the host). */
+async function processesIn(container: Docker.Container): Promise<{ pid: number; state: string }[]> {
+  const top = (await container.top({ ps_args: '-o pid,stat' })) as { Titles: string[]; Processes: string[][] };
+  const pid = top.Titles.indexOf('PID');
+  const stat = top.Titles.indexOf('STAT');
+  return top.Processes.map((row) => ({ pid: Number(row[pid]), state: (row[stat] ?? '?').slice(0, 1) }));
 }
 
 function publishedTarget(info: Docker.ContainerInspectInfo, port: string, id: string): { host: string; port: number } {
