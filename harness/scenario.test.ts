@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { SetupError } from './errors.js';
 import type { LoadClients } from './load/clients.js';
 import type { LoadSink } from './load/recorder.js';
-import { restartRecord, type RestartRecord, type RestartRequest, type Runtime, SEES_ALL } from './runtime/runtime.js';
+import {
+  restartRecord,
+  type RestartRecord,
+  type RestartRequest,
+  type Runtime,
+  SEES_ALL,
+  type Started,
+} from './runtime/runtime.js';
 import { runScenario, type ScenarioOptions } from './scenario.js';
 import { recordOf } from './run-record.js';
 
@@ -19,8 +26,14 @@ class FakeRuntime implements Runtime {
   serving = 100;
   closed = false;
   constructor(private readonly hang = false) {}
-  async start() {
-    return { host: '127.0.0.1', port: 1, pid: this.serving };
+  async start(): Promise<Started> {
+    return {
+      target: { host: '127.0.0.1', port: 1, pid: this.serving },
+      restart: (request) => this.restart(request),
+      leftovers: async () => null,
+      netCounters: () => 'a fake has no kernel',
+      serverLog: async () => '',
+    };
   }
   async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
     const triggeredAt = Date.now();
@@ -42,15 +55,6 @@ class FakeRuntime implements Runtime {
       this.hang ? 124 : 0,
       this.hang ? `restart #${index} did not finish within 1 s` : null,
     );
-  }
-  async leftovers() {
-    return null;
-  }
-  netCounters() {
-    return 'a fake has no kernel';
-  }
-  async serverLog() {
-    return '';
   }
   async close() {
     this.closed = true;

@@ -25,7 +25,7 @@ import {
 import { type HarnessBucket, HarnessMonitor } from './load/harness-monitor.js';
 import { NetCounterLog, type NetCounterRecord } from './runtime/net-counters.js';
 import { parseServerLog, type ServerEnding } from './runtime/server-log.js';
-import type { Leftovers, RestartRecord, Runtime, Sight, Target } from './runtime/runtime.js';
+import type { Leftovers, RestartRecord, Runtime, Sight, Started, Target } from './runtime/runtime.js';
 import type { FleetRecord } from './runtime/runtime.js';
 import { type LoadChoice, type LoadMode, type LoadModel, modesOf, type OpenRates } from './load/modes.js';
 import { type ScheduleRecord, ScheduleRecorder } from './load/arrivals.js';
@@ -356,7 +356,7 @@ async function sendLongRequest(
 
 /** What the runtime can tell after the load: how each server ended, and (unless the run was cut short) what was left behind. */
 async function probeAfterRun(
-  runtime: Runtime,
+  started: Started,
   interrupted: boolean,
 ): Promise<Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'>> {
   const probed: Pick<ScenarioResult, 'servers' | 'serversError' | 'leftovers' | 'leftoversError'> = {
@@ -366,13 +366,13 @@ async function probeAfterRun(
     leftoversError: null,
   };
   try {
-    probed.servers = parseServerLog(await runtime.serverLog());
+    probed.servers = parseServerLog(await started.serverLog());
   } catch (error) {
     probed.serversError = `the servers' log could not be read: ${(error as Error).message}`;
   }
   if (interrupted) return probed;
   try {
-    probed.leftovers = await runtime.leftovers();
+    probed.leftovers = await started.leftovers();
   } catch (error) {
     probed.leftoversError = `the leftovers probe failed: ${(error as Error).message}`;
   }
@@ -391,8 +391,9 @@ export async function runScenario(
     ...(fault?.serverEnv ?? []),
     ...(options.restartSettings?.steer === false ? ['DRAIN_STEER=off'] : []),
   ];
-  const target = await runtime.start(serverEnv);
-  const counters = new NetCounterLog(runtime.netCounters());
+  const started = await runtime.start(serverEnv);
+  const target = started.target;
+  const counters = new NetCounterLog(started.netCounters());
   await counters.take('start');
   const { calibration, open, interrupted: cut } = await openRates(clients, options, target, hooks.signal);
   if (open) hooks.onRates?.(open);
@@ -435,7 +436,7 @@ export async function runScenario(
           ));
         }
         await counters.take(`before #${index}`);
-        const done = await runtime.restart({
+        const done = await started.restart({
           index,
           version: `v${index + 1}`,
           ...(faulty ? { tweak: fault.tweak, timeoutSeconds: fault.restartTimeoutSeconds } : {}),
@@ -471,7 +472,7 @@ export async function runScenario(
     load.tail.responses,
     stoppedAt,
   );
-  const probed = await probeAfterRun(runtime, interrupted !== undefined);
+  const probed = await probeAfterRun(started, interrupted !== undefined);
   return {
     options,
     runtime: { kind: runtime.kind, description: runtime.description, facts: runtime.facts, observes: runtime.observes },
@@ -507,7 +508,7 @@ export async function runScenario(
     ...probed,
     interrupted,
     identityNames: namesOf(options),
-    fleet: runtime.fleet?.() ?? null,
+    fleet: started.fleet?.() ?? null,
   };
 }
 

@@ -127,22 +127,28 @@ export interface Runtime {
   readonly observes: Sight;
   /** One line for the top of the output and the report. */
   readonly description: string;
-  /** Run parameters worth reporting (image, Node version, kernel, tcp_migrate_req, ...). */
+  /** Run parameters worth reporting (image, Node version, kernel, tcp_migrate_req, ...); complete once started. */
   readonly facts: Record<string, string>;
-  /** Starts the first server (with extra KEY=VALUE environment) and resolves once it is ready. */
-  start(serverEnv?: string[]): Promise<Target>;
-  /** Runs one restart with the runtime's strategy. */
+  /** Starts the first server (with extra KEY=VALUE environment) and resolves once it is ready, with what can then be done. */
+  start(serverEnv?: string[]): Promise<Started>;
+  /** Ends everything this runtime started, whether or not start() got through. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** A runtime whose first server is ready: what the scenario does with it. */
+export interface Started {
+  /** Where the load goes, and the first server's PID. */
+  readonly target: Target;
+  /** Runs one restart the runtime's way. */
   restart(request: RestartRequest): Promise<RestartRecord>;
   /** Processes, zombies and fds left after the run, where the runtime can see them; null elsewhere. Throws when the probe fails. */
   leftovers(): Promise<Leftovers | null>;
-  /** Where the servers' network namespace keeps its TCP counters (net-counters.ts), or why they cannot be read. Asked after start(). */
+  /** Where the servers' network namespace keeps its TCP counters (net-counters.ts), or why they cannot be read. */
   netCounters(): NetCounterSource | string;
   /** The servers' own log (server.log): JSON event lines of every server started. */
   serverLog(): Promise<string>;
   /** A fleet's orchestrator's account of its replicas over the run (swarm tasks); absent where one server is replaced. */
   fleet?(): FleetRecord;
-  /** Ends everything this runtime started. Safe to call more than once. */
-  close(): Promise<void>;
 }
 
 /** How a restart command ran under its time limit. */

@@ -22,12 +22,11 @@ import {
   type RestartRecord,
   type RestartRequest,
   type Runtime,
-  type Target,
+  type Started,
 } from '../runtime.js';
 import { demuxLogs, LABEL } from '../docker/engine.js';
 import { execIn } from '../docker/exec.js';
 import { containerNetCounters } from '../docker/container-net.js';
-import type { NetCounterSource } from '../net-counters.js';
 import { lastingZombies, type ScannedProcess } from '../zombies.js';
 
 /** Where the image keeps the scripts and listens. */
@@ -89,9 +88,6 @@ export class DockerRuntime implements Runtime {
   readonly observes: Sight = SEES_ALL;
   readonly facts: Record<string, string> = {};
   private container?: Docker.Container;
-  private firstServerFds = 0;
-  /** The container's init process, as the host sees it: its /proc/PID/net is the container's namespace. */
-  private hostPid = 0;
   private closed = false;
 
   constructor(
@@ -112,7 +108,7 @@ export class DockerRuntime implements Runtime {
     return this.container?.id;
   }
 
-  async start(serverEnv: string[] = []): Promise<Target> {
+  async start(serverEnv: string[] = []): Promise<Started> {
     const systemd = this.options.strategy.image === 'systemd';
     const container = await this.docker.createContainer({
       Image: this.image,
@@ -132,7 +128,8 @@ export class DockerRuntime implements Runtime {
     this.container = container;
     await container.start();
     const info = systemd ? await this.coldStartUnderSystemd(container, serverEnv) : await waitHealthy(container);
-    this.hostPid = info.State.Pid;
+    // The container's init process, as the host sees it: its /proc/PID/net is the container's namespace.
+    const hostPid = info.State.Pid;
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding)
       throw new SetupError(`container ${container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
@@ -143,7 +140,7 @@ export class DockerRuntime implements Runtime {
       `pid=$(${this.options.strategy.servingPidProbe}); echo "$pid"; node --version; uname -r; cat /proc/sys/net/ipv4/tcp_migrate_req; ls "/proc/$pid/fd" | wc -l`,
     ]);
     const [pid, node, kernel, migrate, fds] = probe.stdout.trim().split('\n');
-    this.firstServerFds = Number(fds);
+    const firstServerFds = Number(fds);
     Object.assign(this.facts, {
       runtime: 'docker',
       image: this.image,
@@ -152,12 +149,19 @@ export class DockerRuntime implements Runtime {
       kernel: kernel ?? 'unknown',
       tcp_migrate_req: migrate ?? 'unknown',
     });
-    return { host: '127.0.0.1', port: Number(binding.HostPort), pid: Number(pid) };
+    return {
+      target: { host: '127.0.0.1', port: Number(binding.HostPort), pid: Number(pid) },
+      restart: (request) => this.restart(container, request),
+      leftovers: () => this.leftovers(container, firstServerFds),
+      netCounters: () => containerNetCounters(hostPid),
+      serverLog: () => this.serverLog(container),
+    };
   }
 
-  async restart({ index, version, tweak, timeoutSeconds }: RestartRequest): Promise<RestartRecord> {
-    const container = this.container;
-    if (!container) throw new Error('restart() before start()');
+  private async restart(
+    container: Docker.Container,
+    { index, version, tweak, timeoutSeconds }: RestartRequest,
+  ): Promise<RestartRecord> {
     const strategy = this.options.strategy;
     const { argv, env } = restartCommandOf(strategy, APP_SCRIPTS, this.options.settings, tweak);
     const limitMs = (timeoutSeconds ?? this.options.restartTimeoutSeconds) * 1000;
@@ -182,17 +186,15 @@ export class DockerRuntime implements Runtime {
   }
 
   /** Reads /proc in the container: every process's state, and the last server's open fds. */
-  async leftovers(): Promise<Leftovers | null> {
-    const container = this.container;
-    if (!container) return null;
+  private async leftovers(container: Docker.Container, firstServerFds: number): Promise<Leftovers> {
     const { processes, lastServerFds } = await this.scanProcesses(container);
-    if (!Number.isInteger(this.firstServerFds)) throw new Error("the first server's fds were never counted");
+    if (!Number.isInteger(firstServerFds)) throw new Error("the first server's fds were never counted");
     return {
       serverProcesses: processes
         .filter((p) => p.cmdline.includes('dist/server/main.js'))
         .map(({ pid, state }) => ({ pid, state })),
       zombies: await lastingZombies(processes, async () => (await this.scanProcesses(container)).processes),
-      firstServerFds: this.firstServerFds,
+      firstServerFds,
       lastServerFds,
     };
   }
@@ -219,17 +221,8 @@ export class DockerRuntime implements Runtime {
     return { processes, lastServerFds };
   }
 
-  netCounters(): NetCounterSource | string {
-    return containerNetCounters(this.hostPid);
-  }
-
-  async serverLog(): Promise<string> {
-    if (!this.container) throw new Error('serverLog() before start()');
-    const { stdout, stderr, exitCode } = await execIn(this.container, [
-      'sh',
-      '-c',
-      this.options.strategy.serverLogProbe,
-    ]);
+  private async serverLog(container: Docker.Container): Promise<string> {
+    const { stdout, stderr, exitCode } = await execIn(container, ['sh', '-c', this.options.strategy.serverLogProbe]);
     if (exitCode !== 0) throw new Error(`reading the servers' log exited ${exitCode}: ${stderr.trim()}`);
     return stdout;
   }

@@ -16,14 +16,13 @@ import {
 } from '../../strategies/strategy.js';
 import {
   limitedRestart,
-  type Leftovers,
   RESTART_KILL_GRACE_MS,
   type RestartRecord,
   type RestartRequest,
   type Runtime,
   SEES_ALL,
   type Sight,
-  type Target,
+  type Started,
 } from '../runtime.js';
 
 export interface LocalOptions {
@@ -124,7 +123,7 @@ export class LocalRuntime implements Runtime {
     };
   }
 
-  async start(serverEnv: string[] = []): Promise<Target> {
+  async start(serverEnv: string[] = []): Promise<Started> {
     const port = this.options.inPrivateNetns ? 8080 : await freePort();
     this.env = {
       ...process.env,
@@ -144,14 +143,18 @@ export class LocalRuntime implements Runtime {
         `the first server did not start (exit ${first.exitCode}): ${why}; see ${join(this.stateDir, 'server.log')}`,
       );
     }
-    return { host: '127.0.0.1', port, pid: first.newPid };
-  }
-
-  async restart(request: RestartRequest): Promise<RestartRecord> {
-    return this.run(
-      request,
-      restartCommandOf(this.options.strategy, this.options.scriptsDir, this.options.settings, request.tweak),
-    );
+    return {
+      target: { host: '127.0.0.1', port, pid: first.newPid },
+      restart: (request) =>
+        this.run(
+          request,
+          restartCommandOf(this.options.strategy, this.options.scriptsDir, this.options.settings, request.tweak),
+        ),
+      // Orphaned servers here belong to whatever reaps this host's orphans, so nothing is judged.
+      leftovers: async () => null,
+      netCounters: () => this.netCounters(),
+      serverLog: async () => readFileSync(join(this.stateDir, 'server.log'), 'utf8'),
+    };
   }
 
   private async run(request: RestartRequest, command: TargetCommand): Promise<RestartRecord> {
@@ -175,22 +178,13 @@ export class LocalRuntime implements Runtime {
     return record;
   }
 
-  /** Orphaned servers here belong to whatever reaps this host's orphans, so nothing is judged. */
-  async leftovers(): Promise<Leftovers | null> {
-    return null;
-  }
-
-  netCounters(): NetCounterSource | string {
+  private netCounters(): NetCounterSource | string {
     if (!this.options.inPrivateNetns) return SHARED_NETNS;
     // The harness runs in the servers' namespace (netns-run.sh): its own view is theirs.
     return {
       describe: "the private network namespace's counters (/proc/self/net)",
       read: () => readNetCounters('/proc/self/net'),
     };
-  }
-
-  async serverLog(): Promise<string> {
-    return readFileSync(join(this.stateDir, 'server.log'), 'utf8');
   }
 
   async close(): Promise<void> {

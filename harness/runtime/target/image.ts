@@ -17,7 +17,6 @@ import { execIn } from '../docker/exec.js';
 import { demuxLogs, LABEL } from '../docker/engine.js';
 import { containerNetCounters } from '../docker/container-net.js';
 import { containerAddress, type Reach, reachFromHere } from '../docker/reach.js';
-import type { NetCounterSource } from '../net-counters.js';
 import { lastingZombies } from '../zombies.js';
 import {
   limitedRestart,
@@ -27,7 +26,7 @@ import {
   type RestartRequest,
   type Runtime,
   type Sight,
-  type Target,
+  type Started,
   USER_COMMAND,
 } from '../runtime.js';
 import { limitedRunOf, runHostCommand, said } from '../host-command.js';
@@ -68,8 +67,6 @@ export class ImageRuntime implements Runtime {
   readonly observes: Sight;
   readonly facts: Record<string, string> = {};
   private container?: Docker.Container;
-  private processesAtStart = 0;
-  private hostPid = 0;
   private closed = false;
   private readonly reach: Reach = reachFromHere();
 
@@ -89,7 +86,7 @@ export class ImageRuntime implements Runtime {
     return this.container?.id;
   }
 
-  async start(): Promise<Target> {
+  async start(): Promise<Started> {
     await this.ensureImage();
     const port = `${this.options.port}/tcp`;
     const container = await this.docker.createContainer({
@@ -107,7 +104,7 @@ export class ImageRuntime implements Runtime {
     await container.start();
     const id = container.id.slice(0, 12);
     const info = await container.inspect();
-    this.hostPid = info.State.Pid;
+    const hostPid = info.State.Pid;
     const target =
       this.reach === 'published' ? publishedTarget(info, port, id) : addressTarget(info, this.options.port, id);
     const ready = readyStrategy(
@@ -126,7 +123,7 @@ export class ImageRuntime implements Runtime {
     }
     if (this.options.tls)
       await checkCertificate(target, this.options.tls, `${this.options.image} on port ${this.options.port}`);
-    this.processesAtStart = (await processesIn(container)).length;
+    const processesAtStart = (await processesIn(container)).length;
     Object.assign(this.facts, {
       runtime: 'docker',
       image: this.options.image,
@@ -136,12 +133,21 @@ export class ImageRuntime implements Runtime {
       restart: this.options.restart,
       'restart runs': `in the ${this.options.restartOn}`,
     });
-    return { ...target, pid: UNKNOWN_PID };
+    return {
+      target: { ...target, pid: UNKNOWN_PID },
+      restart: (request) => this.restart(container, request),
+      leftovers: () => leftoversIn(container, processesAtStart),
+      netCounters: () =>
+        // The engine's PIDs are the host's; a gate in a container has its own.
+        this.reach === 'container-address'
+          ? "the gate runs in a container and cannot see the host's processes"
+          : containerNetCounters(hostPid),
+      // A user's server keeps its log its own way: the gate reads no exit lines.
+      serverLog: async () => '',
+    };
   }
 
-  async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
-    const container = this.container;
-    if (!container) throw new Error('restart() before start()');
+  private async restart(container: Docker.Container, { index, version }: RestartRequest): Promise<RestartRecord> {
     const limitMs = this.options.restartTimeoutSeconds * 1000;
     return limitedRestart({ index, strategy: USER_COMMAND, version, limitMs }, async (limit) => {
       if (this.options.restartOn === 'host') {
@@ -169,31 +175,6 @@ export class ImageRuntime implements Runtime {
     });
   }
 
-  /** Zombies that stay unreaped and processes beyond those at start, from `docker top` (ps on the host). */
-  async leftovers(): Promise<Leftovers | null> {
-    const container = this.container;
-    if (!container) return null;
-    const processes = await processesIn(container);
-    return {
-      serverProcesses: processes.filter((p) => p.state !== 'Z').map(({ pid, state }) => ({ pid, state })),
-      zombies: await lastingZombies(processes, () => processesIn(container)),
-      firstServerFds: null,
-      lastServerFds: null,
-      processesAtStart: this.processesAtStart,
-    };
-  }
-
-  /** A user's server keeps its log its own way: the gate reads no exit lines. */
-  netCounters(): NetCounterSource | string {
-    // The engine's PIDs are the host's; a gate in a container has its own.
-    if (this.reach === 'container-address') return "the gate runs in a container and cannot see the host's processes";
-    return containerNetCounters(this.hostPid);
-  }
-
-  async serverLog(): Promise<string> {
-    return '';
-  }
-
   async close(): Promise<void> {
     if (this.closed || !this.container) return;
     this.closed = true;
@@ -219,6 +200,18 @@ export class ImageRuntime implements Runtime {
       );
     }
   }
+}
+
+/** Zombies that stay unreaped and processes beyond those at start, from `docker top` (ps on the host). */
+async function leftoversIn(container: Docker.Container, processesAtStart: number): Promise<Leftovers> {
+  const processes = await processesIn(container);
+  return {
+    serverProcesses: processes.filter((p) => p.state !== 'Z').map(({ pid, state }) => ({ pid, state })),
+    zombies: await lastingZombies(processes, () => processesIn(container)),
+    firstServerFds: null,
+    lastServerFds: null,
+    processesAtStart,
+  };
 }
 
 /** The container's output so far, stdout and stderr. */

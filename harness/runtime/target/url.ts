@@ -15,7 +15,7 @@ import {
   type RestartRequest,
   type Runtime,
   type Sight,
-  type Target,
+  type Started,
   USER_COMMAND,
 } from '../runtime.js';
 import { limitedRunOf, runHostCommand } from '../host-command.js';
@@ -92,7 +92,7 @@ export class UrlRuntime implements Runtime {
     };
   }
 
-  async start(): Promise<Target> {
+  async start(): Promise<Started> {
     const host = this.options.url.hostname.replace(/^\[|\]$/g, '');
     const tls = this.options.tls;
     const port = Number(this.options.url.port || (tls ? 443 : 80));
@@ -110,28 +110,22 @@ export class UrlRuntime implements Runtime {
       throw error;
     }
     if (tls) await checkCertificate({ host, port }, tls, this.options.url.origin);
-    return { host, port, pid: UNKNOWN_PID };
+    return {
+      target: { host, port, pid: UNKNOWN_PID },
+      restart: (request) => this.restart(request),
+      leftovers: async () => null,
+      netCounters: () => URL_SIGHT.kernelCounters as string,
+      serverLog: async () => '',
+    };
   }
 
-  async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
+  private async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
     const limitMs = this.options.restartTimeoutSeconds * 1000;
     return limitedRestart({ index, strategy: USER_COMMAND, version, limitMs }, async (limit) =>
       limitedRunOf(
         await runHostCommand(this.options.restart, { TARGET_URL: this.options.url.href }, limit, RESTART_KILL_GRACE_MS),
       ),
     );
-  }
-
-  async leftovers(): Promise<null> {
-    return null;
-  }
-
-  netCounters(): string {
-    return URL_SIGHT.kernelCounters as string;
-  }
-
-  async serverLog(): Promise<string> {
-    return '';
   }
 
   async close(): Promise<void> {}

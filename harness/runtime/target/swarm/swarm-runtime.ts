@@ -22,7 +22,7 @@ import {
   type RestartRequest,
   type Runtime,
   type Sight,
-  type Target,
+  type Started,
   USER_COMMAND,
 } from '../../runtime.js';
 import { TaskFollower } from './tasks.js';
@@ -88,7 +88,7 @@ export class SwarmRuntime implements Runtime {
     this.description = `swarm service ${options.service}${options.url ? ` behind ${options.url.origin}` : ''} (updated on the host with: ${options.restart})`;
   }
 
-  async start(): Promise<Target> {
+  async start(): Promise<Started> {
     const service = await inspectService(this.docker, this.options.service);
     this.replicas = service.Spec?.Mode?.Replicated?.Replicas ?? null;
     const target = this.options.url ? urlTarget(this.options.url) : publishedTarget(service, this.options.service);
@@ -125,11 +125,18 @@ export class SwarmRuntime implements Runtime {
       restart: this.options.restart,
       'restart runs': 'on the host',
     });
-    return { ...target, pid: UNKNOWN_PID };
+    return {
+      target: { ...target, pid: UNKNOWN_PID },
+      restart: (request) => this.restart(request),
+      leftovers: async () => null,
+      netCounters: () => SWARM_SIGHT.kernelCounters as string,
+      serverLog: async () => '',
+      fleet: () => this.fleet(),
+    };
   }
 
   /** Runs the update command, then waits for the service to settle: the update over and every replaced task ended. */
-  async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
+  private async restart({ index, version }: RestartRequest): Promise<RestartRecord> {
     const limitMs = this.options.restartTimeoutSeconds * 1000;
     return limitedRestart({ index, strategy: USER_COMMAND, version, limitMs }, async (limit, triggeredAt) => {
       const run = await runHostCommand(
@@ -158,19 +165,7 @@ export class SwarmRuntime implements Runtime {
     });
   }
 
-  async leftovers(): Promise<null> {
-    return null;
-  }
-
-  netCounters(): string {
-    return SWARM_SIGHT.kernelCounters as string;
-  }
-
-  async serverLog(): Promise<string> {
-    return '';
-  }
-
-  fleet(): FleetRecord {
+  private fleet(): FleetRecord {
     return {
       orchestrator: 'swarm',
       service: this.options.service,
