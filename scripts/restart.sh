@@ -1,7 +1,7 @@
 #!/bin/sh
 # Zero-downtime restart of the reuseport-lab server.
 #
-# Contract (scripts/restart.test.ts proves each line):
+# Contract (scripts/restart.test.ts proves each line; 9 and 10 in restart-interrupted.test.ts):
 #   1. Only one restart runs at a time: flock(1) on $STATE_DIR/restart.lock,
 #      held for the script's life and released by the kernel however it ends.
 #      A second restart is refused (exit 3).
