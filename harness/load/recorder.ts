@@ -3,11 +3,11 @@
 // flight when the load stops. No budget is applied here: the slowest answers
 // and the ages of what was unanswered at stop are kept exactly (the tail), so
 // the verdict can apply any latency budget to the record, at the run or
-// later (checks/latency-budget.ts). Verdict and presentation read the
+// later (result/latency-budget.ts). Verdict and presentation read the
 // snapshot; they never touch the clients.
 import * as hdr from 'hdr-histogram-js';
 
-/** Why a request did not count as answered. `slow` and the `timeout`s at stop are the latency budget's (checks/latency-budget.ts). */
+/** Why a request did not count as answered. `slow` and the `timeout`s at stop are the latency budget's (result/latency-budget.ts); result/record.ts spells the same list for the document. */
 export type FailureCause =
   | 'connection_reset'
   | 'connection_refused'

@@ -8,6 +8,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { FAULT_NAMES } from '../faults.js';
 import { RESTART_EVENT_NAMES } from '../strategies/events.js';
+import type { FailureCause as RecordedCause } from '../load/recorder.js';
 
 export const RESULT_SCHEMA_VERSION = 6;
 
@@ -852,11 +853,18 @@ export interface Verdict {
 /** What a run measured: the document without its verdict. A saved record can be judged again. */
 export type RunRecord = Omit<ResultDocument, keyof Verdict>;
 
-/** The types of the record's parts, for the code that makes or reads them. */
-export type FailuresByCause = Static<typeof FailuresByCauseSchema>;
-export type FailureCause = Static<typeof CauseSchema>;
-export type RestartRecordSchema = Static<typeof RestartSchema>;
+/** The run's parameters, as the record keeps them. */
 export type RunParameters = Static<typeof ParametersSchema>;
+
+/** Why a request failed, as the document spells it: the recorder's causes, one for one. */
+export type FailureCause = Static<typeof CauseSchema>;
+// Fails to compile when the recorder's causes and the document's part ways.
+type _SameCauses = [RecordedCause] extends [FailureCause]
+  ? [FailureCause] extends [RecordedCause]
+    ? true
+    : never
+  : never;
+const _causesAgree: _SameCauses = true;
 
 /** Holds for any schema: its JSON is what `npm run schema` writes. */
 export const schemaJson = (schema: TSchema): string => `${JSON.stringify(schema, null, 2)}\n`;
