@@ -330,6 +330,52 @@ function startLoads(
   return { total, perMode, schedules, lane, perKind, streams, running };
 }
 
+/** Every recorder of a run: the total, then each lane's. */
+function recordersOf(loads: Loads): Recorder[] {
+  return [loads.total, ...loads.perMode.values(), ...(loads.lane ? [loads.lane] : []), ...loads.perKind];
+}
+
+/**
+ * What each lane measured, once the load stopped: the modes with their steady
+ * state and switchovers, the mix's kinds, the long lane, the streams.
+ */
+function laneResults(
+  loads: Loads,
+  options: ScenarioOptions,
+  times: {
+    startedAt: number;
+    stoppedAt: number;
+    warmup: { from: number; to: number };
+    windows: { index: number; from: number; to: number }[];
+  },
+): Pick<ScenarioResult, 'modes' | 'longLane' | 'requests' | 'stream'> {
+  const { startedAt, stoppedAt, warmup, windows } = times;
+  return {
+    modes: [...loads.perMode].map(([mode, recorder]) => ({
+      mode,
+      load: recorder.snapshot(),
+      schedule: loads.schedules.get(mode)?.record() ?? null,
+      steady: recorder.window(warmup.from, warmup.to),
+      switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
+    })),
+    longLane:
+      loads.lane && options.longLane
+        ? { ...options.longLane, load: loads.lane.snapshot(), latency: loads.lane.window(startedAt, stoppedAt).latency }
+        : null,
+    requests: options.requests
+      ? options.requests.map((kind, index) => ({
+          kind,
+          load: loads.perKind[index]!.snapshot(),
+          latency: loads.perKind[index]!.window(startedAt, stoppedAt).latency,
+        }))
+      : null,
+    stream:
+      loads.streams && options.stream
+        ? { kind: options.stream.kind, path: options.stream.path, ...loads.streams.record() }
+        : null,
+  };
+}
+
 /**
  * The fault's long request, sent on a connection the server has already
  * accepted and given a moment to start on, before the restart begins.
@@ -400,15 +446,8 @@ export async function runScenario(
   const startedAt = Date.now();
   const monitor = new HarnessMonitor(options.bucketMs, startedAt);
   monitor.start();
-  const {
-    total,
-    perMode,
-    schedules,
-    lane,
-    perKind,
-    streams,
-    running: loads,
-  } = startLoads(clients, options, target, startedAt, open, !cut);
+  const loads = startLoads(clients, options, target, startedAt, open, !cut);
+  const { total, running } = loads;
   hooks.onRecorder?.(total);
 
   const restarts: RestartRecord[] = [];
@@ -421,7 +460,7 @@ export async function runScenario(
       await sleep(options.warmupMs, undefined, { signal: hooks.signal });
       const unusable = hooks.afterWarmup?.(total.snapshot());
       if (unusable) {
-        await Promise.all(loads.map((load) => load.stop()));
+        await Promise.all(running.map((load) => load.stop()));
         throw new SetupError(unusable);
       }
       for (let index = 1; index <= options.restarts; index++) {
@@ -459,8 +498,8 @@ export async function runScenario(
 
   // Buckets end when the load is told to stop: stragglers count, but draw no rate.
   const stoppedAt = Date.now();
-  for (const recorder of [total, ...perMode.values(), ...(lane ? [lane] : []), ...perKind]) recorder.end(stoppedAt);
-  await Promise.all(loads.map((load) => load.stop()));
+  for (const recorder of recordersOf(loads)) recorder.end(stoppedAt);
+  await Promise.all(running.map((load) => load.stop()));
   monitor.stop();
   await counters.take('end');
   if (slowRequest && faultRecord) faultRecord.slowRequest = await slowRequest;
@@ -479,26 +518,7 @@ export async function runScenario(
     target,
     load,
     calibration,
-    modes: [...perMode].map(([mode, recorder]) => ({
-      mode,
-      load: recorder.snapshot(),
-      schedule: schedules.get(mode)?.record() ?? null,
-      steady: recorder.window(warmup.from, warmup.to),
-      switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
-    })),
-    longLane:
-      lane && options.longLane
-        ? { ...options.longLane, load: lane.snapshot(), latency: lane.window(startedAt, stoppedAt).latency }
-        : null,
-    requests: options.requests
-      ? options.requests.map((kind, index) => ({
-          kind,
-          load: perKind[index]!.snapshot(),
-          latency: perKind[index]!.window(startedAt, stoppedAt).latency,
-        }))
-      : null,
-    stream:
-      streams && options.stream ? { kind: options.stream.kind, path: options.stream.path, ...streams.record() } : null,
+    ...laneResults(loads, options, { startedAt, stoppedAt, warmup, windows }),
     steady: total.window(warmup.from, warmup.to),
     switchovers: windows.map((w) => ({ ...w, stats: total.window(w.from, w.to) })),
     restarts,

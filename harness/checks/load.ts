@@ -2,14 +2,15 @@
 // no switchover stalled, and every request written is accounted for. They
 // need nothing from the runtime but the load itself.
 import { evidenceText, restartAt, restartsWhere } from '../evidence.js';
-import { MODE_NAMES, modesOf, type LoadMode } from '../load/modes.js';
+import { MODE_NAMES, type LoadMode } from '../load/modes.js';
 import { type Bucket, bucketIndex, causesText, type LatencySummary } from '../load/recorder.js';
 import type { ScheduleRecord } from '../load/arrivals.js';
 import { isIdempotent } from '../load/request-mix.js';
 import type { Ending, StreamKind } from '../load/stream-lane.js';
 import type { RunRecord } from '../result/document.js';
+import { countedApart, endedGracefully, type Ledger, lanesOf, lanesOfKind, streamFigures } from '../result/lanes.js';
 import { warmupWindow } from '../strategies/timeline.js';
-import type { CheckDefinition } from './check.js';
+import type { CheckDefinition, Judgement } from './check.js';
 import { plainMs as ms } from '../format.js';
 
 /** Each load mode must answer at least this many requests, or the load did not run. */
@@ -51,17 +52,6 @@ export function endingText(kind: StreamKind, ending: Ending): string {
     case 'error':
       return 'failed to open';
   }
-}
-
-/**
- * The ends a server means and says: SSE's end of the response after a whole
- * event; a WebSocket close frame saying the server is going (1001), restarting
- * (1012) or done (1000). An EOF, a reset, or a close for an error is a stream
- * the restart broke, even when the client came back.
- */
-export function endedGracefully(kind: StreamKind, ending: Ending): boolean {
-  if (kind === 'sse') return ending.how === 'end';
-  return ending.how === 'close' && (ending.code === 1000 || ending.code === 1001 || ending.code === 1012);
 }
 
 /** One load mode's figures, with the run's clock (every mode shares it). */
@@ -189,16 +179,15 @@ export const LOAD_CHECKS: CheckDefinition[] = [
     name: 'the load ran',
     needs: [],
     judge: (run) => {
-      const modes = modesOf(run.parameters.load);
-      const answered = (mode: LoadMode) => modeLoad(run, mode).answered;
-      const thin = modes.filter((mode) => answered(mode) < MIN_ANSWERED_PER_MODE);
+      const modes = lanesOfKind(run, 'mode');
+      const thin = modes.filter((lane) => lane.ledger.answered < MIN_ANSWERED_PER_MODE);
       return [
         {
           passed: thin.length === 0,
           detail:
             thin.length === 0
-              ? modes.map((mode) => `${MODE_NAMES[mode]}: ${answered(mode)} answered`).join('; ')
-              : `the load did not run: ${thin.map((mode) => `${MODE_NAMES[mode]} answered only ${answered(mode)} requests (at least ${MIN_ANSWERED_PER_MODE} needed)`).join('; ')}`,
+              ? modes.map((lane) => `${lane.label}: ${lane.ledger.answered} answered`).join('; ')
+              : `the load did not run: ${thin.map((lane) => `${lane.label} answered only ${lane.ledger.answered} requests (at least ${MIN_ANSWERED_PER_MODE} needed)`).join('; ')}`,
         },
       ];
     },
@@ -252,7 +241,7 @@ export const LOAD_CHECKS: CheckDefinition[] = [
         : `no stall during a switchover (no ${STALL_WINDOW_MS} ms below ${Math.round(run.parameters.stallFloor * 100)}% of the warm-up rate)`,
     needs: [],
     judge: (run) => {
-      const modes = modesOf(run.parameters.load);
+      const modes = lanesOfKind(run, 'mode').map((lane) => lane.mode);
       const lines: string[] = [];
       for (const mode of modes) {
         const found = stalls(run, mode);
@@ -284,139 +273,88 @@ export const LOAD_CHECKS: CheckDefinition[] = [
   },
   {
     id: 'long-lane',
-    name: (run) => `no long request cut at a restart (${run.longLane?.connections} × ${run.longLane?.path})`,
+    name: 'no long request cut at a restart',
     needs: [],
     // A lane only where the run had one (--long, or a fault that brings it).
-    judge: (run) => {
-      const lane = run.longLane;
-      if (!lane) return [];
-      const latency = lane.latency ? `, p50 ${ms(lane.latency.p50)}, max ${ms(lane.latency.max)}` : '';
-      if (lane.failed === 0) {
-        const passed = lane.answered > 0;
-        return [
-          {
+    judge: (run) =>
+      lanesOfKind(run, 'long').map(({ record: lane }) => {
+        const name = `no long request cut at a restart (${lane.connections} × ${lane.path})`;
+        const latency = lane.latency ? `, p50 ${ms(lane.latency.p50)}, max ${ms(lane.latency.max)}` : '';
+        if (lane.failed === 0) {
+          const passed = lane.answered > 0;
+          return {
+            name,
             passed,
             detail: passed
               ? `${lane.answered} long requests answered, none cut${latency}`
               : `no long request was answered: the lane did not run (${lane.inFlightAtStop} in flight at stop)`,
-          },
-        ];
-      }
-      const causes = causesText(lane.failuresByCause);
-      const cutAt = restartsWhere(
-        run,
-        { buckets: lane.buckets, bucketMs: run.bucketMs },
-        (b) => (b.failures.cut_in_flight ?? 0) > 0,
-      );
-      const where = cutAt.length ? `; cut at restart ${cutAt.map((i) => `#${i}`).join(', ')}` : '';
-      return [
-        {
+          };
+        }
+        const causes = causesText(lane.failuresByCause);
+        const cutAt = restartsWhere(
+          run,
+          { buckets: lane.buckets, bucketMs: run.bucketMs },
+          (b) => (b.failures.cut_in_flight ?? 0) > 0,
+        );
+        const where = cutAt.length ? `; cut at restart ${cutAt.map((i) => `#${i}`).join(', ')}` : '';
+        return {
+          name,
           passed: false,
           detail: `${lane.failed} of ${lane.written} long requests failed (${causes})${where}; ${lane.answered} answered${latency}${cutAt.length ? `. ${evidenceText(run, cutAt)}` : ''}`,
-        },
-      ];
-    },
+        };
+      }),
   },
   {
     id: 'request-mix',
-    name: (run) => `every kind of request answered, none failed (${run.requests?.map((k) => k.name).join(', ')})`,
+    name: 'every kind of request answered, none failed',
     needs: [],
-    // Only with a mix (--request, requests); the totals are judged by zero-failed-requests.
-    judge: (run) => {
-      const kinds = run.requests;
-      if (!kinds) return [];
-      const figures = kinds.map(
-        (k) =>
-          `${k.name}: ${k.answered} answered, ${k.failed} failed${k.failed ? ` (${causesText(k.failuresByCause)})` : ''}${k.latency ? `, p99 ${ms(k.latency.p99)}` : ''}`,
-      );
-      const problems = [
-        ...kinds.filter((k) => k.answered === 0).map((k) => `${k.name} was never answered`),
-        // A lost GET can be sent again; a lost POST leaves its client not knowing whether it was applied.
-        ...kinds
-          .filter((k) => k.failed > 0 && !isIdempotent(k.method))
-          .map(
-            (k) =>
-              `${k.failed} ${k.name} failed, and ${k.method} is not idempotent: a client cannot tell whether it was applied, nor safely send it again`,
-          ),
-        ...kinds.filter((k) => k.failed > 0 && isIdempotent(k.method)).map((k) => `${k.failed} ${k.name} failed`),
-      ];
-      return [
-        {
-          passed: problems.length === 0,
-          detail: problems.length ? `${problems.join('; ')}. ${figures.join('; ')}` : figures.join('; '),
-        },
-      ];
-    },
+    // One judgement per kind of a mix (--request, requests), so that every view lists the kind that failed;
+    // the totals are judged by zero-failed-requests.
+    judge: (run) =>
+      lanesOfKind(run, 'request').map(({ record: k }) => {
+        const causes = k.failed ? ` (${causesText(k.failuresByCause)})` : '';
+        const figures = `${k.answered} answered, ${k.failed} failed${causes}${k.latency ? `, p99 ${ms(k.latency.p99)}` : ''}`;
+        const problem =
+          k.answered === 0
+            ? `${k.name} was never answered`
+            : k.failed === 0
+              ? null
+              : // A lost GET can be sent again; a lost POST leaves its client not knowing whether it was applied.
+                isIdempotent(k.method)
+                ? `${k.failed} ${k.name} failed`
+                : `${k.failed} ${k.name} failed, and ${k.method} is not idempotent: a client cannot tell whether it was applied, nor safely send it again`;
+        return {
+          name: `every ${k.name} answered, none failed (weight ${k.weight})`,
+          passed: problem === null,
+          detail: problem ? `${problem}. ${figures}` : figures,
+        };
+      }),
   },
   {
     id: 'streams',
-    name: (run) =>
-      `every stream ended gracefully and was back within ${ms(run.parameters.latencyBudgetMs)}, no message lost (${run.stream?.connections} × ${run.stream?.kind}:${run.stream?.path})`,
+    name: 'every stream ended gracefully, no message lost',
     needs: [],
     // A stream lane only where the run had one (--stream).
-    judge: (run) => {
-      const stream = run.stream;
-      if (!stream) return [];
-      const budget = run.parameters.latencyBudgetMs;
-      const said = (b: Ending) => endingText(stream.kind, b);
-      const byHow = new Map<string, number>();
-      for (const b of stream.breaks) byHow.set(said(b), (byHow.get(said(b)) ?? 0) + 1);
-      const hows = [...byHow].map(([how, n]) => `${n} ${how}`);
-      const back = stream.breaks.flatMap((b) => (b.backAfterMs === null ? [] : [b.backAfterMs])).sort((a, b) => a - b);
-      const lost = stream.lostInStream + stream.breaks.reduce((n, b) => n + b.lost, 0);
-      const duplicated = stream.duplicatedInStream + stream.breaks.reduce((n, b) => n + b.duplicated, 0);
-      const late = stream.breaks.filter((b) => b.backAfterMs === null || b.backAfterMs > budget);
-      const summary =
-        `${stream.events} ${stream.kind === 'ws' ? 'messages' : 'events'}; ${stream.breaks.length ? `${stream.breaks.length} ended (${hows.join(', ')})` : 'none ended'}` +
-        (back.length ? `, back after p50 ${ms(back[Math.floor(back.length / 2)]!)}, max ${ms(back.at(-1)!)}` : '') +
-        `; ${lost} lost, ${duplicated} seen twice` +
-        (stream.unnumbered ? ` (${stream.unnumbered} without a number: loss not judged for them)` : '');
-      // A stream seen to end after a switchover's window (a client under load reads an EOF late) is named after that restart.
-      const when = (b: (typeof stream.breaks)[number]) => {
-        const during = restartAt(run, b.at);
-        const after = during ? undefined : run.switchovers.filter((w) => w.from <= b.at).at(-1)?.index;
-        return `at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${during ? ` in restart #${during}` : after ? ` after restart #${after}` : ''}`;
-      };
-      const ended = (b: (typeof stream.breaks)[number]) => `a stream that ended (${said(b)}) ${when(b)}`;
-      const problems = [
-        ...(stream.events === 0 ? ['nothing was received: the stream lane did not run'] : []),
-        ...stream.breaks
-          .filter((b) => !endedGracefully(stream.kind, b))
-          .map(
-            (b) =>
-              `a stream ended without a graceful ${stream.kind === 'ws' ? 'close' : 'end'} (${said(b)}) ${when(b)}`,
-          ),
-        ...late.map(
-          (b) =>
-            `${ended(b)} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`,
-        ),
-        ...stream.breaks
-          .filter((b) => b.lost || b.duplicated)
-          .map(
-            (b) =>
-              `${ended(b)} came back with ${[b.lost ? `${b.lost} ids lost` : '', b.duplicated ? `${b.duplicated} ids again` : ''].filter(Boolean).join(' and ')}`,
-          ),
-      ];
-      const passed = problems.length === 0 && lost === 0 && duplicated === 0;
-      return [{ passed, detail: problems.length ? `${problems.join('; ')}. ${summary}` : summary }];
-    },
+    judge: (run) => lanesOfKind(run, 'stream').map(({ record: stream }) => judgeStreams(run, stream)),
   },
   {
     id: 'accounting',
     name: 'every request accounted for',
     needs: [],
     judge: (run) => {
-      type Ledger = { written: number; answered: number; failed: number; inFlightAtStop: number };
       // In the open model a request counts from when it fell due, sent or still waiting for a connection.
       const counted = schedulesOfRun(run) ? 'due' : 'written';
       const ledger = (name: string, l: Ledger, as = counted) => ({
         ok: l.written === l.answered + l.failed + l.inFlightAtStop,
         text: `${name}: ${l.written} ${as} = ${l.answered} answered + ${l.failed} failed + ${l.inFlightAtStop} in flight at stop`,
       });
-      const lane = run.longLane ? [ledger('long lane', run.longLane, 'written')] : [];
       const ledgers = [
-        ...modesOf(run.parameters.load).map((mode) => ledger(MODE_NAMES[mode], modeLoad(run, mode))),
-        ...lane,
+        // The long lane writes each request when it sends it, whatever the model.
+        ...lanesOf(run)
+          .filter(countedApart)
+          .map((lane) =>
+            lane.kind === 'long' ? ledger('long lane', lane.ledger, 'written') : ledger(lane.label, lane.ledger),
+          ),
         ledger('all', run),
       ];
       return [
@@ -428,3 +366,51 @@ export const LOAD_CHECKS: CheckDefinition[] = [
     },
   },
 ];
+
+/** The stream lane: every stream ended as a server means to end one, was back within the budget, lost nothing. */
+function judgeStreams(run: RunRecord, stream: NonNullable<RunRecord['stream']>): Judgement {
+  const budget = run.parameters.latencyBudgetMs;
+  const said = (b: Ending) => endingText(stream.kind, b);
+  const byHow = new Map<string, number>();
+  for (const b of stream.breaks) byHow.set(said(b), (byHow.get(said(b)) ?? 0) + 1);
+  const hows = [...byHow].map(([how, n]) => `${n} ${how}`);
+  const back = stream.breaks.flatMap((b) => (b.backAfterMs === null ? [] : [b.backAfterMs])).sort((a, b) => a - b);
+  const { lost, duplicated } = streamFigures(stream);
+  const late = stream.breaks.filter((b) => b.backAfterMs === null || b.backAfterMs > budget);
+  const summary =
+    `${stream.events} ${stream.kind === 'ws' ? 'messages' : 'events'}; ${stream.breaks.length ? `${stream.breaks.length} ended (${hows.join(', ')})` : 'none ended'}` +
+    (back.length ? `, back after p50 ${ms(back[Math.floor(back.length / 2)]!)}, max ${ms(back.at(-1)!)}` : '') +
+    `; ${lost} lost, ${duplicated} seen twice` +
+    (stream.unnumbered ? ` (${stream.unnumbered} without a number: loss not judged for them)` : '');
+  // A stream seen to end after a switchover's window (a client under load reads an EOF late) is named after that
+  // restart.
+  const when = (b: (typeof stream.breaks)[number]) => {
+    const during = restartAt(run, b.at);
+    const after = during ? undefined : run.switchovers.filter((w) => w.from <= b.at).at(-1)?.index;
+    return `at ${((b.at - run.startedAt) / 1000).toFixed(2)} s${during ? ` in restart #${during}` : after ? ` after restart #${after}` : ''}`;
+  };
+  const ended = (b: (typeof stream.breaks)[number]) => `a stream that ended (${said(b)}) ${when(b)}`;
+  const problems = [
+    ...(stream.events === 0 ? ['nothing was received: the stream lane did not run'] : []),
+    ...stream.breaks
+      .filter((b) => !endedGracefully(stream.kind, b))
+      .map(
+        (b) => `a stream ended without a graceful ${stream.kind === 'ws' ? 'close' : 'end'} (${said(b)}) ${when(b)}`,
+      ),
+    ...late.map(
+      (b) =>
+        `${ended(b)} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`,
+    ),
+    ...stream.breaks
+      .filter((b) => b.lost || b.duplicated)
+      .map(
+        (b) =>
+          `${ended(b)} came back with ${[b.lost ? `${b.lost} ids lost` : '', b.duplicated ? `${b.duplicated} ids again` : ''].filter(Boolean).join(' and ')}`,
+      ),
+  ];
+  return {
+    name: `every stream ended gracefully and was back within ${ms(budget)}, no message lost (${stream.connections} × ${stream.kind}:${stream.path})`,
+    passed: problems.length === 0 && lost === 0 && duplicated === 0,
+    detail: problems.length ? `${problems.join('; ')}. ${summary}` : summary,
+  };
+}

@@ -1,10 +1,10 @@
 // The gallery table: per example, what each load mode lost per restart, and
 // how long each switchover took, from the gate's result.json.
-import { endedGracefully } from '../checks/load.js';
 import { spread, type Spread } from '../compare/rows.js';
 import type { LoadMode } from '../load/modes.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import type { ResultDocument } from '../result/document.js';
+import { lanesOfKind, streamFigures } from '../result/lanes.js';
 
 export interface GalleryRow {
   example: string;
@@ -48,6 +48,9 @@ export function foreignSwitchoverTimes(doc: ResultDocument): number[] {
 }
 
 export function galleryRow(example: string, doc: ResultDocument): GalleryRow {
+  const long = lanesOfKind(doc, 'long')[0]?.record;
+  const stream = lanesOfKind(doc, 'stream')[0]?.record;
+  const streamEnds = stream ? streamFigures(stream) : null;
   return {
     example,
     restart: doc.parameters.server?.restart ?? doc.parameters.strategy,
@@ -55,25 +58,19 @@ export function galleryRow(example: string, doc: ResultDocument): GalleryRow {
     inconclusive: doc.inconclusive,
     restarts: doc.restarts.length,
     failed: Object.fromEntries(
-      doc.modes.map((m) => [m.mode, { failed: m.failed, causes: m.failuresByCause as Record<string, number> }]),
+      lanesOfKind(doc, 'mode').map(({ mode, ledger }) => [
+        mode,
+        { failed: ledger.failed, causes: ledger.failuresByCause as Record<string, number> },
+      ]),
     ),
     switchoverMs: spread(foreignSwitchoverTimes(doc)),
-    longLane: doc.longLane
-      ? {
-          path: doc.longLane.path,
-          written: doc.longLane.written,
-          cut: doc.longLane.failuresByCause.cut_in_flight ?? 0,
-          failed: doc.longLane.failed,
-        }
+    longLane: long
+      ? { path: long.path, written: long.written, cut: long.failuresByCause.cut_in_flight ?? 0, failed: long.failed }
       : null,
-    stream: doc.stream
-      ? {
-          kind: doc.stream.kind,
-          ended: doc.stream.breaks.length,
-          notGraceful: doc.stream.breaks.filter((b) => !endedGracefully(doc.stream!.kind, b)).length,
-          lost: doc.stream.lostInStream + doc.stream.breaks.reduce((n, b) => n + b.lost, 0),
-        }
-      : null,
+    stream:
+      stream && streamEnds
+        ? { kind: stream.kind, ended: stream.breaks.length, notGraceful: streamEnds.notGraceful, lost: streamEnds.lost }
+        : null,
     failedChecks: doc.checks.filter((c) => !c.passed).map((c) => c.id),
   };
 }

@@ -1,6 +1,7 @@
 // CI views: a Markdown summary (for $GITHUB_STEP_SUMMARY or a PR comment)
-// and JUnit XML (pass/fail per check and per restart, for any CI).
-import { causesText } from '../load/recorder.js';
+// and JUnit XML (pass/fail per check and per restart, for any CI). They
+// render the checks' judgements and never judge: a check that judges each
+// instance on its own (a kind of a request mix) is a testcase per instance.
 import type { ResultDocument } from '../result/document.js';
 import { harnessText, kernelText, listenerText } from '../evidence.js';
 import { forMarkdownCell, forXml } from './safe-text.js';
@@ -53,17 +54,6 @@ export function junitXml(doc: ResultDocument): string {
       failure: c.passed || c.inconclusive ? undefined : c.detail,
       error: c.inconclusive ? c.detail : undefined,
       skipped: c.skipped ? c.detail : undefined,
-    })),
-    // Each kind of a request mix on its own, so a CI's test view lists the kind that failed.
-    ...(doc.requests ?? []).map((k) => ({
-      name: `requests ${k.name} (weight ${k.weight}): ${k.answered} answered`,
-      id: 'request-mix',
-      failure:
-        k.failed > 0
-          ? `${k.failed} of ${k.written} failed (${causesText(k.failuresByCause)})`
-          : k.answered === 0
-            ? 'never answered'
-            : undefined,
     })),
     ...switchovers(doc).map((s) => ({
       name: `restart #${s.index} ${s.oldPid ?? '?'} -> ${s.newPid ?? '?'}`,

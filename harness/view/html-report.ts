@@ -5,7 +5,7 @@ import { failuresSpec, harnessSpec, identityLabel, latencySpec, pidShareSpec, ra
 import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 import type { ResultDocument } from '../result/document.js';
 import { switchovers } from './switchover.js';
-import { MODE_NAMES } from '../load/modes.js';
+import { lanesOf } from '../result/lanes.js';
 import { causesText } from '../load/recorder.js';
 import { pidChartSkipped } from '../verdict.js';
 import { count, ms } from '../format.js';
@@ -128,41 +128,24 @@ ${table(
 <p class="muted">Reused keep-alive connections and a new connection per request fail differently: a draining server ends the first, a closed listener refuses or resets the second.</p>
 ${table(
   ['load', 'written', 'answered', 'failed', 'in flight at stop', 'steady p99', 'steady max'],
-  [
-    ...doc.modes.map((m) => [
-      MODE_NAMES[m.mode],
-      count(m.written),
-      count(m.answered),
-      failedText(m),
-      count(m.inFlightAtStop),
-      ms(m.steady.latency?.p99),
-      ms(m.steady.latency?.max),
-    ]),
-    // Each kind of a request mix, over both modes: its latency is that of the whole run (a kind keeps no windows).
-    ...(doc.requests ?? []).map((k) => [
-      `${k.name} ×${k.weight}`,
-      count(k.written),
-      count(k.answered),
-      failedText(k),
-      count(k.inFlightAtStop),
-      ms(k.latency?.p99),
-      ms(k.latency?.max),
-    ]),
-    // The long lane: its latency is that of the whole run (its requests are long on purpose, there is no steady state to speak of).
-    ...(doc.longLane
+  // A mode's latency is its steady state; a mix kind's and the long lane's that of the whole run (they keep no
+  // windows, and the long lane's requests are long on purpose). A stream lane counts no requests: its check and
+  // the terminal tell it.
+  lanesOf(doc).flatMap((lane) =>
+    lane.ledger
       ? [
           [
-            `long requests (${doc.longLane.connections} × ${doc.longLane.path})`,
-            count(doc.longLane.written),
-            count(doc.longLane.answered),
-            failedText(doc.longLane),
-            count(doc.longLane.inFlightAtStop),
-            ms(doc.longLane.latency?.p99),
-            ms(doc.longLane.latency?.max),
+            lane.label,
+            count(lane.ledger.written),
+            count(lane.ledger.answered),
+            failedText(lane.ledger),
+            count(lane.ledger.inFlightAtStop),
+            ms(lane.latency?.p99),
+            ms(lane.latency?.max),
           ],
         ]
-      : []),
-  ],
+      : [],
+  ),
 )}
 <h2>Responses per ${doc.identityNames ? 'replica' : 'PID'}</h2>
 ${table(

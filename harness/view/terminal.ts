@@ -4,12 +4,11 @@
 // theirs reaches the terminal.
 import chalk from 'chalk';
 import { evidenceOf, harnessText, HARNESS_STALL_MS, kernelText, listenerText } from '../evidence.js';
-import { MODE_NAMES } from '../load/modes.js';
 import { causesText, type LatencySummary, type Recorder } from '../load/recorder.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import type { ResultDocument } from '../result/document.js';
+import { type Lane, lanesOf, type Ledger, streamFigures } from '../result/lanes.js';
 import { timelineOf } from '../strategies/timeline.js';
-import { endedGracefully } from '../checks/load.js';
 import { pidChartSkipped } from '../verdict.js';
 import { toRows } from './histogram.js';
 import { FLEET_COLUMNS, fleetRows } from './fleet.js';
@@ -70,6 +69,23 @@ export function startProgress(
   };
 }
 
+const failedText = (ledger: Ledger) =>
+  ledger.failed ? chalk.red(`${count(ledger.failed)} failed (${causesText(ledger.failuresByCause)})`) : '0 failed';
+
+/** One lane's line under "Load, per mode": a mix's kinds indented under the modes that carry them. */
+function laneLine(lane: Lane): string {
+  const label = (lane.kind === 'request' ? `  ${lane.label}` : lane.label).padEnd(27);
+  if (lane.kind === 'stream') {
+    const { kind, breaks, events } = lane.record;
+    const { lost, notGraceful: broken } = streamFigures(lane.record);
+    const ended = `${breaks.length} ended${broken ? chalk.red(` (${broken} not gracefully)`) : ''}`;
+    return `${label} ${count(events).padStart(9)} ${kind === 'ws' ? 'messages' : 'events'}, ${ended}, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`;
+  }
+  const { answered, inFlightAtStop } = lane.ledger;
+  const when = lane.kind === 'mode' ? 'steady ' : '';
+  return `${label} ${count(answered).padStart(9)} answered, ${failedText(lane.ledger)}, ${inFlightAtStop} in flight at stop; ${when}${latency(lane.latency)}`;
+}
+
 /** Renders the PID histogram, the restarts and the verdict of a result document as text. */
 export function renderSummary(doc: ResultDocument): string {
   const lines: string[] = [];
@@ -112,40 +128,7 @@ export function renderSummary(doc: ResultDocument): string {
   }
 
   lines.push('', chalk.bold('Load, per mode'));
-  for (const load of doc.modes) {
-    const failed = load.failed
-      ? chalk.red(`${count(load.failed)} failed (${causesText(load.failuresByCause)})`)
-      : '0 failed';
-    lines.push(
-      `  ${MODE_NAMES[load.mode].padEnd(27)} ${count(load.answered).padStart(9)} answered, ${failed}, ${load.inFlightAtStop} in flight at stop; steady ${latency(load.steady.latency)}`,
-    );
-  }
-  for (const kind of doc.requests ?? []) {
-    const failed = kind.failed
-      ? chalk.red(`${count(kind.failed)} failed (${causesText(kind.failuresByCause)})`)
-      : '0 failed';
-    lines.push(
-      `  ${`  ${kind.name} ×${kind.weight}`.padEnd(27)} ${count(kind.answered).padStart(9)} answered, ${failed}, ${kind.inFlightAtStop} in flight at stop; ${latency(kind.latency)}`,
-    );
-  }
-  const lane = doc.longLane;
-  if (lane) {
-    const failed = lane.failed
-      ? chalk.red(`${count(lane.failed)} failed (${causesText(lane.failuresByCause)})`)
-      : '0 failed';
-    lines.push(
-      `  ${`long requests (${lane.connections} × ${lane.path})`.padEnd(27)} ${count(lane.answered).padStart(9)} answered, ${failed}, ${lane.inFlightAtStop} in flight at stop; ${latency(lane.latency)}`,
-    );
-  }
-  if (doc.stream) {
-    const { kind, breaks } = doc.stream;
-    const lost = doc.stream.lostInStream + breaks.reduce((n, b) => n + b.lost, 0);
-    const broken = breaks.filter((b) => !endedGracefully(kind, b)).length;
-    const ended = `${breaks.length} ended${broken ? chalk.red(` (${broken} not gracefully)`) : ''}`;
-    lines.push(
-      `  ${`streams (${doc.stream.connections} × ${kind}:${doc.stream.path})`.padEnd(27)} ${count(doc.stream.events).padStart(9)} ${kind === 'ws' ? 'messages' : 'events'}, ${ended}, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`,
-    );
-  }
+  for (const lane of lanesOf(doc)) lines.push(`  ${laneLine(lane)}`);
 
   lines.push('', chalk.bold('Restarts'));
   const windows = new Map(doc.switchovers.map((w) => [w.index, w]));

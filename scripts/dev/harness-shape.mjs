@@ -41,6 +41,10 @@ const upwardEdges = [];
 const edges = new Map(files.map((file) => [file, []]));
 let longLines = 0;
 let runtimeNonNull = 0;
+// A place that lists the lanes: a top-level declaration that reads two or more
+// of the lane families by name (modes, request kinds, the long lane, streams).
+const LANE_FAMILIES = new Set(['modes', 'requests', 'longLane', 'stream']);
+const lanePlaces = [];
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
   lines += text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
@@ -59,6 +63,18 @@ for (const file of files) {
     ts.forEachChild(node, visit);
   };
   visit(source);
+  for (const statement of source.statements) {
+    const families = new Set();
+    const look = (node) => {
+      if (ts.isPropertyAccessExpression(node) && LANE_FAMILIES.has(node.name.text)) families.add(node.name.text);
+      ts.forEachChild(node, look);
+    };
+    look(statement);
+    if (families.size >= 2) {
+      const name = statement.name?.getText() ?? statement.declarationList?.declarations[0]?.name.getText() ?? '?';
+      lanePlaces.push(`${relative(root, file)} ${name} (${[...families].join(', ')})`);
+    }
+  }
   for (const statement of source.statements) {
     if (!ts.isImportDeclaration(statement) && !ts.isExportDeclaration(statement)) continue;
     const spec = statement.moduleSpecifier?.text;
@@ -117,3 +133,4 @@ console.log(`upward imports: ${upward}${upwardEdges.length ? `\n  ${upwardEdges.
 console.log(`import cycles: ${cycles.length}${cycles.map((c) => `\n  ${c.join(' <-> ')}`).join('')}`);
 console.log(`lines over 120 characters: ${longLines}`);
 console.log(`non-null assertions in runtime/: ${runtimeNonNull}`);
+console.log(`places that list the lanes: ${lanePlaces.length}${lanePlaces.map((p) => `\n  ${p}`).join('')}`);
