@@ -41,14 +41,6 @@ export async function renderHtmlReport(doc: ResultDocument): Promise<string> {
     Object.entries(doc.failuresByCause)
       .map(([cause, n]) => `${count(n ?? 0)} ${cause}`)
       .join(', ') || 'none';
-  const facts = {
-    ...doc.runtime.facts,
-    load: doc.parameters.loadDescription,
-    strategy: doc.parameters.strategy,
-    connections: doc.parameters.connections,
-    'bucket width': `${doc.bucketMs} ms`,
-  };
-
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -87,7 +79,24 @@ ${pidChartSkipped(doc.checks) ? `<p id="chart-pid-share" class="muted">PID chart
 <figure id="chart-latency">${latency}</figure>
 <figure id="chart-harness">${harness}</figure>
 <figure id="chart-failures">${failures}</figure>
-<h2>Switchover per restart</h2>
+${tablesHtml(doc)}
+<p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npm run report -- path/to/result.json</code>.</p>
+</body>
+</html>
+`;
+}
+
+/** The tables below the charts: each switchover, what it saw, each lane's ledger, each process, the fleet, the parameters. */
+function tablesHtml(doc: ResultDocument): string {
+  const facts = {
+    ...doc.runtime.facts,
+    load: doc.parameters.loadDescription,
+    strategy: doc.parameters.strategy,
+    connections: doc.parameters.connections,
+    'bucket width': `${doc.bucketMs} ms`,
+  };
+
+  return `<h2>Switchover per restart</h2>
 <p class="muted">Latency from the trigger until the old server is gone, against the warm-up's steady state: p99 ${ms(doc.steady.latency?.p99)}, max ${ms(doc.steady.latency?.max)}. Budget: ${ms(doc.parameters.latencyBudgetMs)}.</p>
 ${table(
   [
@@ -161,9 +170,5 @@ ${table(
 ${table(
   ['parameter', 'value'],
   Object.entries(facts).map(([k, v]) => [k, String(v)]),
-)}
-<p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npm run report -- path/to/result.json</code>.</p>
-</body>
-</html>
-`;
+)}`;
 }
