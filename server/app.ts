@@ -61,7 +61,8 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
       bytes += chunk.length;
       // Answered at once; the rest of the body is read and dropped, and the connection closed after it.
       if (bytes > SUBMIT_MAX_BYTES && !res.headersSent) {
-        res.setHeader('Connection', 'close');
+        // HTTP/2 forbids the header: the stream ends with the answer, and the session goes on.
+        if (req.httpVersionMajor < 2) res.setHeader('Connection', 'close');
         send(res, 413, `the body is over ${SUBMIT_MAX_BYTES} bytes\n`);
       }
     });
@@ -113,8 +114,8 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
         return;
       }
       case '/ws':
-        // Upgrades go to websocket.ts; a plain GET learns what to do.
-        res.setHeader('Upgrade', 'websocket');
+        // Upgrades go to websocket.ts; a plain GET learns what to do (HTTP/2 has no Upgrade header).
+        if (req.httpVersionMajor < 2) res.setHeader('Upgrade', 'websocket');
         return send(res, 426, 'upgrade required: /ws is a WebSocket\n');
       case '/info':
         return send(

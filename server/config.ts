@@ -45,6 +45,10 @@ export interface ServerConfig {
   offer: boolean;
   /** Serve HTTPS with this certificate and key (PEM), read at start; absent: plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
+  /** Serve HTTP/2 beside HTTP/1.1 (http2.ts): h2 through ALPN over TLS, h2c with prior knowledge in clear text. */
+  http2: boolean;
+  /** Drain line 10: two GOAWAYs with a PING between them, or the final one alone (the control). */
+  goaway: 'two-phase' | 'one-shot';
 }
 
 /** The state directory when STATE_DIR is not set: the caller's own, as scripts/lib/server-process.sh picks it. */
@@ -65,6 +69,8 @@ export const DEFAULTS = {
   slowMaxMs: 60_000,
   steer: true,
   steerSettleMs: 50,
+  http2: true,
+  goaway: 'two-phase',
 } as const;
 
 export class ConfigError extends Error {
@@ -85,6 +91,15 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (raw === undefined || raw === '') return fallback;
   if (raw === 'on' || raw === 'off') return raw === 'on';
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use on or off`);
+}
+
+function goawayMode(env: NodeJS.ProcessEnv): ServerConfig['goaway'] {
+  const raw = env.DRAIN_GOAWAY;
+  if (raw === undefined || raw === '') return DEFAULTS.goaway;
+  if (raw === 'two-phase' || raw === 'one-shot') return raw;
+  throw new ConfigError(
+    `DRAIN_GOAWAY=${JSON.stringify(raw)} is not valid: use two-phase (a notice, a PING, then the final GOAWAY) or one-shot (the final GOAWAY alone)`,
+  );
 }
 
 /** TLS_CERT and TLS_KEY, both or neither: the PEM files an HTTPS server starts with. */
@@ -168,6 +183,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, pid = process.p
     handoffFrom: env.HANDOFF_FROM || undefined,
     offer: onOff(env, 'HANDOFF_OFFER', true),
     tls: tlsFiles(env),
+    http2: onOff(env, 'HTTP2', DEFAULTS.http2),
+    goaway: goawayMode(env),
   };
   if (config.handoffFrom !== undefined && !config.handoffFrom.startsWith('/')) {
     throw new ConfigError(

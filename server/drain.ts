@@ -45,11 +45,29 @@
  *     what is due and closes with 1012 Service Restart, and one upgraded
  *     while draining is closed so at once. An upgraded connection is never
  *     idle (line 5): its close handshake ends it, or the deadline (line 7).
+ * 10. HTTP/2 sessions (http2.ts) are told to go in two phases, at the
+ *     drain's start (and at once for a session begun while draining): a
+ *     GOAWAY notice whose last-stream-id is 2^31-1 ("open no new streams
+ *     here"), then a PING, and once the PING is answered (or after
+ *     PING_WAIT_MS) the final GOAWAY with the last stream the server took.
+ *     The client sent every stream it opened before it read the notice
+ *     ahead of its PING answer, so those are at or below the final id and
+ *     are served; a stream above it was never processed and the client may
+ *     send it again elsewhere (RFC 9113, 6.8). A single final GOAWAY, as
+ *     Node's own close sends, races the streams the client is just opening
+ *     (grpc/grpc-go#1387): DRAIN_GOAWAY=one-shot sends only that, the
+ *     control. HTTP/2 has no Connection: close; line 4 is this line.
+ * 11. Streams at or below the final id complete (line 6), and each session
+ *     closes once its last stream is done; the drain resolves 0 when no
+ *     session and no connection remains, and at the deadline (line 7) the
+ *     sessions left are destroyed, their open streams counted as cut.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { constants as h2, type ServerHttp2Session } from 'node:http2';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { goawayFrame, type SessionPipe } from './http2.js';
 
 export interface DrainOptions {
   /** Line 5: how long an idle connection may stay after draining began. */
@@ -63,9 +81,31 @@ export interface DrainOptions {
    * (steer.ts); what it resolves with is logged with `listener_closed`.
    */
   beforeListenerClose?: () => Promise<Record<string, unknown>>;
+  /** Line 10: two GOAWAYs with a PING between them, or the final one alone (the control). */
+  goaway?: GoawayMode;
   /** Lifecycle events, e.g. logEvent. */
   log: (event: string, fields?: Record<string, unknown>) => void;
 }
+
+export type GoawayMode = 'two-phase' | 'one-shot';
+
+/** Line 10: the notice's last-stream-id, the largest there is: "no stream is refused yet, open no more". */
+export const NOTICE_LAST_STREAM_ID = 2 ** 31 - 1;
+
+/** Line 10: how long the final GOAWAY waits for the PING's answer from a client that does not answer. */
+export const PING_WAIT_MS = 1_000;
+
+/**
+ * Line 10: how long after the PING's answer the final GOAWAY goes. A client
+ * built on nghttp2 (Node's, curl's) writes a PING's answer ahead of the
+ * requests it had queued, so they arrive with it or just after it. A final
+ * GOAWAY sent from within the answer's callback names the last stream
+ * processed before the answer, and nghttp2 then refuses the ones that came
+ * with it: 9 of 36 streams in flight, in one run of http2.test.ts's
+ * concurrent-streams test under Node 24, against none in 5 runs each with a
+ * timer of 0 or 10 ms.
+ */
+export const FINAL_AFTER_PING_MS = 10;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -95,6 +135,10 @@ export class Drainer {
   private readonly streams = new Map<ServerResponse | Duplex, () => void>();
   /** Line 9: connections upgraded to WebSockets, never idle. */
   private readonly upgraded = new Set<Duplex>();
+  /** Lines 10 and 11: the open HTTP/2 sessions (each a connection of its own, not in `connections`). */
+  private readonly sessions = new Map<ServerHttp2Session, SessionPipe>();
+  /** HTTP/2 streams whose response is not done. */
+  private http2InFlight = 0;
   /** Requests received, for the exit line. */
   served = 0;
 
@@ -111,7 +155,8 @@ export class Drainer {
       idleTimers.delete(this);
     };
     // Over TLS requests arrive on the TLS socket, which exists from the handshake's end on.
-    server.on(server instanceof tls.Server ? 'secureConnection' : 'connection', (socket: Socket) => {
+    // First among the connection listeners: an HTTP/2 connection is handed on by the next one (http2.ts), which forgets it here.
+    server.prependListener(server instanceof tls.Server ? 'secureConnection' : 'connection', (socket: Socket) => {
       connections.set(socket, undefined);
       socket.on('close', forget);
       if (this.drainStarted) {
@@ -126,11 +171,25 @@ export class Drainer {
     return this.drainStarted;
   }
 
-  /** Open connections and requests in flight, for logs and /info. */
+  /** Open connections (HTTP/2 sessions among them) and requests in flight, for logs and /info. */
   counts(): { connections: number; inFlight: number } {
-    let inFlight = 0;
+    let inFlight = this.http2InFlight;
     for (const latest of this.connections.values()) if (!finished(latest)) inFlight++;
-    return { connections: this.connections.size, inFlight };
+    return { connections: this.connections.size + this.sessions.size, inFlight };
+  }
+
+  /** `socket` speaks HTTP/2 from now on: its session is tracked instead (holdSession), never as an idle connection. */
+  forgetConnection(socket: Socket): void {
+    this.connections.delete(socket);
+    clearTimeout(this.idleTimers.get(socket));
+    this.idleTimers.delete(socket);
+  }
+
+  /** Lines 10 and 11: an HTTP/2 session; told to go at the drain's start, or at once when the drain already began. */
+  holdSession(session: ServerHttp2Session, pipe: SessionPipe): void {
+    this.sessions.set(session, pipe);
+    session.once('close', () => this.sessions.delete(session));
+    if (this.drainStarted) this.goAway(session);
   }
 
   /** Line 8: `stream` is one that `end` ends gracefully; ended at the drain's start, or at once when it already began. */
@@ -153,6 +212,12 @@ export class Drainer {
   handle(handler: Handler): Handler {
     return (req, res) => {
       this.served++;
+      if (req.httpVersionMajor === 2) {
+        // Lines 10 and 11 end an HTTP/2 session; its streams need no Connection: close, which HTTP/2 forbids.
+        this.http2InFlight++;
+        res.once('close', () => this.http2InFlight--);
+        return handler(req, res);
+      }
       const socket = req.socket;
       if (this.connections.has(socket)) this.connections.set(socket, res);
       if (this.drainStarted) {
@@ -184,12 +249,15 @@ export class Drainer {
       const deadline = setTimeout(() => {
         const cut = this.counts();
         for (const socket of this.connections.keys()) socket.destroy();
+        for (const session of this.sessions.keys()) session.destroy();
         this.options.log('drain_deadline', { cutConnections: cut.connections, cutRequests: cut.inFlight });
         end(1);
       }, this.options.deadlineMs);
 
       for (const end of this.streams.values()) end(); // lines 8 and 9
       this.streams.clear();
+      if (this.sessions.size) this.options.log('goaway', { sessions: this.sessions.size, mode: this.goawayMode });
+      for (const session of this.sessions.keys()) this.goAway(session); // line 10
       for (const [socket, latest] of this.connections) {
         if (finished(latest)) {
           this.armIdleTimer(socket); // line 5
@@ -215,6 +283,49 @@ export class Drainer {
         this.options.log('listener_closed', { ...fields, acceptedWhileDraining: this.acceptedWhileDraining });
       });
     });
+  }
+
+  private get goawayMode(): GoawayMode {
+    return this.options.goaway ?? 'two-phase';
+  }
+
+  /**
+   * Line 10 for one session: the notice, a PING, the final GOAWAY; then the
+   * session closes after its last stream (line 11). Node's session.goaway()
+   * is nghttp2's submit_goaway, after which nghttp2 itself takes no new
+   * stream, whatever the last-stream-id: sent so, the notice would refuse the
+   * very streams it is meant to let through. nghttp2's shutdown notice, which
+   * does not, is not in Node's API; so the notice is written as a frame of
+   * our own between two of the session's writes (http2.ts, SessionPipe), and
+   * nghttp2 goes on taking streams until the final GOAWAY.
+   */
+  private goAway(session: ServerHttp2Session): void {
+    if (session.closed || session.destroyed) return;
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const final = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (session.destroyed) return;
+      // No last-stream-id given: Node passes nghttp2 the last stream it processed.
+      session.goaway(h2.NGHTTP2_NO_ERROR);
+      session.close();
+    };
+    if (this.goawayMode === 'one-shot') return final();
+    const notice = () => {
+      if (session.destroyed) return;
+      this.sessions.get(session)?.insert(goawayFrame(NOTICE_LAST_STREAM_ID));
+      timer = setTimeout(final, PING_WAIT_MS);
+      try {
+        if (!session.ping(() => setTimeout(final, FINAL_AFTER_PING_MS))) final();
+      } catch {
+        final(); // too many PINGs unanswered, or the session is going already
+      }
+    };
+    // A server's first frame is its SETTINGS: a session begun while draining waits until they were sent and answered.
+    if (session.pendingSettingsAck) session.once('localSettings', notice);
+    else notice();
   }
 
   /** While draining: the connection is not idle until this response closes; then its idle grace starts. */

@@ -1,6 +1,6 @@
 // The server process: obtain a listener, serve, announce readiness for this
 // PID, and drain by contract (drain.ts) on SIGTERM/SIGINT.
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { acceptEagerly } from './accept.js';
 import { createApp } from './app.js';
@@ -12,6 +12,7 @@ import { Offer, offerPath } from './handoff.js';
 import { processStartTime, Readiness } from './readiness.js';
 import { steerThenSettle } from './steer.js';
 import { createUpgradeHandler } from './websocket.js';
+import { ALPN_PROTOCOLS, serveHttp2Beside } from './http2.js';
 
 /** Blocks the event loop: what a new version that is busy right after it said "ready" looks like to clients. */
 function stallEventLoop(ms: number): void {
@@ -60,15 +61,29 @@ function main(): void {
   readiness.prepare();
   const listener = obtainListener(config);
 
-  const server = config.tls ? createTlsServer({ cert: config.tls.cert, key: config.tls.key }) : createServer();
+  const server = config.tls
+    ? createTlsServer({
+        cert: config.tls.cert,
+        key: config.tls.key,
+        ...(config.http2 ? { ALPNProtocols: ALPN_PROTOCOLS } : {}),
+      })
+    : createServer();
   // Announced in every response (Keep-Alive: timeout=N); drain line 5 waits as long by default.
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   /** Handoff line 1: set once this server listens, closed when it starts draining. */
   let offer: Offer | undefined;
+  /** The request handler, once built; HTTP/2's dispatch (set up before the drain's own connection listener) calls it. */
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = () => {};
+  if (config.http2)
+    serveHttp2Beside(server, (req, res) => handler(req, res), {
+      onHttp2Socket: (socket) => drainer.forgetConnection(socket),
+      onSession: (session, pipe) => drainer.holdSession(session, pipe),
+    });
   const drainer = new Drainer(server, {
     idleGraceMs: config.idleGraceMs,
     deadlineMs: config.drainTimeoutMs,
     listenGraceMs: config.listenGraceMs,
+    goaway: config.goaway,
     log: logEvent,
     beforeListenerClose: () => steerBeforeClose(listener, config, offer),
   });
@@ -82,7 +97,8 @@ function main(): void {
     counts: () => drainer.counts(),
     holdStream: (res, end) => drainer.holdStream(res, end),
   });
-  server.on('request', drainer.handle(app));
+  handler = drainer.handle(app);
+  server.on('request', handler);
   server.on(
     'upgrade',
     createUpgradeHandler({ pid: process.pid, holdSocket: (socket, end) => drainer.holdSocket(socket, end) }),
