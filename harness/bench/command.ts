@@ -9,6 +9,8 @@
 //   soak           N restarts under load in one run, steered then unsteered: fds, processes, harness memory, failures
 //   close-race     what a listener close loses: steered, handed over and unsteered (the control), 3 × N restarts each
 //   fleet          1, 3, 6 replicas on Docker Swarm behind HAProxy: one rolling update per load mode
+//   models         the open model against the closed one: machine busy, p99
+//   goaway         HTTP/2: a two-phase GOAWAY against one, streams answered, refused and lost over restarts
 // Writes reports/bench/bench.json and bench.md; the tables go into BENCHMARKS.md by hand, with the text.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';

@@ -25,6 +25,7 @@ import { IMAGE_DEFAULTS } from '../defaults.js';
 import { serverCost, type CostSummary, type ServerUnderTest } from './server-cost.js';
 import { soak, type SoakResult } from './soak.js';
 import { compareModels, type ModelRun, renderModels } from './load-models.js';
+import { compareGoaway, type GoawaySample, summariseGoaway } from './goaway.js';
 import { fixed as f, spreadText as sp } from '../format.js';
 
 /** What every section may use: the settings of the run, where things are, and how to speak. */
@@ -552,6 +553,39 @@ const modelsSection: Section<ModelRun[]> = {
   render: (runs, { rounds }) => renderModels(runs, rounds),
 };
 
+const GOAWAY_LOAD = { sessions: 8, streamsPerSession: 4, restarts: 5, intervalMs: 1_000 };
+
+const goawaySection: Section<GoawaySample[]> = {
+  name: 'goaway',
+  key: 'goaway',
+  measure: ({ node, ours, rounds, say }) =>
+    compareGoaway({ node: node.path, server: ours, rounds, ...GOAWAY_LOAD, say }),
+  render: (samples, { rounds, node }) => [
+    '### One GOAWAY against two',
+    '',
+    table(
+      ['DRAIN_GOAWAY', 'runs', 'streams answered', 'not taken (crossed a GOAWAY)', "unsent (the client's own)", 'lost'],
+      summariseGoaway(samples).map((s) => [
+        `\`${s.mode}\``,
+        String(s.runs),
+        sp(s.answered),
+        sp(s.notTaken),
+        sp(s.unsent),
+        `${sp(s.lost)}${
+          Object.keys(s.lostHow).length
+            ? ` (${Object.entries(s.lostHow)
+                .map(([how, n]) => `${n} ${how}`)
+                .join(', ')})`
+            : ''
+        }`,
+      ]),
+    ),
+    '',
+    `Our server over h2c (\`npm run bench -- --only goaway\`), ${rounds} interleaved rounds per mode, Node ${node.version}: ${GOAWAY_LOAD.sessions} sessions of Node's HTTP/2 client, each with ${GOAWAY_LOAD.streamsPerSession} streams in flight one after the other (GET /), a new session when one is told to go; ${GOAWAY_LOAD.restarts} restarts ${GOAWAY_LOAD.intervalMs / 1000} s apart (a new server on the port, ready, then SIGTERM to the old one, which drains). Not taken: refused above the last stream id of a GOAWAY the server sent (the stream crossed it on the wire; the server never processed it). Unsent: Node's client fails a stream it had queued but not yet written when its session is told to go (its own GOAWAY in answer stops nghttp2 from sending it), and opens none after. Both are safe to send again, and both fail a client or proxy that does not (grpc/grpc-go#1387: Envoy's 503s). Lost: reset, cut or a session error: the server may have processed it.`,
+    '',
+  ],
+};
+
 // Each section's data has its own type, both made and read by it: only `any` holds them in one list.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const SECTIONS: Section<any>[] = [
@@ -564,4 +598,5 @@ export const SECTIONS: Section<any>[] = [
   closeRaceSection,
   fleetSection,
   modelsSection,
+  goawaySection,
 ];
