@@ -81,6 +81,10 @@ describe.runIf(mustRun)('the gate image', () => {
   }, 200_000);
 
   it('fails the Go seed of examples/ in keep-alive load, naming the loss', () => {
+    // The seed loses a request on each keep-alive connection its Shutdown closes just as the client sends on it.
+    // Under the open model that was 0 to 7 per run of 2 restarts (5 runs from this image on 2026-12-07, one with
+    // none, and one CI run with none); at full speed every connection is busy at the Shutdown (62-76 lost in 3
+    // runs), so the image's failure to pass a lossy server is certain, not likely.
     const run = gateInContainer([
       '--image',
       GO_SEED,
@@ -92,6 +96,8 @@ describe.runIf(mustRun)('the gate image', () => {
       'body:PID: (\\d+)',
       '--load',
       'keepalive',
+      '--load-model',
+      'closed',
     ]);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(/FAILED: [1-9][\d,]* of [\d,]+ requests failed; failing checks: zero-failed-requests/);
