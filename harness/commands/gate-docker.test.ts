@@ -104,6 +104,8 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
   }, 120_000);
 
   it('fails the Go seed of examples/ in keep-alive load, naming the loss by its cause', async () => {
+    // At full speed, where the seed's loss is certain: under the open model 2 restarts lost 0 to 7 requests
+    // (test/gate-image.test.ts says more).
     const run = await gate([
       '--config',
       join(ROOT, 'examples/go-seed/gate.json'),
@@ -111,6 +113,8 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
       GO_SEED,
       '--load',
       'keepalive',
+      '--load-model',
+      'closed',
     ]);
     expect(run.code, explain(run)).toBe(1);
     const keepalive = run.result!.modes.find((m) => m.mode === 'keepalive')!;
