@@ -313,10 +313,11 @@ export class Drainer {
       session.close();
     };
     if (this.goawayMode === 'one-shot') return final();
+    // A client that answers neither its SETTINGS nor the PING gets the final GOAWAY all the same.
+    timer = setTimeout(final, PING_WAIT_MS);
     const notice = () => {
-      if (session.destroyed) return;
+      if (done || session.destroyed) return;
       this.sessions.get(session)?.insert(goawayFrame(NOTICE_LAST_STREAM_ID));
-      timer = setTimeout(final, PING_WAIT_MS);
       try {
         if (!session.ping(() => setTimeout(final, FINAL_AFTER_PING_MS))) final();
       } catch {
