@@ -301,20 +301,16 @@ export class Drainer {
    */
   private goAway(session: ServerHttp2Session): void {
     if (session.closed || session.destroyed) return;
+    if (this.goawayMode === 'one-shot') return finalGoaway(session);
     let done = false;
-    let timer: NodeJS.Timeout | undefined;
     const final = () => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (session.destroyed) return;
-      // No last-stream-id given: Node passes nghttp2 the last stream it processed.
-      session.goaway(h2.NGHTTP2_NO_ERROR);
-      session.close();
+      finalGoaway(session);
     };
-    if (this.goawayMode === 'one-shot') return final();
     // A client that answers neither its SETTINGS nor the PING gets the final GOAWAY all the same.
-    timer = setTimeout(final, PING_WAIT_MS);
+    const timer = setTimeout(final, PING_WAIT_MS);
     const notice = () => {
       if (done || session.destroyed) return;
       this.sessions.get(session)?.insert(goawayFrame(NOTICE_LAST_STREAM_ID));
@@ -346,6 +342,14 @@ export class Drainer {
       }, this.options.idleGraceMs),
     );
   }
+}
+
+/** Line 10's final GOAWAY, then the session closes once its last stream is done (line 11). */
+function finalGoaway(session: ServerHttp2Session): void {
+  if (session.destroyed) return;
+  // No last-stream-id given: Node passes nghttp2 the last stream it processed.
+  session.goaway(h2.NGHTTP2_NO_ERROR);
+  session.close();
 }
 
 /** Line 4: ask Node to send `Connection: close` and close the socket once this response is flushed. */
