@@ -4,6 +4,7 @@
 // containers that appeared while they ran: a user's own (a --keep container,
 // say) is never listed, stopped or removed.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, engineAnswers, LABEL } from './runtime/docker/engine.js';
 import { isCI } from '../test/ci.js';
@@ -23,6 +24,12 @@ async function labelled(): Promise<string[]> {
 
 /** Containers of ours that were there before these tests: never touched. */
 let before = new Set<string>();
+
+/** Labelled containers of these tests' runs that are running now. */
+async function runningLeft(): Promise<string[]> {
+  const list = await docker.listContainers({ filters: { label: [LABEL], status: ['running'] } });
+  return list.map((c) => c.Id.slice(0, 12)).filter((id) => !before.has(id));
+}
 
 /** Labelled containers these tests' runs created and left. */
 async function containersLeft(): Promise<string[]> {
@@ -216,13 +223,20 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
 
   it('runs the server as the non-root node user, with no capabilities, on 127.0.0.1 only', async () => {
     const running = runPoc([...common, '--skip-build', '--restarts', '1', '--warmup', '3']);
-    let id: string | undefined;
-    for (let i = 0; i < 100 && !id; i++) {
-      id = (await containersLeft())[0];
-      if (!id) await sleep(200);
+    let info: Docker.ContainerInspectInfo | undefined;
+    try {
+      // Wait for a running container: one the engine has only just created can be listed
+      // before it can be inspected (a 404 for an id the list just gave).
+      for (let i = 0; i < 100 && !info; i++) {
+        const id = (await runningLeft())[0];
+        if (id) info = await docker.getContainer(id).inspect();
+        else await sleep(200);
+      }
+    } finally {
+      // Whatever the polling met, the run ends before the next test starts its own.
+      expect(await running).toMatchObject({ code: 0 });
     }
-    const info = await docker.getContainer(id!).inspect();
-    expect(await running).toMatchObject({ code: 0 });
+    if (!info) throw new Error('no container of this run was seen running within 20 s');
     expect(info.Config.User).toBe('node');
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.CapAdd ?? []).toEqual([]);
