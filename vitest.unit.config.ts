@@ -13,6 +13,8 @@ export const LOAD_DOCKER_BROWSER = [
   'harness/poc-docker.test.ts',
   'harness/poc-local.test.ts',
   'harness/poc-systemd.test.ts',
+  'harness/poc-http2.test.ts',
+  'harness/load/h2-transport.test.ts',
   'harness/systemd-image.test.ts',
   'harness/commands/gate-docker.test.ts',
   'harness/commands/gate-tls.test.ts',

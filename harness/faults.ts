@@ -17,6 +17,7 @@ export const FAULT_NAMES = [
   'short-drain',
   'exit-at-sigterm',
   'freeze',
+  'one-shot-goaway',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -97,6 +98,11 @@ export const FAULTS: Record<FaultName, Fault> = {
     summary:
       'once restart #1 is done, the new server, then the only one serving, is stopped (SIGSTOP) for 800 ms and continued: every request that falls due meanwhile waits. The open model counts each of them slow past a budget under 800 ms; the closed model only as many as it has connections',
     tweak: { freezeAfterMs: 800 },
+  },
+  'one-shot-goaway': {
+    summary:
+      "HTTP/2 (--protocol h2c): the server tells its sessions to go with the final GOAWAY alone (DRAIN_GOAWAY=one-shot), as Node's own server.close() does, with no notice first; a stream the client opens while it is on the wire crosses it, and the notice check fails the gate",
+    serverEnv: ['DRAIN_GOAWAY=one-shot'],
   },
   'exit-at-sigterm': {
     summary:

@@ -7,6 +7,10 @@
 /** 12,345 */
 export const count = (n: number): string => n.toLocaleString('en-US');
 
+/** `1 session`, `12,345 sessions`: a count with its noun. */
+export const counted = (n: number, noun: string, plural = `${noun}s`): string =>
+  `${count(n)} ${n === 1 ? noun : plural}`;
+
 /** 1,234 ms, rounded to the millisecond; – when there is no figure. */
 export const ms = (value: number | null | undefined): string =>
   value === null || value === undefined ? '–' : `${count(Math.round(value))} ms`;

@@ -65,8 +65,11 @@ function parameters(result: ScenarioResult): RunParameters {
         weight,
       })) ?? null,
     stream: options.stream,
-    // Absent for plain HTTP, as in every run before HTTPS targets.
+    // Absent for plain HTTP, as in every run before HTTPS targets; the same for HTTP/1.1.
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.protocol && options.protocol !== 'http1'
+      ? { protocol: options.protocol, retryRefused: options.retryRefused ?? false }
+      : {}),
   };
 }
 
@@ -96,7 +99,7 @@ function measured(result: ScenarioResult): RunRecord {
     runtime: result.runtime,
     target: result.target,
     pids: result.load.pids,
-    modes: result.modes.map(({ mode, load, steady, switchovers, schedule }) => ({
+    modes: result.modes.map(({ mode, load, steady, switchovers, schedule, http2 }) => ({
       mode,
       written: load.written,
       answered: load.answered,
@@ -108,6 +111,8 @@ function measured(result: ScenarioResult): RunRecord {
       buckets: load.buckets,
       latencyTail: load.tail as LatencyTail | null,
       schedule,
+      // Absent over HTTP/1.1, as in every run before HTTP/2.
+      ...(http2 ? { http2 } : {}),
     })),
     longLane: result.longLane
       ? {

@@ -12,6 +12,8 @@ import type { RunningLoad } from './load/keepalive-load.js';
 import type { IdentityNames } from './load/identity.js';
 import type { RequestKind, RequestMix } from './load/request-mix.js';
 import type { TlsSettings } from './load/tls.js';
+import { Http2Ledger, type Http2Record } from './load/h2-ledger.js';
+import { probeHttp2, type Protocol } from './load/h2-transport.js';
 import {
   EXACT_LATENCY_ABOVE_MS,
   type LoadSnapshot,
@@ -57,6 +59,10 @@ export interface RunSettings {
   maxConnections: number;
   /** Closed model: connections (or loops) per mode; the calibration's too. */
   connections: number;
+  /** What the load modes speak (load/h2-transport.ts); absent: HTTP/1.1. The long and stream lanes stay HTTP/1.1. */
+  protocol?: Protocol;
+  /** HTTP/2: a refused stream is sent again on another session, as a compliant client does. */
+  retryRefused?: boolean;
   /** Request headers whose values the record writes as `<redacted>`, beside the usual secrets (Authorization, Cookie, ...). */
   redactHeaders: string[];
   restarts: number;
@@ -124,6 +130,8 @@ export interface FaultRecord {
 export interface ModeResult {
   mode: LoadMode;
   load: LoadSnapshot;
+  /** HTTP/2: every GOAWAY its sessions got, and how each stream that was not answered ended; null over HTTP/1.1. */
+  http2: Http2Record | null;
   /** Open model: what fell due when, and whether it went out on time; null in the closed model. */
   schedule: ScheduleRecord | null;
   /** The warm-up (its first bucket, the ramp-up, left out). */
@@ -202,6 +210,8 @@ interface Loads {
   perMode: Map<LoadMode, Recorder>;
   /** Open model: each mode's schedule. */
   schedules: Map<LoadMode, ScheduleRecorder>;
+  /** HTTP/2: each mode's sessions and streams. */
+  http2: Map<LoadMode, Http2Ledger>;
   lane?: Recorder;
   /** With a request mix: one recorder per kind, in the mix's order. */
   perKind: Recorder[];
@@ -245,12 +255,16 @@ function startLoads(
     options.requests ? { kinds: options.requests, sinkOf: (kind) => tee(total, mode, perKind[kind]!) } : undefined;
   const running: RunningLoad[] = [];
   const schedules = new Map<LoadMode, ScheduleRecorder>();
-  if (!drive) return { total, perMode, schedules, perKind, running };
+  const http2 = new Map<LoadMode, Http2Ledger>();
+  const protocol = options.protocol ?? 'http1';
+  if (!drive) return { total, perMode, schedules, http2, perKind, running };
   if (open) {
     for (const [mode, recorder] of perMode) {
       const ratePerSecond = open.rates[mode]!;
       const schedule = new ScheduleRecorder(ratePerSecond, options.maxConnections, startedAt, options.bucketMs);
       schedules.set(mode, schedule);
+      const ledger = protocol === 'http1' ? undefined : new Http2Ledger(protocol);
+      if (ledger) http2.set(mode, ledger);
       running.push(
         clients.open(
           {
@@ -263,6 +277,8 @@ function startLoads(
             ratePerSecond,
             maxConnections: options.maxConnections,
             mix: mixOf(recorder),
+            http2:
+              ledger && protocol !== 'http1' ? { protocol, retryRefused: options.retryRefused ?? false, ledger } : null,
           },
           tee(total, recorder),
           schedule,
@@ -327,7 +343,7 @@ function startLoads(
       })
     : undefined;
   if (streams) running.push(streams);
-  return { total, perMode, schedules, lane, perKind, streams, running };
+  return { total, perMode, schedules, http2, lane, perKind, streams, running };
 }
 
 /** Every recorder of a run: the total, then each lane's. */
@@ -355,6 +371,7 @@ function laneResults(
       mode,
       load: recorder.snapshot(),
       schedule: loads.schedules.get(mode)?.record() ?? null,
+      http2: loads.http2.get(mode)?.snapshot() ?? null,
       steady: recorder.window(warmup.from, warmup.to),
       switchovers: windows.map((w) => ({ index: w.index, stats: recorder.window(w.from, w.to) })),
     })),
@@ -544,6 +561,15 @@ async function openRates(
   signal?: AbortSignal,
 ): Promise<{ calibration: CalibrationRecord | null; open: OpenRates | null; interrupted?: { reason: string } }> {
   if (options.loadModel !== 'open') return { calibration: null, open: null };
+  const protocol = options.protocol ?? 'http1';
+  if (protocol !== 'http1') {
+    const path = options.requests?.[0]?.path ?? options.request?.path ?? '/';
+    const problem = await probeHttp2({ host: target.host, port: target.port, tls: options.tls ?? null }, path);
+    if (problem)
+      throw new SetupError(
+        `--protocol ${protocol}: the target on ${target.host}:${target.port} did not answer HTTP/2 (${problem.slice(0, 200)}); drop --protocol, or point it at a server that speaks ${protocol}`,
+      );
+  }
   const modes = modesOf(options.load);
   if (options.rate !== null)
     return {
@@ -563,6 +589,7 @@ async function openRates(
     connections: options.connections,
     timeoutSeconds: options.requestTimeoutSeconds,
     requests: options.requests,
+    protocol: options.protocol ?? 'http1',
   };
   try {
     const calibration = await calibrate(clients, modes, calibrationTarget, options.loadShare, signal);

@@ -4,6 +4,7 @@
 // result.json can be judged again (`reuseport-lab report`).
 import { type CheckDefinition, type Check, type CheckId, runChecks, type Verdict } from './checks/check.js';
 import { LOAD_CHECKS } from './checks/load.js';
+import { HTTP2_CHECKS } from './checks/http2.js';
 import { RESTART_CHECKS, RUN_CHECK } from './checks/restarts.js';
 import { FLEET_CHECKS } from './checks/fleet.js';
 import { SCHEDULE_CHECK } from './checks/schedule.js';
@@ -19,6 +20,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   SCHEDULE_CHECK,
   RUN_CHECK,
   ...LOAD_CHECKS,
+  ...HTTP2_CHECKS,
   ...RESTART_CHECKS,
   ...SERVER_CHECKS,
   ...FLEET_CHECKS,
@@ -63,6 +65,7 @@ const TIMED_BY_THE_LOAD = new Set<CheckId>([
   'long-lane',
   'request-mix',
   'streams',
+  'http2-streams-kept',
   'new-pids-answered',
   'old-pid-silent-after-exit',
   'only-newest-at-end',

@@ -79,6 +79,22 @@ describe('identity', () => {
     });
   });
 
+  it('pairs --protocol with the target: h2 over HTTPS only, h2c over clear text only', () => {
+    const restart = ['--restart', 'true'];
+    expect(resolve(['--url', 'https://127.0.0.1:8443/', '--protocol', 'h2', ...restart]).scenario).toMatchObject({
+      protocol: 'h2',
+    });
+    expect(resolve(['--url', 'http://127.0.0.1:8080/', '--protocol', 'h2c', ...restart]).scenario).toMatchObject({
+      protocol: 'h2c',
+    });
+    expect(() => resolve(['--url', 'http://127.0.0.1:8080/', '--protocol', 'h2', ...restart])).toThrow(
+      /--protocol h2 is HTTP\/2 over TLS: give an https:\/\/ --url/,
+    );
+    expect(() => resolve(['--url', 'https://127.0.0.1:8443/', '--protocol', 'h2c', ...restart])).toThrow(
+      /--protocol h2c is HTTP\/2 in clear text; over HTTPS use --protocol h2/,
+    );
+  });
+
   it('defaults a swarm service to the host name our server sends, and its update to docker service update', () => {
     const options = resolve(['--swarm-service', 'shop_web', '--url', 'http://127.0.0.1:8080/']);
     expect(options.target).toMatchObject({ kind: 'swarm', service: 'shop_web' });

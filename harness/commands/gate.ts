@@ -254,6 +254,12 @@ export function resolveGateOptions(command: Command): GateOptions {
   const tls = target.kind === 'url' ? target.url.protocol === 'https:' : o.tls === true;
   if (o.insecure === true && !tls)
     throw new SetupError('--insecure applies to an HTTPS target only: an https:// --url, or --image with --tls');
+  if (o.protocol === 'h2' && !tls)
+    throw new SetupError(
+      '--protocol h2 is HTTP/2 over TLS: give an https:// --url (or --image with --tls), or use --protocol h2c for clear text',
+    );
+  if (o.protocol === 'h2c' && tls)
+    throw new SetupError('--protocol h2c is HTTP/2 in clear text; over HTTPS use --protocol h2');
 
   // Every replica of a fleet may be PID 20: its host name (our server's X-Server-Host) tells them apart.
   let identity: IdentitySpec = target.kind === 'swarm' ? SWARM_IDENTITY : DEFAULT_IDENTITY;

@@ -19,6 +19,15 @@ describe('parseOptions', () => {
     });
   });
 
+  it('speaks HTTP/1.1 unless --protocol says h2c; refused streams are sent again only with --retry-refused', () => {
+    expect(parseOptions([])).not.toHaveProperty('protocol');
+    expect(parseOptions(['--protocol', 'h2c'])).toMatchObject({ protocol: 'h2c', retryRefused: false });
+    expect(parseOptions(['--protocol', 'h2c', '--retry-refused'])).toMatchObject({
+      protocol: 'h2c',
+      retryRefused: true,
+    });
+  });
+
   it('drives the open model by default, at a calibrated share unless --rate is given', () => {
     expect(parseOptions([])).toMatchObject({ loadModel: 'open', rate: null, loadShare: 0.35, maxConnections: 256 });
     expect(parseOptions(['--rate', '250', '--max-connections', '64'])).toMatchObject({
@@ -47,6 +56,14 @@ describe('parseOptions', () => {
     [['--rate', '0'], /--rate "0" is not valid: use a number from 1 to 1000000/],
     [['--rate', '100', '--load-share', '0.3'], /give one of them/],
     [['--max-connections', '0'], /--max-connections "0" is not valid/],
+    [['--protocol', 'h3'], /--protocol "h3" is not one of http1, h2c, h2/],
+    [['--protocol', 'h2c', '--load-model', 'closed'], /--protocol h2c runs in the open model only/],
+    [['--retry-refused'], /--retry-refused applies to HTTP\/2 streams: add --protocol h2c or h2/],
+    [
+      ['--protocol', 'h2'],
+      /--protocol h2 is HTTP\/2 over TLS, and poc runs our server in clear text: use --protocol h2c/,
+    ],
+    [['--fault', 'one-shot-goaway'], /--fault one-shot-goaway is an HTTP\/2 fault: add --protocol h2c/],
   ])('%j is refused with one line', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(message);
   });

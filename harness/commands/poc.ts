@@ -153,6 +153,12 @@ export function resolvePocOptions(command: Command): PocOptions {
       `--node-version ${JSON.stringify(parsed.nodeVersion)} is not valid: use a major version such as 24`,
     );
   if (parsed.reportDir === '') throw new SetupError('--report-dir needs a directory');
+  if (parsed.fault === 'one-shot-goaway' && parsed.protocol !== 'h2c')
+    throw new SetupError('--fault one-shot-goaway is an HTTP/2 fault: add --protocol h2c');
+  if (parsed.protocol === 'h2')
+    throw new SetupError(
+      '--protocol h2 is HTTP/2 over TLS, and poc runs our server in clear text: use --protocol h2c, or gate an HTTPS server (reuseport-lab gate --url https://...)',
+    );
   if (parsed.runtime === 'local' && (parsed.keep || !parsed.build)) {
     throw new SetupError('--keep and --skip-build apply to the docker runtime only; drop them or use --runtime docker');
   }
@@ -205,9 +211,13 @@ function scenarioOf(options: PocOptions): ScenarioOptions {
     requestTimeoutSeconds,
     latencyBudgetMs,
     stallFloor,
+    protocol,
+    retryRefused,
   } = options;
   return {
     strategy: options.strategy,
+    protocol,
+    retryRefused,
     load,
     loadModel,
     rate,

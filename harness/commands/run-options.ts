@@ -9,6 +9,7 @@ import { SetupError } from '../errors.js';
 import type { Budgets, LongLaneSettings, RunSettings, StreamSettings } from '../scenario.js';
 import { readRequests } from './request-options.js';
 import { LOAD_MODELS } from '../load/modes.js';
+import { PROTOCOLS } from '../load/h2-transport.js';
 import { pathProblem } from '../load/request-line.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
@@ -64,6 +65,18 @@ export function addRunOptions(command: Command): Command {
         '--load-model <model>',
         'open: each mode sends at a rate on a schedule, latency counted from when each request was due; closed: each connection sends as soon as it is answered, at full speed (stress)',
       ).default(RUN_DEFAULTS.loadModel),
+    )
+    .addOption(
+      new Option(
+        '--protocol <protocol>',
+        'what the load modes speak: http1 (HTTP/1.1), h2c (HTTP/2 in clear text, prior knowledge) or h2 (HTTP/2 over TLS: an HTTPS target); HTTP/2 runs in the open model, streams on sessions, every GOAWAY recorded',
+      ).default('http1'),
+    )
+    .addOption(
+      new Option(
+        '--retry-refused',
+        'HTTP/2: send a refused stream (never processed) again on another session, as a compliant client does; default: counted as failed, so the server is judged',
+      ),
     )
     .addOption(
       new Option(
@@ -221,9 +234,17 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     throw new SetupError('--rate applies to the open model; drop it, or drop --load-model closed');
   if (values.rate !== undefined && values.loadShare !== undefined && values.loadShare !== RUN_DEFAULTS.loadShare)
     throw new SetupError('--load-share sets the rate from a calibration; with --rate there is none: give one of them');
+  const protocol = choiceOption('--protocol', values.protocol ?? 'http1', PROTOCOLS);
+  if (protocol !== 'http1' && loadModel === 'closed')
+    throw new SetupError(
+      `--protocol ${protocol} runs in the open model only (streams on an arrival schedule); drop --load-model closed`,
+    );
+  if (values.retryRefused === true && protocol === 'http1')
+    throw new SetupError('--retry-refused applies to HTTP/2 streams: add --protocol h2c or h2, or drop it');
   const settings: RunSettings & Budgets = {
     load: choiceOption('--load', values.load, ['keepalive', 'churn', 'both'] as const),
     loadModel,
+    ...(protocol === 'http1' ? {} : { protocol, retryRefused: values.retryRefused === true }),
     rate: values.rate === undefined ? null : numberOption('--rate', values.rate, RANGES.rate),
     loadShare: numberOption('--load-share', values.loadShare ?? RUN_DEFAULTS.loadShare, RANGES.loadShare),
     maxConnections: numberOption(

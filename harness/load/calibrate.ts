@@ -16,6 +16,8 @@ import { causesText, Recorder } from './recorder.js';
 import type { RequestMix } from './request-mix.js';
 import type { ResponseCheck } from './response-check.js';
 import type { TlsSettings } from './tls.js';
+import { Http2Ledger } from './h2-ledger.js';
+import type { Protocol } from './h2-transport.js';
 
 /** How long the calibration waits for the target's first valid answer (a load balancer still sorting out its backends, say). */
 export const CALIBRATION_WAIT_MS = 5_000;
@@ -51,6 +53,8 @@ export interface CalibrationTarget {
   timeoutSeconds: number;
   /** The run's request mix: the capacity of the requests the run will send. */
   requests: RequestMix['kinds'] | null;
+  /** What the run's load speaks: its capacity over HTTP/2 is not its capacity over HTTP/1.1. */
+  protocol: Protocol;
 }
 
 /** The rate each mode is driven at: `share` of the capacity, split over the modes, at least 1 and at most MAX_CALIBRATED_RATE requests per second. */
@@ -90,6 +94,10 @@ export async function calibrate(
         maxSeconds: 30,
         timeoutSeconds: target.timeoutSeconds,
         settleMs: 1_000,
+        http2:
+          target.protocol === 'http1'
+            ? null
+            : { protocol: target.protocol, retryRefused: false, ledger: new Http2Ledger(target.protocol) },
       },
       recorder,
       NO_SCHEDULE,

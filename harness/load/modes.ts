@@ -2,6 +2,7 @@
 // Two kinds of load fail differently: keep-alive connections are cut at a
 // server's exit; a new connection per request meets a closing listener.
 import { perSecond } from '../format.js';
+import { type Protocol, STREAMS_PER_SESSION } from './h2-transport.js';
 
 export type LoadChoice = 'keepalive' | 'churn' | 'both';
 export type LoadMode = 'keepalive' | 'churn';
@@ -41,15 +42,27 @@ export interface OpenRates {
 export const MAX_CALIBRATED_RATE = 1_000;
 
 /** The open model's load in words: its rates, or how they will be chosen while the calibration has not run yet. */
-function describeOpen(load: LoadChoice, open: OpenRates | null, rate: number | null, maxConnections: number): string {
+function describeOpen(
+  load: LoadChoice,
+  open: OpenRates | null,
+  rate: number | null,
+  maxConnections: number,
+  protocol: Protocol,
+  retryRefused: boolean,
+): string {
   const rateOf = (mode: LoadMode) =>
     open?.rates[mode] !== undefined
       ? perSecond(open.rates[mode]!)
       : rate !== null
         ? perSecond(rate)
         : 'a calibrated rate of';
-  const keepalive = `${rateOf('keepalive')} requests on keep-alive connections (a pool of up to ${maxConnections}, the most recently used first, a new connection after Connection: close)`;
-  const churn = `${rateOf('churn')} requests each on a new connection (up to ${maxConnections} open)`;
+  const http2 = protocol !== 'http1';
+  const keepalive = http2
+    ? `${rateOf('keepalive')} requests as streams on up to ${maxConnections} sessions of ${STREAMS_PER_SESSION} streams each, a new session when every one is full or going`
+    : `${rateOf('keepalive')} requests on keep-alive connections (a pool of up to ${maxConnections}, the most recently used first, a new connection after Connection: close)`;
+  const churn = http2
+    ? `${rateOf('churn')} requests each on a new session (up to ${maxConnections} open)`
+    : `${rateOf('churn')} requests each on a new connection (up to ${maxConnections} open)`;
   const modes = load === 'keepalive' ? keepalive : load === 'churn' ? churn : `${keepalive}; and ${churn}`;
   const calibration = open?.calibration;
   const source = calibration
@@ -59,7 +72,10 @@ function describeOpen(load: LoadChoice, open: OpenRates | null, rate: number | n
     : open || rate !== null
       ? ''
       : '; the rates are a share of what the target answers at full speed, measured just before the warm-up';
-  return `open model, raw sockets and http-parser-js: ${modes}, sent on schedule whatever is outstanding, latency counted from when each was due${source}`;
+  const client = http2
+    ? `Node's http2 client over ${protocol === 'h2' ? 'TLS (h2 through ALPN)' : 'h2c with prior knowledge'}, a refused stream ${retryRefused ? 'sent again on another session' : 'not sent again'}`
+    : 'raw sockets and http-parser-js';
+  return `open model, ${client}: ${modes}, sent on schedule whatever is outstanding, latency counted from when each was due${source}`;
 }
 
 /** The rates once chosen, in one line: per mode, and where they came from. */
@@ -78,6 +94,8 @@ export function describeLoad(
     load: LoadChoice;
     connections: number;
     loadModel?: LoadModel;
+    protocol?: Protocol;
+    retryRefused?: boolean;
     rate?: number | null;
     maxConnections?: number;
     requests?: { name: string; weight: number }[] | null;
@@ -92,7 +110,14 @@ export function describeLoad(
     options.load === 'keepalive' ? keepalive : options.load === 'churn' ? churn : `${keepalive}; and ${churn}`;
   const modes =
     options.loadModel === 'open'
-      ? describeOpen(options.load, open, options.rate ?? null, options.maxConnections ?? 0)
+      ? describeOpen(
+          options.load,
+          open,
+          options.rate ?? null,
+          options.maxConnections ?? 0,
+          options.protocol ?? 'http1',
+          options.retryRefused ?? false,
+        )
       : options.loadModel === 'closed'
         ? `closed model at full speed (each connection sends its next request once the last is answered): ${closed}`
         : closed;

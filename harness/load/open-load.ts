@@ -26,7 +26,9 @@ import type { RunningLoad } from './keepalive-load.js';
 import type { LoadMode } from './modes.js';
 import { resetAtEof } from './peer-reset.js';
 import { causeOfError, type FailureCause, type LoadSink, type Outcome, record } from './recorder.js';
-import { plainGet, requestBytes, type RequestMix, weightedOrder } from './request-mix.js';
+import { Http2Transport, STREAMS_PER_SESSION } from './h2-transport.js';
+import type { Http2Ledger } from './h2-ledger.js';
+import { plainGet, requestBytes, type RequestKind, type RequestMix, weightedOrder } from './request-mix.js';
 import { checkOurServer, type ResponseCheck } from './response-check.js';
 import { type TlsSettings, tlsOptions } from './tls.js';
 
@@ -54,6 +56,8 @@ export interface OpenLoadOptions {
   path?: string;
   mix?: RequestMix;
   check?: ResponseCheck;
+  /** HTTP/2 instead of HTTP/1.1 (h2-transport.ts): streams on sessions, each stream's ending in the ledger. */
+  http2?: { protocol: 'h2c' | 'h2'; retryRefused: boolean; ledger: Http2Ledger } | null;
 }
 
 /** A keep-alive connection idle this long is closed by the client, unless the server says it keeps one for less (undici's default is the same 4 s). */
@@ -70,6 +74,8 @@ interface Sent {
   seq: number;
   /** performance.now() ms when it fell due: its latency counts from here. */
   dueAt: number;
+  /** The request, and its HTTP/1.1 bytes. */
+  kind: RequestKind;
   bytes: Buffer;
   done: (outcome: Outcome) => void;
 }
@@ -365,6 +371,7 @@ export function startOpenLoad(options: OpenLoadOptions, sink: LoadSink, schedule
     return {
       seq,
       dueAt,
+      kind: kinds[kind]!,
       bytes: bytes[kind]!,
       done: (outcome) => {
         outstanding--;
@@ -415,9 +422,18 @@ export function startOpenLoad(options: OpenLoadOptions, sink: LoadSink, schedule
     }
   };
   const maxConnections = fullSpeed ?? options.maxConnections;
-  const transport: Transport = keepAlive
-    ? new KeepAlivePool(target, maxConnections, check, pump, schedule)
-    : new FreshConnections(target, maxConnections, check, pump, schedule);
+  const http2 = options.http2;
+  const transport: Transport = http2
+    ? new Http2Transport(
+        { ...target, ...http2, check },
+        maxConnections,
+        keepAlive ? STREAMS_PER_SESSION : 1,
+        pump,
+        (open) => schedule.connections(open),
+      )
+    : keepAlive
+      ? new KeepAlivePool(target, maxConnections, check, pump, schedule)
+      : new FreshConnections(target, maxConnections, check, pump, schedule);
 
   const startedAt = performance.now();
   const hardStop = setTimeout(() => void stop(), options.maxSeconds * 1000);

@@ -15,6 +15,10 @@ export type FailureCause =
   | 'timeout'
   /** Written on a connection a server accepted, and the connection ended before the whole answer. */
   | 'cut_in_flight'
+  /** HTTP/2: refused by the server (REFUSED_STREAM) or above a GOAWAY's last stream id: never processed, safe to send again. */
+  | 'refused_stream'
+  /** HTTP/2: reset at or below the last stream id the server took: it may have processed it. */
+  | 'stream_reset'
   | 'silent_loss'
   | 'slow'
   | 'non_2xx'

@@ -64,6 +64,8 @@ export const CauseSchema = Type.Union([
   Type.Literal('broken_pipe'),
   Type.Literal('timeout'),
   Type.Literal('cut_in_flight'),
+  Type.Literal('refused_stream'),
+  Type.Literal('stream_reset'),
   Type.Literal('silent_loss'),
   Type.Literal('slow'),
   Type.Literal('non_2xx'),
@@ -137,6 +139,8 @@ export const CheckSchema = Type.Object(
         'long-lane',
         'request-mix',
         'streams',
+        'http2-streams-kept',
+        'http2-goaway-notice',
         'old-server-ending',
         'new-pids-answered',
         'old-pid-silent-after-exit',
@@ -193,6 +197,84 @@ export const RestartSchema = Type.Object(
     timedOut: Type.Union([Type.String(), Type.Null()], { description: 'set when the harness had to end the restart' }),
   },
   { additionalProperties: false },
+);
+
+const Count = Type.Integer({ minimum: 0 });
+
+export const Http2Schema = Type.Object(
+  {
+    protocol: Enum(['h2c', 'h2']),
+    sessions: Type.Integer({ description: 'sessions (connections) the load opened', minimum: 0 }),
+    streams: Type.Object(
+      {
+        refused: Type.Integer({
+          description: 'RST_STREAM REFUSED_STREAM from the server: never processed',
+          minimum: 0,
+        }),
+        crossed: Type.Integer({
+          description: 'above the last stream id of a GOAWAY the session got: it crossed the GOAWAY, never processed',
+          minimum: 0,
+        }),
+        reset: Type.Integer({
+          description: 'reset at or below the last stream id: may have been processed; lost',
+          minimum: 0,
+        }),
+        cut: Type.Integer({ description: 'open when its connection ended; lost', minimum: 0 }),
+        resentUnsent: Type.Integer({
+          description:
+            'queued by the client but not written when a GOAWAY came: sent on another session, never seen by the server, counted nowhere else',
+          minimum: 0,
+        }),
+        retried: Type.Integer({ description: 'refused or crossed, sent again (--retry-refused)', minimum: 0 }),
+        answeredAfterRetry: Count,
+      },
+      { additionalProperties: false },
+    ),
+    goaways: Type.Object(
+      {
+        count: Count,
+        notices: Type.Integer({ description: 'GOAWAYs with last stream id 2^31-1 (shutdown notices)', minimum: 0 }),
+        finalsAfterNotice: Type.Integer({ description: 'sessions whose final GOAWAY followed a notice', minimum: 0 }),
+        finalsWithoutNotice: Type.Integer({ description: 'sessions whose first GOAWAY was the final one', minimum: 0 }),
+        closedWithoutGoaway: Type.Integer({ description: 'sessions the server closed with no GOAWAY', minimum: 0 }),
+        noticeToFinalMs: Type.Union([
+          Type.Null(),
+          Type.Object({ min: Type.Number(), max: Type.Number() }, { additionalProperties: false }),
+        ]),
+        listed: Type.Array(
+          Type.Object(
+            {
+              at: TimeSchema,
+              session: Type.Integer({ minimum: 1 }),
+              lastStreamId: Count,
+              errorCode: Count,
+            },
+            { additionalProperties: false },
+          ),
+          { description: 'the first GOAWAYs, in order (at most 200)' },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    lost: Type.Array(
+      Type.Object(
+        {
+          at: TimeSchema,
+          session: Type.Integer({ minimum: 1 }),
+          stream: Type.Integer({ minimum: 1 }),
+          how: Enum(['reset', 'cut']),
+          code: Type.Integer({ description: 'the RST_STREAM code (0: none)', minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'the first streams lost, in order (at most 200)' },
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'HTTP/2 (--protocol h2c or h2): every GOAWAY the sessions got and how each stream that was not answered ended; null or absent over HTTP/1.1',
+  },
 );
 
 export const ParametersSchema = Type.Object(
@@ -272,6 +354,18 @@ export const ParametersSchema = Type.Object(
         ],
         { description: 'the request mix as sent (bodies by their size); null or absent: GET on one path' },
       ),
+    ),
+    protocol: Type.Optional(
+      Enum(['http1', 'h2c', 'h2'], {
+        description:
+          'what the load modes spoke: HTTP/1.1, HTTP/2 in clear text with prior knowledge (h2c), or HTTP/2 over TLS through ALPN (h2); absent: HTTP/1.1. The long and stream lanes speak HTTP/1.1',
+      }),
+    ),
+    retryRefused: Type.Optional(
+      Type.Boolean({
+        description:
+          'HTTP/2: a refused stream (never processed) was sent again on another session (--retry-refused); absent or false: counted as failed, refused_stream',
+      }),
     ),
     tls: Type.Optional(
       Type.Object(
@@ -563,6 +657,7 @@ export const ResultDocumentSchema = Type.Object(
                 'open model: what fell due and whether it went out on time, per time bucket by due time (aligned with buckets); null in the closed model',
             },
           ),
+          http2: Type.Optional(Type.Union([Type.Null(), Http2Schema])),
         },
         { additionalProperties: false },
       ),
