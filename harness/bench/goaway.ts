@@ -1,44 +1,56 @@
 // One GOAWAY against two, side by side: our server restarted under HTTP/2
 // load with each way of telling a session to go (drain line 10), in
-// interleaved rounds. The load is Node's own HTTP/2 client: sessions that
-// each keep a few streams in flight, one after the other, and open a new
-// session (on whichever server the port gives) when theirs is going. Each
-// stream ends one way: answered; not taken (above the last stream id of a
-// GOAWAY the server sent: it crossed that GOAWAY, and the server never
-// processed it); unsent (Node's client fails a stream it had queued when its
-// session is told to go, and opens none on it after); or lost (reset, cut, a
-// session error: the server may have processed it). Not taken and unsent are
-// both safe to send again; a client or proxy that does not fails them.
+// interleaved rounds. Two clients count the same restarts at once: the
+// gate's own HTTP/2 load (load/h2-transport.ts: keep-alive sessions of up to
+// 10 streams, at full speed), which says how each stream ended, and h2load
+// (nghttp2's benchmark client, Debian's nghttp2-client), which says only
+// succeeded, failed or errored: an independent count, as wrk is for
+// HTTP/1.1. Refused: never processed (above a GOAWAY's last stream id, or
+// REFUSED_STREAM), safe to send again and failed by a client that does not.
+// Lost: reset at or below it, or cut.
 import { spawn, type ChildProcess } from 'node:child_process';
-import http2 from 'node:http2';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spread, type Spread } from '../compare/rows.js';
+import { findOnPath } from '../find-on-path.js';
+import { NO_SCHEDULE } from '../load/arrivals.js';
+import { Http2Ledger } from '../load/h2-ledger.js';
+import { startOpenLoad } from '../load/open-load.js';
+import { Recorder } from '../load/recorder.js';
 import { freePort } from '../runtime/processes.js';
 
 export type GoawayMode = 'two-phase' | 'one-shot';
 export const GOAWAY_MODES: GoawayMode[] = ['two-phase', 'one-shot'];
 
+/** What h2load counted over the same restarts (its "requests:" line). */
+export interface H2loadCount {
+  succeeded: number;
+  failed: number;
+  errored: number;
+}
+
 export interface GoawaySample {
   mode: GoawayMode;
   restarts: number;
   answered: number;
-  notTaken: number;
-  unsent: number;
+  /** Refused by the server or above a GOAWAY's last stream id: never processed. */
+  refused: number;
+  /** Queued by the client, not written when a GOAWAY came, sent on a later session. */
+  resent: number;
   lost: number;
-  /** How the lost streams ended (error code, and the stream's RST code when it has one). */
-  lostHow: Record<string, number>;
+  h2load: H2loadCount | null;
 }
 
 export interface GoawaySummary {
   mode: GoawayMode;
   runs: number;
   answered: Spread | null;
-  notTaken: Spread | null;
-  unsent: Spread | null;
+  refused: Spread | null;
+  resent: Spread | null;
   lost: Spread | null;
-  lostHow: Record<string, number>;
+  h2loadFailed: Spread | null;
+  h2loadErrored: Spread | null;
 }
 
 interface Options {
@@ -46,11 +58,19 @@ interface Options {
   server: string;
   rounds: number;
   restarts: number;
-  sessions: number;
-  streamsPerSession: number;
+  /** Streams the gate's load keeps in flight. */
+  streams: number;
+  /** h2load's clients and streams per client (-c, -m); 0 clients: no h2load. */
+  h2load: { clients: number; streamsPerClient: number };
   /** Between restarts. */
   intervalMs: number;
   say: (line: string) => void;
+}
+
+/** h2load's "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout" line. */
+export function parseH2load(output: string): H2loadCount | null {
+  const match = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(output);
+  return match ? { succeeded: Number(match[1]), failed: Number(match[2]), errored: Number(match[3]) } : null;
 }
 
 /** A server process of ours on `port`; resolves once it logged `ready`. */
@@ -96,58 +116,49 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
-/** One run: a server, then `restarts` replacements under the load; every stream counted once. */
-async function runOnce(options: Options, mode: GoawayMode): Promise<GoawaySample> {
+/** h2load for `seconds` against `port`: resolves with what it counted (null when it printed no count). */
+function h2loadFor(command: string, port: number, seconds: number, options: Options['h2load']) {
+  const child = spawn(
+    command,
+    [
+      '-c',
+      String(options.clients),
+      '-m',
+      String(options.streamsPerClient),
+      '-D',
+      String(seconds),
+      `http://127.0.0.1:${port}/`,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+  return new Promise<H2loadCount | null>((resolve) => child.on('close', () => resolve(parseH2load(output))));
+}
+
+/** One run: a server, then `restarts` replacements under both clients; every stream counted once by each. */
+async function runOnce(options: Options, mode: GoawayMode, h2load: string | null): Promise<GoawaySample> {
   const port = await freePort();
-  const sample: GoawaySample = {
-    mode,
-    restarts: options.restarts,
-    answered: 0,
-    notTaken: 0,
-    unsent: 0,
-    lost: 0,
-    lostHow: {},
-  };
   let serving = await startServer(options.node, options.server, port, mode);
-  let stop = false;
-  const sessions = new Set<http2.ClientHttp2Session>();
-  /** Each session's lowest last-stream-id of a GOAWAY received so far. */
-  const lastTaken = new WeakMap<http2.ClientHttp2Session, number>();
-
-  /** A session's stream loops; a new session when it is told to go, until stopped. */
-  const drive = async (): Promise<void> => {
-    while (!stop) {
-      const session = http2.connect(`http://127.0.0.1:${port}`);
-      sessions.add(session);
-      session.on('error', () => {});
-      session.on('goaway', (_code, last: number) =>
-        lastTaken.set(session, Math.min(last, lastTaken.get(session) ?? last)),
-      );
-      await Promise.all(Array.from({ length: options.streamsPerSession }, () => streams(session)));
-      sessions.delete(session);
-      session.destroy();
-    }
-  };
-  /** Streams one after the other on `session` until it is going or the run stops. */
-  const streams = async (session: http2.ClientHttp2Session): Promise<void> => {
-    while (!stop && !session.closed && !session.destroyed) {
-      const { outcome, id } = await stream(session);
-      if (outcome === 'answered') sample.answered++;
-      else if (outcome === 'refused') {
-        // Above a GOAWAY's last stream id: the server's GOAWAY crossed it. Else the client never sent it.
-        const last = lastTaken.get(session);
-        if (id !== undefined && last !== undefined && id > last) sample.notTaken++;
-        else sample.unsent++;
-        return;
-      } else {
-        sample.lost++;
-        sample.lostHow[outcome] = (sample.lostHow[outcome] ?? 0) + 1;
-        return;
-      }
-    }
-  };
-
-  const drivers = Array.from({ length: options.sessions }, () => drive());
+  const recorder = new Recorder(100);
+  const ledger = new Http2Ledger('h2c');
+  const load = startOpenLoad(
+    {
+      mode: 'keepalive',
+      host: '127.0.0.1',
+      port,
+      ratePerSecond: { concurrency: options.streams },
+      maxConnections: options.streams,
+      maxSeconds: 120,
+      timeoutSeconds: 10,
+      settleMs: 5_000,
+      http2: { protocol: 'h2c', retryRefused: false, ledger },
+    },
+    recorder,
+    NO_SCHEDULE,
+  );
+  const seconds = Math.ceil(((options.restarts + 1) * options.intervalMs) / 1000) + 1;
+  const independent = h2load && options.h2load.clients > 0 ? h2loadFor(h2load, port, seconds, options.h2load) : null;
   try {
     for (let i = 0; i < options.restarts; i++) {
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
@@ -157,56 +168,36 @@ async function runOnce(options: Options, mode: GoawayMode): Promise<GoawaySample
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
   } finally {
-    stop = true;
-    await Promise.race([Promise.all(drivers), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    for (const session of sessions) session.destroy();
+    await load.stop();
+    await independent;
     await stopServer(serving);
   }
-  return sample;
-}
-
-/** One GET / on `session`: answered, refused (never processed), or how it was lost; with its stream id. */
-function stream(session: http2.ClientHttp2Session): Promise<{ outcome: string; id?: number }> {
-  return new Promise((done) => {
-    let request: http2.ClientHttp2Stream | undefined;
-    const resolve = (outcome: string) => done({ outcome, id: request?.id });
-    try {
-      request = session.request({ ':path': '/' });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return resolve(
-        code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION' ? 'refused' : `${code}`,
-      );
-    }
-    let status = 0;
-    const sent = request;
-    const timer = setTimeout(() => sent.close(http2.constants.NGHTTP2_CANCEL), 10_000);
-    request.on('response', (headers) => (status = Number(headers[':status'])));
-    request.resume();
-    request.on('end', () => {
-      clearTimeout(timer);
-      resolve(status === 200 ? 'answered' : `status ${status}`);
-    });
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      // Not opened on a session told to go, or refused by the server: never processed either way.
-      if (error.code === 'ERR_HTTP2_GOAWAY_SESSION' || sent.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM)
-        return resolve('refused');
-      resolve(`${error.code}${sent.rstCode ? ` rst ${sent.rstCode}` : ''}`);
-    });
-    request.end();
-  });
+  const { streams } = ledger.snapshot();
+  return {
+    mode,
+    restarts: options.restarts,
+    answered: recorder.snapshot().answered,
+    refused: streams.refused + streams.crossed,
+    resent: streams.resentUnsent,
+    lost: streams.reset + streams.cut,
+    h2load: independent ? await independent : null,
+  };
 }
 
 /** Every mode in every round, the order rotated per round. */
 export async function compareGoaway(options: Options): Promise<GoawaySample[]> {
+  const h2load = findOnPath(['h2load']) ?? null;
+  if (!h2load) options.say("goaway: h2load is not installed (apt-get install nghttp2-client): the gate's count only");
   const samples: GoawaySample[] = [];
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? GOAWAY_MODES : [...GOAWAY_MODES].reverse();
     for (const mode of order) {
-      const sample = await runOnce(options, mode);
+      const sample = await runOnce(options, mode, h2load);
+      const independent = sample.h2load
+        ? `; h2load ${sample.h2load.succeeded} succeeded, ${sample.h2load.failed} failed, ${sample.h2load.errored} errored`
+        : '';
       options.say(
-        `goaway round ${round + 1}/${options.rounds} ${mode}: ${sample.answered} answered, ${sample.notTaken} not taken, ${sample.unsent} unsent, ${sample.lost} lost`,
+        `goaway round ${round + 1}/${options.rounds} ${mode}: ${sample.answered} answered, ${sample.refused} refused, ${sample.resent} resent, ${sample.lost} lost${independent}`,
       );
       samples.push(sample);
     }
@@ -217,16 +208,16 @@ export async function compareGoaway(options: Options): Promise<GoawaySample[]> {
 export function summariseGoaway(samples: GoawaySample[]): GoawaySummary[] {
   return GOAWAY_MODES.map((mode) => {
     const mine = samples.filter((s) => s.mode === mode);
-    const lostHow: Record<string, number> = {};
-    for (const s of mine) for (const [how, n] of Object.entries(s.lostHow)) lostHow[how] = (lostHow[how] ?? 0) + n;
+    const counted = mine.flatMap((s) => (s.h2load ? [s.h2load] : []));
     return {
       mode,
       runs: mine.length,
       answered: spread(mine.map((s) => s.answered)),
-      notTaken: spread(mine.map((s) => s.notTaken)),
-      unsent: spread(mine.map((s) => s.unsent)),
+      refused: spread(mine.map((s) => s.refused)),
+      resent: spread(mine.map((s) => s.resent)),
       lost: spread(mine.map((s) => s.lost)),
-      lostHow,
+      h2loadFailed: spread(counted.map((c) => c.failed)),
+      h2loadErrored: spread(counted.map((c) => c.errored)),
     };
   });
 }

@@ -553,7 +553,7 @@ const modelsSection: Section<ModelRun[]> = {
   render: (runs, { rounds }) => renderModels(runs, rounds),
 };
 
-const GOAWAY_LOAD = { sessions: 8, streamsPerSession: 4, restarts: 5, intervalMs: 1_000 };
+const GOAWAY_LOAD = { streams: 32, h2load: { clients: 8, streamsPerClient: 4 }, restarts: 5, intervalMs: 1_000 };
 
 const goawaySection: Section<GoawaySample[]> = {
   name: 'goaway',
@@ -564,24 +564,29 @@ const goawaySection: Section<GoawaySample[]> = {
     '### One GOAWAY against two',
     '',
     table(
-      ['DRAIN_GOAWAY', 'runs', 'streams answered', 'not taken (crossed a GOAWAY)', "unsent (the client's own)", 'lost'],
+      [
+        'DRAIN_GOAWAY',
+        'runs',
+        'gate: answered',
+        'gate: refused (never processed)',
+        'gate: sent again (unwritten)',
+        'gate: lost',
+        'h2load: failed',
+        'h2load: errored',
+      ],
       summariseGoaway(samples).map((s) => [
         `\`${s.mode}\``,
         String(s.runs),
         sp(s.answered),
-        sp(s.notTaken),
-        sp(s.unsent),
-        `${sp(s.lost)}${
-          Object.keys(s.lostHow).length
-            ? ` (${Object.entries(s.lostHow)
-                .map(([how, n]) => `${n} ${how}`)
-                .join(', ')})`
-            : ''
-        }`,
+        sp(s.refused),
+        sp(s.resent),
+        sp(s.lost),
+        sp(s.h2loadFailed),
+        sp(s.h2loadErrored),
       ]),
     ),
     '',
-    `Our server over h2c (\`npm run bench -- --only goaway\`), ${rounds} interleaved rounds per mode, Node ${node.version}: ${GOAWAY_LOAD.sessions} sessions of Node's HTTP/2 client, each with ${GOAWAY_LOAD.streamsPerSession} streams in flight one after the other (GET /), a new session when one is told to go; ${GOAWAY_LOAD.restarts} restarts ${GOAWAY_LOAD.intervalMs / 1000} s apart (a new server on the port, ready, then SIGTERM to the old one, which drains). Not taken: refused above the last stream id of a GOAWAY the server sent (the stream crossed it on the wire; the server never processed it). Unsent: Node's client fails a stream it had queued but not yet written when its session is told to go (its own GOAWAY in answer stops nghttp2 from sending it), and opens none after. Both are safe to send again, and both fail a client or proxy that does not (grpc/grpc-go#1387: Envoy's 503s). Lost: reset, cut or a session error: the server may have processed it.`,
+    `Our server over h2c (\`npm run bench -- --only goaway\`), ${rounds} interleaved rounds per mode, servers on Node ${node.version}; ${GOAWAY_LOAD.restarts} restarts ${GOAWAY_LOAD.intervalMs / 1000} s apart (a new server on the port, ready, then SIGTERM to the old one, which drains). Two clients at once on the same restarts: the gate's own HTTP/2 load (${GOAWAY_LOAD.streams} streams in flight at full speed on keep-alive sessions of up to 10 streams, a refused stream not sent again), and h2load (${GOAWAY_LOAD.h2load.clients} clients × ${GOAWAY_LOAD.h2load.streamsPerClient} streams, for the same span). Refused: above the last stream id of a GOAWAY the server sent, or REFUSED_STREAM: never processed, safe to send again, failed by a client or proxy that does not (grpc/grpc-go#1387: Envoy's 503s). Sent again: streams the gate's client had queued but not written when a GOAWAY came (Node's client may not open them on that session), sent on a later one. Lost: reset at or below the last stream id, or cut. h2load counts a request failed when it got no 2xx or 3xx answer, and errored (a part of failed) when it failed below HTTP: a reset, a refused stream, a cut connection.`,
     '',
   ],
 };

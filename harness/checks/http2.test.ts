@@ -2,12 +2,14 @@
 // stream passes both; one that exits with streams open fails naming each
 // stream, its session and the restart; a one-shot GOAWAY fails the notice
 // check saying what to do; a run over HTTP/1.1 gets neither check.
+import chalk from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { restart, scenario, t0 } from '../../test/fixtures/scenario-result.js';
 import { Http2Ledger, NOTICE_LAST_STREAM_ID } from '../load/h2-ledger.js';
 import type { RunRecord } from '../result/document.js';
 import { schemaProblem, toResultDocument } from '../result/document.js';
 import { judge } from '../verdict.js';
+import { renderSummary } from '../view/terminal.js';
 
 /** A keep-alive run over h2c with one restart at t0+1000; `sessions` writes its ledger. */
 function h2Run(sessions: (ledger: Http2Ledger) => void, fail?: 'refused_stream' | 'stream_reset'): RunRecord {
@@ -95,6 +97,20 @@ describe('HTTP/2 checks', () => {
       passed: false,
       detail: expect.stringContaining('1 session was closed by the server with no GOAWAY at all'),
     });
+  });
+
+  it("are seen in the terminal too: each HTTP/2 mode's sessions, GOAWAYs and unanswered streams under its line", () => {
+    chalk.level = 0;
+    const run = h2Run((ledger) => {
+      const session = ledger.opened();
+      ledger.goaway(session, 41, 0, t0 + 1110);
+      ledger.ended('crossed', session, 43, 7, t0 + 1020);
+    }, 'refused_stream');
+    const lines = renderSummary(toResultDocument(run, judge(run))).split('\n');
+    const at = lines.findIndex((line) => line.startsWith('  keep-alive '));
+    expect(lines[at + 1]!.trim()).toBe(
+      'h2c: 1 session, 1 GOAWAY (0 notices, 1 final with no notice), 1 refused, 0 lost, 0 sent again unwritten',
+    );
   });
 
   it('make neither check for a run over HTTP/1.1', () => {

@@ -3,18 +3,23 @@
 // restart.sh on the host: gated with --insecure, refused in one line without.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PocRun, runReporting } from '../../test/poc-cli.js';
 import { FIXTURES, SCRIPTS, tempDir } from '../../test/processes.js';
 import { freePort } from '../runtime/processes.js';
+import type { ResultDocument } from '../result/document.js';
 
 type GateRun = Omit<PocRun, 'result'> & {
   result?: {
     passed: boolean;
     written: number;
     checks: { id: string; passed: boolean; detail: string }[];
-    parameters: { tls?: { insecure: boolean } };
+    parameters: { tls?: { insecure: boolean }; protocol?: string };
+    failuresByCause: Record<string, number>;
+    modes: ResultDocument['modes'];
     pids: { pid: number }[];
     stream: { breaks: { how: string; code?: number }[] } | null;
   };
@@ -110,6 +115,47 @@ describe('gate an HTTPS service (--url https://)', () => {
     // 2 clients, each closed 1012 by the drain at each of the 2 restarts.
     expect(run.result!.stream!.breaks.map((b) => [b.how, b.code])).toEqual(Array(4).fill(['close', 1012]));
   }, 120_000);
+
+  it('gates it over HTTP/2 (--protocol h2, through ALPN) with --insecure: every session warned, no stream lost', async () => {
+    const run = await gate([
+      '--url',
+      `https://127.0.0.1:${port}/`,
+      '--insecure',
+      '--protocol',
+      'h2',
+      '--restart',
+      restart,
+      '--load',
+      'keepalive',
+    ]);
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.result!.parameters).toMatchObject({ protocol: 'h2', tls: { insecure: true } });
+    expect(run.result!.failuresByCause).toEqual({});
+    const http2 = run.result!.modes[0]!.http2!;
+    expect(http2.protocol).toBe('h2');
+    expect(http2.goaways.notices).toBeGreaterThan(0);
+    expect(http2.goaways.finalsWithoutNotice).toBe(0);
+    expect(run.result!.checks.filter((c) => c.id.startsWith('http2-')).map((c) => c.passed)).toEqual([true, true]);
+  }, 120_000);
+
+  it('says in one line, before any load, that a target does not speak HTTP/2 (--protocol h2c)', async () => {
+    const plain = http.createServer((_req, res) => res.end('OK\n'));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port: plainPort } = plain.address() as AddressInfo;
+      const run = await gate(['--url', `http://127.0.0.1:${plainPort}/`, '--protocol', 'h2c', '--restart', 'true']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `--protocol h2c: the target on 127\\.0\\.0\\.1:${plainPort} did not answer HTTP/2 \\(.+\\); drop --protocol, or point it at a server that speaks h2c`,
+        ),
+      );
+      expect(run.result).toBeUndefined();
+    } finally {
+      plain.closeAllConnections();
+      plain.close();
+    }
+  }, 60_000);
 
   it('refuses --insecure for a plain HTTP target, and --tls with --url', async () => {
     const insecure = await gate(['--url', `http://127.0.0.1:${port}/`, '--insecure', '--restart', 'true']);

@@ -13,7 +13,7 @@ import { pidChartSkipped } from '../verdict.js';
 import { toRows } from './histogram.js';
 import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 import { forTerminal as safe } from './safe-text.js';
-import { count } from '../format.js';
+import { count, counted } from '../format.js';
 
 const latency = (l: LatencySummary | null) =>
   l ? `p99 ${Math.round(l.p99)} ms, max ${Math.round(l.max)} ms` : 'no responses';
@@ -83,7 +83,23 @@ function laneLine(lane: Lane): string {
   }
   const { answered, inFlightAtStop } = lane.ledger;
   const when = lane.kind === 'mode' ? 'steady ' : '';
-  return `${label} ${count(answered).padStart(9)} answered, ${failedText(lane.ledger)}, ${inFlightAtStop} in flight at stop; ${when}${latency(lane.latency)}`;
+  const line = `${label} ${count(answered).padStart(9)} answered, ${failedText(lane.ledger)}, ${inFlightAtStop} in flight at stop; ${when}${latency(lane.latency)}`;
+  const http2 = lane.kind === 'mode' ? lane.record.http2 : null;
+  return http2 ? `${line}\n  ${' '.repeat(28)}${http2Line(http2)}` : line;
+}
+
+/** What an HTTP/2 mode's sessions saw, under its line: GOAWAYs, and the streams not answered by how they ended. */
+function http2Line(http2: NonNullable<ResultDocument['modes'][number]['http2']>): string {
+  const { goaways, streams } = http2;
+  const refused = streams.refused + streams.crossed;
+  const lost = streams.reset + streams.cut;
+  return [
+    `${http2.protocol}: ${counted(http2.sessions, 'session')}`,
+    `${counted(goaways.count, 'GOAWAY')} (${count(goaways.notices)} notices${goaways.finalsWithoutNotice ? chalk.red(`, ${count(goaways.finalsWithoutNotice)} final with no notice`) : ''})`,
+    refused ? chalk.yellow(`${count(refused)} refused`) : '0 refused',
+    lost ? chalk.red(`${count(lost)} lost`) : '0 lost',
+    `${count(streams.resentUnsent)} sent again unwritten`,
+  ].join(', ');
 }
 
 /** Renders the PID histogram, the restarts and the verdict of a result document as text. */
