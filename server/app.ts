@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { readEvery, streamEvents } from './events.js';
+import { HEALTH_PATH, serveHealth } from './grpc-health.js';
 
 export interface AppContext {
   pid: number;
@@ -25,7 +26,7 @@ export function pidBody(pid: number): string {
   return `OK. Handled by PID: ${pid}\n`;
 }
 
-/** Creates the request handler for GET /, /healthz, /slow?ms=N, /events, /info and POST /submit (and /ws's answer to a GET that is no upgrade). */
+/** Creates the request handler for GET /, /healthz, /slow?ms=N, /events, /info, POST /submit and gRPC's grpc.health.v1.Health over HTTP/2 (and /ws's answer to a GET that is no upgrade). */
 export function createApp(context: AppContext): (req: IncomingMessage, res: ServerResponse) => void {
   // Built once: the hot path only writes prepared bytes. Its headers are one
   // object reused for every response too: a fresh object per response (a
@@ -78,6 +79,17 @@ export function createApp(context: AppContext): (req: IncomingMessage, res: Serv
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
 
+    if (path.startsWith(HEALTH_PATH)) {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return send(res, 405, 'method not allowed: gRPC calls are POSTs over HTTP/2\n');
+      }
+      return serveHealth(req, res, path.slice(HEALTH_PATH.length), {
+        identity,
+        isDraining: context.isDraining,
+        holdStream: context.holdStream,
+      });
+    }
     if (path === '/submit') {
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');

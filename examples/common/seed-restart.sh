@@ -11,7 +11,9 @@ cd /app
 $SERVER_CMD >>/proc/1/fd/1 2>&1 &
 new=$!
 tries=0
-until curl -fs "http://127.0.0.1:${PORT:-8080}/healthz" >/dev/null 2>&1; do
+# HEALTH_CURL_OPTIONS: --http2-prior-knowledge for a server whose port speaks HTTP/2 alone.
+# shellcheck disable=SC2086 # options, split on purpose
+until curl -fs ${HEALTH_CURL_OPTIONS:-} "http://127.0.0.1:${PORT:-8080}/healthz" >/dev/null 2>&1; do
   tries=$((tries + 1))
   if [ "$tries" -ge 100 ] || ! kill -0 "$new" 2>/dev/null; then
     echo "seed-restart: new server $new not healthy; stopping it" >&2

@@ -53,6 +53,21 @@ export const EXAMPLES: Example[] = [
     config: 'examples/nginx/gate.tls.json',
   },
   {
+    name: 'node-h2',
+    summary:
+      "plain Node over HTTP/2 (h2c): http2.createServer, listen({ reusePort: true }), server.close() on SIGTERM; the seed's restart script",
+    build: { dockerfile: 'node-h2/Dockerfile' },
+    image: 'reuseport-lab-example/node-h2:local',
+    config: 'examples/node-h2/gate.json',
+  },
+  {
+    name: 'nginx-h2c',
+    summary: "Debian's nginx over HTTP/2 in clear text (listen 8080 http2), nginx -s reload",
+    build: { dockerfile: 'nginx/Dockerfile.h2c' },
+    image: 'reuseport-lab-example/nginx-h2c:local',
+    config: 'examples/nginx/gate.h2c.json',
+  },
+  {
     name: 'pm2',
     summary: 'pm2 cluster of two Node instances, pm2 reload all',
     build: { dockerfile: 'pm2/Dockerfile' },
