@@ -44,6 +44,24 @@ describe('npm run poc --protocol h2c', () => {
     expect(new Set(result.pids.map((p) => p.pid)).size).toBe(4);
   });
 
+  it('--grpc health: every Check answered OK through 3 restarts, every Watch ended OK and back within the budget', async () => {
+    const run = await runPoc([...common, '--load', 'keepalive', '--grpc', 'health']);
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.schemaProblem).toBeNull();
+    const result = run.result!;
+    expect(result.parameters).toMatchObject({ grpc: 'health', protocol: 'h2c' });
+    expect(result.requests).toEqual([
+      expect.objectContaining({ name: 'gRPC Health/Check', failed: 0, answered: expect.any(Number) }),
+    ]);
+    expect(result.modes[0]!.http2!.grpcStatuses).toEqual({ OK: result.modes[0]!.answered });
+    const stream = result.stream!;
+    expect(stream.kind).toBe('grpc');
+    // Each of the 2 Watch calls is ended by each of the 3 drains: NOT_SERVING, then status OK.
+    expect(stream.breaks.map((b) => [b.how, b.code])).toEqual(Array(6).fill(['status', 0]));
+    expect(stream.breaks.every((b) => b.backAfterMs !== null && b.backAfterMs < 1000)).toBe(true);
+    expect(checkOf(run, 'streams')[0]).toMatchObject({ passed: true });
+  });
+
   it('fails a server that sends the final GOAWAY alone on the notice check, and says why', async () => {
     const run = await runPoc([...common, '--load', 'keepalive', '--fault', 'one-shot-goaway']);
     expect(run.code, explain(run)).toBe(1);

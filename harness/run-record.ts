@@ -70,6 +70,7 @@ function parameters(result: ScenarioResult): RunParameters {
     ...(options.protocol && options.protocol !== 'http1'
       ? { protocol: options.protocol, retryRefused: options.retryRefused ?? false }
       : {}),
+    ...(options.grpc ? { grpc: options.grpc } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import type { RequestKind, RequestMix } from './load/request-mix.js';
 import type { TlsSettings } from './load/tls.js';
 import { Http2Ledger, type Http2Record } from './load/h2-ledger.js';
 import { probeHttp2, type Protocol } from './load/h2-transport.js';
+import type { GrpcService } from './load/grpc.js';
 import {
   EXACT_LATENCY_ABOVE_MS,
   type LoadSnapshot,
@@ -63,6 +64,8 @@ export interface RunSettings {
   protocol?: Protocol;
   /** HTTP/2: a refused stream is sent again on another session, as a compliant client does. */
   retryRefused?: boolean;
+  /** gRPC through the restarts (load/grpc.ts): its calls are the request mix and the stream lane; absent: none. */
+  grpc?: GrpcService;
   /** Request headers whose values the record writes as `<redacted>`, beside the usual secrets (Authorization, Cookie, ...). */
   redactHeaders: string[];
   restarts: number;

@@ -3,6 +3,7 @@
 // need nothing from the runtime but the load itself.
 import { evidenceText, restartAt, restartsWhere } from '../evidence.js';
 import { MODE_NAMES, type LoadMode } from '../load/modes.js';
+import { grpcStatusName } from '../load/h2-ledger.js';
 import { type Bucket, bucketIndex, causesText, type LatencySummary } from '../load/recorder.js';
 import type { ScheduleRecord } from '../load/arrivals.js';
 import { isIdempotent } from '../load/request-mix.js';
@@ -36,6 +37,13 @@ const CLOSE_CODES: Record<number, string> = {
   1013: 'Try Again Later',
 };
 
+/** What a stream's graceful end is called, by kind. */
+const GRACEFUL_END: Record<StreamKind, string> = {
+  sse: 'end',
+  ws: 'close',
+  grpc: 'status (OK, or UNAVAILABLE: call again elsewhere)',
+};
+
 /** How a stream ended, in words (load/stream-lane.ts). */
 export function endingText(kind: StreamKind, ending: Ending): string {
   switch (ending.how) {
@@ -43,6 +51,8 @@ export function endingText(kind: StreamKind, ending: Ending): string {
       return 'end of stream';
     case 'close':
       return `close ${ending.code}${CLOSE_CODES[ending.code!] ? ` ${CLOSE_CODES[ending.code!]}` : ''}`;
+    case 'status':
+      return `status ${grpcStatusName(ending.code ?? 0)}`;
     case 'cut':
       return kind === 'ws' ? 'EOF without a close frame' : 'EOF mid-stream';
     case 'reset':
@@ -50,7 +60,9 @@ export function endingText(kind: StreamKind, ending: Ending): string {
     case 'refused':
       return 'refused';
     case 'error':
-      return 'failed to open';
+      return kind === 'grpc' && ending.code !== undefined
+        ? `failed to open (${grpcStatusName(ending.code)})`
+        : 'failed to open';
   }
 }
 
@@ -378,7 +390,7 @@ function judgeStreams(run: RunRecord, stream: NonNullable<RunRecord['stream']>):
   const { lost, duplicated } = streamFigures(stream);
   const late = stream.breaks.filter((b) => b.backAfterMs === null || b.backAfterMs > budget);
   const summary =
-    `${stream.events} ${stream.kind === 'ws' ? 'messages' : 'events'}; ${stream.breaks.length ? `${stream.breaks.length} ended (${hows.join(', ')})` : 'none ended'}` +
+    `${stream.events} ${stream.kind === 'sse' ? 'events' : 'messages'}; ${stream.breaks.length ? `${stream.breaks.length} ended (${hows.join(', ')})` : 'none ended'}` +
     (back.length ? `, back after p50 ${ms(back[Math.floor(back.length / 2)]!)}, max ${ms(back.at(-1)!)}` : '') +
     `; ${lost} lost, ${duplicated} seen twice` +
     (stream.unnumbered ? ` (${stream.unnumbered} without a number: loss not judged for them)` : '');
@@ -394,9 +406,7 @@ function judgeStreams(run: RunRecord, stream: NonNullable<RunRecord['stream']>):
     ...(stream.events === 0 ? ['nothing was received: the stream lane did not run'] : []),
     ...stream.breaks
       .filter((b) => !endedGracefully(stream.kind, b))
-      .map(
-        (b) => `a stream ended without a graceful ${stream.kind === 'ws' ? 'close' : 'end'} (${said(b)}) ${when(b)}`,
-      ),
+      .map((b) => `a stream ended without a graceful ${GRACEFUL_END[stream.kind]} (${said(b)}) ${when(b)}`),
     ...late.map(
       (b) =>
         `${ended(b)} ${b.backAfterMs === null ? 'was not back by the end' : `was back only after ${ms(b.backAfterMs)}`}`,

@@ -5,6 +5,7 @@
 // that order of precedence. Exit codes: 0 passed, 1 the gate failed (a
 // failed restart command included), 2 usage or setup error, 3 inconclusive
 // (the load generator fell behind its schedule).
+import { grpcCheck } from '../load/grpc.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
@@ -258,6 +259,8 @@ export function resolveGateOptions(command: Command): GateOptions {
     throw new SetupError(
       '--protocol h2 is HTTP/2 over TLS: give an https:// --url (or --image with --tls), or use --protocol h2c for clear text',
     );
+  if (o.grpc !== undefined && tls)
+    throw new SetupError('--grpc runs over h2c (clear text) for now; an HTTPS target cannot be gated with it yet');
   if (o.protocol === 'h2c' && tls)
     throw new SetupError('--protocol h2c is HTTP/2 in clear text; over HTTPS use --protocol h2');
 
@@ -333,7 +336,9 @@ export async function runGate(options: GateOptions): Promise<number> {
     strategy: USER_COMMAND,
     request: {
       path: options.path,
-      check: (status, header, body) => checkForeign(options.identity, status, header, body, names),
+      check: options.scenario.grpc
+        ? grpcCheck((header) => checkForeign(options.identity, 200, header, '', names))
+        : (status, header, body) => checkForeign(options.identity, status, header, body, names),
       names,
     },
     tls: options.tls,

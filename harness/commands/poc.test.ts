@@ -28,6 +28,17 @@ describe('parseOptions', () => {
     });
   });
 
+  it('--grpc health: Check calls over h2c as the load, Watch calls as the stream lane', () => {
+    expect(parseOptions(['--grpc', 'health'])).toMatchObject({
+      grpc: 'health',
+      protocol: 'h2c',
+      requests: [
+        { method: 'POST', path: '/grpc.health.v1.Health/Check', headers: { 'content-type': 'application/grpc' } },
+      ],
+      stream: { kind: 'grpc', path: '/grpc.health.v1.Health/Watch', connections: 2 },
+    });
+  });
+
   it('drives the open model by default, at a calibrated share unless --rate is given', () => {
     expect(parseOptions([])).toMatchObject({ loadModel: 'open', rate: null, loadShare: 0.35, maxConnections: 256 });
     expect(parseOptions(['--rate', '250', '--max-connections', '64'])).toMatchObject({
@@ -64,6 +75,19 @@ describe('parseOptions', () => {
       /--protocol h2 is HTTP\/2 over TLS, and poc runs our server in clear text: use --protocol h2c/,
     ],
     [['--fault', 'one-shot-goaway'], /--fault one-shot-goaway is an HTTP\/2 fault: add --protocol h2c/],
+    [['--grpc', 'reflection'], /--grpc "reflection" is not one of health/],
+    [
+      ['--grpc', 'health', '--protocol', 'http1'],
+      /--grpc health runs over HTTP\/2 in clear text \(h2c\); drop --protocol http1/,
+    ],
+    [
+      ['--grpc', 'health', '--request', 'GET /'],
+      /--grpc health sends its own calls \(\/grpc.health.v1.Health\/Check\); drop --request/,
+    ],
+    [
+      ['--grpc', 'health', '--stream', 'sse:/events'],
+      /--grpc health keeps its own stream lane \(\/grpc.health.v1.Health\/Watch\); drop --stream/,
+    ],
   ])('%j is refused with one line', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(message);
   });

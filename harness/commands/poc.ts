@@ -2,6 +2,7 @@
 // server under load with one of its strategies, judge, report.
 // Exit codes: 0 passed, 1 the gate failed (any check), 2 usage or setup error,
 // 3 inconclusive (the load generator fell behind its schedule).
+import { grpcCheck, HEALTH_CHECK_PATH, ourServerInMetadata } from '../load/grpc.js';
 import { join } from 'node:path';
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
@@ -213,11 +214,13 @@ function scenarioOf(options: PocOptions): ScenarioOptions {
     stallFloor,
     protocol,
     retryRefused,
+    grpc,
   } = options;
   return {
     strategy: options.strategy,
     protocol,
     retryRefused,
+    ...(grpc ? { grpc, request: { path: HEALTH_CHECK_PATH, check: grpcCheck(ourServerInMetadata) } } : {}),
     load,
     loadModel,
     rate,

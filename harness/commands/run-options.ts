@@ -10,6 +10,7 @@ import type { Budgets, LongLaneSettings, RunSettings, StreamSettings } from '../
 import { readRequests } from './request-options.js';
 import { LOAD_MODELS } from '../load/modes.js';
 import { PROTOCOLS } from '../load/h2-transport.js';
+import { GRPC_SERVICES, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, healthCheckKind } from '../load/grpc.js';
 import { pathProblem } from '../load/request-line.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
@@ -69,8 +70,14 @@ export function addRunOptions(command: Command): Command {
     .addOption(
       new Option(
         '--protocol <protocol>',
-        'what the load modes speak: http1 (HTTP/1.1), h2c (HTTP/2 in clear text, prior knowledge) or h2 (HTTP/2 over TLS: an HTTPS target); HTTP/2 runs in the open model, streams on sessions, every GOAWAY recorded',
-      ).default('http1'),
+        'what the load modes speak: http1 (HTTP/1.1, the default), h2c (HTTP/2 in clear text, prior knowledge) or h2 (HTTP/2 over TLS: an HTTPS target); HTTP/2 runs in the open model, streams on sessions, every GOAWAY recorded',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--grpc <service>',
+        'gRPC through the restarts: health (grpc.health.v1.Health): Check calls as the load (HTTP/2, every call classified like a stream) and Watch calls kept open as the stream lane; implies --protocol h2c',
+      ),
     )
     .addOption(
       new Option(
@@ -204,6 +211,16 @@ function readLongLane(values: Record<string, unknown>): LongLaneSettings | null 
   return { path, connections };
 }
 
+/** --grpc health's stream lane: Watch calls kept open, as many as --stream-connections says. */
+function grpcStream(values: Record<string, unknown>): StreamSettings {
+  const connections = numberOption(
+    '--stream-connections',
+    values.streamConnections ?? RUN_DEFAULTS.streamConnections,
+    RANGES.streamConnections,
+  );
+  return { kind: 'grpc', path: HEALTH_WATCH_PATH, connections };
+}
+
 function readStream(values: Record<string, unknown>): StreamSettings | null {
   const connections = numberOption(
     '--stream-connections',
@@ -234,7 +251,16 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     throw new SetupError('--rate applies to the open model; drop it, or drop --load-model closed');
   if (values.rate !== undefined && values.loadShare !== undefined && values.loadShare !== RUN_DEFAULTS.loadShare)
     throw new SetupError('--load-share sets the rate from a calibration; with --rate there is none: give one of them');
-  const protocol = choiceOption('--protocol', values.protocol ?? 'http1', PROTOCOLS);
+  const grpc = values.grpc === undefined ? null : choiceOption('--grpc', values.grpc, GRPC_SERVICES);
+  if (grpc && values.protocol !== undefined && values.protocol !== 'h2c')
+    throw new SetupError(
+      `--grpc ${grpc} runs over HTTP/2 in clear text (h2c); drop --protocol ${String(values.protocol)}`,
+    );
+  if (grpc && (values.request !== undefined || values.requests !== undefined))
+    throw new SetupError(`--grpc ${grpc} sends its own calls (${HEALTH_CHECK_PATH}); drop --request`);
+  if (grpc && values.stream !== undefined)
+    throw new SetupError(`--grpc ${grpc} keeps its own stream lane (${HEALTH_WATCH_PATH}); drop --stream`);
+  const protocol = choiceOption('--protocol', values.protocol ?? (grpc ? 'h2c' : 'http1'), PROTOCOLS);
   if (protocol !== 'http1' && loadModel === 'closed')
     throw new SetupError(
       `--protocol ${protocol} runs in the open model only (streams on an arrival schedule); drop --load-model closed`,
@@ -245,6 +271,7 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     load: choiceOption('--load', values.load, ['keepalive', 'churn', 'both'] as const),
     loadModel,
     ...(protocol === 'http1' ? {} : { protocol, retryRefused: values.retryRefused === true }),
+    ...(grpc ? { grpc } : {}),
     rate: values.rate === undefined ? null : numberOption('--rate', values.rate, RANGES.rate),
     loadShare: numberOption('--load-share', values.loadShare ?? RUN_DEFAULTS.loadShare, RANGES.loadShare),
     maxConnections: numberOption(
@@ -259,10 +286,10 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     cooldownMs: numberOption('--cooldown', values.cooldown, RANGES.cooldown) * 1000,
     bucketMs: numberOption('--bucket', values.bucket, RANGES.bucket),
     requestTimeoutSeconds: numberOption('--timeout', values.timeout, RANGES.timeout),
-    requests: readRequests(values),
+    requests: grpc ? [healthCheckKind()] : readRequests(values),
     redactHeaders: readRedactHeaders(values.redactHeader ?? values.redactHeaders),
     longLane: readLongLane(values),
-    stream: readStream(values),
+    stream: grpc ? grpcStream(values) : readStream(values),
     ...readBudgets(values),
   };
   if (settings.latencyBudgetMs >= settings.requestTimeoutSeconds * 1000) {

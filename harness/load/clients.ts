@@ -2,6 +2,7 @@
 // are the closed model's (each connection or loop sends its next request when
 // the last is answered); open sends on an arrival schedule. scenario.ts imports
 // only the type, so that it runs with fakes in its tests.
+import { startGrpcWatchLane } from './grpc-lane.js';
 import { type ChurnOptions, startChurnLoad } from './churn-load.js';
 import { type HeldRequest, heldRequest } from './held-request.js';
 import { type LoadOptions, type RunningLoad, startKeepAliveLoad } from './keepalive-load.js';
@@ -35,5 +36,6 @@ export const LOAD_CLIENTS: LoadClients = {
   open: startOpenLoad,
   longRequest: heldRequest,
   longLane: startLongLane,
-  streamLane: (kind, options) => (kind === 'ws' ? startWsLane(options) : startSseLane(options)),
+  streamLane: (kind, options) =>
+    kind === 'ws' ? startWsLane(options) : kind === 'grpc' ? startGrpcWatchLane(options) : startSseLane(options),
 };

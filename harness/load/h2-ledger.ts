@@ -83,6 +83,37 @@ export interface Http2Record {
   };
   /** The first lost streams (reset or cut), in order. */
   lost: LostStream[];
+  /** gRPC calls: how many ended with each status (grpc-status), by name; absent when no call was gRPC. */
+  grpcStatuses?: Record<string, number>;
+}
+
+/** gRPC's status codes by number (grpc/grpc, doc/statuscodes.md). */
+export const GRPC_STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
+
+/** A grpc-status as a name: `UNAVAILABLE`, or `status 99` for one gRPC does not define (the target's text, bounded). */
+export function grpcStatusName(code: string | number): string {
+  const text = String(code);
+  return /^\d{1,2}$/.test(text) && GRPC_STATUS_NAMES[Number(text)]
+    ? GRPC_STATUS_NAMES[Number(text)]!
+    : `status ${text.slice(0, 12).replace(/[^\w-]/g, '?')}`;
 }
 
 interface SessionState {
@@ -165,6 +196,12 @@ export class Http2Ledger {
     this.record.streams[how]++;
     if ((how === 'reset' || how === 'cut') && this.record.lost.length < LISTED_AT_MOST)
       this.record.lost.push({ at, session, stream, how, code });
+  }
+
+  grpcStatus(code: string): void {
+    const statuses = (this.record.grpcStatuses ??= {});
+    const name = grpcStatusName(code);
+    statuses[name] = (statuses[name] ?? 0) + 1;
   }
 
   resentUnsent(): void {

@@ -151,7 +151,10 @@ class Exchange implements InFlight {
     const stream = this.stream;
     let status = 0;
     let headers: http2.IncomingHttpHeaders = {};
+    // gRPC puts a call's outcome in trailers (grpc-status): a check reads them as headers.
+    let trailers: http2.IncomingHttpHeaders = {};
     const body: Buffer[] = [];
+    stream.on('trailers', (t) => (trailers = t));
     stream.on('response', (h) => {
       headers = h;
       status = Number(h[':status']);
@@ -161,10 +164,14 @@ class Exchange implements InFlight {
       // A stream reset or cut ends its readable side too: only a response that came whole is an answer.
       if (status === 0 || stream.rstCode) return;
       const header = (name: string) => {
-        const value = headers[name];
+        const value = headers[name] ?? trailers[name];
         return Array.isArray(value) ? value.join(', ') : value;
       };
-      this.end({ checked: owner.check(status, header, Buffer.concat(body).toString('utf8')) });
+      const grpcStatus = header('grpc-status');
+      if (grpcStatus !== undefined) owner.ledger.grpcStatus(grpcStatus);
+      // A gRPC body is bytes: latin1 keeps each one as it came, for a check that reads them back.
+      const encoding = header('content-type')?.startsWith('application/grpc') ? 'latin1' : 'utf8';
+      this.end({ checked: owner.check(status, header, Buffer.concat(body).toString(encoding)) });
     });
     stream.on('frameError', (type: number) => {
       if (type === HEADERS_FRAME) this.unsent = true;

@@ -127,8 +127,10 @@ export function describeLoad(
   const lane = options.longLane
     ? `; and a long-request lane: ${options.longLane.connections} connections each keeping GET ${options.longLane.path} in flight`
     : '';
-  const stream = options.stream
-    ? `; and ${options.stream.connections} ${options.stream.kind} clients of ${options.stream.path} coming back with Last-Event-ID`
-    : '';
+  const stream = !options.stream
+    ? ''
+    : options.stream.kind === 'grpc'
+      ? `; and ${options.stream.connections} gRPC calls of ${options.stream.path} kept open (@grpc/grpc-js, a channel each), called again when one ends`
+      : `; and ${options.stream.connections} ${options.stream.kind} clients of ${options.stream.path} coming back with Last-Event-ID`;
   return modes + mix + lane + stream;
 }

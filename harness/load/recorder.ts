@@ -19,6 +19,8 @@ export type FailureCause =
   | 'refused_stream'
   /** HTTP/2: reset at or below the last stream id the server took: it may have processed it. */
   | 'stream_reset'
+  /** gRPC: the call was answered with a status other than OK (grpc-status). */
+  | 'grpc_error'
   | 'silent_loss'
   | 'slow'
   | 'non_2xx'

@@ -9,19 +9,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningLoad } from './keepalive-load.js';
 import type { TlsSettings } from './tls.js';
 
-export type StreamKind = 'sse' | 'ws';
+export type StreamKind = 'sse' | 'ws' | 'grpc';
 
 /**
  * How a stream ended: `end` (SSE: the response's own end after a whole event),
- * `close` (WebSocket: a close frame, its code in `code`), `cut` (the
+ * `close` (WebSocket: a close frame, its code in `code`), `status` (gRPC: the
+ * call's status, its code in `code`), `cut` (the
  * connection closed without either: an EOF mid-stream), `reset`, or a
  * connection that was `refused` or failed to open (`error`).
  */
-export type StreamEnding = 'end' | 'close' | 'cut' | 'reset' | 'refused' | 'error';
+export type StreamEnding = 'end' | 'close' | 'status' | 'cut' | 'reset' | 'refused' | 'error';
 
 export interface Ending {
   how: StreamEnding;
-  /** WebSocket close code, for `close`. */
+  /** WebSocket close code, for `close`; gRPC status, for `status` (and for `error`, when a call never opened). */
   code?: number;
 }
 

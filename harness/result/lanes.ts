@@ -143,6 +143,8 @@ export const countedApart = (lane: Lane): lane is ModeLane | LongLane => lane.ki
  */
 export function endedGracefully(kind: StreamKind, ending: Ending): boolean {
   if (kind === 'sse') return ending.how === 'end';
+  // gRPC: OK, or UNAVAILABLE, which tells a client to call again elsewhere (what a server going away says).
+  if (kind === 'grpc') return ending.how === 'status' && (ending.code === 0 || ending.code === 14);
   return ending.how === 'close' && (ending.code === 1000 || ending.code === 1001 || ending.code === 1012);
 }
 

@@ -66,6 +66,7 @@ export const CauseSchema = Type.Union([
   Type.Literal('cut_in_flight'),
   Type.Literal('refused_stream'),
   Type.Literal('stream_reset'),
+  Type.Literal('grpc_error'),
   Type.Literal('silent_loss'),
   Type.Literal('slow'),
   Type.Literal('non_2xx'),
@@ -269,6 +270,11 @@ export const Http2Schema = Type.Object(
       ),
       { description: 'the first streams lost, in order (at most 200)' },
     ),
+    grpcStatuses: Type.Optional(
+      Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+        description: 'gRPC calls (--grpc): how many ended with each grpc-status, by name (OK, UNAVAILABLE, ...)',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -361,6 +367,12 @@ export const ParametersSchema = Type.Object(
           'what the load modes spoke: HTTP/1.1, HTTP/2 in clear text with prior knowledge (h2c), or HTTP/2 over TLS through ALPN (h2); absent: HTTP/1.1. The long and stream lanes speak HTTP/1.1',
       }),
     ),
+    grpc: Type.Optional(
+      Enum(['health'], {
+        description:
+          'gRPC through the restarts (--grpc): health: grpc.health.v1.Health/Check calls are the request mix, Watch calls the stream lane; absent: none',
+      }),
+    ),
     retryRefused: Type.Optional(
       Type.Boolean({
         description:
@@ -385,7 +397,7 @@ export const ParametersSchema = Type.Object(
           Type.Null(),
           Type.Object(
             {
-              kind: Enum(['sse', 'ws']),
+              kind: Enum(['sse', 'ws', 'grpc']),
               path: Type.String(),
               connections: Type.Integer({ minimum: 1 }),
             },
@@ -723,7 +735,7 @@ export const ResultDocumentSchema = Type.Object(
           Type.Null(),
           Type.Object(
             {
-              kind: Enum(['sse', 'ws']),
+              kind: Enum(['sse', 'ws', 'grpc']),
               path: Type.String(),
               connections: Type.Integer({ minimum: 1 }),
               events: Type.Integer({ description: 'messages received: SSE events, WebSocket messages', minimum: 0 }),
@@ -737,7 +749,7 @@ export const ResultDocumentSchema = Type.Object(
                 Type.Object(
                   {
                     at: TimeSchema,
-                    how: Enum(['end', 'close', 'cut', 'reset', 'refused', 'error']),
+                    how: Enum(['end', 'close', 'status', 'cut', 'reset', 'refused', 'error']),
                     code: Type.Optional(Type.Integer({ description: 'the WebSocket close code, when how is close' })),
                     backAfterMs: Type.Union([Type.Number(), Type.Null()]),
                     lost: Type.Integer({ minimum: 0 }),

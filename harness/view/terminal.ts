@@ -79,7 +79,7 @@ function laneLine(lane: Lane): string {
     const { kind, breaks, events } = lane.record;
     const { lost, notGraceful: broken } = streamFigures(lane.record);
     const ended = `${breaks.length} ended${broken ? chalk.red(` (${broken} not gracefully)`) : ''}`;
-    return `${label} ${count(events).padStart(9)} ${kind === 'ws' ? 'messages' : 'events'}, ${ended}, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`;
+    return `${label} ${count(events).padStart(9)} ${kind === 'sse' ? 'events' : 'messages'}, ${ended}, ${lost ? chalk.red(`${lost} lost`) : '0 lost'}`;
   }
   const { answered, inFlightAtStop } = lane.ledger;
   const when = lane.kind === 'mode' ? 'steady ' : '';
