@@ -2,8 +2,8 @@
 // whatever else happens, one the harness could only hand out late is
 // counted late, and the record files every request by when it fell due.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
-import { Arrivals, LATE_SEND_MS, ScheduleRecorder } from './arrivals.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Arrivals, epochOf, LATE_SEND_MS, ScheduleRecorder } from './arrivals.js';
 
 /** Blocks the event loop for `ms`, as a starved or busy harness is. */
 function block(ms: number): void {
@@ -34,7 +34,7 @@ describe('Arrivals', () => {
     const seqs: number[] = [];
     const arrivals = new Arrivals(1000, (seq, dueAt) => {
       seqs.push(seq);
-      recorder.due(performance.timeOrigin + dueAt, performance.now() - dueAt);
+      recorder.due(epochOf(dueAt), performance.now() - dueAt);
     });
     arrivals.start();
     await sleep(50);
@@ -80,5 +80,23 @@ describe('ScheduleRecorder', () => {
         { due: 1, answered: 1, late: 0, waited: 1, waitedLate: 1, lagMaxMs: 0 },
       ],
     });
+  });
+});
+
+describe('epochOf', () => {
+  it('files a performance.now() reading on the wall clock that restart events use', () => {
+    expect(Math.abs(epochOf(performance.now()) - Date.now())).toBeLessThanOrEqual(1);
+  });
+
+  it('follows the wall clock when it is stepped, as restart events do', () => {
+    const reading = performance.now();
+    const wall = Date.now();
+    const stepped = vi.spyOn(Date, 'now').mockReturnValue(wall + 590);
+    try {
+      expect(epochOf(reading)).toBeGreaterThanOrEqual(wall + 590 - 1 - (performance.now() - reading));
+      expect(epochOf(reading)).toBeLessThanOrEqual(wall + 590);
+    } finally {
+      stepped.mockRestore();
+    }
   });
 });

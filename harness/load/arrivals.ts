@@ -9,8 +9,18 @@
 // waited for a free connection measures a pool that was full.
 import { bucketIndex } from './recorder.js';
 
-/** The epoch ms of a performance.now() reading: the recorders file by epoch time. */
-export const epochOf = (monotonicMs: number) => performance.timeOrigin + monotonicMs;
+/**
+ * The epoch ms of a performance.now() reading, on the wall clock's terms as
+ * it reads now: restart events and every other record use Date.now(). Not
+ * performance.timeOrigin plus the reading: the two clocks drift apart here
+ * (the wall clock gained 5 ms a second on the monotonic one, measured
+ * 2026-12-07) and a wall clock may be stepped, so an offset taken once goes
+ * stale. One gate run had its answers filed 590 ms before the restarts that
+ * made them, and failed the check of which PID answered after which restart.
+ * Converted relative to now, a reading seconds old is off by the drift over
+ * those seconds at most.
+ */
+export const epochOf = (monotonicMs: number) => Date.now() - (performance.now() - monotonicMs);
 
 /**
  * At most this many requests are handed out per turn of the event loop: a
