@@ -67,6 +67,19 @@ interface Options {
   say: (line: string) => void;
 }
 
+/** How long each h2load runs past the restart it spans: the new server's start, then the old one's GOAWAYs. */
+const H2LOAD_PAST_RESTART_MS = 1_500;
+
+/** h2load's counts over several runs; null when one of them printed none. */
+function sumCounts(counts: (H2loadCount | null)[]): H2loadCount | null {
+  let sum: H2loadCount = { succeeded: 0, failed: 0, errored: 0 };
+  for (const c of counts) {
+    if (!c) return null;
+    sum = { succeeded: sum.succeeded + c.succeeded, failed: sum.failed + c.failed, errored: sum.errored + c.errored };
+  }
+  return sum;
+}
+
 /** h2load's "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout" line. */
 export function parseH2load(output: string): H2loadCount | null {
   const match = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(output);
@@ -116,8 +129,8 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
-/** h2load for `seconds` against `port`: resolves with what it counted (null when it printed no count). */
-function h2loadFor(command: string, port: number, seconds: number, options: Options['h2load']) {
+/** h2load for `ms` against `port`: resolves with what it counted (null when it printed no count). */
+function h2loadFor(command: string, port: number, ms: number, options: Options['h2load']) {
   const child = spawn(
     command,
     [
@@ -126,7 +139,7 @@ function h2loadFor(command: string, port: number, seconds: number, options: Opti
       '-m',
       String(options.streamsPerClient),
       '-D',
-      String(seconds),
+      `${Math.round(ms)}ms`,
       `http://127.0.0.1:${port}/`,
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
@@ -157,19 +170,24 @@ async function runOnce(options: Options, mode: GoawayMode, h2load: string | null
     recorder,
     NO_SCHEDULE,
   );
-  const seconds = Math.ceil(((options.restarts + 1) * options.intervalMs) / 1000) + 1;
-  const independent = h2load && options.h2load.clients > 0 ? h2loadFor(h2load, port, seconds, options.h2load) : null;
+  // h2load opens no new connection when a server tells one to go: one h2load per restart, started on the
+  // server about to go and lasting until that server's GOAWAYs are past.
+  const counted: (H2loadCount | null)[] = [];
+  const withH2load = h2load !== null && options.h2load.clients > 0 ? h2load : null;
   try {
     for (let i = 0; i < options.restarts; i++) {
+      const spanning = withH2load
+        ? h2loadFor(withH2load, port, options.intervalMs + H2LOAD_PAST_RESTART_MS, options.h2load)
+        : null;
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
       const next = await startServer(options.node, options.server, port, mode);
       await stopServer(serving);
       serving = next;
+      if (spanning) counted.push(await spanning);
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
   } finally {
     await load.stop();
-    await independent;
     await stopServer(serving);
   }
   const { streams } = ledger.snapshot();
@@ -180,7 +198,7 @@ async function runOnce(options: Options, mode: GoawayMode, h2load: string | null
     refused: streams.refused + streams.crossed,
     resent: streams.resentUnsent,
     lost: streams.reset + streams.cut,
-    h2load: independent ? await independent : null,
+    h2load: withH2load ? sumCounts(counted) : null,
   };
 }
 
