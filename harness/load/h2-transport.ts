@@ -322,18 +322,38 @@ export class Http2Transport {
   }
 }
 
-/** How long the check that the target speaks HTTP/2 waits for its answer. */
+/** How long the check that the target speaks HTTP/2 keeps trying for an answer. */
 export const PROBE_TIMEOUT_MS = 5_000;
 
+/** Between two tries of that check. */
+const PROBE_RETRY_MS = 200;
+
 /**
- * One stream to the target before any load: a target that does not speak
- * HTTP/2 (an HTTP/1.1-only server, an h2c request to a TLS port) is said so
- * in one line, not found out from a run of failed streams. Resolves with
- * null when it answered (any status), else with what went wrong.
+ * Streams to the target before any load, until one is answered: a target
+ * that does not speak HTTP/2 (an HTTP/1.1-only server, an h2c request to a
+ * TLS port) is said so in one line, not found out from a run of failed
+ * streams. A target still getting ready (a port published by Docker accepts
+ * connections before the server in the container listens) is tried again
+ * for PROBE_TIMEOUT_MS. Resolves with null once one answered (any status),
+ * else with what went wrong the last time.
  */
-export function probeHttp2(
+export async function probeHttp2(
   target: Omit<Http2Target, 'ledger' | 'check' | 'retryRefused'>,
   path: string,
+): Promise<string | null> {
+  const until = Date.now() + PROBE_TIMEOUT_MS;
+  for (;;) {
+    const problem = await probeOnce(target, path, Math.max(100, until - Date.now()));
+    if (problem === null || Date.now() + PROBE_RETRY_MS >= until) return problem;
+    await new Promise((resolve) => setTimeout(resolve, PROBE_RETRY_MS));
+  }
+}
+
+/** One stream: null when it was answered, else what went wrong. */
+function probeOnce(
+  target: Omit<Http2Target, 'ledger' | 'check' | 'retryRefused'>,
+  path: string,
+  timeoutMs: number,
 ): Promise<string | null> {
   const { host, port, tls } = target;
   const authority = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -344,10 +364,9 @@ export function probeHttp2(
       session.destroy();
       resolve(problem);
     };
-    const timer = setTimeout(() => done(`no HTTP/2 answer within ${PROBE_TIMEOUT_MS / 1000} s`), PROBE_TIMEOUT_MS);
-    session.on('error', (error: NodeJS.ErrnoException) =>
-      done(error.code ? `${error.code}: ${error.message}` : error.message),
-    );
+    const timer = setTimeout(() => done(`no HTTP/2 answer within ${PROBE_TIMEOUT_MS / 1000} s`), timeoutMs);
+    const said = (error: NodeJS.ErrnoException) => (error.code ? `${error.code}: ${error.message}` : error.message);
+    session.on('error', (error: NodeJS.ErrnoException) => done(said(error)));
     session.on('close', () => done('the connection closed before an HTTP/2 answer'));
     let stream: http2.ClientHttp2Stream;
     try {
@@ -356,9 +375,7 @@ export function probeHttp2(
       return done((error as Error).message);
     }
     stream.on('response', () => done(null));
-    stream.on('error', (error: NodeJS.ErrnoException) =>
-      done(error.code ? `${error.code}: ${error.message}` : error.message),
-    );
+    stream.on('error', (error: NodeJS.ErrnoException) => done(said(error)));
     stream.on('close', () => done(`the stream closed before an answer (${errorName(stream.rstCode)})`));
     stream.end();
   });
