@@ -71,6 +71,7 @@ function parameters(result: ScenarioResult): RunParameters {
       ? { protocol: options.protocol, retryRefused: options.retryRefused ?? false }
       : {}),
     ...(options.grpc ? { grpc: options.grpc } : {}),
+    ...(options.grpcMethod ? { grpcMethod: options.grpcMethod } : {}),
   };
 }
 

@@ -66,6 +66,8 @@ export interface RunSettings {
   retryRefused?: boolean;
   /** gRPC through the restarts (load/grpc.ts): its calls are the request mix and the stream lane; absent: none. */
   grpc?: GrpcService;
+  /** A user's own unary gRPC method as the load (`pkg.Service/Method`, --grpc-method); absent: none. */
+  grpcMethod?: string;
   /** Request headers whose values the record writes as `<redacted>`, beside the usual secrets (Authorization, Cookie, ...). */
   redactHeaders: string[];
   restarts: number;

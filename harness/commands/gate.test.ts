@@ -3,6 +3,7 @@
 // may be loaded, and how flags and a config file combine.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from '../../test/processes.js';
 import { describe, expect, it } from 'vitest';
 import { SetupError } from '../errors.js';
 import { tempDir } from '../../test/processes.js';
@@ -77,6 +78,32 @@ describe('identity', () => {
     expect(checkForeign(parseIdentity('body:(.*)'), 200, headers({}), 'not a name at all', names)).toMatchObject({
       pid: UNKNOWN_PID,
     });
+  });
+
+  it("sends a unary method of the user's .proto as the load over h2c (--grpc-method), and says what is missing", () => {
+    const url = ['--url', 'http://127.0.0.1:8080/', '--restart', 'true'];
+    const proto = join(ROOT, 'test/fixtures/grpc/shop.proto');
+    const options = resolve([
+      ...url,
+      '--grpc-proto',
+      proto,
+      '--grpc-method',
+      'shop.Cart/Add',
+      '--grpc-body',
+      '{"item":"tea"}',
+    ]);
+    expect(options.scenario).toMatchObject({
+      protocol: 'h2c',
+      grpcMethod: 'shop.Cart/Add',
+      requests: [{ name: 'gRPC shop.Cart/Add', path: '/shop.Cart/Add' }],
+    });
+    expect(() => resolve([...url, '--grpc-method', 'shop.Cart/Add'])).toThrow(/--grpc-method needs --grpc-proto FILE/);
+    expect(() => resolve([...url, '--grpc-proto', proto])).toThrow(
+      /--grpc-proto needs --grpc-method pkg.Service\/Method/,
+    );
+    expect(() =>
+      resolve([...url, '--grpc-proto', proto, '--grpc-method', 'shop.Cart/Add', '--request', 'GET /']),
+    ).toThrow(/--grpc-method sends shop.Cart\/Add as the load; drop --request/);
   });
 
   it('pairs --protocol with the target: h2 over HTTPS only, h2c over clear text only', () => {

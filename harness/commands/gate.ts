@@ -181,6 +181,7 @@ function merged(command: Command): Record<string, unknown> {
     for (const kind of (file.requests as RequestKindConfig[] | undefined) ?? []) {
       if (kind.bodyFile !== undefined) kind.bodyFile = resolve(dirname(flags.config), kind.bodyFile);
     }
+    if (typeof file.grpcProto === 'string') file.grpcProto = resolve(dirname(flags.config), file.grpcProto);
   }
   const given = (key: string) => command.getOptionValueSource(key) === 'cli';
   const defaults = Object.fromEntries(Object.entries(flags).filter(([key]) => !given(key)));
@@ -259,7 +260,7 @@ export function resolveGateOptions(command: Command): GateOptions {
     throw new SetupError(
       '--protocol h2 is HTTP/2 over TLS: give an https:// --url (or --image with --tls), or use --protocol h2c for clear text',
     );
-  if (o.grpc !== undefined && tls)
+  if ((o.grpc !== undefined || o.grpcMethod !== undefined) && tls)
     throw new SetupError('--grpc runs over h2c (clear text) for now; an HTTPS target cannot be gated with it yet');
   if (o.protocol === 'h2c' && tls)
     throw new SetupError('--protocol h2c is HTTP/2 in clear text; over HTTPS use --protocol h2');
@@ -336,9 +337,10 @@ export async function runGate(options: GateOptions): Promise<number> {
     strategy: USER_COMMAND,
     request: {
       path: options.path,
-      check: options.scenario.grpc
-        ? grpcCheck((header) => checkForeign(options.identity, 200, header, '', names))
-        : (status, header, body) => checkForeign(options.identity, status, header, body, names),
+      check:
+        options.scenario.grpc || options.scenario.grpcMethod
+          ? grpcCheck((header) => checkForeign(options.identity, 200, header, '', names))
+          : (status, header, body) => checkForeign(options.identity, status, header, body, names),
       names,
     },
     tls: options.tls,

@@ -77,6 +77,10 @@ describe('parseOptions', () => {
     [['--fault', 'one-shot-goaway'], /--fault one-shot-goaway is an HTTP\/2 fault: add --protocol h2c/],
     [['--grpc', 'reflection'], /--grpc "reflection" is not one of health/],
     [
+      ['--grpc-method', 'shop.Cart/Add', '--grpc-proto', 'test/fixtures/grpc/shop.proto'],
+      /--grpc-method is for your own server \(reuseport-lab gate\)/,
+    ],
+    [
       ['--grpc', 'health', '--protocol', 'http1'],
       /--grpc health runs over HTTP\/2 in clear text \(h2c\); drop --protocol http1/,
     ],

@@ -156,6 +156,10 @@ export function resolvePocOptions(command: Command): PocOptions {
   if (parsed.reportDir === '') throw new SetupError('--report-dir needs a directory');
   if (parsed.fault === 'one-shot-goaway' && parsed.protocol !== 'h2c')
     throw new SetupError('--fault one-shot-goaway is an HTTP/2 fault: add --protocol h2c');
+  if (parsed.grpcMethod)
+    throw new SetupError(
+      "--grpc-method is for your own server (reuseport-lab gate); poc's server answers grpc.health.v1.Health: use --grpc health",
+    );
   if (parsed.protocol === 'h2')
     throw new SetupError(
       '--protocol h2 is HTTP/2 over TLS, and poc runs our server in clear text: use --protocol h2c, or gate an HTTPS server (reuseport-lab gate --url https://...)',

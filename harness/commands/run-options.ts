@@ -10,7 +10,15 @@ import type { Budgets, LongLaneSettings, RunSettings, StreamSettings } from '../
 import { readRequests } from './request-options.js';
 import { LOAD_MODELS } from '../load/modes.js';
 import { PROTOCOLS } from '../load/h2-transport.js';
-import { GRPC_SERVICES, HEALTH_CHECK_PATH, HEALTH_WATCH_PATH, healthCheckKind } from '../load/grpc.js';
+import {
+  GRPC_SERVICES,
+  type GrpcMethod,
+  grpcMethodKind,
+  GrpcSetupError,
+  HEALTH_CHECK_PATH,
+  HEALTH_WATCH_PATH,
+  healthCheckKind,
+} from '../load/grpc.js';
 import { pathProblem } from '../load/request-line.js';
 
 /** A number-valued flag: its range and whether it must be whole. */
@@ -77,6 +85,18 @@ export function addRunOptions(command: Command): Command {
       new Option(
         '--grpc <service>',
         'gRPC through the restarts: health (grpc.health.v1.Health): Check calls as the load (HTTP/2, every call classified like a stream) and Watch calls kept open as the stream lane; implies --protocol h2c',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--grpc-method <pkg.Service/Method>',
+        'gRPC: a unary method of your own server as the load, from --grpc-proto, its request from --grpc-body; implies --protocol h2c; with --grpc health, Watch calls too',
+      ),
+    )
+    .addOption(new Option('--grpc-proto <file>', 'gRPC: the .proto file that declares --grpc-method'))
+    .addOption(
+      new Option('--grpc-body <json>', "gRPC: --grpc-method's request message as JSON, its fields by name").default(
+        '{}',
       ),
     )
     .addOption(
@@ -211,6 +231,22 @@ function readLongLane(values: Record<string, unknown>): LongLaneSettings | null 
   return { path, connections };
 }
 
+/** --grpc-method with its .proto file and its body, or null when none is named. */
+function readGrpcMethod(values: Record<string, unknown>): GrpcMethod | null {
+  if (values.grpcMethod === undefined) {
+    if (values.grpcProto !== undefined) throw new SetupError('--grpc-proto needs --grpc-method pkg.Service/Method');
+    return null;
+  }
+  if (values.grpcProto === undefined)
+    throw new SetupError('--grpc-method needs --grpc-proto FILE, the .proto file that declares it');
+  try {
+    return grpcMethodKind(String(values.grpcProto), String(values.grpcMethod), String(values.grpcBody ?? '{}'));
+  } catch (error) {
+    if (error instanceof GrpcSetupError) throw new SetupError(error.message);
+    throw error;
+  }
+}
+
 /** --grpc health's stream lane: Watch calls kept open, as many as --stream-connections says. */
 function grpcStream(values: Record<string, unknown>): StreamSettings {
   const connections = numberOption(
@@ -252,6 +288,13 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
   if (values.rate !== undefined && values.loadShare !== undefined && values.loadShare !== RUN_DEFAULTS.loadShare)
     throw new SetupError('--load-share sets the rate from a calibration; with --rate there is none: give one of them');
   const grpc = values.grpc === undefined ? null : choiceOption('--grpc', values.grpc, GRPC_SERVICES);
+  const method = readGrpcMethod(values);
+  if (method && values.protocol !== undefined && values.protocol !== 'h2c')
+    throw new SetupError(
+      `--grpc-method runs over HTTP/2 in clear text (h2c); drop --protocol ${String(values.protocol)}`,
+    );
+  if (method && (values.request !== undefined || values.requests !== undefined))
+    throw new SetupError(`--grpc-method sends ${method.name} as the load; drop --request`);
   if (grpc && values.protocol !== undefined && values.protocol !== 'h2c')
     throw new SetupError(
       `--grpc ${grpc} runs over HTTP/2 in clear text (h2c); drop --protocol ${String(values.protocol)}`,
@@ -260,7 +303,7 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     throw new SetupError(`--grpc ${grpc} sends its own calls (${HEALTH_CHECK_PATH}); drop --request`);
   if (grpc && values.stream !== undefined)
     throw new SetupError(`--grpc ${grpc} keeps its own stream lane (${HEALTH_WATCH_PATH}); drop --stream`);
-  const protocol = choiceOption('--protocol', values.protocol ?? (grpc ? 'h2c' : 'http1'), PROTOCOLS);
+  const protocol = choiceOption('--protocol', values.protocol ?? (grpc || method ? 'h2c' : 'http1'), PROTOCOLS);
   if (protocol !== 'http1' && loadModel === 'closed')
     throw new SetupError(
       `--protocol ${protocol} runs in the open model only (streams on an arrival schedule); drop --load-model closed`,
@@ -272,6 +315,7 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     loadModel,
     ...(protocol === 'http1' ? {} : { protocol, retryRefused: values.retryRefused === true }),
     ...(grpc ? { grpc } : {}),
+    ...(method ? { grpcMethod: method.name } : {}),
     rate: values.rate === undefined ? null : numberOption('--rate', values.rate, RANGES.rate),
     loadShare: numberOption('--load-share', values.loadShare ?? RUN_DEFAULTS.loadShare, RANGES.loadShare),
     maxConnections: numberOption(
@@ -286,7 +330,7 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     cooldownMs: numberOption('--cooldown', values.cooldown, RANGES.cooldown) * 1000,
     bucketMs: numberOption('--bucket', values.bucket, RANGES.bucket),
     requestTimeoutSeconds: numberOption('--timeout', values.timeout, RANGES.timeout),
-    requests: grpc ? [healthCheckKind()] : readRequests(values),
+    requests: method ? [method.kind] : grpc ? [healthCheckKind()] : readRequests(values),
     redactHeaders: readRedactHeaders(values.redactHeader ?? values.redactHeaders),
     longLane: readLongLane(values),
     stream: grpc ? grpcStream(values) : readStream(values),

@@ -373,6 +373,12 @@ export const ParametersSchema = Type.Object(
           'gRPC through the restarts (--grpc): health: grpc.health.v1.Health/Check calls are the request mix, Watch calls the stream lane; absent: none',
       }),
     ),
+    grpcMethod: Type.Optional(
+      Type.String({
+        description:
+          "a user's own unary gRPC method sent as the load (--grpc-method), pkg.Service/Method; absent: none",
+      }),
+    ),
     retryRefused: Type.Optional(
       Type.Boolean({
         description:
