@@ -12,17 +12,11 @@ import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
 import { parseReady } from '../runtime/readiness.js';
 import { checkTargetUrl } from '../runtime/target/url.js';
-import { gateCommand, resolveGateOptions } from './gate.js';
+import { parseGateArgs } from './gate.js';
 
 const headers = (map: Record<string, string>) => (name: string) => map[name];
 
-function resolve(args: string[]) {
-  const command = gateCommand()
-    .exitOverride()
-    .action(() => {});
-  command.parse(args, { from: 'user' });
-  return resolveGateOptions(command);
-}
+const resolve = parseGateArgs;
 
 describe('splitCommand', () => {
   it('splits like a shell, without one', () => {

@@ -189,6 +189,15 @@ function merged(command: Command): Record<string, unknown> {
   return { ...defaults, ...file, ...cli };
 }
 
+/** The gate's options from `args` as a user would type them, checked, without running anything (tests, tools). */
+export function parseGateArgs(args: string[]): GateOptions {
+  const command = gateCommand()
+    .exitOverride()
+    .action(() => {});
+  command.parse(args, { from: 'user' });
+  return resolveGateOptions(command);
+}
+
 export function resolveGateOptions(command: Command): GateOptions {
   const o = merged(command);
   const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -5,16 +5,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../test/processes.js';
-import { gateCommand, resolveGateOptions } from '../commands/gate.js';
+import { parseGateArgs } from '../commands/gate.js';
 import { EXAMPLES } from './examples.js';
 
-function resolve(args: string[]) {
-  const command = gateCommand()
-    .exitOverride()
-    .action(() => {});
-  command.parse(args, { from: 'user' });
-  return resolveGateOptions(command);
-}
+const resolve = parseGateArgs;
 
 describe('the gallery', () => {
   it.each(EXAMPLES.map((example) => [example.name, example] as const))(
