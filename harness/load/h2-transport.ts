@@ -225,7 +225,13 @@ class Exchange implements InFlight {
       ledger.ended(ending, this.session.number, id, code);
       ledger.retried();
       this.release();
-      return this.owner.again(this.sent, this.tries + 1, this.resends, this.session.horizon);
+      // On another session: a newer one than this, and than any that shared this one's GOAWAY.
+      return this.owner.again(
+        this.sent,
+        this.tries + 1,
+        this.resends,
+        Math.max(this.session.horizon, this.session.number),
+      );
     }
     ledger.ended(ending, this.session.number, id, code);
     const cause: FailureCause =
