@@ -176,7 +176,14 @@ describe('--fault on the local runtime', () => {
       ]);
       expect(open.code, explain(open)).toBe(1);
       expect(closed.code, explain(closed)).toBe(1);
-      expect(failingIds(open.result!)).toEqual(
+      // On a failure the CI log keeps the evidence: what the stall check and the budget saw, and when the fault ran.
+      const evidence = ['no-stall', 'latency-budget', 'load-on-schedule']
+        .map((id) => `${id}: ${checkById(open.result!, id)?.detail}`)
+        .concat(
+          `restart #1 events: ${open.result!.restarts[0]!.events.map((e) => `${e.event} +${e.ts - open.result!.startedAt} ms`).join(', ')}`,
+        )
+        .join('\n');
+      expect(failingIds(open.result!), evidence).toEqual(
         expect.arrayContaining(['zero-failed-requests', 'latency-budget', 'no-stall']),
       );
       expect(checkById(open.result!, 'load-on-schedule')!.passed).toBe(true);
