@@ -6,33 +6,13 @@
 // these checks say what HTTP/2 adds: which session and stream, and why.
 import { restartAt } from '../evidence.js';
 import { count, counted } from '../format.js';
-import { NOTICE_LAST_STREAM_ID } from '../load/h2-ledger.js';
+import { errorCodeName, NOTICE_LAST_STREAM_ID } from '../load/h2-ledger.js';
 import { MODE_NAMES } from '../load/modes.js';
 import type { RunRecord } from '../result/document.js';
 import type { CheckDefinition, Judgement } from './check.js';
 
 type Mode = RunRecord['modes'][number];
 type Http2 = NonNullable<Mode['http2']>;
-
-/** RST_STREAM and GOAWAY error codes by name (RFC 9113 section 7). */
-const ERROR_CODES = [
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'REFUSED_STREAM',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
-];
-
-export const errorCodeName = (code: number) => ERROR_CODES[code] ?? `error code ${code}`;
 
 /** The modes that spoke HTTP/2, with their records. */
 function http2Modes(run: RunRecord): { mode: Mode; http2: Http2 }[] {

@@ -87,6 +87,26 @@ export interface Http2Record {
   grpcStatuses?: Record<string, number>;
 }
 
+/** RST_STREAM and GOAWAY error codes by name (RFC 9113 section 7). */
+const ERROR_CODES = [
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+];
+
+export const errorCodeName = (code: number) => ERROR_CODES[code] ?? `error code ${code}`;
+
 /** gRPC's status codes by number (grpc/grpc, doc/statuscodes.md). */
 export const GRPC_STATUS_NAMES = [
   'OK',

@@ -15,7 +15,7 @@
 // session any more; the server never saw it.
 import http2 from 'node:http2';
 import type { InFlight } from './churn-load.js';
-import { type Http2Ledger, type StreamEnding } from './h2-ledger.js';
+import { errorCodeName, type Http2Ledger, type StreamEnding } from './h2-ledger.js';
 import { causeOfError, type FailureCause, type Outcome } from './recorder.js';
 import type { RequestKind } from './request-mix.js';
 import type { ResponseCheck } from './response-check.js';
@@ -382,9 +382,7 @@ function probeOnce(
     }
     stream.on('response', () => done(null));
     stream.on('error', (error: NodeJS.ErrnoException) => done(said(error)));
-    stream.on('close', () => done(`the stream closed before an answer (${errorName(stream.rstCode)})`));
+    stream.on('close', () => done(`the stream closed before an answer (${errorCodeName(stream.rstCode ?? 0)})`));
     stream.end();
   });
 }
-
-const errorName = (code: number | undefined) => `code ${code ?? 0}`;
