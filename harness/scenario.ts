@@ -568,8 +568,13 @@ async function openRates(
   if (options.loadModel !== 'open') return { calibration: null, open: null };
   const protocol = options.protocol ?? 'http1';
   if (protocol !== 'http1') {
-    const path = options.requests?.[0]?.path ?? options.request?.path ?? '/';
-    const problem = await probeHttp2({ host: target.host, port: target.port, tls: options.tls ?? null }, path);
+    const probe = options.requests?.[0] ?? {
+      method: 'GET',
+      path: options.request?.path ?? '/',
+      headers: {},
+      body: null,
+    };
+    const problem = await probeHttp2({ host: target.host, port: target.port, tls: options.tls ?? null }, probe);
     if (problem)
       throw new SetupError(
         `--protocol ${protocol}: the target on ${target.host}:${target.port} did not answer HTTP/2 (${problem.slice(0, 200)}); drop --protocol, or point it at a server that speaks ${protocol}`,

@@ -12,8 +12,17 @@ $SERVER_CMD >>/proc/1/fd/1 2>&1 &
 new=$!
 tries=0
 # HEALTH_CURL_OPTIONS: --http2-prior-knowledge for a server whose port speaks HTTP/2 alone.
-# shellcheck disable=SC2086 # options, split on purpose
-until curl -fs ${HEALTH_CURL_OPTIONS:-} "http://127.0.0.1:${PORT:-8080}/healthz" >/dev/null 2>&1; do
+# HEALTH_CMD: a command of the image's own instead, for a port curl cannot ask (gRPC).
+healthy() {
+  if [ -n "${HEALTH_CMD:-}" ]; then
+    # shellcheck disable=SC2086 # a command line from the image
+    $HEALTH_CMD >/dev/null 2>&1
+  else
+    # shellcheck disable=SC2086 # options, split on purpose
+    curl -fs ${HEALTH_CURL_OPTIONS:-} "http://127.0.0.1:${PORT:-8080}/healthz" >/dev/null 2>&1
+  fi
+}
+until healthy; do
   tries=$((tries + 1))
   if [ "$tries" -ge 100 ] || ! kill -0 "$new" 2>/dev/null; then
     echo "seed-restart: new server $new not healthy; stopping it" >&2

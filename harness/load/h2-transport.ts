@@ -345,20 +345,26 @@ const PROBE_RETRY_MS = 200;
  */
 export async function probeHttp2(
   target: Omit<Http2Target, 'ledger' | 'check' | 'retryRefused'>,
-  path: string,
+  request: ProbeRequest,
 ): Promise<string | null> {
   const until = Date.now() + PROBE_TIMEOUT_MS;
   for (;;) {
-    const problem = await probeOnce(target, path, Math.max(100, until - Date.now()));
+    const problem = await probeOnce(target, request, Math.max(100, until - Date.now()));
     if (problem === null || Date.now() + PROBE_RETRY_MS >= until) return problem;
     await new Promise((resolve) => setTimeout(resolve, PROBE_RETRY_MS));
   }
 }
 
+/**
+ * What the probe sends: the load's first request kind as it is (a gRPC
+ * server resets a stream that is not a gRPC call), or a GET of the path.
+ */
+export type ProbeRequest = Pick<RequestKind, 'method' | 'path' | 'headers' | 'body'>;
+
 /** One stream: null when it was answered, else what went wrong. */
 function probeOnce(
   target: Omit<Http2Target, 'ledger' | 'check' | 'retryRefused'>,
-  path: string,
+  request: ProbeRequest,
   timeoutMs: number,
 ): Promise<string | null> {
   const { host, port, tls } = target;
@@ -376,13 +382,13 @@ function probeOnce(
     session.on('close', () => done('the connection closed before an HTTP/2 answer'));
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session.request({ ':path': path });
+      stream = session.request({ ...request.headers, ':method': request.method, ':path': request.path });
     } catch (error) {
       return done((error as Error).message);
     }
     stream.on('response', () => done(null));
     stream.on('error', (error: NodeJS.ErrnoException) => done(said(error)));
     stream.on('close', () => done(`the stream closed before an answer (${errorCodeName(stream.rstCode ?? 0)})`));
-    stream.end();
+    stream.end(request.body ?? undefined);
   });
 }
