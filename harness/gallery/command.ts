@@ -131,7 +131,7 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
               dockerfile: build.dockerfile,
               target: 'example',
               image: example.image,
-              nodeVersion: IMAGE_DEFAULTS.nodeVersion,
+              nodeVersion: example.nodeVersion ?? IMAGE_DEFAULTS.nodeVersion,
             },
       );
       built.add(example.image);

@@ -19,8 +19,17 @@ describe('the gallery', () => {
     },
   );
 
-  it('has HTTP/2 examples, gated over h2c', () => {
-    const h2 = EXAMPLES.filter((e) => ['node-h2', 'nginx-h2c'].includes(e.name));
-    expect(h2.map((e) => resolve(['--config', join(ROOT, e.config)]).scenario.protocol)).toEqual(['h2c', 'h2c']);
+  it('has HTTP/2 examples, gated over h2c, and a gRPC one gated with the health service', () => {
+    const scenarioOf = (name: string) => {
+      const example = EXAMPLES.find((e) => e.name === name)!;
+      return resolve(['--config', join(ROOT, example.config)]).scenario;
+    };
+    const h2 = ['node-h2', 'node20-h2', 'grpc-go', 'nginx-h2c'];
+    expect(h2.map((name) => scenarioOf(name).protocol)).toEqual(['h2c', 'h2c', 'h2c', 'h2c']);
+    expect(scenarioOf('grpc-go').grpc).toBe('health');
+  });
+
+  it('builds node20-h2 on Node 20 and the rest on the default', () => {
+    expect(EXAMPLES.filter((e) => e.nodeVersion).map((e) => [e.name, e.nodeVersion])).toEqual([['node20-h2', '20']]);
   });
 });

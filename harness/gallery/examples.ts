@@ -9,6 +9,8 @@ export interface Example {
   summary: string;
   /** How its image is built: a Dockerfile in examples/ (context: examples/), or this project's own image. */
   build: { dockerfile: string } | { project: true };
+  /** The Node major its image is built on (the Dockerfile's NODE_VERSION); default: the project's. */
+  nodeVersion?: string;
   /** The image tag its gate configuration names. */
   image: string;
   /** Its gate configuration, from the repository root. */
@@ -59,6 +61,23 @@ export const EXAMPLES: Example[] = [
     build: { dockerfile: 'node-h2/Dockerfile' },
     image: 'reuseport-lab-example/node-h2:local',
     config: 'examples/node-h2/gate.json',
+  },
+  {
+    name: 'node20-h2',
+    summary:
+      'the same server under Node 20, where listen() ignores reusePort (the new process cannot bind) and close() leaves open sessions be',
+    build: { dockerfile: 'node-h2/Dockerfile' },
+    nodeVersion: '20',
+    image: 'reuseport-lab-example/node20-h2:local',
+    config: 'examples/node-h2/gate.node20.json',
+  },
+  {
+    name: 'grpc-go',
+    summary:
+      "grpc-go (Debian's) with the health service: SO_REUSEPORT, GracefulStop on SIGTERM (two GOAWAYs), Stop after 5 s; the seed's restart script with a gRPC health probe",
+    build: { dockerfile: 'grpc-go/Dockerfile' },
+    image: 'reuseport-lab-example/grpc-go:local',
+    config: 'examples/grpc-go/gate.json',
   },
   {
     name: 'nginx-h2c',
