@@ -9,6 +9,7 @@ import { Http2Ledger, NOTICE_LAST_STREAM_ID } from '../load/h2-ledger.js';
 import type { RunRecord } from '../result/document.js';
 import { schemaProblem, toResultDocument } from '../result/document.js';
 import { judge } from '../verdict.js';
+import { renderHtmlReport } from '../view/html-report.js';
 import { renderSummary } from '../view/terminal.js';
 
 /** A keep-alive run over h2c with one restart at t0+1000; `sessions` writes its ledger. */
@@ -119,5 +120,29 @@ describe('HTTP/2 checks', () => {
       r.answer(1, 'v1', 2, t0 + 10);
     });
     expect(checks(run)).toEqual([]);
+  });
+});
+
+describe('the HTML report of an HTTP/2 run', () => {
+  it('has a table of the GOAWAYs and the streams per mode, and lists the streams lost with their code', async () => {
+    const run = h2Run((ledger) => {
+      const session = ledger.opened();
+      ledger.goaway(session, NOTICE_LAST_STREAM_ID, 0, t0 + 1110);
+      ledger.goaway(session, 41, 0, t0 + 1117);
+      ledger.ended('reset', session, 39, 2, t0 + 1020);
+    }, 'stream_reset');
+    const html = await renderHtmlReport(toResultDocument(run, judge(run)));
+    const section = html.slice(html.indexOf('<h2 id="http2">'), html.indexOf('<h2>Responses per'));
+    expect(section).toContain(
+      '<tr><td>keep-alive (h2c)</td><td>1</td><td>2</td><td>1</td><td>0</td><td>0</td><td>7 ms</td><td>0</td><td>1</td><td>0</td><td>0</td><td>0 (0)</td></tr>',
+    );
+    expect(section).toContain(
+      '<tr><td>1.02</td><td>keep-alive</td><td>1</td><td>39</td><td>reset</td><td>INTERNAL_ERROR</td></tr>',
+    );
+  });
+
+  it('has no such table over HTTP/1.1', async () => {
+    const run = scenario((_mode, r) => (r.written(), r.answer(1, 'v1', 2, t0 + 5)), { load: 'keepalive' });
+    expect(await renderHtmlReport(toResultDocument(run, judge(run)))).not.toContain('id="http2"');
   });
 });

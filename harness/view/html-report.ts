@@ -9,6 +9,7 @@ import { lanesOf } from '../result/lanes.js';
 import { causesText } from '../load/recorder.js';
 import { pidChartSkipped } from '../verdict.js';
 import { count, ms } from '../format.js';
+import { errorCodeName } from '../load/h2-ledger.js';
 
 const escape = (text: unknown) =>
   String(text).replace(
@@ -86,6 +87,77 @@ ${tablesHtml(doc)}
 `;
 }
 
+/** How many of the first lost streams the page lists (the record keeps up to 200). */
+const LOST_STREAMS_LISTED = 20;
+
+/**
+ * HTTP/2's own table, for a run over h2c or h2: per mode, the GOAWAYs the
+ * sessions got and how each stream that was not answered ended; then the
+ * first streams lost, and the gRPC statuses. Empty over HTTP/1.1, so those
+ * pages stay as they were.
+ */
+function http2Html(doc: ResultDocument): string {
+  const modes = lanesOf(doc).flatMap((lane) =>
+    lane.kind === 'mode' && lane.record.http2 ? [{ label: lane.label, http2: lane.record.http2 }] : [],
+  );
+  if (!modes.length) return '';
+  const gap = (g: { min: number; max: number } | null) =>
+    g ? (g.min === g.max ? ms(g.min) : `${ms(g.min)}–${ms(g.max)}`) : '–';
+  const lost = modes.flatMap(({ label, http2 }) => http2.lost.map((stream) => ({ label, stream })));
+  const statuses = modes.flatMap(({ label, http2 }) =>
+    Object.entries(http2.grpcStatuses ?? {}).map(([status, n]) => [label, status, count(n)]),
+  );
+  return `<h2 id="http2">HTTP/2 sessions and streams</h2>
+<p class="muted">A server that drains well sends each session a notice (a GOAWAY with last stream id 2^31−1), then the final GOAWAY naming the last stream it took, and finishes every stream up to it. Refused streams (REFUSED_STREAM, or above a final GOAWAY's last stream id) were never processed: a client may send them again. Reset and cut streams were taken and lost.</p>
+${table(
+  [
+    'load',
+    'sessions',
+    'GOAWAYs',
+    'notices',
+    'final with no notice',
+    'closed with no GOAWAY',
+    'notice → final',
+    'refused',
+    'reset',
+    'cut',
+    'sent again unwritten',
+    'retried (answered)',
+  ],
+  modes.map(({ label, http2: { protocol, sessions, goaways, streams } }) => [
+    `${label} (${protocol})`,
+    count(sessions),
+    count(goaways.count),
+    count(goaways.notices),
+    count(goaways.finalsWithoutNotice),
+    count(goaways.closedWithoutGoaway),
+    gap(goaways.noticeToFinalMs),
+    count(streams.refused + streams.crossed),
+    count(streams.reset),
+    count(streams.cut),
+    count(streams.resentUnsent),
+    `${count(streams.retried)} (${count(streams.answeredAfterRetry)})`,
+  ]),
+)}${
+    lost.length
+      ? `\n<p>${lost.length > LOST_STREAMS_LISTED ? `The first ${LOST_STREAMS_LISTED} streams lost` : 'Streams lost'}, in seconds since the load started:</p>\n${table(
+          ['s', 'load', 'session', 'stream', 'how', 'RST_STREAM code'],
+          lost
+            .slice(0, LOST_STREAMS_LISTED)
+            .map(({ label, stream }) => [
+              ((stream.at - doc.startedAt) / 1000).toFixed(2),
+              label,
+              stream.session,
+              stream.stream,
+              stream.how,
+              stream.code ? errorCodeName(stream.code) : '–',
+            ]),
+        )}`
+      : ''
+  }${statuses.length ? `\n<p>gRPC calls by grpc-status:</p>\n${table(['load', 'grpc-status', 'calls'], statuses)}` : ''}
+`;
+}
+
 /** The tables below the charts: each switchover, what it saw, each lane's ledger, each process, the fleet, the parameters. */
 function tablesHtml(doc: ResultDocument): string {
   const facts = {
@@ -156,7 +228,7 @@ ${table(
       : [],
   ),
 )}
-<h2>Responses per ${doc.identityNames ? 'replica' : 'PID'}</h2>
+${http2Html(doc)}<h2>Responses per ${doc.identityNames ? 'replica' : 'PID'}</h2>
 ${table(
   [doc.identityNames ? 'replica' : 'PID', 'responses', 'first answer (s)', 'last answer (s)'],
   doc.pids.map((p) => [
