@@ -138,6 +138,26 @@ describe('gate an HTTPS service (--url https://)', () => {
     expect(run.result!.checks.filter((c) => c.id.startsWith('http2-')).map((c) => c.passed)).toEqual([true, true]);
   }, 120_000);
 
+  it('gates gRPC over TLS (--grpc health to an https:// URL is h2): Check calls and Watch streams, nothing lost', async () => {
+    const run = await gate([
+      '--url',
+      `https://127.0.0.1:${port}/`,
+      '--insecure',
+      '--grpc',
+      'health',
+      '--restart',
+      restart,
+      '--load',
+      'keepalive',
+    ]);
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.result!.parameters).toMatchObject({ protocol: 'h2', grpc: 'health', tls: { insecure: true } });
+    expect(run.result!.failuresByCause).toEqual({});
+    expect(run.result!.modes[0]!.http2!.grpcStatuses).toEqual({ OK: run.result!.modes[0]!.answered });
+    // 2 Watch calls, each ended by the drain (NOT_SERVING, then OK) at each of the 2 restarts, over TLS.
+    expect(run.result!.stream!.breaks.map((b) => [b.how, b.code])).toEqual(Array(4).fill(['status', 0]));
+  }, 120_000);
+
   it('says in one line, before any load, that a target does not speak HTTP/2 (--protocol h2c)', async () => {
     const plain = http.createServer((_req, res) => res.end('OK\n'));
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));

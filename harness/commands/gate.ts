@@ -269,8 +269,6 @@ export function resolveGateOptions(command: Command): GateOptions {
     throw new SetupError(
       '--protocol h2 is HTTP/2 over TLS: give an https:// --url (or --image with --tls), or use --protocol h2c for clear text',
     );
-  if ((o.grpc !== undefined || o.grpcMethod !== undefined) && tls)
-    throw new SetupError('--grpc runs over h2c (clear text) for now; an HTTPS target cannot be gated with it yet');
   if (o.protocol === 'h2c' && tls)
     throw new SetupError('--protocol h2c is HTTP/2 in clear text; over HTTPS use --protocol h2');
 
@@ -297,7 +295,12 @@ export function resolveGateOptions(command: Command): GateOptions {
     path,
     env,
     tls: tls ? { insecure: o.insecure === true } : null,
-    scenario: readRunOptions(o),
+    // gRPC over HTTPS is gRPC over h2: the target's scheme says which, as it does for HTTP/1.1.
+    scenario: readRunOptions(
+      tls && o.protocol === undefined && (o.grpc !== undefined || o.grpcMethod !== undefined)
+        ? { ...o, protocol: 'h2' }
+        : o,
+    ),
     readyTimeoutSeconds: numberOption('--ready-timeout', o.readyTimeout, { min: 0.1, max: 3600 }),
     restartTimeoutSeconds: numberOption('--restart-timeout', o.restartTimeout, { min: 0.1, max: 7200 }),
     tcpMigrateReq: Number(o.tcpMigrateReq ?? GATE_DEFAULTS.tcpMigrateReq) === 0 ? 0 : 1,

@@ -82,7 +82,7 @@ describe('parseOptions', () => {
     ],
     [
       ['--grpc', 'health', '--protocol', 'http1'],
-      /--grpc health runs over HTTP\/2 in clear text \(h2c\); drop --protocol http1/,
+      /--grpc health runs over HTTP\/2 \(h2c, or h2 to an HTTPS target\); drop --protocol http1/,
     ],
     [
       ['--grpc', 'health', '--request', 'GET /'],

@@ -84,13 +84,13 @@ export function addRunOptions(command: Command): Command {
     .addOption(
       new Option(
         '--grpc <service>',
-        'gRPC through the restarts: health (grpc.health.v1.Health): Check calls as the load (HTTP/2, every call classified like a stream) and Watch calls kept open as the stream lane; implies --protocol h2c',
+        'gRPC through the restarts: health (grpc.health.v1.Health): Check calls as the load (HTTP/2, every call classified like a stream) and Watch calls kept open as the stream lane; implies --protocol h2c (h2 for an HTTPS target)',
       ),
     )
     .addOption(
       new Option(
         '--grpc-method <pkg.Service/Method>',
-        'gRPC: a unary method of your own server as the load, from --grpc-proto, its request from --grpc-body; implies --protocol h2c; with --grpc health, Watch calls too',
+        'gRPC: a unary method of your own server as the load, from --grpc-proto, its request from --grpc-body; implies --protocol h2c (h2 for an HTTPS target); with --grpc health, Watch calls too',
       ),
     )
     .addOption(new Option('--grpc-proto <file>', 'gRPC: the .proto file that declares --grpc-method'))
@@ -289,16 +289,12 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     throw new SetupError('--load-share sets the rate from a calibration; with --rate there is none: give one of them');
   const grpc = values.grpc === undefined ? null : choiceOption('--grpc', values.grpc, GRPC_SERVICES);
   const method = readGrpcMethod(values);
-  if (method && values.protocol !== undefined && values.protocol !== 'h2c')
-    throw new SetupError(
-      `--grpc-method runs over HTTP/2 in clear text (h2c); drop --protocol ${String(values.protocol)}`,
-    );
+  if (method && values.protocol === 'http1')
+    throw new SetupError('--grpc-method runs over HTTP/2 (h2c, or h2 to an HTTPS target); drop --protocol http1');
   if (method && (values.request !== undefined || values.requests !== undefined))
     throw new SetupError(`--grpc-method sends ${method.name} as the load; drop --request`);
-  if (grpc && values.protocol !== undefined && values.protocol !== 'h2c')
-    throw new SetupError(
-      `--grpc ${grpc} runs over HTTP/2 in clear text (h2c); drop --protocol ${String(values.protocol)}`,
-    );
+  if (grpc && values.protocol === 'http1')
+    throw new SetupError(`--grpc ${grpc} runs over HTTP/2 (h2c, or h2 to an HTTPS target); drop --protocol http1`);
   if (grpc && (values.request !== undefined || values.requests !== undefined))
     throw new SetupError(`--grpc ${grpc} sends its own calls (${HEALTH_CHECK_PATH}); drop --request`);
   if (grpc && values.stream !== undefined)

@@ -18,7 +18,10 @@ export function startGrpcWatchLane(options: StreamLaneOptions): RunningStreams {
   const grpc = createRequire(import.meta.url)('@grpc/grpc-js') as typeof Grpc;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return startStreamLane(options, ({ message, track }) => {
-    const client = new grpc.Client(`${host}:${options.port}`, grpc.credentials.createInsecure());
+    const credentials = options.tls
+      ? grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: !options.tls.insecure })
+      : grpc.credentials.createInsecure();
+    const client = new grpc.Client(`${host}:${options.port}`, credentials);
     return new Promise<Ending>((resolve) => {
       let opened = false;
       const call = client.makeServerStreamRequest(options.path, noService, asBytes, undefined);
