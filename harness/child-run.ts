@@ -3,6 +3,8 @@
 // for the error message and shown live on a TTY, and a signal that reaches
 // the parent alone is passed on, so the child cleans up after itself.
 import { spawn } from 'node:child_process';
+import { SetupError, TargetError } from './errors.js';
+import { EXIT } from './exit-codes.js';
 
 export interface ChildOutcome {
   code: number;
@@ -63,4 +65,14 @@ export function setupReason(stderr: string): string {
     .filter((l) => /^reuseport-lab[^:]*: /.test(l))
     .at(-1);
   return (line ?? stderr.trim().slice(-300)).replace(/^reuseport-lab[^:]*: /, '');
+}
+
+/** A child run's exit code that says it judged nothing: its target, its flags or a bug stopped it. */
+export const didNotRun = (code: number) => code === EXIT.usage || code === EXIT.target || code === EXIT.internal;
+
+/** The error to end a parent run with, for a child that did not run: the same kind, so the same exit code. */
+export function childError(code: number, message: string): Error {
+  if (code === EXIT.target) return new TargetError(message);
+  if (code === EXIT.usage) return new SetupError(message);
+  return new Error(message);
 }

@@ -1,6 +1,8 @@
 // reuseport-lab: one program, six commands. `npm run poc` and the other npm
-// scripts call it. One error handler: a usage or setup error is one line and
-// exit code 2; anything else also shows its stack, so it can be found.
+// scripts call it. One error handler: a usage error is one line and exit
+// code 2, a target that could not be run one line and 4; anything else is a
+// bug of ours, shown with its stack (exit 5) so it can be found. The codes
+// are exit-codes.ts's, listed at the end of every command's --help.
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench/command.js';
 import { gateCommand, resolveGateOptions, runGate } from './commands/gate.js';
@@ -8,7 +10,8 @@ import { usageError } from './commands/parse.js';
 import { pocCommand, resolvePocOptions, runPoc } from './commands/poc.js';
 import { reportCommand } from './commands/report.js';
 import { compareCommand } from './compare/command.js';
-import { SetupError } from './errors.js';
+import { SetupError, TargetError } from './errors.js';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { galleryCommand } from './gallery/command.js';
 import { VERSION } from './package-root.js';
 import { forTerminal } from './view/safe-text.js';
@@ -32,11 +35,12 @@ program.addCommand(
 );
 for (const command of [compareCommand(), galleryCommand(), benchCommand(), reportCommand()])
   program.addCommand(command);
-for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {} });
-program.addHelpText(
-  'after',
-  '\nExit codes: 0 passed, 1 the gate failed, 2 usage or setup error, 3 inconclusive (the load generator fell behind its schedule), 130 interrupted.',
-);
+for (const command of program.commands)
+  command
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .addHelpText('after', EXIT_CODES_HELP);
+program.addHelpText('after', EXIT_CODES_HELP);
 
 /** poc and gate speak as the tool; the commands that run them name themselves, so their children's words stay apart. */
 function speaker(): string {
@@ -50,13 +54,15 @@ program.parseAsync(process.argv).then(
     const active = program.commands.find((c) => c.name() === process.argv[2]);
     const error = usageError(caught, active);
     // Help and version are not errors; commander has printed them.
-    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.passed : EXIT.usage);
     if (error instanceof SetupError) {
       // A setup error may quote the target (a container's last log lines, a restart's output): no escape sequence of theirs.
       process.stderr.write(`${speaker()}: ${forTerminal(error.message)}\n`);
-      process.exit(2);
+      process.exit(error instanceof TargetError ? EXIT.target : EXIT.usage);
     }
-    process.stderr.write(`${speaker()}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(2);
+    process.stderr.write(
+      `${speaker()}: internal error (a bug in reuseport-lab; please report it with this stack): ${forTerminal((error as Error).stack ?? String(error))}\n`,
+    );
+    process.exit(EXIT.internal);
   },
 );

@@ -463,7 +463,7 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
 
   it('no Docker engine reachable with --runtime docker', async () => {
     const poc = await runPoc(['--runtime', 'docker'], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
-    expect(poc.code).toBe(2);
+    expect(poc.code).toBe(4);
     expect(poc.stderr).toMatch(/no Docker engine answers; start Docker .* or use --runtime local/);
   });
 });

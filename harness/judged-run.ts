@@ -9,7 +9,9 @@ import { recordOf } from './run-record.js';
 import { LOAD_CLIENTS } from './load/clients.js';
 import { describeRates } from './load/modes.js';
 import { runScenario, type ScenarioHooks, type ScenarioOptions, type ScenarioResult } from './scenario.js';
-import { judge } from './verdict.js';
+import { exitCodeOf, judge } from './verdict.js';
+import { EXIT, type ExitCode, restartNeverRan } from './exit-codes.js';
+import { forTerminal } from './view/safe-text.js';
 import { renderSummary, startProgress } from './view/terminal.js';
 import { writeReport } from './view/write-report.js';
 
@@ -25,7 +27,7 @@ export async function judgedRun(
   scenario: ScenarioOptions,
   output: RunOutput,
   hooks: Pick<ScenarioHooks, 'afterWarmup'> = {},
-): Promise<{ result: ScenarioResult; doc: ResultDocument }> {
+): Promise<{ result: ScenarioResult; doc: ResultDocument; exitCode: ExitCode }> {
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) return;
@@ -53,5 +55,31 @@ export async function judgedRun(
   if (output.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else console.log(`\n${renderSummary(doc)}`);
   output.say(chalk.dim(`  report: ${files.join(', ')}`));
-  return { result, doc };
+  const exitCode = exitCodeOfRun(doc, abort.signal.aborted);
+  const why = exitCode === EXIT.target || exitCode === EXIT.internal ? whyNotJudged(doc) : null;
+  if (why) process.stderr.write(`reuseport-lab: ${forTerminal(why)}\n`);
+  return { result, doc, exitCode };
+}
+
+/**
+ * The exit code of a run that was reported: the verdict's (0, 1, 3), but
+ * 130 when a signal stopped it, 4 when a restart command never ran (not
+ * found, not executable: the target's setup, not a loss), 5 when the run
+ * ended on an error nobody expected (its stack is in result.json).
+ */
+export function exitCodeOfRun(doc: ResultDocument, signalled: boolean): ExitCode {
+  if (signalled) return EXIT.interrupted;
+  if (doc.interrupted?.stack) return EXIT.internal;
+  if (doc.restarts.some((r) => restartNeverRan(r.exitCode))) return EXIT.target;
+  return exitCodeOf(doc);
+}
+
+/** One line for a run that ended on something other than a verdict. */
+function whyNotJudged(doc: ResultDocument): string | null {
+  if (doc.interrupted?.stack)
+    return `the run stopped on an internal error (${doc.interrupted.reason.slice(0, 200)}); this is a bug in reuseport-lab: its stack is in result.json (interrupted.stack)`;
+  const never = doc.restarts.find((r) => restartNeverRan(r.exitCode));
+  if (!never) return null;
+  const said = never.messages.trim().split('\n').at(-1)?.slice(0, 200);
+  return `restart #${never.index} exited ${never.exitCode}: its command never ran (not found, or not executable, where it was run)${said ? `: ${said}` : ''}; fix --restart (and --restart-on: container or host)`;
 }

@@ -246,7 +246,7 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
 
   it('shows the failing step and what to do when the image cannot be built', async () => {
     const run = await runPoc(['--runtime', 'docker', '--image', 'reuseport-lab:broken', '--node-version', '99']);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/docker build of reuseport-lab:broken failed: .*run scripts\/setup\/base-images\.sh 99/);
     expect(run.stderr).toContain('FROM node:${NODE_VERSION}-bookworm');
   }, 120_000);

@@ -4,7 +4,7 @@
 // (load/clients.ts), scenario.test.ts fakes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineError } from './deadline.js';
-import { SetupError } from './errors.js';
+import { SetupError, TargetError } from './errors.js';
 import { FAULTS, FAULTY_RESTART, type FaultName } from './faults.js';
 import type { LoadClients } from './load/clients.js';
 import type { RunningStreams, StreamKind, StreamLaneRecord } from './load/stream-lane.js';
@@ -576,7 +576,7 @@ async function openRates(
     };
     const problem = await probeHttp2({ host: target.host, port: target.port, tls: options.tls ?? null }, probe);
     if (problem)
-      throw new SetupError(
+      throw new TargetError(
         `--protocol ${protocol}: the target on ${target.host}:${target.port} did not answer HTTP/2 (${problem.slice(0, 200)}); drop --protocol, or point it at a server that speaks ${protocol}`,
       );
   }

@@ -112,7 +112,7 @@ describe.runIf(mustRun)('the gate image', () => {
       '--restart',
       'true',
     ]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(4);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(
       /^reuseport-lab: image reuseport-lab-example\/absent:none is not on this machine and cannot be pulled/,

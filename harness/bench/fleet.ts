@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { type ChildRunner, setupReason } from '../child-run.js';
+import { type ChildRunner, didNotRun, setupReason } from '../child-run.js';
 import { SetupError } from '../errors.js';
 import { fleetScript } from '../runtime/target/swarm/fleet-script.js';
 import { readResultDocument } from '../result/document.js';
@@ -140,7 +140,7 @@ export async function fleetScale(options: {
         );
         const harnessCpuSeconds = childrenCpuSeconds() - before;
         const replicasCpuSeconds = cpu.stop();
-        if (run.code === 2) throw new SetupError(`the fleet gate run failed to start: ${setupReason(run.stderr)}`);
+        if (didNotRun(run.code)) throw new SetupError(`the fleet gate run failed to start: ${setupReason(run.stderr)}`);
         const doc = readResultDocument(join(reportDir, 'result.json'));
         const update = doc.restarts[0];
         rows.push({

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildRunner } from '../child-run.js';
-import { setupReason } from '../child-run.js';
+import { didNotRun, setupReason } from '../child-run.js';
 import { spread, type Spread } from '../compare/rows.js';
 import { RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
@@ -88,7 +88,7 @@ export async function compareModels(options: {
           dir,
         ];
         const run = await options.runner.run(options.cli, args, options.cwd);
-        if (run.code === 2)
+        if (didNotRun(run.code))
           throw new SetupError(
             `the ${model}-model run could not run: ${setupReason(run.stderr)} (build the image first: npm run poc once)`,
           );

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
-import type { ChildRunner } from '../child-run.js';
+import { type ChildRunner, didNotRun } from '../child-run.js';
 import { spread, type Spread } from '../compare/rows.js';
 import { SetupError } from '../errors.js';
 import { connect, LABEL } from '../runtime/docker/engine.js';
@@ -171,7 +171,8 @@ export async function soak(runner: ChildRunner, options: SoakOptions): Promise<S
   trace += partialLine;
   running = false;
   await sampling;
-  if (run.code === 2) throw new SetupError(`the soak's poc run could not run: ${run.stderr.trim().split('\n').at(-1)}`);
+  if (didNotRun(run.code))
+    throw new SetupError(`the soak's poc run could not run: ${run.stderr.trim().split('\n').at(-1)}`);
   if (samples.length === 0)
     throw new SetupError(`the soak took no samples${lastError ? `: ${(lastError as Error).message}` : ''}`);
   const doc = readResultDocument(`${options.reportDir}/result.json`);

@@ -170,21 +170,24 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
     [
       ['--image', 'reuseport-lab-example/absent:none', '--port', '8080', '--restart', 'true'],
       /image reuseport-lab-example\/absent:none is not on this machine and cannot be pulled/,
+      4,
     ],
     [
       ['--image', OURS, '--port', '9999', '--restart', 'true', '--ready-timeout', '3'],
       /was not ready \(--ready http:\/\) within 3 s: does it listen on port 9999\?/,
+      4,
     ],
-    [['--url', 'http://192.0.2.1:80/', '--restart', 'true'], /is not on this machine/],
+    [['--url', 'http://192.0.2.1:80/', '--restart', 'true'], /is not on this machine/, 2],
     [
       ['--image', OURS, '--port', '8080', '--restart', 'true', '--identity', 'header:X-Nope'],
       /--identity header:x-nope matched none of the \d+ responses of the warm-up/,
+      2,
     ],
   ])(
-    'refuses bad input in one line with exit 2 and leaves nothing running: %s',
-    async (args, message) => {
+    'refuses in one line, exit 2 for a flag and 4 for a target it cannot run, and leaves nothing running: %s',
+    async (args, message, code) => {
       const run = await gate(args as string[]);
-      expect(run.code, run.stderr).toBe(2);
+      expect(run.code, run.stderr).toBe(code);
       // npm may add its own warnings about the machine's npmrc; ours is one line.
       expect(
         run.stderr
@@ -198,9 +201,10 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
     120_000,
   );
 
-  it('fails a restart command that is not there, with what the engine said (exit 1)', async () => {
+  it('stops on a restart command that is not there with exit 4, saying what the engine said', async () => {
     const run = await gate(['--image', OURS, '--port', '8080', '--restart', '/app/no-such-restart', '--restarts', '1']);
-    expect(run.code, explain(run)).toBe(1);
+    expect(run.code, explain(run)).toBe(4);
+    expect(run.stderr).toMatch(/restart #1 exited 12[67]: its command never ran .*no-such-restart.*; fix --restart/);
     expect(check(run, 'restarts-exited-0')).toMatchObject({
       passed: false,
       detail: expect.stringMatching(/restart 1 exited 12[67]: .*no-such-restart/),

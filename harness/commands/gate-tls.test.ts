@@ -80,7 +80,7 @@ describe('gate an HTTPS service (--url https://)', () => {
 
   it('refuses a self-signed certificate in one line without --insecure, before any load', async () => {
     const run = await gate(['--url', `https://127.0.0.1:${port}/`, '--restart', restart]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(4);
     expect(
       run.stderr
         .trim()
@@ -164,7 +164,7 @@ describe('gate an HTTPS service (--url https://)', () => {
     try {
       const { port: plainPort } = plain.address() as AddressInfo;
       const run = await gate(['--url', `http://127.0.0.1:${plainPort}/`, '--protocol', 'h2c', '--restart', 'true']);
-      expect(run.code).toBe(2);
+      expect(run.code).toBe(4);
       expect(run.stderr).toMatch(
         new RegExp(
           `--protocol h2c: the target on 127\\.0\\.0\\.1:${plainPort} did not answer HTTP/2 \\(.+\\); drop --protocol, or point it at a server that speaks h2c`,

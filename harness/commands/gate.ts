@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
 import { GATE_DEFAULTS, REPORT_DIRS } from '../defaults.js';
-import { SetupError } from '../errors.js';
+import { SetupError, TargetError } from '../errors.js';
 import { judgedRun } from '../judged-run.js';
 import {
   checkForeign,
@@ -37,7 +37,6 @@ import { SwarmRuntime } from '../runtime/target/swarm/swarm-runtime.js';
 import { checkTargetUrl, UrlRuntime } from '../runtime/target/url.js';
 import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { prepareReportDir } from '../view/write-report.js';
-import { exitCodeOf } from '../verdict.js';
 import type { RequestKindConfig } from './request-options.js';
 import { addRunOptions, numberOption, readRunOptions } from './run-options.js';
 import schema from './gate-config.schema.json' with { type: 'json' };
@@ -323,7 +322,7 @@ async function makeRuntime(options: GateOptions): Promise<Runtime> {
   const docker = connect();
   const flag = options.target.kind === 'swarm' ? '--swarm-service' : '--image';
   if (!(await engineAnswers(docker)))
-    throw new SetupError(
+    throw new TargetError(
       `${flag} needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`,
     );
   if (options.target.kind === 'swarm')
@@ -373,7 +372,7 @@ export async function runGate(options: GateOptions): Promise<number> {
       `  load: ${describeLoad(scenario)}${options.scenario.requests ? '' : `, GET ${options.path}`}; identity ${identity}; ready when ${describeReady(options.ready)}`,
     ),
   );
-  const { doc } = await judgedRun(
+  const { exitCode } = await judgedRun(
     runtime,
     scenario,
     { reportDir: options.reportDir, json: options.json, say },
@@ -392,5 +391,5 @@ export async function runGate(options: GateOptions): Promise<number> {
     say(
       `container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`,
     );
-  return exitCodeOf(doc);
+  return exitCode;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
 import { IMAGE_DEFAULTS, POC_DEFAULTS, REPORT_DIRS, RESTART_DEFAULTS } from '../defaults.js';
-import { SetupError } from '../errors.js';
+import { SetupError, TargetError } from '../errors.js';
 import { FAULT_NAMES, FAULTS, type FaultName } from '../faults.js';
 import { judgedRun } from '../judged-run.js';
 import { describeLoad } from '../load/modes.js';
@@ -21,7 +21,6 @@ import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
 import type { RestartSettings } from '../strategies/strategy.js';
 import { prepareReportDir } from '../view/write-report.js';
-import { exitCodeOf } from '../verdict.js';
 import { parseWith } from './parse.js';
 import { addRunOptions, choiceOption, numberOption, readRunOptions } from './run-options.js';
 import { PACKAGE_ROOT as ROOT } from '../package-root.js';
@@ -263,12 +262,12 @@ async function makeRuntime(
   // Inside the namespace the choice was made already: local.
   const engine = options.runtime !== 'local' && !inPrivateNetns() && (await engineAnswers(docker));
   if (!engine && !strategy.runtimes.includes('local')) {
-    throw new SetupError(
+    throw new TargetError(
       `--strategy ${strategy.name} runs under Docker only and no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`,
     );
   }
   if (options.runtime === 'docker' && !engine) {
-    throw new SetupError(
+    throw new TargetError(
       'no Docker engine answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian), or use --runtime local',
     );
   }
@@ -330,7 +329,7 @@ export async function runPoc(options: PocOptions, argv: string[]): Promise<numbe
   say(chalk.bold(`reuseport-lab: ${options.restarts} × ${options.strategy} restart under load`));
   say(chalk.dim(`  runtime: ${runtime.description}`));
   say(chalk.dim(`  load: ${describeLoad(options)}`));
-  const { result, doc } = await judgedRun(runtime, scenarioOf(options), {
+  const { result, exitCode } = await judgedRun(runtime, scenarioOf(options), {
     reportDir: options.reportDir,
     json: options.json,
     say,
@@ -340,5 +339,5 @@ export async function runPoc(options: PocOptions, argv: string[]): Promise<numbe
       `container kept: ${runtime.containerId?.slice(0, 12)} on http://${result.target.host}:${result.target.port}/ — remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`,
     );
   }
-  return exitCodeOf(doc);
+  return exitCode;
 }

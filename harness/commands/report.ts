@@ -1,13 +1,21 @@
 // `reuseport-lab report path/to/result.json`: renders report.html, summary.md
 // and junit.xml again from a saved result.json, without running load. With a
 // budget (--stall-floor, --latency-budget), it judges the run again from its
-// record first.
+// record first, and exits with the new verdict's code; without one it exits 0
+// once the files are written, and says the verdict in one line.
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { withLatencyBudget } from '../result/latency-budget.js';
-import { readResultDocument, recordIn, type ResultDocument, toResultDocument } from '../result/document.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  readResultDocument,
+  recordIn,
+  type ResultDocument,
+  toResultDocument,
+} from '../result/document.js';
 import { exitCodeOf, judge } from '../verdict.js';
-import { renderSummary } from '../view/terminal.js';
+import { renderSummary, verdictLine } from '../view/terminal.js';
+import { EXIT } from '../exit-codes.js';
 import { prepareReportDir, writeReport } from '../view/write-report.js';
 import { budgetOptions, readLatencyBudget, readStallFloor } from './run-options.js';
 
@@ -16,7 +24,10 @@ export function reportCommand(): Command {
     .description(
       'render report.html, summary.md and junit.xml from a saved result.json (default: next to it); with a budget, judge it again first',
     )
-    .argument('<result.json>', 'the result.json of a run (schema 5, or 4 or 3 from an older version)')
+    .argument(
+      '<result.json>',
+      `the result.json of a run (schema ${RESULT_SCHEMA_VERSION}, or 3 to ${RESULT_SCHEMA_VERSION - 1} from an older version)`,
+    )
     .option('--out <dir>', 'where the files go (default: the directory of result.json)')
     .addOption(budgetOptions.stallFloor().default(undefined, 'as judged'))
     .addOption(budgetOptions.latencyBudget().default(undefined, 'as judged'))
@@ -50,7 +61,8 @@ async function runReport(input: string, command: Command): Promise<number> {
   prepareReportDir(out, o.out === undefined ? 'the directory of the result.json,' : '--out');
   // Judged again: the new result.json goes beside the views; rendered only: the views alone.
   const files = await writeReport(out, doc, again);
-  if (again) console.log(renderSummary(doc));
+  // Judged again, the exit code is the new verdict's; rendered only, the job was to render (the verdict is said).
+  console.log(again ? renderSummary(doc) : verdictLine(doc));
   for (const file of files) console.log(file);
-  return exitCodeOf(doc);
+  return again ? exitCodeOf(doc) : EXIT.passed;
 }

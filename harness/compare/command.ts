@@ -6,14 +6,17 @@
 // The fleet designs (swarm-start-first, swarm-stop-first: designs.ts) run on
 // request: one stack of 3 replicas behind HAProxy (scripts/swarm/fleet.sh),
 // updated by the swarm under `gate --swarm-service`, removed afterwards.
-// Exit codes: 0 every run finished (whatever the gate said), 2 usage or setup
-// error, 130 interrupted (the table of the runs that finished is written).
+// Exit codes (exit-codes.ts): 0 every run passed, 1 a run failed or was
+// inconclusive (with --no-fail: 0 once every run finished), 2 usage error, 4
+// a run could not start its target, 130 interrupted (the table of the runs
+// that finished is written).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { ChildRunner, setupReason } from '../child-run.js';
+import { ChildRunner, childError, didNotRun, setupReason } from '../child-run.js';
+import { EXIT } from '../exit-codes.js';
 import { numberOption } from '../commands/run-options.js';
 import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
@@ -38,6 +41,8 @@ interface CompareOptions {
   image: string;
   skipBuild: boolean;
   reportDir: string;
+  /** Exit 0 once every run finished, whatever the gate said of each. */
+  noFail: boolean;
 }
 
 export function compareCommand(): Command {
@@ -59,6 +64,7 @@ export function compareCommand(): Command {
     .addOption(
       new Option('--report-dir <dir>', "where the table and each run's report go").default(REPORT_DIRS.compare),
     )
+    .option('--no-fail', 'exit 0 once every run finished, even when a strategy failed (default: exit 1 then)')
     .action(async (_options, command: Command) => {
       process.exitCode = await runCompare(resolveCompareOptions(command.opts()));
     });
@@ -80,6 +86,7 @@ function resolveCompareOptions(o: Record<string, unknown>): CompareOptions {
     image: String(o.image),
     skipBuild: o.skipBuild === true,
     reportDir: String(o.reportDir),
+    noFail: o.fail === false,
   };
 }
 
@@ -131,9 +138,9 @@ async function runCompare(options: CompareOptions): Promise<number> {
       process.stdout.write(`[${i + 1}/${options.strategies.length}] ${strategy}... `);
       const t0 = Date.now();
       const outcome = await runner.run(CLI, args, process.cwd());
-      if (outcome.code === 2) {
+      if (didNotRun(outcome.code)) {
         process.stdout.write('\n');
-        throw new SetupError(`the ${strategy} run could not run: ${setupReason(outcome.stderr)}`);
+        throw childError(outcome.code, `the ${strategy} run could not run: ${setupReason(outcome.stderr)}`);
       }
       let doc: ResultDocument;
       try {
@@ -180,9 +187,14 @@ async function runCompare(options: CompareOptions): Promise<number> {
     process.stderr.write(
       `${runner.interrupted}: stopped after ${runs.length} of ${options.strategies.length} strategies; the table holds those\n`,
     );
-    return 130;
+    return EXIT.interrupted;
   }
-  return 0;
+  const failed = runs.filter((r) => outcomeOf(r.doc) !== 'passed').map((r) => r.strategy);
+  if (failed.length && !options.noFail) {
+    process.stderr.write(`reuseport-lab compare: not passed: ${failed.join(', ')} (--no-fail exits 0 for a table)\n`);
+    return EXIT.failed;
+  }
+  return EXIT.passed;
 }
 
 /**

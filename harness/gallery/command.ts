@@ -1,15 +1,18 @@
 // `npm run gallery`: builds every example image (examples/), gates each with
 // its own configuration through `reuseport-lab gate`, one after the other,
-// and writes one table (gallery.md, gallery.json). Exit codes: 0 every
-// example was judged (whatever the gate said), 2 usage or setup error, 130
-// interrupted (the table of the examples judged so far is written).
+// and writes one table (gallery.md, gallery.json). Exit codes
+// (exit-codes.ts): 0 every example passed, 1 one failed or was inconclusive
+// (several fail on purpose: --no-fail exits 0 once every one was judged), 2
+// usage error, 4 an example could not be built or started, 130 interrupted
+// (the table of the examples judged so far is written).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { ChildRunner, setupReason } from '../child-run.js';
+import { ChildRunner, childError, didNotRun, setupReason } from '../child-run.js';
+import { EXIT } from '../exit-codes.js';
 import { numberOption } from '../commands/run-options.js';
 import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
-import { SetupError } from '../errors.js';
+import { SetupError, TargetError } from '../errors.js';
 import { buildImage } from '../runtime/docker/build-image.js';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
 import { readResultDocument } from '../result/document.js';
@@ -88,6 +91,7 @@ export function galleryCommand(): Command {
     .addOption(
       new Option('--report-dir <dir>', "where the table and each example's report go").default(REPORT_DIRS.gallery),
     )
+    .option('--no-fail', 'exit 0 once every example was judged, even when one failed (default: exit 1 then)')
     .action(async (_options, command: Command) => {
       process.exitCode = await runGallery(command.opts());
     });
@@ -109,7 +113,7 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
 
   const docker = connect();
   if (!(await engineAnswers(docker)))
-    throw new SetupError(
+    throw new TargetError(
       'the gallery needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)',
     );
   mkdirSync(reportDir, { recursive: true });
@@ -143,9 +147,9 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
       ['gate', '--config', join(ROOT, example.config), '--restarts', String(restarts), '--report-dir', dir],
       process.cwd(),
     );
-    if (outcome.code === 2) {
+    if (didNotRun(outcome.code)) {
       process.stdout.write('\n');
-      throw new SetupError(`${example.name} could not be gated: ${setupReason(outcome.stderr)}`);
+      throw childError(outcome.code, `${example.name} could not be gated: ${setupReason(outcome.stderr)}`);
     }
     const doc = readResultDocument(join(dir, 'result.json'));
     rows.push(galleryRow(example.name, doc));
@@ -160,7 +164,12 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
     process.stderr.write(
       `${runner.interrupted}: stopped after ${rows.length} of ${chosen.length} examples; the table holds those\n`,
     );
-    return 130;
+    return EXIT.interrupted;
   }
-  return 0;
+  const failed = rows.filter((row) => !row.passed || row.inconclusive).map((row) => row.example);
+  if (failed.length && values.fail !== false) {
+    process.stderr.write(`reuseport-lab gallery: not passed: ${failed.join(', ')} (--no-fail exits 0 for a table)\n`);
+    return EXIT.failed;
+  }
+  return EXIT.passed;
 }

@@ -8,7 +8,7 @@
 // answered once they were all connected: on a machine the harness shares
 // with the target, what that client costs is part of the capacity.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SetupError } from '../errors.js';
+import { TargetError } from '../errors.js';
 import type { LoadClients } from './clients.js';
 import { MAX_CALIBRATED_RATE, MODE_NAMES, type LoadMode } from './modes.js';
 import { NO_SCHEDULE } from './arrivals.js';
@@ -124,7 +124,7 @@ export async function calibrate(
     capacity[mode] = Math.round((median * 1000) / SLICE_MS);
     if (!capacity[mode]) {
       const failures = causesText(recorder.snapshot().failuresByCause);
-      throw new SetupError(
+      throw new TargetError(
         `the calibration's ${MODE_NAMES[mode]} load got no valid answer at full speed in ${CALIBRATION_WAIT_MS / 1000} s${failures ? ` (${failures})` : ''}; check that the target answers the path, or give --rate`,
       );
     }

@@ -2,7 +2,7 @@
 // the clients would refuse is one line that says what to do, not a run of
 // failed requests. With --insecure only the handshake itself is checked.
 import tls from 'node:tls';
-import { SetupError } from '../errors.js';
+import { TargetError } from '../errors.js';
 import { type TlsSettings, tlsOptions } from '../load/tls.js';
 
 /** OpenSSL's verification failures, as Node names them, and Node's own host name check. */
@@ -32,9 +32,9 @@ export async function checkCertificate(
   // Node 24 appends advice of its own after a ';' (--use-system-ca); ours follows instead.
   const why = `${problem.code ? `${problem.code}: ` : ''}${problem.message.split(';')[0]}`;
   if (UNTRUSTED.test(problem.code ?? '')) {
-    throw new SetupError(
+    throw new TargetError(
       `${origin}: its certificate is not trusted (${why}); pass --insecure to gate it anyway (a self-signed certificate), or trust its CA with NODE_EXTRA_CA_CERTS=ca.pem`,
     );
   }
-  throw new SetupError(`${origin}: no TLS handshake (${why}); does it serve HTTPS on port ${target.port}?`);
+  throw new TargetError(`${origin}: no TLS handshake (${why}); does it serve HTTPS on port ${target.port}?`);
 }

@@ -189,24 +189,27 @@ export function renderSummary(doc: ResultDocument): string {
       `  ${check.skipped ? chalk.dim('○') : check.passed ? chalk.green('✓') : check.inconclusive ? chalk.yellow('?') : chalk.red('✗')} ${safe(check.name)}: ${safe(check.detail)}`,
     );
   lines.push('');
-  const failing = doc.checks.filter((c) => !c.passed && !c.inconclusive).map((c) => c.id);
-  lines.push(
-    doc.inconclusive
-      ? chalk.yellow.bold(
-          `INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (${count(doc.totalRequests)} requests${failing.length ? `; checks that would have failed: ${failing.join(', ')}` : ''})`,
-        )
-      : doc.passed
-        ? chalk.green.bold(
-            `PASSED: ${count(doc.totalRequests)} requests, 0 failed, across ${doc.restarts.length} restarts`,
-          )
-        : chalk.red.bold(
-            `FAILED: ${count(doc.failedRequests)} of ${count(doc.totalRequests)} requests failed; failing checks: ${doc.checks
-              .filter((c) => !c.passed)
-              .map((c) => c.id)
-              .join(', ')}`,
-          ),
-  );
+  lines.push(verdictLine(doc));
   lines.push(chalk.dim(`  runtime: ${safe(doc.runtime.description)}`));
   lines.push(chalk.dim(`  load: ${safe(doc.parameters.loadDescription)}`));
   return lines.join('\n');
+}
+
+/** The verdict in one line: PASSED, FAILED with the failing checks, or INCONCLUSIVE. */
+export function verdictLine(doc: ResultDocument): string {
+  const failing = doc.checks.filter((c) => !c.passed && !c.inconclusive).map((c) => c.id);
+  return doc.inconclusive
+    ? chalk.yellow.bold(
+        `INCONCLUSIVE: the load generator fell behind its schedule, so this run neither passes nor fails the server (${count(doc.totalRequests)} requests${failing.length ? `; checks that would have failed: ${failing.join(', ')}` : ''})`,
+      )
+    : doc.passed
+      ? chalk.green.bold(
+          `PASSED: ${count(doc.totalRequests)} requests, 0 failed, across ${doc.restarts.length} restarts`,
+        )
+      : chalk.red.bold(
+          `FAILED: ${count(doc.failedRequests)} of ${count(doc.totalRequests)} requests failed; failing checks: ${doc.checks
+            .filter((c) => !c.passed)
+            .map((c) => c.id)
+            .join(', ')}`,
+        );
 }

@@ -80,6 +80,71 @@ describe('action.yml', () => {
   });
 });
 
+describe("the gate step's own shell, with a stand-in gate on the PATH", () => {
+  /** A `reuseport-lab` that writes its arguments one per line and exits with `code`. */
+  function standIn(code: number) {
+    const job = runner();
+    const bin = join(job.workspace, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(job.workspace, 'gate.json'), '{}');
+    writeFileSync(
+      join(bin, 'reuseport-lab'),
+      `#!/bin/sh\nfor a in "$@"; do printf '[%s]\\n' "$a" >>"${join(job.workspace, 'argv')}"; done\nexit ${code}\n`,
+      { mode: 0o755 },
+    );
+    const gate = (args: string) =>
+      step(
+        'gate',
+        job,
+        { INPUT_CONFIG: 'gate.json', INPUT_ARGS: args, INPUT_REPORT_DIR: 'out' },
+        `${bin}:${process.env.PATH}`,
+      );
+    const argv = () => readFileSync(join(job.workspace, 'argv'), 'utf8').trim().split('\n').slice(5);
+    return { gate, argv };
+  }
+
+  it('splits args as a shell splits words, a quoted value kept whole, nothing evaluated', () => {
+    const { gate, argv } = standIn(0);
+    const run = gate(
+      `--restarts 5 --request 'POST /x @b.json' --path "/a b" --identity 'body:PID=\\d+' --env 'X=$(touch pwned)'`,
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(argv()).toEqual([
+      '[--restarts]',
+      '[5]',
+      '[--request]',
+      '[POST /x @b.json]',
+      '[--path]',
+      '[/a b]',
+      '[--identity]',
+      '[body:PID=\\d+]',
+      '[--env]',
+      '[X=$(touch pwned)]',
+    ]);
+  });
+
+  it('refuses args with an unbalanced quote in one line, exit 2, without running the gate', () => {
+    const { gate } = standIn(0);
+    const run = gate(`--request 'POST /x`);
+    expect(run.code).toBe(2);
+    expect(run.stdout.trim()).toMatch(
+      /^::error::the args input does not split into words \(.+\); quote each flag's value whole/,
+    );
+  });
+
+  it.each([
+    [2, '::error::the zero-downtime gate did not run: a flag or the config is wrong (exit 2)'],
+    [3, '::warning::the zero-downtime gate was inconclusive'],
+    [4, '::error::the zero-downtime gate could not run the target (exit 4'],
+    [5, '::error::the zero-downtime gate stopped on an internal error (exit 5)'],
+    [130, '::warning::the zero-downtime gate was interrupted (exit 130)'],
+  ])('says what exit %i means in its annotation, and ends with it', (code, annotation) => {
+    const run = standIn(code).gate('');
+    expect(run.code).toBe(code);
+    expect(run.stdout).toContain(annotation);
+  });
+});
+
 describe.runIf(mustRun)("action.yml's steps, run as a runner runs them", () => {
   let tarball = '';
   const labelled = async () =>
@@ -136,6 +201,17 @@ describe.runIf(mustRun)("action.yml's steps, run as a runner runs them", () => {
       '::error::the zero-downtime gate failed: a restart lost or delayed requests (report: reports/zero-downtime)',
     );
     expect(run.summary).toMatch(/^### reuseport-lab: ❌ failed/);
+  }, 180_000);
+
+  it('a restart command that is not there: exit 4, said as a target that could not run, not as a lost request', () => {
+    const run = job({ image: OURS, port: 8080, restart: '/app/scripts/no-such-restart.sh' });
+    expect(run.gate.code, run.gate.stdout.slice(-1500) + run.gate.stderr).toBe(4);
+    expect(run.output).toBe('exit-code=4\n');
+    expect(run.gate.stderr).toMatch(
+      /restart #1 exited 12[67]: its command never ran \(not found, or not executable, where it was run\).*; fix --restart/,
+    );
+    expect(run.gate.stdout).toContain('::error::the zero-downtime gate could not run the target (exit 4');
+    expect(run.gate.stdout).not.toContain('lost or delayed');
   }, 180_000);
 
   it('a config that is not there: exit 2 in one line, before any install is needed', () => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import tar from 'tar-fs';
-import { SetupError } from '../../errors.js';
+import { TargetError } from '../../errors.js';
 
 /** Name of the optional CA bundle in the build context (see Dockerfile). */
 export const EXTRA_CA_FILE = 'extra-ca.pem';
@@ -96,7 +96,7 @@ export async function buildImage(docker: Docker, options: BuildOptions): Promise
       /pull access denied|manifest unknown|not found: manifest|failed to resolve|dial tcp|no such host/i.test(failure)
         ? `; the base image node:${options.nodeVersion}-bookworm(-slim) is missing and cannot be pulled: run scripts/setup/base-images.sh ${options.nodeVersion}`
         : '';
-    throw new SetupError(
+    throw new TargetError(
       `docker build of ${options.image} failed: ${failure.trim()}${hint}\n  last build output:\n${tail}`,
     );
   }

@@ -4,7 +4,7 @@
 // the strategy's cold start does.
 import type Docker from 'dockerode';
 import { DeadlineError } from '../../deadline.js';
-import { SetupError } from '../../errors.js';
+import { TargetError } from '../../errors.js';
 import { waitFor, type WaitStrategy } from '../../wait.js';
 import {
   type ImageVariant,
@@ -110,21 +110,28 @@ export class DockerRuntime implements Runtime {
 
   async start(serverEnv: string[] = []): Promise<Started> {
     const systemd = this.options.strategy.image === 'systemd';
-    const container = await this.docker.createContainer({
-      Image: this.image,
-      Labels: { [LABEL]: 'poc' },
-      ExposedPorts: { [CONTAINER_PORT]: {} },
-      // Under systemd the units do not see the container's environment: serverEnv goes to their EnvironmentFile.
-      Env: systemd
-        ? []
-        : [
-            'APP_VERSION=v1',
-            // The entrypoint's cold start waits this long for the first server.
-            `READY_TIMEOUT=${this.options.settings.readyTimeoutSeconds}`,
-            ...serverEnv,
-          ],
-      HostConfig: hostConfigFor(this.options.strategy.image),
-    });
+    const container = await this.docker
+      .createContainer({
+        Image: this.image,
+        Labels: { [LABEL]: 'poc' },
+        ExposedPorts: { [CONTAINER_PORT]: {} },
+        // Under systemd the units do not see the container's environment: serverEnv goes to their EnvironmentFile.
+        Env: systemd
+          ? []
+          : [
+              'APP_VERSION=v1',
+              // The entrypoint's cold start waits this long for the first server.
+              `READY_TIMEOUT=${this.options.settings.readyTimeoutSeconds}`,
+              ...serverEnv,
+            ],
+        HostConfig: hostConfigFor(this.options.strategy.image),
+      })
+      .catch((error: { statusCode?: number }) => {
+        // --skip-build on a machine that never built it: the engine says 404, docker-modem a stack.
+        if (error.statusCode === 404)
+          throw new TargetError(`image ${this.image} is not on this machine; drop --skip-build, and poc builds it`);
+        throw error;
+      });
     this.container = container;
     await container.start();
     const info = systemd ? await this.coldStartUnderSystemd(container, serverEnv) : await waitHealthy(container);
@@ -132,7 +139,7 @@ export class DockerRuntime implements Runtime {
     const hostPid = info.State.Pid;
     const binding = info.NetworkSettings.Ports[CONTAINER_PORT]?.[0];
     if (!binding)
-      throw new SetupError(`container ${container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
+      throw new TargetError(`container ${container.id.slice(0, 12)} has no published port for ${CONTAINER_PORT}`);
 
     const probe = await execIn(container, [
       'sh',
@@ -249,7 +256,7 @@ export class DockerRuntime implements Runtime {
       probe: async () => {
         const info = await container.inspect();
         if (!info.State.Running)
-          throw new SetupError(
+          throw new TargetError(
             `container ${id} exited with code ${info.State.ExitCode} while systemd booted; see docker logs ${id}`,
           );
         const state = (await execIn(container, ['systemctl', 'is-system-running'])).stdout.trim();
@@ -259,7 +266,7 @@ export class DockerRuntime implements Runtime {
     try {
       await waitFor(booted, { timeoutMs: HEALTHY_TIMEOUT_MS });
     } catch (error) {
-      if (error instanceof DeadlineError) throw new SetupError(`${error.message}; see docker logs ${id}`);
+      if (error instanceof DeadlineError) throw new TargetError(`${error.message}; see docker logs ${id}`);
       throw error;
     }
     const write = await execIn(container, [
@@ -271,11 +278,11 @@ export class DockerRuntime implements Runtime {
       ...serverEnv,
     ]);
     if (write.exitCode !== 0)
-      throw new SetupError(`cannot write ${SYSTEMD_SERVER_ENV} in container ${id}: ${write.stderr.trim()}`);
+      throw new TargetError(`cannot write ${SYSTEMD_SERVER_ENV} in container ${id}: ${write.stderr.trim()}`);
     const { argv, env } = this.options.strategy.coldStartCommand(APP_SCRIPTS, this.options.settings);
     const cold = await execIn(container, argv, ['APP_VERSION=v1', ...env], HEALTHY_TIMEOUT_MS);
     if (cold.exitCode !== 0) {
-      throw new SetupError(
+      throw new TargetError(
         `the first server did not start under systemd (${argv[0]} exited ${cold.exitCode}): ${cold.stderr.trim().slice(-300)}`,
       );
     }
@@ -292,7 +299,7 @@ async function waitHealthy(container: Docker.Container): Promise<Docker.Containe
       const info = await container.inspect();
       if (!info.State.Running) {
         const logs = demuxLogs(await container.logs({ stdout: true, stderr: true, tail: 20 }));
-        throw new SetupError(
+        throw new TargetError(
           `container ${id} exited with code ${info.State.ExitCode} at start; its last output:\n${logs}`,
         );
       }
@@ -302,7 +309,7 @@ async function waitHealthy(container: Docker.Container): Promise<Docker.Containe
   try {
     return await waitFor(healthy, { timeoutMs: HEALTHY_TIMEOUT_MS });
   } catch (error) {
-    if (error instanceof DeadlineError) throw new SetupError(`${error.message}; see docker logs ${id}`);
+    if (error instanceof DeadlineError) throw new TargetError(`${error.message}; see docker logs ${id}`);
     throw error;
   }
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SetupError } from '../../errors.js';
+import { TargetError } from '../../errors.js';
 import { alive, freePort } from '../processes.js';
 import { type NetCounterSource, readNetCounters } from '../net-counters.js';
 import {
@@ -139,7 +139,7 @@ export class LocalRuntime implements Runtime {
     );
     if (first.exitCode !== 0 || first.newPid === null) {
       const why = first.timedOut ?? first.messages.split('\n').pop() ?? '';
-      throw new SetupError(
+      throw new TargetError(
         `the first server did not start (exit ${first.exitCode}): ${why}; see ${join(this.stateDir, 'server.log')}`,
       );
     }

@@ -7,7 +7,7 @@
 import type Docker from 'dockerode';
 import { DeadlineError } from '../../deadline.js';
 import { duration } from '../../format.js';
-import { SetupError } from '../../errors.js';
+import { TargetError } from '../../errors.js';
 import type { TlsSettings } from '../../load/tls.js';
 import { checkCertificate } from '../certificate.js';
 import { UNKNOWN_PID } from '../../load/response-check.js';
@@ -117,7 +117,7 @@ export class ImageRuntime implements Runtime {
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
       const tail = (await logsOf(container)).trim().split('\n').slice(-5).join(' | ');
-      throw new SetupError(
+      throw new TargetError(
         `${this.options.image} was not ready (--ready ${describeReady(this.options.ready)}) within ${duration(this.options.readyTimeoutSeconds * 1000)}: does it listen on port ${this.options.port}?${tail ? ` Its last output: ${tail.slice(-300)}` : ' It printed nothing.'}`,
       );
     }
@@ -195,7 +195,7 @@ export class ImageRuntime implements Runtime {
         this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
       );
     } catch (error) {
-      throw new SetupError(
+      throw new TargetError(
         `image ${this.options.image} is not on this machine and cannot be pulled (${(error as Error).message.split('\n')[0]!.slice(0, 160)}); build or load it first, or check the name`,
       );
     }
@@ -224,7 +224,7 @@ async function running(container: Docker.Container, image: string): Promise<void
   const info = await container.inspect();
   if (!info.State.Running) {
     const tail = (await logsOf(container)).trim().split('\n').slice(-5).join(' | ');
-    throw new SetupError(
+    throw new TargetError(
       `container from ${image} exited with code ${info.State.ExitCode} at start${tail ? `; its last output: ${tail.slice(-300)}` : ''}`,
     );
   }
@@ -240,14 +240,14 @@ async function processesIn(container: Docker.Container): Promise<{ pid: number; 
 
 function publishedTarget(info: Docker.ContainerInspectInfo, port: string, id: string): { host: string; port: number } {
   const hostPort = Number(info.NetworkSettings.Ports[port]?.[0]?.HostPort);
-  if (!hostPort) throw new SetupError(`container ${id} has no published port for ${port}`);
+  if (!hostPort) throw new TargetError(`container ${id} has no published port for ${port}`);
   return { host: '127.0.0.1', port: hostPort };
 }
 
 function addressTarget(info: Docker.ContainerInspectInfo, port: number, id: string): { host: string; port: number } {
   const host = containerAddress(info);
   if (!host)
-    throw new SetupError(
+    throw new TargetError(
       `container ${id} has no address on any network (REUSEPORT_LAB_REACH=container-address); run the gate on the engine's host instead`,
     );
   return { host, port };

@@ -3,7 +3,7 @@
 // it cannot see its processes: no leftovers probe, no exit lines.
 import { DeadlineError } from '../../deadline.js';
 import { duration } from '../../format.js';
-import { SetupError } from '../../errors.js';
+import { SetupError, TargetError } from '../../errors.js';
 import type { TlsSettings } from '../../load/tls.js';
 import { checkCertificate } from '../certificate.js';
 import { UNKNOWN_PID } from '../../load/response-check.js';
@@ -103,7 +103,7 @@ export class UrlRuntime implements Runtime {
       });
     } catch (error) {
       if (error instanceof DeadlineError) {
-        throw new SetupError(
+        throw new TargetError(
           `${this.options.url.origin} was not ready (--ready ${describeReady(this.options.ready)}) within ${duration(this.options.readyTimeoutSeconds * 1000)}; start the service first`,
         );
       }

@@ -2,7 +2,7 @@
 // run it, and read the KEY=VALUE lines it prints (url=..., service=...).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { SetupError } from '../../../errors.js';
+import { TargetError } from '../../../errors.js';
 import { PACKAGE_ROOT } from '../../../package-root.js';
 
 export const FLEET_SCRIPT = join(PACKAGE_ROOT, 'scripts', 'swarm', 'fleet.sh');
@@ -15,7 +15,7 @@ export function fleetScript(args: string[], env: NodeJS.ProcessEnv = {}): Record
     timeout: 600_000,
   });
   if (run.status !== 0)
-    throw new SetupError(
+    throw new TargetError(
       `fleet.sh ${args.join(' ')}: ${run.stderr.trim().split('\n').at(-1) || `exit ${run.status ?? run.signal}`}`,
     );
   return Object.fromEntries(

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { DeadlineError } from '../../../deadline.js';
 import { duration } from '../../../format.js';
-import { SetupError } from '../../../errors.js';
+import { TargetError } from '../../../errors.js';
 import { UNKNOWN_PID } from '../../../load/response-check.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../wait.js';
@@ -99,14 +99,14 @@ export class SwarmRuntime implements Runtime {
       });
     } catch (error) {
       if (!(error instanceof DeadlineError)) throw error;
-      throw new SetupError(
+      throw new TargetError(
         `swarm service ${this.options.service} at http://${target.host}:${target.port} was not ready (--ready ${describeReady(this.options.ready)}) within ${duration(this.options.readyTimeoutSeconds * 1000)}; is it running (docker service ps ${this.options.service})?`,
       );
     }
     await this.tasks.start();
     // An update still under way would be measured as the warm-up: wait for it, and for its old tasks to end.
     if ((await this.settle(Date.now() + this.options.readyTimeoutSeconds * 1000)) === 'timeout') {
-      throw new SetupError(
+      throw new TargetError(
         `swarm service ${this.options.service} had not settled after ${duration(this.options.readyTimeoutSeconds * 1000)} (--ready-timeout): ${await this.unsettled()}; wait for docker service ps ${this.options.service} to settle`,
       );
     }
@@ -232,12 +232,12 @@ export async function inspectService(docker: Docker, name: string): Promise<Engi
   } catch (error) {
     const { statusCode, message } = error as { statusCode?: number; message: string };
     if (statusCode === 503 || /not a swarm manager|swarm mode/i.test(message)) {
-      throw new SetupError(
+      throw new TargetError(
         `--swarm-service ${name}: this Docker engine is not a swarm manager (swarm mode is not active); run docker swarm init, or scripts/swarm/fleet.sh up`,
       );
     }
     if (statusCode === 404)
-      throw new SetupError(`--swarm-service ${name}: no such service on this engine; docker service ls lists them`);
+      throw new TargetError(`--swarm-service ${name}: no such service on this engine; docker service ls lists them`);
     throw error;
   }
 }
@@ -251,13 +251,13 @@ function publishedTarget(service: EngineService, name: string): { host: string; 
   const ports = (service.Endpoint?.Ports ?? []).filter((p) => p.PublishedPort);
   const port = ports[0];
   if (!port) {
-    throw new SetupError(
+    throw new TargetError(
       `--swarm-service ${name} publishes no port; publish one (docker service update --publish-add mode=host,target=PORT,published=PORT ${name}), or give the load balancer in front of it with --url`,
     );
   }
   // The routing mesh is IPVS in the ingress network's namespace: without the module, the published port refuses every connection.
   if (port.PublishMode !== 'host' && !existsSync('/sys/module/ip_vs')) {
-    throw new SetupError(
+    throw new TargetError(
       `--swarm-service ${name} publishes port ${port.PublishedPort} through the ingress routing mesh, which needs IPVS, and this kernel has none (no /sys/module/ip_vs); publish it with mode=host, or put a load balancer in front and give its --url`,
     );
   }

@@ -250,21 +250,21 @@ describe.runIf(mustRun)('gate --swarm-service', () => {
     expect(run.code === 0 || run.code === 1, explain(run)).toBe(true);
   }, 300_000);
 
-  it('refuses bad input in one line, exit 2: no such service, no published port, swarm not active', async () => {
+  it('refuses a service it cannot gate in one line, exit 4: no such service, no published port, swarm not active', async () => {
     const missing = await gate(['--swarm-service', 'no-such-service']);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(4);
     expect(missing.stderr.trim()).toMatch(
       /^reuseport-lab: --swarm-service no-such-service: no such service on this engine; docker service ls lists them$/,
     );
     const unpublished = await gate(['--swarm-service', SERVICE]);
-    expect(unpublished.code).toBe(2);
+    expect(unpublished.code).toBe(4);
     expect(unpublished.stderr.trim()).toMatch(
       new RegExp(
         `^reuseport-lab: --swarm-service ${SERVICE} publishes no port; .* or give the load balancer in front of it with --url$`,
       ),
     );
     if (notActive) {
-      expect(notActive.code).toBe(2);
+      expect(notActive.code).toBe(4);
       expect(notActive.stderr.trim()).toMatch(
         /^reuseport-lab: --swarm-service anything: this Docker engine is not a swarm manager \(swarm mode is not active\); run docker swarm init, or scripts\/swarm\/fleet\.sh up$/,
       );
