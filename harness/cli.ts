@@ -3,44 +3,17 @@
 // code 2, a target that could not be run one line and 4; anything else is a
 // bug of ours, shown with its stack (exit 5) so it can be found. The codes
 // are exit-codes.ts's, listed at the end of every command's --help.
-import { Command, CommanderError } from 'commander';
-import { benchCommand } from './bench/command.js';
-import { gateCommand, resolveGateOptions, runGate } from './commands/gate.js';
+import chalk from 'chalk';
+import { CommanderError } from 'commander';
 import { usageError } from './commands/parse.js';
-import { pocCommand, resolvePocOptions, runPoc } from './commands/poc.js';
-import { reportCommand } from './commands/report.js';
-import { compareCommand } from './compare/command.js';
 import { SetupError, TargetError } from './errors.js';
-import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
-import { galleryCommand } from './gallery/command.js';
-import { VERSION } from './package-root.js';
+import { EXIT } from './exit-codes.js';
+import { buildProgram } from './program.js';
 import { forTerminal } from './view/safe-text.js';
 
-const program = new Command('reuseport-lab')
-  .description('Proves under load that a restart loses no request, and fails when one does.')
-  .version(VERSION)
-  .showHelpAfterError('(see --help)')
-  .configureOutput({ writeErr: () => {} })
-  .exitOverride();
-
-program.addCommand(
-  pocCommand().action(async (_options, command: Command) => {
-    process.exitCode = await runPoc(resolvePocOptions(command), process.argv.slice(3));
-  }),
-);
-program.addCommand(
-  gateCommand().action(async (_options, command: Command) => {
-    process.exitCode = await runGate(resolveGateOptions(command));
-  }),
-);
-for (const command of [compareCommand(), galleryCommand(), benchCommand(), reportCommand()])
-  program.addCommand(command);
-for (const command of program.commands)
-  command
-    .exitOverride()
-    .configureOutput({ writeErr: () => {} })
-    .addHelpText('after', EXIT_CODES_HELP);
-program.addHelpText('after', EXIT_CODES_HELP);
+// NO_COLOR (no-color.org) and --no-color: plain text even on a terminal (chalk alone honours neither here).
+if ((process.env.NO_COLOR ?? '') !== '' || process.argv.includes('--no-color')) chalk.level = 0;
+const program = buildProgram();
 
 /** poc and gate speak as the tool; the commands that run them name themselves, so their children's words stay apart. */
 function speaker(): string {

@@ -9,10 +9,11 @@ import { recordOf } from './run-record.js';
 import { LOAD_CLIENTS } from './load/clients.js';
 import { describeRates } from './load/modes.js';
 import { runScenario, type ScenarioHooks, type ScenarioOptions, type ScenarioResult } from './scenario.js';
+import type { RestartRecord } from './runtime/runtime.js';
 import { exitCodeOf, judge } from './verdict.js';
 import { EXIT, type ExitCode, restartNeverRan } from './exit-codes.js';
 import { forTerminal } from './view/safe-text.js';
-import { renderSummary, startProgress } from './view/terminal.js';
+import { progressEvent, renderSummary, startProgress } from './view/terminal.js';
 import { writeReport } from './view/write-report.js';
 
 export interface RunOutput {
@@ -44,6 +45,7 @@ export async function judgedRun(
       signal: abort.signal,
       onRates: (open) => output.say(chalk.dim(`  rates: ${describeRates(open)}`)),
       onRecorder: (recorder) => (stopProgress = startProgress(recorder, scenario.latencyBudgetMs)),
+      onRestart: (restart) => progressEvent(restartLine(restart, scenario.restarts)),
     });
   } finally {
     stopProgress();
@@ -59,6 +61,17 @@ export async function judgedRun(
   const why = exitCode === EXIT.target || exitCode === EXIT.internal ? whyNotJudged(doc) : null;
   if (why) process.stderr.write(`reuseport-lab: ${forTerminal(why)}\n`);
   return { result, doc, exitCode };
+}
+
+/** A restart as it finishes, for the progress stream: a CI log says how the run goes. */
+function restartLine(restart: RestartRecord, of: number): string {
+  const took = `${((restart.finishedAt - restart.triggeredAt) / 1000).toFixed(1)} s`;
+  const pids =
+    restart.oldPid !== null || restart.newPid !== null
+      ? ` (PID ${restart.oldPid ?? '?'} → ${restart.newPid ?? '?'})`
+      : '';
+  const how = restart.timedOut ? 'timed out' : restart.exitCode === 0 ? 'done' : `exited ${restart.exitCode}`;
+  return `restart ${restart.index}/${of} ${how} in ${took}${pids}`;
 }
 
 /**

@@ -103,7 +103,7 @@ describe.runIf(mustRun)('the gate image', () => {
     expect(run.stdout).toMatch(/FAILED: [1-9][\d,]* of [\d,]+ requests failed; failing checks: zero-failed-requests/);
   }, 200_000);
 
-  it('refuses a bad input in one line, exit 2', () => {
+  it('refuses an image it cannot find in one line, exit 4', () => {
     const run = gateInContainer([
       '--image',
       'reuseport-lab-example/absent:none',

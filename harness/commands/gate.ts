@@ -2,9 +2,8 @@
 // a server that is not ours: a user's image, or a service already running.
 // Options come from flags, a JSON config file (--config, checked against
 // gate-config.schema.json, errors naming the field), and the defaults, in
-// that order of precedence. Exit codes: 0 passed, 1 the gate failed (a
-// failed restart command included), 2 usage or setup error, 3 inconclusive
-// (the load generator fell behind its schedule).
+// that order of precedence. Exit codes: exit-codes.ts (listed at the end of
+// --help).
 import { grpcCheck } from '../load/grpc.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

@@ -1,7 +1,6 @@
 // `reuseport-lab poc` (`npm run poc`): restart this project's SO_REUSEPORT
 // server under load with one of its strategies, judge, report.
-// Exit codes: 0 passed, 1 the gate failed (any check), 2 usage or setup error,
-// 3 inconclusive (the load generator fell behind its schedule).
+// Exit codes: exit-codes.ts (listed at the end of --help).
 import { grpcCheck, HEALTH_CHECK_PATH, ourServerInMetadata } from '../load/grpc.js';
 import { join } from 'node:path';
 import chalk from 'chalk';
@@ -117,8 +116,6 @@ export function pocCommand(): Command {
         '',
         'Strategies (the systemd ones run under Docker only, with systemd as PID 1):',
         ...STRATEGY_NAMES.map((name) => `  ${name.padEnd(26)}${STRATEGIES[name].summary}`),
-        '',
-        'Exit codes: 0 passed, 1 the gate failed (see the checks), 2 usage or setup error, 3 inconclusive (the load generator fell behind its schedule).',
       ].join('\n'),
     );
 }

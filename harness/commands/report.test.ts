@@ -117,3 +117,20 @@ describe('report, rendering a run whose target wrote everything it could (test/f
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 });
+
+describe('colour', () => {
+  const cli = join(ROOT, 'dist/harness/cli.js');
+  const result = join(ROOT, 'test/fixtures/results/poc-reuseport/result.json');
+  const render = (args: string[], env: Record<string, string>) =>
+    spawnSync(process.execPath, [cli, 'report', result, '--out', tempDir(), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    }).stdout;
+
+  it('is on when forced, and off with NO_COLOR or --no-color, which every command takes', () => {
+    expect(render([], { FORCE_COLOR: '1' })).toMatch(/\x1b\[/);
+    expect(render([], { FORCE_COLOR: '1', NO_COLOR: '1' })).not.toMatch(/\x1b\[/);
+    expect(render(['--no-color'], { FORCE_COLOR: '1' })).not.toMatch(/\x1b\[/);
+  });
+});

@@ -33,3 +33,43 @@ describe('the gallery', () => {
     expect(EXAMPLES.filter((e) => e.nodeVersion).map((e) => [e.name, e.nodeVersion])).toEqual([['node20-h2', '20']]);
   });
 });
+
+describe('examples/gate.complete.json', () => {
+  const file = join(ROOT, 'examples/gate.complete.json');
+
+  it('is a configuration the gate accepts', () => {
+    const options = resolve(['--config', file]);
+    expect(options.target).toMatchObject({ kind: 'image', image: 'reuseport-lab:local' });
+    expect(options.scenario.requests?.map((kind) => kind.name)).toEqual(['page', 'form']);
+  });
+
+  it('sets every key of gate-config.schema.json but those of other targets and protocols', async () => {
+    const { default: schema } = await import('../commands/gate-config.schema.json', { with: { type: 'json' } });
+    const { readFileSync } = await import('node:fs');
+    const set = Object.keys(JSON.parse(readFileSync(file, 'utf8')));
+    // Another target (url, swarmService, iOwnThisTarget), HTTPS (tls, insecure), HTTP/2 and gRPC, a fixed rate
+    // instead of loadShare, one path instead of the mix, and keep (the container left running): each would change
+    // what this file runs.
+    const elsewhere = [
+      'url',
+      'swarmService',
+      'iOwnThisTarget',
+      'tls',
+      'insecure',
+      'protocol',
+      'retryRefused',
+      'grpc',
+      'grpcMethod',
+      'grpcProto',
+      'grpcBody',
+      'rate',
+      'path',
+      'keep',
+    ];
+    expect(
+      Object.keys(schema.properties)
+        .filter((key) => !set.includes(key))
+        .sort(),
+    ).toEqual(elsewhere.sort());
+  });
+});

@@ -45,7 +45,7 @@ export function startProgress(
   latencyBudgetMs: number,
   stream: NodeJS.WriteStream = process.stderr,
 ): () => void {
-  if (!stream.isTTY) return () => {};
+  const live = stream.isTTY === true;
   let previous = 0;
   let previousAt = Date.now();
   const draw = () => {
@@ -57,16 +57,36 @@ export function startProgress(
     previous = answered + failed;
     previousAt = now;
     const elapsed = ((now - recorder.startedAt) / 1000).toFixed(1);
+    if (!live) {
+      // A CI log: a plain line now and then, no colour, no carriage return.
+      stream.write(
+        `progress ${elapsed}s: ${count(rate)} req/s, ${count(answered)} answered, ${count(failed)} failed, PIDs ${pids.join(', ')}\n`,
+      );
+      return;
+    }
     const failures = failed === 0 ? chalk.green('0 failed') : chalk.red(`${failed} failed`);
     stream.write(
       `\r\x1b[K${elapsed}s  ${count(rate)} req/s  ${count(answered)} answered  ${failures}  PIDs ${pids.join(', ')}`,
     );
   };
-  const timer = setInterval(draw, 250);
+  const timer = setInterval(draw, live ? LIVE_EVERY_MS : PLAIN_EVERY_MS);
   return () => {
     clearInterval(timer);
-    stream.write('\r\x1b[K');
+    if (live) stream.write('\r\x1b[K');
   };
+}
+
+/** How often the live line is drawn on a terminal, and a plain line is written elsewhere (a CI log). */
+const LIVE_EVERY_MS = 250;
+export const PLAIN_EVERY_MS = 5000;
+
+/**
+ * A line for something that happened during the run (a restart done), on
+ * the progress stream: on a terminal it replaces the live line, which the
+ * next draw puts back under it.
+ */
+export function progressEvent(text: string, stream: NodeJS.WriteStream = process.stderr): void {
+  stream.write(`${stream.isTTY ? '\r\x1b[K' : ''}${text}\n`);
 }
 
 const failedText = (ledger: Ledger) =>
