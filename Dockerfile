@@ -53,7 +53,7 @@ ENTRYPOINT ["/app/scripts/entrypoint.sh"]
 # units, socket activation, and blue/green on one shared socket. Nothing is
 # enabled at boot: each design's first restart starts its own units (they
 # would compete for port 8080). Runs without --privileged, but needs a
-# writable cgroup mount and tmpfs on /run (see README, Security):
+# writable cgroup mount and tmpfs on /run (see docs/security.md):
 #   docker run --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw
 #     --tmpfs /run --tmpfs /run/lock IMAGE
 # Build it with --target systemd; the default target stays the runtime above.

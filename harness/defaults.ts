@@ -4,12 +4,12 @@
 /** The run: how much load, how many restarts, how often, measured how finely. */
 export const RUN_DEFAULTS = {
   load: 'both',
-  /** Requests on an arrival schedule, latency from when each was due (README, "The open model"). */
+  /** Requests on an arrival schedule, latency from when each was due (docs/how-it-works.md, "The open model"). */
   loadModel: 'open',
   /**
    * Open model without --rate: the share of the target's measured capacity
    * (each mode at full speed, alone) that the whole load drives, split
-   * evenly over the modes. Chosen from measurements here: README, "The open
+   * evenly over the modes. Chosen from measurements here: docs/how-it-works.md, "The open
    * model".
    */
   loadShare: 0.35,
@@ -30,7 +30,7 @@ export const RUN_DEFAULTS = {
   streamConnections: 2,
 } as const;
 
-/** The verdict's budgets. Chosen from measurements on a 2-core machine: see README "Latency and stalls". */
+/** The verdict's budgets. Chosen from measurements on a 2-core machine: see docs/how-it-works.md, "Latency and stalls". */
 export const BUDGET_DEFAULTS = {
   latencyBudgetMs: 1000,
   stallFloor: 0.05,

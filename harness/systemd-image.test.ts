@@ -28,7 +28,7 @@ const get = (path: string) => requestOnce({ host: '127.0.0.1', port, timeoutSeco
 describe.runIf(mustRun)('the systemd image target', () => {
   beforeAll(async () => {
     await buildImage(docker, { contextDir: ROOT, image: IMAGE, nodeVersion: '24', target: 'systemd' });
-    // What systemd as PID 1 needs here, and no more (README, Security): no --privileged.
+    // What systemd as PID 1 needs here, and no more (docs/security.md): no --privileged.
     // (CgroupnsMode is in the engine's API since 1.41, not yet in @types/dockerode.)
     const hostConfig: Docker.HostConfig & { CgroupnsMode: 'host' } = {
       CgroupnsMode: 'host',

@@ -2,7 +2,7 @@
 // framework and no addon: Node's own listen({ reusePort: true }) so a new
 // process binds beside the old one, and server.close() on SIGTERM, the way
 // a Node HTTP/2 server is usually stopped. What close() sends the open
-// sessions is Node's choice, and it differs between versions (README, "HTTP/2").
+// sessions is Node's choice, and it differs between versions (docs/how-it-works.md, "HTTP/2: two GOAWAYs").
 import http2 from 'node:http2';
 
 const port = Number(process.env.PORT ?? 8080);

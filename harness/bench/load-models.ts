@@ -162,7 +162,7 @@ export function renderModels(runs: ModelRun[], rounds: number): string[] {
       ...rows.map((r) => `| ${r.join(' | ')} |`),
     ].join('\n'),
     '',
-    `${rounds} interleaved rounds of \`npm run poc -- --runtime docker --load-model open|closed\` (3 restarts, 2 s apart, both load modes), each also with \`--fault stall-after-ready\` (the new server blocks for 3 s after it is ready): \`npm run bench -- --only models --rounds ${rounds}\`. Median (min–max) over the rounds. The open model drives ${f(RUN_DEFAULTS.loadShare * 100)}% of the capacity its calibration measures just before the warm-up (README, "The open model"); the closed model sends at full speed on 50 connections per mode. "Responses over the budget" in the stall rows is what each model makes of the same 3 s in which nobody was answered.`,
+    `${rounds} interleaved rounds of \`npm run poc -- --runtime docker --load-model open|closed\` (3 restarts, 2 s apart, both load modes), each also with \`--fault stall-after-ready\` (the new server blocks for 3 s after it is ready): \`npm run bench -- --only models --rounds ${rounds}\`. Median (min–max) over the rounds. The open model drives ${f(RUN_DEFAULTS.loadShare * 100)}% of the capacity its calibration measures just before the warm-up (docs/how-it-works.md, "The open model"); the closed model sends at full speed on 50 connections per mode. "Responses over the budget" in the stall rows is what each model makes of the same 3 s in which nobody was answered.`,
     '',
   ];
 }

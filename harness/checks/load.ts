@@ -22,7 +22,7 @@ export const MIN_ANSWERED_PER_MODE = 100;
  * single 250 ms bucket dips to 8% of the warm-up rate in normal restarts on
  * 2 cores (the burst of reconnects after SIGTERM), then the backlog catches
  * up; over 500 ms normal runs stayed above 43%, while a 1 s stall holds every
- * 500 ms inside it near 0. See README, "Latency and stalls".
+ * 500 ms inside it near 0. See docs/how-it-works.md, "Latency and stalls".
  */
 export const STALL_WINDOW_MS = 500;
 

@@ -21,7 +21,7 @@ import { count as n, percent as pct } from '../format.js';
 /**
  * More than this share of a mode's requests sent over LATE_SEND_MS after
  * they fell due, and the harness was behind. Chosen from measurements
- * (README, "The open model"): 100 default runs here sent none late; 100
+ * (docs/how-it-works.md, "The open model"): 100 default runs here sent none late; 100
  * beside two CPU hogs sent at most 39 of about 12,000 (0.3%) late; a run
  * whose harness was starved by a compile beside it sent 8.9% and 17% late.
  */

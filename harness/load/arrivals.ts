@@ -83,7 +83,7 @@ export class Arrivals {
 /**
  * A request handed out this long after it fell due was sent late by the
  * harness itself: its event loop was busy or starved. A tenth of the default
- * latency budget; normal runs here stay within a few ms (README, "The open
+ * latency budget; normal runs here stay within a few ms (docs/how-it-works.md, "The open
  * model").
  */
 export const LATE_SEND_MS = 100;

@@ -37,7 +37,7 @@ export interface OpenRates {
  * cores here keep-alive HTTPS at 2,000/s sent 2.4% of its requests over
  * 100 ms late across a restart (the harness's event loop 162 ms late), at
  * 1,000/s none in 3 runs; plain keep-alive at 9,000/s alone ran late and
- * filled its pool. --rate goes beyond it (README, "The open model").
+ * filled its pool. --rate goes beyond it (docs/how-it-works.md, "The open model").
  */
 export const MAX_CALIBRATED_RATE = 1_000;
 

@@ -2,7 +2,7 @@
 // what was measured (run-record.ts); the verdict is what the checks made of it
 // (checks/). A saved result.json can be judged again: its record is all the
 // checks read. Its shape is declared once, in record.ts (documented in
-// README.md, "result.json"); an older version is upgraded here.
+// docs/result-json.md); an older version is upgraded here.
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { SetupError } from '../errors.js';

@@ -38,7 +38,7 @@ const JOURNALD = "journald: `journalctl -u 'reuseport-lab*'` (the harness reads 
 /** Every systemd design's scripts share these. */
 const SCRIPT_FILES = ['scripts/systemd/units.sh', 'scripts/systemd/exec-server.sh', 'scripts/lib/script.sh'];
 const SYSTEMD_NEEDS =
-  'systemd as PID 1: in Docker a writable cgroup mount, --cgroupns=host and tmpfs on /run and /run/lock (README, Security); unit files';
+  'systemd as PID 1: in Docker a writable cgroup mount, --cgroupns=host and tmpfs on /run and /run/lock (docs/security.md); unit files';
 
 function blueGreen(spec: {
   name: string;

@@ -51,7 +51,7 @@ export function imageFor(image: string, target: ImageVariant): string {
  * How a container of each image runs. The plain image: docker-init, every
  * capability dropped. systemd as PID 1 (no --privileged): the host's cgroup
  * tree writable and tmpfs on /run, with Docker's default capabilities, which
- * systemd needs to set up the services' sandboxes (README, Security).
+ * systemd needs to set up the services' sandboxes (docs/security.md).
  */
 function hostConfigFor(target: ImageVariant): Docker.HostConfig {
   const common: Docker.HostConfig = {
