@@ -3,7 +3,7 @@
 // service on 127.0.0.1 that the test starts. In CI a missing engine is a
 // failure, never a skip; only containers that appeared here are touched.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage } from '../runtime/docker/build-image.js';
@@ -95,12 +95,48 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
     expect((await labelled()).filter((id) => !before.has(id))).toEqual([]);
   });
 
-  it("passes this project's image restarted with its own restart.sh", async () => {
-    const run = await gate(['--image', OURS, '--port', '8080', '--restart', '/app/scripts/restart.sh']);
-    expect(run.code, explain(run)).toBe(0);
-    expect(check(run, 'new-pids-answered')).toMatchObject({ passed: true });
-    expect(check(run, 'versions')).toMatchObject({ skipped: true });
-    expect(run.result!.pids.length).toBe(3);
+  it("passes this project's image restarted with its own restart.sh, run as its config says: command, mount, network, ready by its HEALTHCHECK", async () => {
+    // The container as a user's Compose file would run it: on a network of its own, a file mounted
+    // read-only, its command given (the entrypoint hands it to the first start), ready when Docker's
+    // health check says so. --keep leaves it to be inspected, then the test removes it.
+    const network = `reuseport-lab-test-${process.pid}`;
+    await docker.createNetwork({ Name: network, Labels: { [LABEL]: 'gate-test' } });
+    const dir = tempDir('reuseport-lab-gate-config-');
+    writeFileSync(join(dir, 'marker'), 'mounted\n');
+    const config = join(dir, 'gate.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        image: OURS,
+        port: 8080,
+        restart: '/app/scripts/restart.sh',
+        command: '--ready-timeout 20',
+        volume: [`${dir}:/mnt/config:ro`],
+        network,
+        ready: 'healthcheck',
+        keep: true,
+      }),
+    );
+    let kept: string | undefined;
+    try {
+      const run = await gate(['--config', config]);
+      kept = /container kept: ([0-9a-f]{12})/.exec(run.stdout)?.[1];
+      expect(run.code, explain(run)).toBe(0);
+      expect(run.stdout).toContain('ready when healthcheck');
+      expect(check(run, 'new-pids-answered')).toMatchObject({ passed: true });
+      expect(check(run, 'versions')).toMatchObject({ skipped: true });
+      expect(run.result!.pids.length).toBe(3);
+      const info = await docker.getContainer(kept!).inspect();
+      expect([info.Config.Cmd, info.HostConfig.Binds, info.HostConfig.NetworkMode]).toEqual([
+        ['--ready-timeout', '20'],
+        [`${dir}:/mnt/config:ro`],
+        network,
+      ]);
+      expect(info.State.Health?.Status).toBe('healthy');
+    } finally {
+      if (kept) await docker.getContainer(kept).remove({ force: true });
+      await docker.getNetwork(network).remove();
+    }
   }, 120_000);
 
   it('fails the Go seed of examples/ in keep-alive load, naming the loss by its cause', async () => {

@@ -10,7 +10,7 @@ import { tempDir } from '../../test/processes.js';
 import { checkForeign, IdentityNames, parseIdentity } from '../load/identity.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
-import { parseReady } from '../runtime/readiness.js';
+import { parseReady, readyStrategy } from '../runtime/readiness.js';
 import { checkTargetUrl } from '../runtime/target/url.js';
 import { parseGateArgs } from './gate.js';
 
@@ -147,8 +147,22 @@ describe('readiness and targets', () => {
     expect(parseReady('http:/healthz')).toEqual({ kind: 'http', path: '/healthz' });
     expect(parseReady('log:listening on \\d+')).toMatchObject({ kind: 'log', source: 'listening on \\d+' });
     expect(parseReady('delay:1500')).toEqual({ kind: 'delay', ms: 1500 });
+    expect(parseReady('healthcheck')).toEqual({ kind: 'healthcheck' });
     expect(() => parseReady('http:healthz')).toThrow(SetupError);
-    expect(() => parseReady('tcp')).toThrow(/port, http:\/PATH, log:REGEX or delay:MS/);
+    expect(() => parseReady('tcp')).toThrow(/port, http:\/PATH, log:REGEX, delay:MS or healthcheck/);
+  });
+
+  it("waits for the image's HEALTHCHECK to say healthy, and says so in one line when the image has none", async () => {
+    const said = ['starting', 'starting', 'healthy'];
+    const ready = readyStrategy(
+      { kind: 'healthcheck' },
+      { host: '127.0.0.1', port: 1 },
+      { health: async () => said.shift()! },
+    );
+    expect([await ready.probe(), await ready.probe(), await ready.probe()]).toEqual([undefined, undefined, true]);
+    const none = readyStrategy({ kind: 'healthcheck' }, { host: '127.0.0.1', port: 1 }, { health: async () => null });
+    await expect(none.probe()).rejects.toThrow(/declares no HEALTHCHECK.*use --ready http:\/PATH or port/);
+    expect(() => readyStrategy({ kind: 'healthcheck' }, { host: '127.0.0.1', port: 1 })).toThrow(/needs --image/);
   });
 
   it('loads loopback addresses only, unless the user says the target is theirs', () => {
@@ -230,6 +244,40 @@ describe('gate options', () => {
       /--port is for --image/,
     );
     expect(() => resolve(['--image', 'x', '--port', '1', '--restart', "kill 'oops"])).toThrow(/--restart: unbalanced/);
+  });
+
+  it("runs an image with a command, mounts and a network of the user's, and refuses them for a URL", () => {
+    const options = resolve([
+      '--image',
+      'x',
+      '--port',
+      '1',
+      '--restart',
+      'y',
+      '--command',
+      "node server.js --name 'a b'",
+      '--volume',
+      './data:/data:ro',
+      '--volume',
+      'cache:/cache',
+      '--network',
+      'shop_default',
+    ]);
+    expect(options.target).toMatchObject({
+      command: ['node', 'server.js', '--name', 'a b'],
+      volumes: [`${process.cwd()}/data:/data:ro`, 'cache:/cache'],
+      network: 'shop_default',
+    });
+    const image = ['--image', 'x', '--port', '1', '--restart', 'y'];
+    expect(() => resolve([...image, '--volume', 'data'])).toThrow(
+      /--volume "data": give SOURCE:DEST or SOURCE:DEST:ro/,
+    );
+    expect(() => resolve([...image, '--volume', 'data:relative'])).toThrow(/DEST an absolute path/);
+    expect(() => resolve([...image, '--network', 'a b'])).toThrow(/is not a network name/);
+    expect(() => resolve([...image, '--command', "x 'y"])).toThrow(/--command: unbalanced/);
+    expect(() => resolve(['--url', 'http://127.0.0.1:1/', '--restart', 'y', '--network', 'n'])).toThrow(
+      /--network is for --image/,
+    );
   });
 
   it('loads the path of the URL and is ready when it answers 2xx, by default', () => {

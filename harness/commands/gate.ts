@@ -44,7 +44,7 @@ const SCHEMA = schema as { properties: Record<string, unknown> };
 
 export interface GateOptions {
   target:
-    | { kind: 'image'; image: string; port: number; restartOn: 'container' | 'host' }
+    | ({ kind: 'image'; image: string; port: number; restartOn: 'container' | 'host' } & ImageRunOptions)
     | { kind: 'url'; url: URL }
     /** url: the load balancer in front of the service; absent: the service's own published port. */
     | { kind: 'swarm'; service: string; url?: URL };
@@ -101,7 +101,7 @@ export function gateCommand(): Command {
     )
     .option(
       '--ready <spec>',
-      'when the server is ready at start: port | http:/PATH | log:REGEX | delay:MS (default: http:PATH answers 2xx)',
+      'when the server is ready at start: port | http:/PATH | log:REGEX | delay:MS | healthcheck (--image: its own HEALTHCHECK says healthy) (default: http:PATH answers 2xx)',
     )
     .option(
       '--identity <spec>',
@@ -113,7 +113,19 @@ export function gateCommand(): Command {
       '--insecure',
       'HTTPS: accept a certificate that is not trusted (self-signed); without it such a target is refused before any load',
     )
-    .option('--env <KEY=VALUE...>', '--image: environment for the container');
+    .option('--env <KEY=VALUE...>', '--image: environment for the container')
+    .option(
+      '--command <line>',
+      "--image: the container's command instead of the image's CMD (after its ENTRYPOINT), split like a shell line",
+    )
+    .option(
+      '--volume <SOURCE:DEST...>',
+      '--image: a bind mount (a host path, relative to here) or a named volume, as docker run -v takes it (DEST:ro read-only)',
+    )
+    .option(
+      '--network <name>',
+      "--image: an existing Docker network the container joins instead of the engine's default",
+    );
   addRunOptions(command);
   return command
     .addOption(
@@ -240,9 +252,10 @@ export function resolveGateOptions(command: Command): GateOptions {
       image: String(o.image),
       port: numberOption('--port', o.port, { min: 1, max: 65535, whole: true }),
       restartOn,
+      ...imageRunOptions(o),
     };
   } else {
-    for (const key of ['port', 'restartOn', 'env', 'tcpMigrateReq', 'keep'] as const) {
+    for (const key of ['port', 'restartOn', 'env', 'tcpMigrateReq', 'keep', 'command', 'volume', 'network'] as const) {
       if (o[key] !== undefined)
         throw new SetupError(
           `${flag(key)} is for --image; with ${swarmService === undefined ? '--url' : '--swarm-service'} the service runs as it is`,
@@ -331,10 +344,50 @@ async function makeRuntime(options: GateOptions): Promise<Runtime> {
     image: options.target.image,
     port: options.target.port,
     restartOn: options.target.restartOn,
+    command: options.target.command,
+    volumes: options.target.volumes,
+    network: options.target.network,
     env: options.env,
     tcpMigrateReq: options.tcpMigrateReq,
     keep: options.keep,
   });
+}
+
+/** How the container of --image runs beyond its image: its command, its mounts, its network. */
+export interface ImageRunOptions {
+  /** Instead of the image's CMD; absent: the image's own. */
+  command?: string[];
+  /** docker run -v's form, a host path made absolute. */
+  volumes: string[];
+  network?: string;
+}
+
+function imageRunOptions(o: Record<string, unknown>): ImageRunOptions {
+  let command: string[] | undefined;
+  if (o.command !== undefined) {
+    try {
+      command = splitCommand(String(o.command));
+    } catch (error) {
+      if (error instanceof CommandLineError) throw new SetupError(`--command: ${error.message}`);
+      throw error;
+    }
+    if (!command.length) throw new SetupError("--command is empty; drop it to run the image's own CMD");
+  }
+  const volumes = ((o.volume as string[] | undefined) ?? []).map((spec) => {
+    const match = /^([^:]+):(\/[^:]*)(:(ro|rw))?$/.exec(spec);
+    if (!match)
+      throw new SetupError(
+        `--volume ${JSON.stringify(spec)}: give SOURCE:DEST or SOURCE:DEST:ro, DEST an absolute path in the container`,
+      );
+    const [, source, dest, mode] = match as unknown as [string, string, string, string | undefined];
+    // A path (./data, /srv/x) is bound from the host; a bare name is a named volume.
+    const host = source.includes('/') || source.startsWith('.') ? resolve(source) : source;
+    return `${host}:${dest}${mode ?? ''}`;
+  });
+  const network = o.network === undefined ? undefined : String(o.network);
+  if (network !== undefined && !/^[A-Za-z0-9][\w.-]*$/.test(network))
+    throw new SetupError(`--network '${network}' is not a network name; docker network ls lists them`);
+  return { ...(command ? { command } : {}), volumes, ...(network ? { network } : {}) };
 }
 
 export async function runGate(options: GateOptions): Promise<number> {

@@ -49,7 +49,7 @@ describe('examples/gate.complete.json', () => {
     const set = Object.keys(JSON.parse(readFileSync(file, 'utf8')));
     // Another target (url, swarmService, iOwnThisTarget), HTTPS (tls, insecure), HTTP/2 and gRPC, a fixed rate
     // instead of loadShare, one path instead of the mix, and keep (the container left running): each would change
-    // what this file runs.
+    // what this file runs. A command, a mount or a network of its own are your machine's and your image's.
     const elsewhere = [
       'url',
       'swarmService',
@@ -65,6 +65,9 @@ describe('examples/gate.complete.json', () => {
       'rate',
       'path',
       'keep',
+      'command',
+      'volume',
+      'network',
     ];
     expect(
       Object.keys(schema.properties)

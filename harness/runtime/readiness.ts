@@ -1,10 +1,11 @@
 // When a user's server is ready to be loaded, as a wait strategy: its port
-// accepts a connection, a path answers 2xx, its log prints a line, or a
-// fixed delay. Nothing in the user's image is assumed (no HEALTHCHECK, no
-// shell, no Node): every probe runs from the host.
+// accepts a connection, a path answers 2xx, its log prints a line, a fixed
+// delay, or the image's own HEALTHCHECK says healthy. Nothing in the user's
+// image is assumed unless asked for (no shell, no Node): every other probe
+// runs from the host.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SetupError } from '../errors.js';
+import { SetupError, TargetError } from '../errors.js';
 import { httpOk, type WaitStrategy } from '../wait.js';
 import { pathProblem } from '../load/request-line.js';
 
@@ -12,10 +13,12 @@ export type ReadySpec =
   | { kind: 'port' }
   | { kind: 'http'; path: string }
   | { kind: 'log'; pattern: RegExp; source: string }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  | { kind: 'healthcheck' };
 
 export function parseReady(text: string): ReadySpec {
   if (text === 'port') return { kind: 'port' };
+  if (text === 'healthcheck') return { kind: 'healthcheck' };
   if (text.startsWith('http:') && text.slice(5).startsWith('/')) {
     const problem = pathProblem(text.slice(5));
     if (problem) throw new SetupError(`--ready http:PATH: ${problem}`);
@@ -29,14 +32,14 @@ export function parseReady(text: string): ReadySpec {
     }
   }
   if (text.startsWith('delay:') && /^\d{1,7}$/.test(text.slice(6))) return { kind: 'delay', ms: Number(text.slice(6)) };
-  throw new SetupError(`--ready must be port, http:/PATH, log:REGEX or delay:MS, got '${text}'`);
+  throw new SetupError(`--ready must be port, http:/PATH, log:REGEX, delay:MS or healthcheck, got '${text}'`);
 }
 
 export function describeReady(spec: ReadySpec): string {
   if (spec.kind === 'http') return `http:${spec.path}`;
   if (spec.kind === 'log') return `log:${spec.source}`;
   if (spec.kind === 'delay') return `delay:${spec.ms}`;
-  return 'port';
+  return spec.kind;
 }
 
 /** A TCP connection to host:port succeeds. */
@@ -65,9 +68,25 @@ export function portOpen(host: string, port: number): WaitStrategy<true> {
 export function readyStrategy(
   spec: ReadySpec,
   target: { host: string; port: number; tls?: boolean },
-  hooks: { logs?: () => Promise<string>; alive?: () => Promise<void> } = {},
+  hooks: { logs?: () => Promise<string>; alive?: () => Promise<void>; health?: () => Promise<string | null> } = {},
 ): WaitStrategy<true> {
   const alive = hooks.alive ?? (async () => {});
+  if (spec.kind === 'healthcheck') {
+    const health = hooks.health;
+    if (!health) throw new SetupError('--ready healthcheck needs --image: only a container has a HEALTHCHECK to read');
+    return {
+      what: "the image's HEALTHCHECK saying healthy",
+      probe: async () => {
+        await alive();
+        const status = await health();
+        if (status === null)
+          throw new TargetError(
+            'the image declares no HEALTHCHECK, so --ready healthcheck has nothing to wait for; use --ready http:/PATH or port',
+          );
+        return status === 'healthy' ? true : undefined;
+      },
+    };
+  }
   if (spec.kind === 'port') {
     const open = portOpen(target.host, target.port);
     return { what: open.what, probe: async () => (await alive(), open.probe()) };

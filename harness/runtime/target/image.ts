@@ -52,6 +52,12 @@ export interface ImageRuntimeOptions {
   readyTimeoutSeconds: number;
   restartTimeoutSeconds: number;
   env: string[];
+  /** The container's command instead of the image's CMD; absent: the image's. */
+  command?: string[];
+  /** Bind mounts and named volumes, as docker run -v takes them. */
+  volumes?: string[];
+  /** An existing network to join instead of the engine's default. */
+  network?: string;
   /** net.ipv4.tcp_migrate_req in the container's network namespace. */
   tcpMigrateReq: 0 | 1;
   keep: boolean;
@@ -94,8 +100,11 @@ export class ImageRuntime implements Runtime {
       Labels: { [LABEL]: 'gate' },
       ExposedPorts: { [port]: {} },
       Env: this.options.env,
+      ...(this.options.command ? { Cmd: this.options.command } : {}),
       HostConfig: {
         PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        ...(this.options.volumes?.length ? { Binds: this.options.volumes } : {}),
+        ...(this.options.network ? { NetworkMode: this.options.network } : {}),
         Sysctls: { 'net.ipv4.tcp_migrate_req': String(this.options.tcpMigrateReq) },
         SecurityOpt: ['no-new-privileges'],
       },
@@ -110,7 +119,11 @@ export class ImageRuntime implements Runtime {
     const ready = readyStrategy(
       this.options.ready,
       { ...target, tls: Boolean(this.options.tls) },
-      { logs: () => logsOf(container), alive: () => running(container, this.options.image) },
+      {
+        logs: () => logsOf(container),
+        alive: () => running(container, this.options.image),
+        health: async () => (await container.inspect()).State.Health?.Status ?? null,
+      },
     );
     try {
       await waitFor(ready, { timeoutMs: this.options.readyTimeoutSeconds * 1000, intervalMs: 100 });
