@@ -6,13 +6,14 @@ import type { ResultDocument } from '../result/document.js';
 import { harnessText, kernelText, listenerText } from '../evidence.js';
 import { forMarkdownCell, forXml } from './safe-text.js';
 import { switchovers } from './switchover.js';
+import { isOurServer, restartsName } from './whose.js';
 import { count, plainMs as ms } from '../format.js';
 
 export function markdownSummary(doc: ResultDocument): string {
   const lines = [
     `### reuseport-lab: ${doc.inconclusive ? '⚠️ inconclusive (the load generator fell behind)' : doc.passed ? '✅ passed' : '❌ failed'}`,
     '',
-    `${count(doc.totalRequests)} requests, **${count(doc.failedRequests)} failed**, ${doc.restarts.length} ${cell(doc.parameters.strategy)} restarts. ${cell(doc.runtime.description)}.`,
+    `${count(doc.totalRequests)} requests, **${count(doc.failedRequests)} failed**, ${isOurServer(doc) ? `${doc.restarts.length} ${cell(doc.parameters.strategy)} restarts` : `${doc.restarts.length} restarts by ${cell(restartsName(doc))}`}. ${cell(doc.runtime.description)}.`,
     '',
     '| check | result |',
     '| --- | --- |',

@@ -5,6 +5,7 @@ import { failuresSpec, harnessSpec, identityLabel, latencySpec, pidShareSpec, ra
 import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 import type { ResultDocument } from '../result/document.js';
 import { switchovers } from './switchover.js';
+import { isOurServer } from './whose.js';
 import { lanesOf } from '../result/lanes.js';
 import { causesText } from '../load/recorder.js';
 import { pidChartSkipped } from '../verdict.js';
@@ -81,7 +82,7 @@ ${pidChartSkipped(doc.checks) ? `<p id="chart-pid-share" class="muted">PID chart
 <figure id="chart-harness">${harness}</figure>
 <figure id="chart-failures">${failures}</figure>
 ${tablesHtml(doc)}
-<p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npm run report -- path/to/result.json</code>.</p>
+<p class="muted">Rendered from result.json (schema ${doc.schemaVersion}). Re-render with <code>npx reuseport-lab report path/to/result.json</code>.</p>
 </body>
 </html>
 `;
@@ -163,7 +164,8 @@ function tablesHtml(doc: ResultDocument): string {
   const facts = {
     ...doc.runtime.facts,
     load: doc.parameters.loadDescription,
-    strategy: doc.parameters.strategy,
+    // A user's restart command is in the runtime's facts already; "your-command" is no strategy of theirs.
+    ...(isOurServer(doc) ? { strategy: doc.parameters.strategy } : {}),
     connections: doc.parameters.connections,
     'bucket width': `${doc.bucketMs} ms`,
   };
@@ -195,7 +197,7 @@ ${table(
   ]),
 )}
 <h2 id="evidence">What else each switchover saw</h2>
-<p class="muted">How the old server's listener closed (drain contract, line 2), the kernel's TCP counters in the servers' network namespace (${escape(doc.netCounters.source ?? doc.netCounters.error ?? 'not read')}) from just before the restart to just before the next, and whether the harness itself was stalled.</p>
+<p class="muted">How the old server's listener closed (${isOurServer(doc) ? 'drain contract, line 2' : "this project's server says so in its log; yours is not asked"}), the kernel's TCP counters in the servers' network namespace (${escape(doc.netCounters.source ?? doc.netCounters.error ?? 'not read')}) from just before the restart to just before the next, and whether the harness itself was stalled.</p>
 ${table(
   ['#', 'old listener', 'kernel', 'harness'],
   switchovers(doc).map((s) => [

@@ -13,6 +13,7 @@ import { pidChartSkipped } from '../verdict.js';
 import { toRows } from './histogram.js';
 import { FLEET_COLUMNS, fleetRows } from './fleet.js';
 import { forTerminal as safe } from './safe-text.js';
+import { isOurServer } from './whose.js';
 import { count, counted } from '../format.js';
 
 const latency = (l: LatencySummary | null) =>
@@ -168,6 +169,15 @@ export function renderSummary(doc: ResultDocument): string {
 
   lines.push('', chalk.bold('Restarts'));
   const windows = new Map(doc.switchovers.map((w) => [w.index, w]));
+  // Our restarts say which process replaced which, by which strategy, with which version; a user's command
+  // says none of that (the gate does not start their versions), so its line names nothing it cannot see.
+  const ours = isOurServer(doc);
+  const who = (r: ResultDocument['restarts'][number]) =>
+    ours
+      ? `${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) `
+      : r.oldPid !== null || r.newPid !== null
+        ? `${r.oldPid ?? '-'} → ${r.newPid ?? '-'} `
+        : '';
   for (const r of doc.restarts) {
     const ok = r.exitCode === 0 ? chalk.green('ok') : chalk.red(`exit ${r.exitCode}`);
     const { newReadyAt, oldGoneAt, oldGone } = timelineOf(r);
@@ -179,9 +189,7 @@ export function renderSummary(doc: ResultDocument): string {
       .join(', ');
     const window = windows.get(r.index);
     const during = window?.stats.latency ? `; switchover ${latency(window.stats.latency)}` : '';
-    lines.push(
-      `  #${r.index} ${r.oldPid ?? '-'} → ${r.newPid ?? '-'} (${r.strategy}, ${r.version}) ${ok}${timing ? `  ${timing}` : ''}${during}`,
-    );
+    lines.push(`  #${r.index} ${who(r)}${ok}${timing ? `  ${timing}` : ''}${during}`);
     if (r.timedOut) lines.push(chalk.red(`     ${safe(r.timedOut)}`));
     const seen = evidenceOf(doc, r.index);
     const stalled = seen.harness.loopDelayMaxMs >= HARNESS_STALL_MS;
