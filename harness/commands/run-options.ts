@@ -43,7 +43,7 @@ export function choiceOption<T extends string>(flag: string, text: unknown, allo
   throw new SetupError(`${flag} ${JSON.stringify(String(text))} is not one of ${allowed.join(', ')}`);
 }
 
-const RANGES = {
+export const RANGES = {
   connections: { min: 1, max: 1000, whole: true },
   rate: { min: 1, max: 1_000_000 },
   loadShare: { min: 0.01, max: 1 },

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ChildRunner, childError, didNotRun, setupReason } from '../child-run.js';
 import { EXIT } from '../exit-codes.js';
-import { numberOption } from '../commands/run-options.js';
+import { numberOption, RANGES } from '../commands/run-options.js';
 import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import { STRATEGIES, STRATEGY_NAMES } from '../strategies/index.js';
@@ -43,6 +43,8 @@ interface CompareOptions {
   reportDir: string;
   /** Exit 0 once every run finished, whatever the gate said of each. */
   noFail: boolean;
+  /** Requests per second per mode for every run; null: each run calibrates its own. */
+  rate: number | null;
 }
 
 export function compareCommand(): Command {
@@ -59,6 +61,10 @@ export function compareCommand(): Command {
     .addOption(new Option('--restarts <n>', 'restarts per strategy').default(RUN_DEFAULTS.restarts))
     .addOption(new Option('--interval <seconds>', 'between restarts').default(RUN_DEFAULTS.intervalSeconds))
     .addOption(new Option('--connections <n>', 'per load mode').default(RUN_DEFAULTS.connections))
+    .option(
+      '--rate <n>',
+      'requests per second per mode, the same for every strategy (default: each run calibrates its own share of capacity)',
+    )
     .addOption(new Option('--image <name>', 'image tag to build and run').default(IMAGE_DEFAULTS.image))
     .option('--skip-build', 'use the existing images')
     .addOption(
@@ -87,6 +93,7 @@ function resolveCompareOptions(o: Record<string, unknown>): CompareOptions {
     skipBuild: o.skipBuild === true,
     reportDir: String(o.reportDir),
     noFail: o.fail === false,
+    rate: o.rate === undefined ? null : numberOption('--rate', o.rate, RANGES.rate),
   };
 }
 
@@ -111,6 +118,7 @@ async function runCompare(options: CompareOptions): Promise<number> {
         String(options.intervalSeconds),
         '--connections',
         String(options.connections),
+        ...(options.rate === null ? [] : ['--rate', String(options.rate)]),
         '--report-dir',
         dir,
       ];
@@ -161,7 +169,7 @@ async function runCompare(options: CompareOptions): Promise<number> {
 
   const first = runs[0]?.doc;
   const facts: CompareFacts = {
-    command: `npm run compare -- --restarts ${options.restarts} --interval ${options.intervalSeconds}${options.strategies.join(',') === STRATEGY_NAMES.join(',') ? '' : ` --strategies ${options.strategies.join(',')}`}`,
+    command: `npm run compare -- --restarts ${options.restarts} --interval ${options.intervalSeconds}${options.rate === null ? '' : ` --rate ${options.rate}`}${options.strategies.join(',') === STRATEGY_NAMES.join(',') ? '' : ` --strategies ${options.strategies.join(',')}`}`,
     restarts: options.restarts,
     intervalSeconds: options.intervalSeconds,
     load: first?.parameters.loadDescription ?? 'no load (no run finished)',

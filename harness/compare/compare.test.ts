@@ -1,6 +1,6 @@
 // npm run compare: the table from result documents (pure), and one real run
 // of every strategy in Docker (in CI a missing engine is a failure).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,10 +107,14 @@ describe.runIf(mustRun)('npm run compare in Docker', () => {
         child.on('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
       },
     );
-    expect(code, stderr.slice(-500)).toBe(0);
+    // The control fails by design, so the whole table exits 1 and names what did not pass (--no-fail: 0).
+    expect(code, stderr.slice(-500)).toBe(1);
     const table = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as {
       rows: { strategy: string; mode: string; failed: number }[];
     };
+    expect(stderr).toMatch(
+      /^reuseport-lab compare: not passed: (\S+, )*naive(, \S+)* \(--no-fail exits 0 for a table\)$/m,
+    );
     expect(table.rows.map((r) => `${r.strategy}/${r.mode}`)).toEqual(
       STRATEGY_NAMES.flatMap((s) => [`${s}/keepalive`, `${s}/churn`]),
     );
@@ -122,6 +126,19 @@ describe.runIf(mustRun)('npm run compare in Docker', () => {
     );
     expect(stdout).toContain(`[${STRATEGY_NAMES.length}/${STRATEGY_NAMES.length}] systemd-socket-bluegreen...`);
   }, 900_000);
+
+  it('refuses a --rate that is no rate, and so does the gallery, in one line', () => {
+    for (const command of ['compare', 'gallery']) {
+      const run = spawnSync(process.execPath, ['dist/harness/cli.js', command, '--rate', '0'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect([run.status, run.stderr.trim()]).toEqual([
+        2,
+        `reuseport-lab ${command}: --rate "0" is not valid: use a number from 1 to 1000000`,
+      ]);
+    }
+  });
 
   it('refuses an unknown strategy in one line, before running anything', async () => {
     const child = spawn(process.execPath, ['dist/harness/cli.js', 'compare', '--strategies', 'reuseport,yolo'], {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ChildRunner, childError, didNotRun, setupReason } from '../child-run.js';
 import { EXIT } from '../exit-codes.js';
-import { numberOption } from '../commands/run-options.js';
+import { numberOption, RANGES } from '../commands/run-options.js';
 import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError, TargetError } from '../errors.js';
 import { buildImage } from '../runtime/docker/build-image.js';
@@ -91,6 +91,10 @@ export function galleryCommand(): Command {
     .addOption(
       new Option('--report-dir <dir>', "where the table and each example's report go").default(REPORT_DIRS.gallery),
     )
+    .option(
+      '--rate <n>',
+      'requests per second per mode, the same for every example (default: each run calibrates its own share of capacity)',
+    )
     .option('--no-fail', 'exit 0 once every example was judged, even when one failed (default: exit 1 then)')
     .action(async (_options, command: Command) => {
       process.exitCode = await runGallery(command.opts());
@@ -108,6 +112,7 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
       `--examples: unknown '${unknown.join(',')}'; choose from ${EXAMPLES.map((e) => e.name).join(', ')}`,
     );
   const restarts = numberOption('--restarts', values.restarts, { min: 1, max: 100, whole: true });
+  const rate = values.rate === undefined ? null : numberOption('--rate', values.rate, RANGES.rate);
   const reportDir = String(values.reportDir);
   const chosen = EXAMPLES.filter((e) => names.includes(e.name));
 
@@ -144,7 +149,16 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
     const dir = join(reportDir, example.name);
     const outcome = await runner.run(
       CLI,
-      ['gate', '--config', join(ROOT, example.config), '--restarts', String(restarts), '--report-dir', dir],
+      [
+        'gate',
+        '--config',
+        join(ROOT, example.config),
+        '--restarts',
+        String(restarts),
+        ...(rate === null ? [] : ['--rate', String(rate)]),
+        '--report-dir',
+        dir,
+      ],
       process.cwd(),
     );
     if (didNotRun(outcome.code)) {
@@ -155,7 +169,7 @@ async function runGallery(values: Record<string, unknown>): Promise<number> {
     rows.push(galleryRow(example.name, doc));
     process.stdout.write(`${outcomeOf(doc)}, ${doc.failedRequests} of ${doc.totalRequests} failed\n`);
   }
-  const command = `npm run gallery -- --restarts ${restarts}${chosen.length < EXAMPLES.length ? ` --examples ${names.join(',')}` : ''}`;
+  const command = `npm run gallery -- --restarts ${restarts}${rate === null ? '' : ` --rate ${rate}`}${chosen.length < EXAMPLES.length ? ` --examples ${names.join(',')}` : ''}`;
   const markdown = galleryMarkdown(rows, command);
   writeFileSync(join(reportDir, 'gallery.md'), markdown);
   writeFileSync(join(reportDir, 'gallery.json'), `${JSON.stringify({ command, rows }, null, 2)}\n`);
