@@ -244,6 +244,14 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(info.HostConfig.PortBindings?.['8080/tcp']?.[0]?.HostIp).toBe('127.0.0.1');
   }, 120_000);
 
+  it('says in one line, exit 4, that --skip-build has no image to run, and what to do', async () => {
+    const run = await runPoc(['--runtime', 'docker', '--skip-build', '--image', 'reuseport-lab:never-built']);
+    expect(run.code).toBe(4);
+    expect(run.stderr.trim()).toBe(
+      'reuseport-lab: image reuseport-lab:never-built is not on this machine; drop --skip-build, and poc builds it',
+    );
+  }, 60_000);
+
   it('shows the failing step and what to do when the image cannot be built', async () => {
     const run = await runPoc(['--runtime', 'docker', '--image', 'reuseport-lab:broken', '--node-version', '99']);
     expect(run.code).toBe(4);
@@ -251,7 +259,7 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     expect(run.stderr).toContain('FROM node:${NODE_VERSION}-bookworm');
   }, 120_000);
 
-  it('on Ctrl-C stops, reports what it saw, exits non-zero and leaves no container', async () => {
+  it('on Ctrl-C stops, reports what it saw, exits 130 and leaves no container', async () => {
     let pid = 0;
     let onLoad!: () => void;
     const loaded = new Promise<void>((resolve) => (onLoad = resolve));
@@ -263,7 +271,7 @@ describe.runIf(mustRun)('npm run poc --runtime docker', () => {
     await sleep(1500);
     process.kill(pid, 'SIGINT');
     const run = await running;
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(130);
     expect(run.stderr).toContain('SIGINT: stopping the load and cleaning up');
     expect(run.result!.checks).toContainEqual(expect.objectContaining({ name: 'run completed', passed: false }));
     expect(await containersLeft()).toEqual([]);

@@ -63,7 +63,7 @@ describe('npm run poc --runtime local', () => {
     expect(run.stdout).toContain('FAILED');
   });
 
-  it('on Ctrl-C reports what it saw, exits 1 and leaves no server running', async () => {
+  it('on Ctrl-C reports what it saw, exits 130 and leaves no server running', async () => {
     let pid = 0;
     let onRun!: () => void;
     const underway = new Promise<void>((resolve) => (onRun = resolve));
@@ -76,7 +76,7 @@ describe('npm run poc --runtime local', () => {
     await sleep(1500);
     process.kill(pid, 'SIGINT');
     const run = await running;
-    expect(run.code, explain(run)).toBe(1);
+    expect(run.code, explain(run)).toBe(130);
     expect(run.result!.checks).toContainEqual(expect.objectContaining({ id: 'run-completed', passed: false }));
     expect(run.schemaProblem).toBeNull();
     // Every server of the run: the first one, and each restart's new one.
@@ -99,7 +99,7 @@ describe('npm run poc --runtime local', () => {
     await sleep(300);
     process.kill(pid, 'SIGINT');
     const run = await running;
-    expect(run.code, explain(run)).toBe(1);
+    expect(run.code, explain(run)).toBe(130);
     expect(run.stdout).not.toContain('rates:');
     expect(run.result!.interrupted).toMatchObject({
       reason: 'interrupted by SIGINT during the calibration, before any load',
