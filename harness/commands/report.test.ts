@@ -124,7 +124,8 @@ describe('colour', () => {
   const render = (args: string[], env: Record<string, string>) =>
     spawnSync(process.execPath, [cli, 'report', result, '--out', tempDir(), ...args], {
       encoding: 'utf8',
-      env: { ...process.env, ...env },
+      // The machine's own NO_COLOR, if any, is not this test's.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NO_COLOR')), ...env },
       timeout: 60_000,
     }).stdout;
 
