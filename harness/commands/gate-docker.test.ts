@@ -237,6 +237,34 @@ describe.runIf(mustRun)('reuseport-lab gate', () => {
     120_000,
   );
 
+  it('gates a service of a Compose file: the file up as a project of its own, the service restarted in its container, all of it down after', async () => {
+    const file = join(ROOT, 'test/fixtures/compose/docker-compose.yml');
+    const run = await gate([
+      '--compose',
+      file,
+      '--service',
+      'web',
+      '--port',
+      '8080',
+      '--restart',
+      '/app/scripts/restart.sh',
+    ]);
+    expect(run.code, explain(run)).toBe(0);
+    const facts = (run.result as unknown as { runtime: { facts: Record<string, string> } }).runtime.facts;
+    expect(facts).toMatchObject({
+      compose: file,
+      'compose project': expect.stringMatching(/^reuseport-lab-gate-\d+$/),
+    });
+    expect(facts['compose services']!.split(', ').sort()).toEqual(['sidecar', 'web']);
+    expect(run.result!.pids.length).toBe(3);
+    // Every container of the project, the one it depends on too, is gone.
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`com.docker.compose.project=${facts['compose project']}`] },
+    });
+    expect(left.map((c) => c.Names)).toEqual([]);
+  }, 180_000);
+
   it('stops on a restart command that is not there with exit 4, saying what the engine said', async () => {
     const run = await gate(['--image', OURS, '--port', '8080', '--restart', '/app/no-such-restart', '--restarts', '1']);
     expect(run.code, explain(run)).toBe(4);

@@ -2,7 +2,7 @@
 // response names its process, readiness and identity specs, which targets
 // may be loaded, and how flags and a config file combine.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ROOT } from '../../test/processes.js';
 import { describe, expect, it } from 'vitest';
 import { SetupError } from '../errors.js';
@@ -236,7 +236,7 @@ describe('gate options', () => {
 
   it('says what is missing or does not fit, in one line', () => {
     expect(() => resolve([])).toThrow(
-      /--image IMAGE --port N, --url http:\/\/127.0.0.1:PORT\/, or --swarm-service NAME/,
+      /--image IMAGE --port N, --compose FILE --service NAME --port N, --url http:\/\/127.0.0.1:PORT\/, or --swarm-service NAME/,
     );
     expect(() => resolve(['--image', 'x', '--restart', 'y'])).toThrow(/--image needs --port/);
     expect(() => resolve(['--image', 'x', '--port', '1'])).toThrow(/--restart is required/);
@@ -244,6 +244,35 @@ describe('gate options', () => {
       /--port is for --image/,
     );
     expect(() => resolve(['--image', 'x', '--port', '1', '--restart', "kill 'oops"])).toThrow(/--restart: unbalanced/);
+  });
+
+  it('gates a service of a Compose file, the file named from the config that names it, and says what is missing', () => {
+    const fixture = join(ROOT, 'test/fixtures/compose/docker-compose.yml');
+    const compose = ['--compose', fixture, '--restart', 'y'];
+    expect(resolve([...compose, '--service', 'web', '--port', '8080']).target).toEqual({
+      kind: 'compose',
+      file: fixture,
+      service: 'web',
+      port: 8080,
+      restartOn: 'container',
+    });
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'gate.json'),
+      JSON.stringify({ compose: relative(dir, fixture), service: 'web', port: 8080, restart: 'y' }),
+    );
+    expect(resolve(['--config', join(dir, 'gate.json')]).target).toMatchObject({ kind: 'compose', service: 'web' });
+    expect(() => resolve([...compose, '--port', '8080'])).toThrow(/--compose needs --service/);
+    expect(() => resolve([...compose, '--service', 'web'])).toThrow(/--compose needs --port/);
+    expect(() => resolve([...compose, '--service', 'web', '--port', '1', '--env', 'A=1'])).toThrow(
+      /--env is for --image; with --compose, set it in the Compose file/,
+    );
+    expect(() => resolve(['--compose', '/nowhere.yml', '--service', 'web', '--port', '1', '--restart', 'y'])).toThrow(
+      /--compose \/nowhere\.yml: no such file/,
+    );
+    expect(() => resolve(['--image', 'x', '--port', '1', '--restart', 'y', '--service', 'web'])).toThrow(
+      /--service is for --compose/,
+    );
   });
 
   it("runs an image with a command, mounts and a network of the user's, and refuses them for a URL", () => {

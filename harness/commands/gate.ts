@@ -5,7 +5,7 @@
 // that order of precedence. Exit codes: exit-codes.ts (listed at the end of
 // --help).
 import { grpcCheck } from '../load/grpc.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import chalk from 'chalk';
@@ -29,6 +29,7 @@ import type { TlsSettings } from '../load/tls.js';
 import { UNKNOWN_PID } from '../load/response-check.js';
 import { CommandLineError, splitCommand } from '../runtime/command-line.js';
 import { connect, engineAnswers } from '../runtime/docker/engine.js';
+import { ComposeRuntime } from '../runtime/target/compose.js';
 import { ImageRuntime } from '../runtime/target/image.js';
 import { describeReady, parseReady, type ReadySpec } from '../runtime/readiness.js';
 import { type Runtime, USER_COMMAND } from '../runtime/runtime.js';
@@ -45,6 +46,8 @@ const SCHEMA = schema as { properties: Record<string, unknown> };
 export interface GateOptions {
   target:
     | ({ kind: 'image'; image: string; port: number; restartOn: 'container' | 'host' } & ImageRunOptions)
+    /** A service of the user's Compose file (an absolute path), the whole file brought up. */
+    | { kind: 'compose'; file: string; service: string; port: number; restartOn: 'container' | 'host' }
     | { kind: 'url'; url: URL }
     /** url: the load balancer in front of the service; absent: the service's own published port. */
     | { kind: 'swarm'; service: string; url?: URL };
@@ -88,7 +91,14 @@ export function gateCommand(): Command {
         "a replicated swarm service, loaded through its published port (or --url) while --restart updates it (default: 'docker service update --force NAME')",
       ).conflicts('image'),
     )
-    .option('--port <n>', '--image: the port it listens on')
+    .addOption(
+      new Option(
+        '--compose <file>',
+        'a service of your Compose file, the whole file brought up as a project of its own (with --service, --port); taken down at the end',
+      ).conflicts(['image', 'url', 'swarmService']),
+    )
+    .option('--service <name>', '--compose: the service to gate')
+    .option('--port <n>', '--image, --compose: the port it listens on in the container')
     .option(
       '--restart <command>',
       'the restart command: in the container through docker exec, split like a shell line but run without one; on the host through sh -c',
@@ -192,6 +202,7 @@ function merged(command: Command): Record<string, unknown> {
       if (kind.bodyFile !== undefined) kind.bodyFile = resolve(dirname(flags.config), kind.bodyFile);
     }
     if (typeof file.grpcProto === 'string') file.grpcProto = resolve(dirname(flags.config), file.grpcProto);
+    if (typeof file.compose === 'string') file.compose = resolve(dirname(flags.config), file.compose);
   }
   const given = (key: string) => command.getOptionValueSource(key) === 'cli';
   const defaults = Object.fromEntries(Object.entries(flags).filter(([key]) => !given(key)));
@@ -214,9 +225,11 @@ export function resolveGateOptions(command: Command): GateOptions {
   if (o.image !== undefined && o.url !== undefined) throw new SetupError('give --image or --url, not both');
   if (o.image !== undefined && o.swarmService !== undefined)
     throw new SetupError('give --image or --swarm-service, not both');
-  if (o.image === undefined && o.url === undefined && o.swarmService === undefined) {
+  if (o.compose !== undefined && (o.image !== undefined || o.url !== undefined || o.swarmService !== undefined))
+    throw new SetupError('give --compose alone: the service it names is the target');
+  if (o.image === undefined && o.url === undefined && o.swarmService === undefined && o.compose === undefined) {
     throw new SetupError(
-      'name the server to gate: --image IMAGE --port N, --url http://127.0.0.1:PORT/, or --swarm-service NAME',
+      'name the server to gate: --image IMAGE --port N, --compose FILE --service NAME --port N, --url http://127.0.0.1:PORT/, or --swarm-service NAME',
     );
   }
   const swarmService = o.swarmService === undefined ? undefined : String(o.swarmService);
@@ -235,18 +248,30 @@ export function resolveGateOptions(command: Command): GateOptions {
 
   let target: GateOptions['target'];
   let path = pathText;
-  if (o.image !== undefined) {
+  if (o.compose !== undefined) {
+    for (const key of ['env', 'command', 'volume', 'network'] as const)
+      if (o[key] !== undefined)
+        throw new SetupError(`${flag(key)} is for --image; with --compose, set it in the Compose file`);
+    if (o.service === undefined) throw new SetupError('--compose needs --service: the service of the file to gate');
+    if (o.port === undefined)
+      throw new SetupError('--compose needs --port: the port the service listens on inside its container');
+    const file = resolve(String(o.compose));
+    if (!existsSync(file)) throw new SetupError(`--compose ${String(o.compose)}: no such file`);
+    const restartOn = (o.restartOn as 'container' | 'host' | undefined) ?? 'container';
+    if (restartOn === 'container') checkRestartLine(String(o.restart));
+    target = {
+      kind: 'compose',
+      file,
+      service: String(o.service),
+      port: numberOption('--port', o.port, { min: 1, max: 65535, whole: true }),
+      restartOn,
+    };
+  } else if (o.image !== undefined) {
+    if (o.service !== undefined) throw new SetupError('--service is for --compose');
     if (o.port === undefined)
       throw new SetupError('--image needs --port: the port the server listens on inside the container');
     const restartOn = (o.restartOn as 'container' | 'host' | undefined) ?? 'container';
-    if (restartOn === 'container') {
-      try {
-        splitCommand(o.restart);
-      } catch (error) {
-        if (error instanceof CommandLineError) throw new SetupError(`--restart: ${error.message}`);
-        throw error;
-      }
-    }
+    if (restartOn === 'container') checkRestartLine(o.restart);
     target = {
       kind: 'image',
       image: String(o.image),
@@ -255,7 +280,17 @@ export function resolveGateOptions(command: Command): GateOptions {
       ...imageRunOptions(o),
     };
   } else {
-    for (const key of ['port', 'restartOn', 'env', 'tcpMigrateReq', 'keep', 'command', 'volume', 'network'] as const) {
+    for (const key of [
+      'port',
+      'restartOn',
+      'env',
+      'tcpMigrateReq',
+      'keep',
+      'command',
+      'volume',
+      'network',
+      'service',
+    ] as const) {
       if (o[key] !== undefined)
         throw new SetupError(
           `${flag(key)} is for --image; with ${swarmService === undefined ? '--url' : '--swarm-service'} the service runs as it is`,
@@ -332,13 +367,23 @@ async function makeRuntime(options: GateOptions): Promise<Runtime> {
   };
   if (options.target.kind === 'url') return new UrlRuntime({ ...settings, url: options.target.url });
   const docker = connect();
-  const flag = options.target.kind === 'swarm' ? '--swarm-service' : '--image';
+  const flag = `--${options.target.kind === 'swarm' ? 'swarm-service' : options.target.kind}`;
   if (!(await engineAnswers(docker)))
     throw new TargetError(
       `${flag} needs a Docker engine and none answers; start Docker (or run scripts/setup/docker-engine.sh as root on Debian)`,
     );
   if (options.target.kind === 'swarm')
     return new SwarmRuntime(docker, { ...settings, service: options.target.service, url: options.target.url });
+  if (options.target.kind === 'compose')
+    return new ComposeRuntime(docker, {
+      ...settings,
+      file: options.target.file,
+      service: options.target.service,
+      port: options.target.port,
+      restartOn: options.target.restartOn,
+      tcpMigrateReq: options.tcpMigrateReq,
+      keep: options.keep,
+    });
   return new ImageRuntime(docker, {
     ...settings,
     image: options.target.image,
@@ -351,6 +396,16 @@ async function makeRuntime(options: GateOptions): Promise<Runtime> {
     tcpMigrateReq: options.tcpMigrateReq,
     keep: options.keep,
   });
+}
+
+/** A restart that runs in the container is argv, split like a shell line: one that does not split is refused now. */
+function checkRestartLine(line: string): void {
+  try {
+    splitCommand(line);
+  } catch (error) {
+    if (error instanceof CommandLineError) throw new SetupError(`--restart: ${error.message}`);
+    throw error;
+  }
 }
 
 /** How the container of --image runs beyond its image: its command, its mounts, its network. */
@@ -439,7 +494,11 @@ export async function runGate(options: GateOptions): Promise<number> {
           : undefined,
     },
   );
-  if (options.keep && runtime instanceof ImageRuntime)
+  if (options.keep && runtime instanceof ComposeRuntime)
+    say(
+      `container kept: ${runtime.containerId?.slice(0, 12)}, in compose project ${runtime.project}; remove it with: ${runtime.downCommand()}`,
+    );
+  else if (options.keep && runtime instanceof ImageRuntime)
     say(
       `container kept: ${runtime.containerId?.slice(0, 12)}; remove it with: docker rm -f ${runtime.containerId?.slice(0, 12)}`,
     );

@@ -47,7 +47,7 @@ describe('examples/gate.complete.json', () => {
     const { default: schema } = await import('../commands/gate-config.schema.json', { with: { type: 'json' } });
     const { readFileSync } = await import('node:fs');
     const set = Object.keys(JSON.parse(readFileSync(file, 'utf8')));
-    // Another target (url, swarmService, iOwnThisTarget), HTTPS (tls, insecure), HTTP/2 and gRPC, a fixed rate
+    // Another target (url, swarmService, iOwnThisTarget, compose and its service), HTTPS (tls, insecure), HTTP/2 and gRPC, a fixed rate
     // instead of loadShare, one path instead of the mix, and keep (the container left running): each would change
     // what this file runs. A command, a mount or a network of its own are your machine's and your image's.
     const elsewhere = [
@@ -68,6 +68,8 @@ describe('examples/gate.complete.json', () => {
       'command',
       'volume',
       'network',
+      'compose',
+      'service',
     ];
     expect(
       Object.keys(schema.properties)

@@ -69,16 +69,16 @@ export interface ImageRuntimeOptions {
 
 export class ImageRuntime implements Runtime {
   readonly kind = 'image';
-  readonly description: string;
+  description: string;
   readonly observes: Sight;
   readonly facts: Record<string, string> = {};
-  private container?: Docker.Container;
+  protected container?: Docker.Container;
   private closed = false;
-  private readonly reach: Reach = reachFromHere();
+  protected readonly reach: Reach = reachFromHere();
 
   constructor(
-    private readonly docker: Docker,
-    private readonly options: ImageRuntimeOptions,
+    protected readonly docker: Docker,
+    protected readonly options: ImageRuntimeOptions,
   ) {
     this.observes = { ...IMAGE_SIGHT, ...(options.identityNone ? { identities: '--identity none' } : {}) };
     const reached =
@@ -93,6 +93,13 @@ export class ImageRuntime implements Runtime {
   }
 
   async start(): Promise<Started> {
+    const container = await this.makeContainer();
+    this.container = container;
+    return this.attach(container);
+  }
+
+  /** The container to gate: here, one of the image, run as the options say; a Compose runtime brings up its own. */
+  protected async makeContainer(): Promise<Docker.Container> {
     await this.ensureImage();
     const port = `${this.options.port}/tcp`;
     const container = await this.docker.createContainer({
@@ -111,6 +118,12 @@ export class ImageRuntime implements Runtime {
     });
     this.container = container;
     await container.start();
+    return container;
+  }
+
+  /** Waits until the container's server is ready, then hands the run its target, its restart and its probes. */
+  protected async attach(container: Docker.Container): Promise<Started> {
+    const port = `${this.options.port}/tcp`;
     const id = container.id.slice(0, 12);
     const info = await container.inspect();
     const hostPid = info.State.Pid;
@@ -165,7 +178,7 @@ export class ImageRuntime implements Runtime {
     return limitedRestart({ index, strategy: USER_COMMAND, version, limitMs }, async (limit) => {
       if (this.options.restartOn === 'host') {
         return limitedRunOf(
-          await runHostCommand(this.options.restart, { CONTAINER: container.id }, limit, RESTART_KILL_GRACE_MS),
+          await runHostCommand(this.options.restart, this.hostRestartEnv(container), limit, RESTART_KILL_GRACE_MS),
         );
       }
       try {
@@ -188,11 +201,21 @@ export class ImageRuntime implements Runtime {
     });
   }
 
+  /** What a restart on the host is told of its target. */
+  protected hostRestartEnv(container: Docker.Container): Record<string, string> {
+    return { CONTAINER: container.id };
+  }
+
   async close(): Promise<void> {
-    if (this.closed || !this.container) return;
+    if (this.closed) return;
     this.closed = true;
     if (this.options.keep) return;
-    await this.container.remove({ force: true });
+    await this.dispose();
+  }
+
+  /** Removes what start made. */
+  protected async dispose(): Promise<void> {
+    await this.container?.remove({ force: true });
   }
 
   private async ensureImage(): Promise<void> {
