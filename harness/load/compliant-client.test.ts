@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertClientShape, makeCompliant } from './compliant-client.js';
 import { startKeepAliveLoad } from './keepalive-load.js';
 import { Recorder } from './recorder.js';
 
@@ -68,5 +69,19 @@ describe('autocannon and Connection: close', () => {
       rude.closeAllConnections();
       await new Promise<void>((r) => rude.close(() => r()));
     }
+  });
+});
+
+describe("autocannon's private Client API", () => {
+  it('is there in the installed autocannon, method by method, and a client without one is named, not patched', async () => {
+    const { createRequire } = await import('node:module');
+    const Client = createRequire(import.meta.url)('autocannon/lib/httpClient.js') as { prototype: object };
+    expect(() => assertClientShape(Object.create(Client.prototype) as object)).not.toThrow();
+    const renamed = Object.create(Client.prototype) as Record<string, unknown>;
+    renamed._connect = undefined;
+    renamed._resetConnection = 'gone';
+    expect(() => makeCompliant(renamed as never)).toThrow(
+      /^autocannon's Client has no _connect, _resetConnection: the compliant-client adapter .* install autocannon@8/,
+    );
   });
 });

@@ -29,12 +29,30 @@ export interface AutocannonClient {
   requestIterator: { currentRequestIndex: number };
 }
 
+/** The undocumented methods the adapter wraps or calls: an autocannon that renamed one is caught here, by name. */
+const PRIVATE_METHODS = ['_doRequest', '_connect', '_resetConnection', 'getRequestBuffer', 'on'] as const;
+
+/**
+ * Throws, naming what is missing, when autocannon's Client is not the one
+ * this adapter was written against (autocannon 8): without this a newer
+ * autocannon would fail later, as a TypeError deep in a load, or worse, lose
+ * requests again without a word.
+ */
+export function assertClientShape(client: object): asserts client is AutocannonClient {
+  const missing = PRIVATE_METHODS.filter((name) => typeof (client as Record<string, unknown>)[name] !== 'function');
+  if (missing.length)
+    throw new Error(
+      `autocannon's Client has no ${missing.join(', ')}: the compliant-client adapter (harness/load/compliant-client.ts) was written against autocannon 8's; install autocannon@8 (npm ci) or port the adapter`,
+    );
+}
+
 /**
  * Patches one client (call it from autocannon's `setupClient` option). Once
  * `halted()` is true the client writes no new request and opens no new
  * connection: the load can stop at once instead of at autocannon's next tick.
  */
 export function makeCompliant(client: AutocannonClient, halted: () => boolean = () => false): void {
+  assertClientShape(client);
   const doRequest = client._doRequest;
   const connect = client._connect;
   let connectionClosing = false;
