@@ -38,7 +38,7 @@ import { checkTargetUrl, UrlRuntime } from '../runtime/target/url.js';
 import type { Budgets, RunSettings, ScenarioOptions } from '../scenario.js';
 import { prepareReportDir } from '../view/write-report.js';
 import type { RequestKindConfig } from './request-options.js';
-import { addRunOptions, numberOption, readRunOptions } from './run-options.js';
+import { addRunOptions, durationOption, inSeconds, numberOption, readRunOptions } from './run-options.js';
 import schema from './gate-config.schema.json' with { type: 'json' };
 
 const SCHEMA = schema as { properties: Record<string, unknown> };
@@ -139,14 +139,15 @@ export function gateCommand(): Command {
   addRunOptions(command);
   return command
     .addOption(
-      new Option('--ready-timeout <seconds>', 'time the server has to be ready at start').default(
+      new Option('--ready-timeout <duration>', inSeconds('time the server has to be ready at start')).default(
         GATE_DEFAULTS.readyTimeoutSeconds,
       ),
     )
     .addOption(
-      new Option('--restart-timeout <seconds>', 'a restart running longer is ended and fails the run').default(
-        GATE_DEFAULTS.restartTimeoutSeconds,
-      ),
+      new Option(
+        '--restart-timeout <duration>',
+        inSeconds('a restart running longer is ended and fails the run'),
+      ).default(GATE_DEFAULTS.restartTimeoutSeconds),
     )
     .addOption(
       new Option('--tcp-migrate-req <0|1>', '--image: net.ipv4.tcp_migrate_req in the container (default: 1)').choices([
@@ -347,8 +348,8 @@ export function resolveGateOptions(command: Command): GateOptions {
         ? { ...o, protocol: 'h2' }
         : o,
     ),
-    readyTimeoutSeconds: numberOption('--ready-timeout', o.readyTimeout, { min: 0.1, max: 3600 }),
-    restartTimeoutSeconds: numberOption('--restart-timeout', o.restartTimeout, { min: 0.1, max: 7200 }),
+    readyTimeoutSeconds: durationOption('--ready-timeout', o.readyTimeout, 's', { min: 0.1, max: 3600 }),
+    restartTimeoutSeconds: durationOption('--restart-timeout', o.restartTimeout, 's', { min: 0.1, max: 7200 }),
     tcpMigrateReq: Number(o.tcpMigrateReq ?? GATE_DEFAULTS.tcpMigrateReq) === 0 ? 0 : 1,
     reportDir: String(o.reportDir),
     keep: o.keep === true,

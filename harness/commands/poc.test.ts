@@ -19,6 +19,41 @@ describe('parseOptions', () => {
     });
   });
 
+  it('takes every duration with its unit, and a bare number in the unit the flag always had', () => {
+    expect(
+      parseOptions([
+        '--interval',
+        '1500ms',
+        '--warmup',
+        '0.05m',
+        '--timeout',
+        '4',
+        '--latency-budget',
+        '1.5s',
+        '--overlap',
+        '200',
+        '--bucket',
+        '0.1s',
+        '--stop-timeout',
+        '1m',
+      ]),
+    ).toMatchObject({
+      intervalMs: 1500,
+      warmupMs: 3000,
+      requestTimeoutSeconds: 4,
+      latencyBudgetMs: 1500,
+      overlapMs: 200,
+      bucketMs: 100,
+      stopTimeout: 60,
+    });
+    expect(() => parseOptions(['--timeout', '10 seconds'])).toThrow(
+      '--timeout "10 seconds" is not valid: give a duration from 1s to 600s, such as 10s or 500ms (a bare number is seconds)',
+    );
+    expect(() => parseOptions(['--latency-budget', '1.5ms'])).toThrow(
+      '--latency-budget 1.5ms must be a whole number of ms',
+    );
+  });
+
   it('speaks HTTP/1.1 unless --protocol says h2c; refused streams are sent again only with --retry-refused', () => {
     expect(parseOptions([])).not.toHaveProperty('protocol');
     expect(parseOptions(['--protocol', 'h2c'])).toMatchObject({ protocol: 'h2c', retryRefused: false });

@@ -21,7 +21,7 @@ import { STRATEGIES, STRATEGY_NAMES, type StrategyName } from '../strategies/ind
 import type { RestartSettings } from '../strategies/strategy.js';
 import { prepareReportDir } from '../view/write-report.js';
 import { parseWith } from './parse.js';
-import { addRunOptions, choiceOption, numberOption, readRunOptions } from './run-options.js';
+import { addRunOptions, choiceOption, durationOption, inMs, inSeconds, readRunOptions } from './run-options.js';
 import { PACKAGE_ROOT as ROOT } from '../package-root.js';
 
 const SCRIPTS_DIR = join(ROOT, 'scripts');
@@ -66,21 +66,21 @@ export function pocCommand(): Command {
   addRunOptions(command);
   return command
     .addOption(
-      new Option('--overlap <ms>', 'both servers serve this long before the old one gets SIGTERM').default(
+      new Option('--overlap <duration>', inMs('both servers serve this long before the old one gets SIGTERM')).default(
         RESTART_DEFAULTS.overlapMs,
       ),
     )
     .addOption(new Option('--fault <name>', `inject a fault into restart #1: ${FAULT_NAMES.join(', ')}`))
     .addOption(
       new Option(
-        '--ready-timeout <seconds>',
-        'time the new server has to become ready (systemd: TimeoutStartSec)',
+        '--ready-timeout <duration>',
+        inSeconds('time the new server has to become ready (systemd: TimeoutStartSec)'),
       ).default(RESTART_DEFAULTS.readyTimeoutSeconds),
     )
     .addOption(
       new Option(
-        '--stop-timeout <seconds>',
-        'time the old server has to drain before SIGKILL (systemd: TimeoutStopSec)',
+        '--stop-timeout <duration>',
+        inSeconds('time the old server has to drain before SIGKILL (systemd: TimeoutStopSec)'),
       ).default(RESTART_DEFAULTS.stopTimeoutSeconds),
     )
     .addOption(
@@ -91,8 +91,10 @@ export function pocCommand(): Command {
     )
     .addOption(
       new Option(
-        '--restart-timeout <seconds>',
-        'a restart running longer is ended and fails the run (default: ready + stop timeout + overlap + 30)',
+        '--restart-timeout <duration>',
+        inSeconds(
+          'a restart running longer is ended and fails the run (default: ready + stop timeout + overlap + 30 s)',
+        ),
       ),
     )
     .addOption(new Option('--report-dir <dir>', 'where result.json and the report go').default(REPORT_DIRS.poc))
@@ -129,9 +131,9 @@ export function resolvePocOptions(command: Command): PocOptions {
     strategy: choiceOption('--strategy', o.strategy, STRATEGY_NAMES),
     ...readRunOptions(o),
     fault: o.fault === undefined ? undefined : choiceOption('--fault', o.fault, FAULT_NAMES),
-    overlapMs: numberOption('--overlap', o.overlap, { min: 0, max: 600_000, ...whole }),
-    readyTimeout: numberOption('--ready-timeout', o.readyTimeout, { min: 1, max: 3600, ...whole }),
-    stopTimeout: numberOption('--stop-timeout', o.stopTimeout, { min: 1, max: 3600, ...whole }),
+    overlapMs: durationOption('--overlap', o.overlap, 'ms', { min: 0, max: 600_000, ...whole }),
+    readyTimeout: durationOption('--ready-timeout', o.readyTimeout, 's', { min: 1, max: 3600, ...whole }),
+    stopTimeout: durationOption('--stop-timeout', o.stopTimeout, 's', { min: 1, max: 3600, ...whole }),
     restartTimeout: 0,
     steer: choiceOption('--steer', o.steer, ['on', 'off'] as const) === 'on',
     reportDir: String(o.reportDir),
@@ -144,7 +146,7 @@ export function resolvePocOptions(command: Command): PocOptions {
   parsed.restartTimeout =
     o.restartTimeout === undefined
       ? defaultRestartTimeoutSeconds(parsed)
-      : numberOption('--restart-timeout', o.restartTimeout, { min: 1, max: 7200 });
+      : durationOption('--restart-timeout', o.restartTimeout, 's', { min: 1, max: 7200 });
   if (!/^\d{2}$/.test(parsed.nodeVersion))
     throw new SetupError(
       `--node-version ${JSON.stringify(parsed.nodeVersion)} is not valid: use a major version such as 24`,

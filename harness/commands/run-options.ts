@@ -38,6 +38,36 @@ export function numberOption(flag: string, text: unknown, spec: NumberSpec): num
   return value;
 }
 
+/** Milliseconds in one of each unit a duration may be given in. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+
+/**
+ * A duration flag's value in `unit`: a number with its unit (`10s`, `500ms`,
+ * `2m`), or a bare number, which is in the flag's own unit, as it always was.
+ * The range is in that unit too.
+ */
+export function durationOption(flag: string, text: unknown, unit: 's' | 'ms', spec: NumberSpec): number {
+  const raw = String(text);
+  const match = typeof text === 'number' ? null : /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
+  const value =
+    typeof text === 'number'
+      ? text
+      : match
+        ? (Number(match[1]) * UNIT_MS[(match[2] ?? unit) as keyof typeof UNIT_MS]) / UNIT_MS[unit]
+        : NaN;
+  if (!(value >= spec.min && value <= spec.max))
+    throw new SetupError(
+      `${flag} ${JSON.stringify(raw)} is not valid: give a duration from ${spec.min}${unit} to ${spec.max}${unit}, such as 10s or 500ms (a bare number is ${unit === 's' ? 'seconds' : 'ms'})`,
+    );
+  if (spec.whole && !Number.isInteger(value))
+    throw new SetupError(`${flag} ${raw} must be a whole number of ${unit === 's' ? 'seconds' : 'ms'}`);
+  return value;
+}
+
+/** A duration flag's help: its unit when the value is a bare number. */
+export const inSeconds = (text: string) => `${text} (10s, 2m, 500ms; a bare number is seconds)`;
+export const inMs = (text: string) => `${text} (1s, 500ms; a bare number is ms)`;
+
 export function choiceOption<T extends string>(flag: string, text: unknown, allowed: readonly T[]): T {
   if ((allowed as readonly unknown[]).includes(text)) return text as T;
   throw new SetupError(`${flag} ${JSON.stringify(String(text))} is not one of ${allowed.join(', ')}`);
@@ -131,18 +161,28 @@ export function addRunOptions(command: Command): Command {
     )
     .addOption(new Option('--restarts <n>', 'restarts under load (1 or more)').default(RUN_DEFAULTS.restarts))
     .addOption(
-      new Option('--interval <seconds>', 'time from one restart to the next').default(RUN_DEFAULTS.intervalSeconds),
+      new Option('--interval <duration>', inSeconds('time from one restart to the next')).default(
+        RUN_DEFAULTS.intervalSeconds,
+      ),
     )
     .addOption(
       new Option(
-        '--warmup <seconds>',
-        'load before the first restart (1 or more: the steady state that latency and stalls are judged against)',
+        '--warmup <duration>',
+        inSeconds(
+          'load before the first restart (1 s or more: the steady state that latency and stalls are judged against)',
+        ),
       ).default(RUN_DEFAULTS.warmupSeconds),
     )
-    .addOption(new Option('--cooldown <seconds>', 'load after the last restart').default(RUN_DEFAULTS.cooldownSeconds))
-    .addOption(new Option('--bucket <ms>', 'width of a histogram time bucket').default(RUN_DEFAULTS.bucketMs))
     .addOption(
-      new Option('--timeout <seconds>', 'a request unanswered this long is given up on (timeout)').default(
+      new Option('--cooldown <duration>', inSeconds('load after the last restart')).default(
+        RUN_DEFAULTS.cooldownSeconds,
+      ),
+    )
+    .addOption(
+      new Option('--bucket <duration>', inMs('width of a histogram time bucket')).default(RUN_DEFAULTS.bucketMs),
+    )
+    .addOption(
+      new Option('--timeout <duration>', inSeconds('a request unanswered this long is given up on (timeout)')).default(
         RUN_DEFAULTS.requestTimeoutSeconds,
       ),
     )
@@ -185,7 +225,7 @@ export function addRunOptions(command: Command): Command {
 /** The budgets' flags: `report` takes them too, to judge a saved run again. */
 export const budgetOptions = {
   latencyBudget: () =>
-    new Option('--latency-budget <ms>', 'a response slower than this fails the gate (slow)').default(
+    new Option('--latency-budget <duration>', inMs('a response slower than this fails the gate (slow)')).default(
       BUDGET_DEFAULTS.latencyBudgetMs,
     ),
   stallFloor: () =>
@@ -200,7 +240,7 @@ export function readStallFloor(text: unknown): number {
 }
 
 export function readLatencyBudget(text: unknown): number {
-  return numberOption('--latency-budget', text, RANGES.latencyBudget);
+  return durationOption('--latency-budget', text, 'ms', RANGES.latencyBudget);
 }
 
 function readBudgets(values: Record<string, unknown>): Budgets {
@@ -321,11 +361,11 @@ export function readRunOptions(values: Record<string, unknown>): RunSettings & B
     ),
     connections: numberOption('--connections', values.connections, RANGES.connections),
     restarts: numberOption('--restarts', values.restarts, RANGES.restarts),
-    intervalMs: numberOption('--interval', values.interval, RANGES.interval) * 1000,
-    warmupMs: numberOption('--warmup', values.warmup, RANGES.warmup) * 1000,
-    cooldownMs: numberOption('--cooldown', values.cooldown, RANGES.cooldown) * 1000,
-    bucketMs: numberOption('--bucket', values.bucket, RANGES.bucket),
-    requestTimeoutSeconds: numberOption('--timeout', values.timeout, RANGES.timeout),
+    intervalMs: durationOption('--interval', values.interval, 's', RANGES.interval) * 1000,
+    warmupMs: durationOption('--warmup', values.warmup, 's', RANGES.warmup) * 1000,
+    cooldownMs: durationOption('--cooldown', values.cooldown, 's', RANGES.cooldown) * 1000,
+    bucketMs: durationOption('--bucket', values.bucket, 'ms', RANGES.bucket),
+    requestTimeoutSeconds: durationOption('--timeout', values.timeout, 's', RANGES.timeout),
     requests: method ? [method.kind] : grpc ? [healthCheckKind()] : readRequests(values),
     redactHeaders: readRedactHeaders(values.redactHeader ?? values.redactHeaders),
     longLane: readLongLane(values),

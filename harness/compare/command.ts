@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ChildRunner, childError, didNotRun, setupReason } from '../child-run.js';
 import { EXIT } from '../exit-codes.js';
-import { numberOption, RANGES } from '../commands/run-options.js';
+import { durationOption, inSeconds, numberOption, RANGES } from '../commands/run-options.js';
 import { IMAGE_DEFAULTS, REPORT_DIRS, RUN_DEFAULTS } from '../defaults.js';
 import { SetupError } from '../errors.js';
 import { STRATEGIES, STRATEGY_NAMES } from '../strategies/index.js';
@@ -59,7 +59,7 @@ export function compareCommand(): Command {
       ).default(STRATEGY_NAMES.join(',')),
     )
     .addOption(new Option('--restarts <n>', 'restarts per strategy').default(RUN_DEFAULTS.restarts))
-    .addOption(new Option('--interval <seconds>', 'between restarts').default(RUN_DEFAULTS.intervalSeconds))
+    .addOption(new Option('--interval <duration>', inSeconds('between restarts')).default(RUN_DEFAULTS.intervalSeconds))
     .addOption(new Option('--connections <n>', 'per load mode').default(RUN_DEFAULTS.connections))
     .option(
       '--rate <n>',
@@ -87,7 +87,7 @@ function resolveCompareOptions(o: Record<string, unknown>): CompareOptions {
   return {
     strategies: [...new Set(strategies)] as DesignName[],
     restarts: numberOption('--restarts', o.restarts, { min: 1, max: 100, whole: true }),
-    intervalSeconds: numberOption('--interval', o.interval, { min: 1, max: 600 }),
+    intervalSeconds: durationOption('--interval', o.interval, 's', { min: 1, max: 600 }),
     connections: numberOption('--connections', o.connections, { min: 1, max: 1000, whole: true }),
     image: String(o.image),
     skipBuild: o.skipBuild === true,
