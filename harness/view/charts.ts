@@ -77,7 +77,8 @@ export function identityLabel(doc: ResultDocument, pid: string): string {
 }
 
 /** A chart with the restart events drawn over it as vertical rules. */
-function withEvents(doc: ResultDocument, title: string, layer: object[], height = 180): TopLevelSpec {
+/** `title` as lines: Vega widens the whole SVG to a title's one line, and a page shows every chart at one width. */
+function withEvents(doc: ResultDocument, title: string | string[], layer: object[], height = 180): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: title, anchor: 'start', fontSize: 14 },
@@ -243,7 +244,10 @@ export function harnessSpec(doc: ResultDocument): TopLevelSpec {
   const x = { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: timeAxis(doc) };
   const spec = withEvents(
     doc,
-    `The harness itself: its event-loop delay per bucket (dashed: ${HARNESS_STALL_MS} ms, above which what it timed holds its own delay), and CPU stolen from the machine`,
+    [
+      'The harness itself: its event-loop delay per bucket, and CPU stolen from the machine',
+      `(red dashed: ${HARNESS_STALL_MS} ms, above which what it timed holds its own delay)`,
+    ],
     [
       {
         data: { values: [{ ms: HARNESS_STALL_MS }] },
