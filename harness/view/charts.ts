@@ -8,7 +8,7 @@ import type { ResultDocument } from '../result/document.js';
 
 export const CHART_WIDTH = 860;
 const FAILED = 'failed';
-const PID_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+export const PID_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
 const EVENT_LABELS: Record<string, string> = {
   new_started: 'new started',
   new_ready: 'new ready',
@@ -24,18 +24,25 @@ const TASK_LABELS = {
   signalledAt: 'task signalled',
   endedAt: 'task ended',
 } as const;
-const EVENT_COLOURS = [
-  '#999999',
-  '#2ca02c',
-  '#ff7f0e',
-  '#555555',
-  '#d62728',
-  '#d62728',
-  '#2ca02c',
-  '#bcbd22',
-  '#ff7f0e',
-  '#555555',
+/**
+ * The events' colours, in the order of EVENT_LABELS then TASK_LABELS: each
+ * its own, and none a PID's or the failures' red, so a dashed rule is never
+ * read as a process or a loss.
+ */
+export const EVENT_COLOURS = [
+  '#aaaaaa',
+  '#000000',
+  '#666666',
+  '#393b79',
+  '#843c39',
+  '#7b4173',
+  '#637939',
+  '#8c6d31',
+  '#5254a3',
+  '#a55194',
 ];
+/** What a failure is drawn in. */
+export const FAILED_COLOUR = '#d62728';
 
 type Row = Record<string, string | number>;
 
@@ -164,7 +171,7 @@ export function pidShareSpec(doc: ResultDocument): TopLevelSpec {
             title: named,
             scale: {
               domain: [...pids.map(who), FAILED],
-              range: [...pids.map((_, i) => PID_COLOURS[i % PID_COLOURS.length]!), '#d62728'],
+              range: [...pids.map((_, i) => PID_COLOURS[i % PID_COLOURS.length]!), FAILED_COLOUR],
             },
           },
           tooltip: [{ field: 'who', title: named }, { field: 'count' }, { field: 't0', title: 'from s' }],
