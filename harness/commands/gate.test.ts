@@ -263,6 +263,7 @@ describe('gate options', () => {
     );
     expect(resolve(['--config', join(dir, 'gate.json')]).target).toMatchObject({ kind: 'compose', service: 'web' });
     expect(() => resolve([...compose, '--port', '8080'])).toThrow(/--compose needs --service/);
+    expect(() => resolve([...compose, '--port', '8080', '--service', 'a b'])).toThrow(/'a b' is not a service name/);
     expect(() => resolve([...compose, '--service', 'web'])).toThrow(/--compose needs --port/);
     expect(() => resolve([...compose, '--service', 'web', '--port', '1', '--env', 'A=1'])).toThrow(
       /--env is for --image; with --compose, set it in the Compose file/,

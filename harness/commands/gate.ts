@@ -254,6 +254,10 @@ export function resolveGateOptions(command: Command): GateOptions {
       if (o[key] !== undefined)
         throw new SetupError(`${flag(key)} is for --image; with --compose, set it in the Compose file`);
     if (o.service === undefined) throw new SetupError('--compose needs --service: the service of the file to gate');
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(String(o.service)))
+      throw new SetupError(
+        `--service '${String(o.service)}' is not a service name; docker compose config --services lists them`,
+      );
     if (o.port === undefined)
       throw new SetupError('--compose needs --port: the port the service listens on inside its container');
     const file = resolve(String(o.compose));

@@ -54,6 +54,11 @@ export class ComposeRuntime extends ImageRuntime {
     this.description = `docker compose service ${settings.service} of ${settings.file} (project ${this.project}; port ${settings.port} published on 127.0.0.1, tcp_migrate_req=${settings.tcpMigrateReq})`;
   }
 
+  /** The project and its files, for every compose command. */
+  private get args(): string[] {
+    return ['-p', this.project, ...this.files.flatMap((f) => ['-f', f])];
+  }
+
   /** The files, theirs and the override: also handed to a restart on the host as COMPOSE_FILE. */
   private get files(): string[] {
     return [this.settings.file, join(this.dir, 'reuseport-lab.override.yml')];
@@ -62,24 +67,23 @@ export class ComposeRuntime extends ImageRuntime {
   protected override async makeContainer(): Promise<Docker.Container> {
     this.compose = await composeCommand();
     writeFileSync(this.files[1]!, overrideFor(this.settings, readFileSync(this.settings.file, 'utf8')));
-    const args = ['-p', this.project, ...this.files.flatMap((f) => ['-f', f])];
     this.up = true;
-    const started = await run([...this.compose, ...args, 'up', '-d'], {}, UP_TIMEOUT_MS);
+    const started = await run([...this.compose, ...this.args, 'up', '-d'], {}, UP_TIMEOUT_MS);
     if (started.code !== 0)
       throw new TargetError(
         `docker compose up of ${this.settings.file} failed (exit ${started.code}): ${lastLines(started.output)}`,
       );
-    const listed = await run([...this.compose, ...args, 'ps', '-q', this.settings.service], {}, 30_000);
-    const id = listed.output.trim().split('\n').at(-1) ?? '';
+    const listed = await run([...this.compose, ...this.args, 'ps', '-q', this.settings.service], {}, 30_000);
+    const id = listed.stdout.trim().split('\n').at(-1) ?? '';
     if (listed.code !== 0 || !/^[0-9a-f]{12,64}$/.test(id))
       throw new TargetError(
         `service ${this.settings.service} of ${this.settings.file} has no container after up; check --service against the file's services`,
       );
-    const services = await run([...this.compose, ...args, 'ps', '--services'], {}, 30_000);
+    const services = await run([...this.compose, ...this.args, 'ps', '--services'], {}, 30_000);
     Object.assign(this.facts, {
       compose: this.settings.file,
       'compose project': this.project,
-      'compose services': services.output.trim().split('\n').filter(Boolean).join(', '),
+      'compose services': services.stdout.trim().split('\n').filter(Boolean).join(', '),
     });
     return this.docker.getContainer(id);
   }
@@ -103,9 +107,8 @@ export class ComposeRuntime extends ImageRuntime {
   protected override async dispose(): Promise<void> {
     try {
       if (this.up) {
-        const args = ['-p', this.project, ...this.files.flatMap((f) => ['-f', f])];
         const down = await run(
-          [...this.compose, ...args, 'down', '-v', '--remove-orphans', '-t', '10'],
+          [...this.compose, ...this.args, 'down', '-v', '--remove-orphans', '-t', '10'],
           {},
           DOWN_TIMEOUT_MS,
         );
@@ -145,27 +148,35 @@ export function overrideFor(
 
 const lastLines = (text: string) => text.trim().split('\n').slice(-3).join(' | ').slice(-400);
 
-/** Runs a command without a shell; its output and exit code, ended (SIGKILL) at the limit. */
-function run(argv: string[], env: Record<string, string>, limitMs: number): Promise<{ code: number; output: string }> {
+/** Runs a command without a shell: its exit code, its stdout, and both streams as one (the last 20,000 characters); ended (SIGKILL) at the limit. */
+function run(
+  argv: string[],
+  env: Record<string, string>,
+  limitMs: number,
+): Promise<{ code: number; stdout: string; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let stdout = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-20_000);
     };
-    child.stdout.on('data', keep);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout = (stdout + chunk.toString()).slice(-20_000);
+      keep(chunk);
+    });
     child.stderr.on('data', keep);
     const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
     child.on('error', (error) => {
       clearTimeout(timer);
-      resolve({ code: 127, output: error.message });
+      resolve({ code: 127, stdout: '', output: error.message });
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 137, output });
+      resolve({ code: code ?? 137, stdout, output });
     });
   });
 }
