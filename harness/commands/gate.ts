@@ -298,7 +298,7 @@ export function resolveGateOptions(command: Command): GateOptions {
     ] as const) {
       if (o[key] !== undefined)
         throw new SetupError(
-          `${flag(key)} is for --image; with ${swarmService === undefined ? '--url' : '--swarm-service'} the service runs as it is`,
+          `${flag(key)} is for ${key === 'service' ? '--compose' : '--image'}; with ${swarmService === undefined ? '--url' : '--swarm-service'} the service runs as it is`,
         );
     }
     const url = o.url === undefined ? undefined : checkTargetUrl(String(o.url), o.iOwnThisTarget === true);
