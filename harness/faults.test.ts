@@ -431,7 +431,10 @@ describe('bad input: one clear line, exit 2, nothing left behind', () => {
     [['--report-dir', '/etc/passwd/x'], /--report-dir \/etc\/passwd\/x cannot be written/],
     [['--fault', 'meteor'], /--fault "meteor" is not one of/],
     [['--restarts', '0'], /--restarts "0" is not valid: use a number from 1 to 1000/],
-    [['--warmup', '0'], /--warmup "0" is not valid: use a number from 1 to 3600/],
+    [
+      ['--warmup', '0'],
+      /--warmup "0" is not valid: give a duration from 1s to 3600s, such as 10s or 500ms \(a bare number is seconds\)/,
+    ],
     [['--latency-budget', '20000'], /--latency-budget 20000 ms must be below --timeout \(10 s\)/],
     [['--stall-floor', '2'], /--stall-floor "2" is not valid: use a number from 0 to 1/],
     [

@@ -18,7 +18,7 @@ describe('exitCodeOfRun', () => {
     expect(exitCodeOfRun(docOf(undefined, 1), false)).toBe(EXIT.failed);
   });
 
-  it('is 4 when a restart command never ran (126, 127), 130 on a signal, 5 on an error of ours', () => {
+  it('is 4 when the first restart command never ran (126, 127), 130 on a signal, 5 on an error of ours', () => {
     expect(exitCodeOfRun(docOf(undefined, 127), false)).toBe(EXIT.target);
     expect(exitCodeOfRun(docOf(undefined, 126), false)).toBe(EXIT.target);
     expect(exitCodeOfRun(docOf(), true)).toBe(EXIT.interrupted);
@@ -28,5 +28,12 @@ describe('exitCodeOfRun', () => {
     expect(exitCodeOfRun(crashed, false)).toBe(EXIT.internal);
     const engineGone = docOf((record) => (record.interrupted = { reason: 'the container went away' }));
     expect(exitCodeOfRun(engineGone, false)).toBe(EXIT.failed);
+  });
+
+  it('is the verdict when a later restart could not run: the first did, so the run judged what it saw', () => {
+    const record = scenario(healthy, {
+      restarts: [restart(1, 1, 2, t0 + 1000), restart(2, 2, 3, t0 + 1500, 127)],
+    });
+    expect(exitCodeOfRun(toResultDocument(record, judge(record)), false)).toBe(EXIT.failed);
   });
 });

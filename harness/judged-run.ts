@@ -76,22 +76,29 @@ function restartLine(restart: RestartRecord, of: number): string {
 
 /**
  * The exit code of a run that was reported: the verdict's (0, 1, 3), but
- * 130 when a signal stopped it, 4 when a restart command never ran (not
- * found, not executable: the target's setup, not a loss), 5 when the run
- * ended on an error nobody expected (its stack is in result.json).
+ * 130 when a signal stopped it, 4 when the first restart command never ran
+ * (not found, not executable: the target's setup, and nothing a restart does
+ * was judged), 5 when the run ended on an error nobody expected (its stack is
+ * in result.json). A later restart that could not run (its container gone
+ * mid-run, say) is what the run saw: the verdict's.
  */
 export function exitCodeOfRun(doc: ResultDocument, signalled: boolean): ExitCode {
   if (signalled) return EXIT.interrupted;
   if (doc.interrupted?.stack) return EXIT.internal;
-  if (doc.restarts.some((r) => restartNeverRan(r.exitCode))) return EXIT.target;
+  if (firstRestartNeverRan(doc)) return EXIT.target;
   return exitCodeOf(doc);
 }
+
+const firstRestartNeverRan = (doc: ResultDocument) => {
+  const first = doc.restarts[0];
+  return first !== undefined && restartNeverRan(first.exitCode) ? first : undefined;
+};
 
 /** One line for a run that ended on something other than a verdict. */
 function whyNotJudged(doc: ResultDocument): string | null {
   if (doc.interrupted?.stack)
     return `the run stopped on an internal error (${doc.interrupted.reason.slice(0, 200)}); this is a bug in reuseport-lab: its stack is in result.json (interrupted.stack)`;
-  const never = doc.restarts.find((r) => restartNeverRan(r.exitCode));
+  const never = firstRestartNeverRan(doc);
   if (!never) return null;
   const said = never.messages.trim().split('\n').at(-1)?.slice(0, 200);
   return `restart #${never.index} exited ${never.exitCode}: its command never ran (not found, or not executable, where it was run)${said ? `: ${said}` : ''}; fix --restart (and --restart-on: container or host)`;
