@@ -36,4 +36,9 @@ describe('exitCodeOfRun', () => {
     });
     expect(exitCodeOfRun(toResultDocument(record, judge(record)), false)).toBe(EXIT.failed);
   });
+
+  it('is the verdict when the first restart could not run because the run was cut short (its container gone)', () => {
+    const gone = docOf((record) => (record.interrupted = { reason: 'no such container' }), 126);
+    expect(exitCodeOfRun(gone, false)).toBe(EXIT.failed);
+  });
 });

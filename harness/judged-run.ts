@@ -79,8 +79,9 @@ function restartLine(restart: RestartRecord, of: number): string {
  * 130 when a signal stopped it, 4 when the first restart command never ran
  * (not found, not executable: the target's setup, and nothing a restart does
  * was judged), 5 when the run ended on an error nobody expected (its stack is
- * in result.json). A later restart that could not run (its container gone
- * mid-run, say) is what the run saw: the verdict's.
+ * in result.json). A restart that could not run in a run that was cut short
+ * (its container gone mid-run: docker exec then says 126 too), or a later
+ * one, is what the run saw: the verdict's.
  */
 export function exitCodeOfRun(doc: ResultDocument, signalled: boolean): ExitCode {
   if (signalled) return EXIT.interrupted;
@@ -91,7 +92,7 @@ export function exitCodeOfRun(doc: ResultDocument, signalled: boolean): ExitCode
 
 const firstRestartNeverRan = (doc: ResultDocument) => {
   const first = doc.restarts[0];
-  return first !== undefined && restartNeverRan(first.exitCode) ? first : undefined;
+  return first !== undefined && !doc.interrupted && restartNeverRan(first.exitCode) ? first : undefined;
 };
 
 /** One line for a run that ended on something other than a verdict. */
