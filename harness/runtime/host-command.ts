@@ -1,6 +1,7 @@
 // Runs a user's restart command on the host, through sh -c (a host always
 // has a shell, and users write host commands as shell lines), with a time
 // limit: SIGTERM to its process group at the limit, SIGKILL after a grace.
+// runCommand is the same for an argv of the gate's own (docker compose).
 import { spawn } from 'node:child_process';
 import type { LimitedRun } from './runtime.js';
 
@@ -18,9 +19,19 @@ export function runHostCommand(
   timeoutMs: number,
   graceMs = 5000,
 ): Promise<CommandRun> {
+  return runCommand(['sh', '-c', command], env, timeoutMs, graceMs);
+}
+
+/** Runs argv on the host without a shell, under the same limit: SIGTERM to its group, SIGKILL after the grace. */
+export function runCommand(
+  argv: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  graceMs = 5000,
+): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
     // A group of its own, so the limit ends what it started too.
-    const child = spawn('sh', ['-c', command], {
+    const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

@@ -6,7 +6,6 @@
 // the host. An override file beside theirs adds only what the gate needs: its
 // port published on 127.0.0.1, tcp_migrate_req, and the gate's label. The
 // project is taken down at the end (volumes too), unless --keep.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import type Docker from 'dockerode';
 import { TargetError } from '../../errors.js';
 import { findOnPath } from '../../find-on-path.js';
 import { LABEL } from '../docker/engine.js';
+import { type CommandRun, runCommand, said } from '../host-command.js';
 import { ImageRuntime, type ImageRuntimeOptions } from './image.js';
 
 export interface ComposeRuntimeOptions extends Omit<
@@ -32,7 +32,8 @@ const DOWN_TIMEOUT_MS = 120_000;
 /** Compose v2 (`docker compose`) when the engine's CLI has it, else v1 (`docker-compose`). */
 async function composeCommand(): Promise<string[]> {
   const docker = findOnPath(['docker']);
-  if (docker && (await run([docker, 'compose', 'version'], {}, 10_000)).code === 0) return [docker, 'compose'];
+  if (docker && (await runCommand([docker, 'compose', 'version'], {}, 10_000)).exitCode === 0)
+    return [docker, 'compose'];
   const v1 = findOnPath(['docker-compose']);
   if (v1) return [v1];
   throw new TargetError(
@@ -68,18 +69,18 @@ export class ComposeRuntime extends ImageRuntime {
     this.compose = await composeCommand();
     writeFileSync(this.files[1]!, overrideFor(this.settings, readFileSync(this.settings.file, 'utf8')));
     this.up = true;
-    const started = await run([...this.compose, ...this.args, 'up', '-d'], {}, UP_TIMEOUT_MS);
-    if (started.code !== 0)
+    const started = await runCommand([...this.compose, ...this.args, 'up', '-d'], {}, UP_TIMEOUT_MS);
+    if (started.exitCode !== 0)
       throw new TargetError(
-        `docker compose up of ${this.settings.file} failed (exit ${started.code}): ${lastLines(started.output)}`,
+        `docker compose up of ${this.settings.file} failed (exit ${started.exitCode}): ${lastLines(started)}`,
       );
-    const listed = await run([...this.compose, ...this.args, 'ps', '-q', this.settings.service], {}, 30_000);
+    const listed = await runCommand([...this.compose, ...this.args, 'ps', '-q', this.settings.service], {}, 30_000);
     const id = listed.stdout.trim().split('\n').at(-1) ?? '';
-    if (listed.code !== 0 || !/^[0-9a-f]{12,64}$/.test(id))
+    if (listed.exitCode !== 0 || !/^[0-9a-f]{12,64}$/.test(id))
       throw new TargetError(
         `service ${this.settings.service} of ${this.settings.file} has no container after up; check --service against the file's services`,
       );
-    const services = await run([...this.compose, ...this.args, 'ps', '--services'], {}, 30_000);
+    const services = await runCommand([...this.compose, ...this.args, 'ps', '--services'], {}, 30_000);
     Object.assign(this.facts, {
       compose: this.settings.file,
       'compose project': this.project,
@@ -107,13 +108,12 @@ export class ComposeRuntime extends ImageRuntime {
   protected override async dispose(): Promise<void> {
     try {
       if (this.up) {
-        const down = await run(
+        const down = await runCommand(
           [...this.compose, ...this.args, 'down', '-v', '--remove-orphans', '-t', '10'],
           {},
           DOWN_TIMEOUT_MS,
         );
-        if (down.code !== 0)
-          throw new Error(`docker compose down of project ${this.project}: ${lastLines(down.output)}`);
+        if (down.exitCode !== 0) throw new Error(`docker compose down of project ${this.project}: ${lastLines(down)}`);
       }
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
@@ -146,37 +146,5 @@ export function overrideFor(
   ].join('\n');
 }
 
-const lastLines = (text: string) => text.trim().split('\n').slice(-3).join(' | ').slice(-400);
-
-/** Runs a command without a shell: its exit code, its stdout, and both streams as one (the last 20,000 characters); ended (SIGKILL) at the limit. */
-function run(
-  argv: string[],
-  env: Record<string, string>,
-  limitMs: number,
-): Promise<{ code: number; stdout: string; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let stdout = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-20_000);
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout = (stdout + chunk.toString()).slice(-20_000);
-      keep(chunk);
-    });
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout: '', output: error.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 137, stdout, output });
-    });
-  });
-}
+/** The last lines a failed compose command said (its stderr, else its stdout). */
+const lastLines = (run: CommandRun) => said(run).trim().split('\n').slice(-3).join(' | ').slice(-400);
